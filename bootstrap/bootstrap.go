@@ -1,0 +1,257 @@
+// Package bootstrap is devcluster's orchestration: `up`, `down` and `status`
+// as ordered lists of named steps. Each step is idempotent — it reads what
+// exists, compares it with what is wanted, acts only when they differ, and
+// re-reads the result — and reports itself through a Reporter, so a
+// converged re-run changes nothing and says so.
+//
+// bootstrap does no I/O of its own: it calls the provider (which runs the
+// provider's binary through an injected runner), the Kubernetes clients made
+// by an injected loader, and the Reporter the command layer renders.
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/devcluster/devcluster/bootstrap/config"
+	"github.com/devcluster/devcluster/bootstrap/kube"
+	"github.com/devcluster/devcluster/bootstrap/provider"
+	"github.com/devcluster/devcluster/internal/problem"
+)
+
+// Reporter receives progress. ui.Printer implements it; tests record it.
+type Reporter interface {
+	// Start begins a step.
+	Start(title string)
+	// Progress reports what the current step is doing.
+	Progress(line string)
+	// End ends the current step; result says what it did.
+	End(ok bool, result string)
+	// Warn reports something the user should know about.
+	Warn(msg string)
+	// Info prints a line.
+	Info(msg string)
+	// Debug prints a line shown only in verbose mode.
+	Debug(msg string)
+}
+
+// Deps are the parts bootstrap works with.
+type Deps struct {
+	Provider provider.Provider
+	// Kube builds clients for a kubeconfig context.
+	Kube   kube.Loader
+	Report Reporter
+	// WaitInterval is the polling interval of readiness checks; zero means
+	// the kube package default.
+	WaitInterval time.Duration
+}
+
+// Result is what `up` and `status` report; with -o json it is printed as is
+// (the README documents the shape).
+type Result struct {
+	Cluster *provider.Cluster `json:"cluster"`
+	// Kubernetes summarises the cluster as seen through its API, when it
+	// answers.
+	Kubernetes *KubeSummary `json:"kubernetes,omitempty"`
+	// Actions lists what `up` changed, in order; empty when converged.
+	Actions []string `json:"actions"`
+	// Changed is true when Actions is not empty.
+	Changed bool `json:"changed"`
+}
+
+// KubeSummary is the cluster as seen through the Kubernetes API.
+type KubeSummary struct {
+	Context       string `json:"context"`
+	Server        string `json:"server"`
+	ServerVersion string `json:"serverVersion,omitempty"`
+	Ready         bool   `json:"ready"`
+	Detail        string `json:"detail"`
+}
+
+// step is one named, idempotent part of an operation.
+type step struct {
+	title string
+	run   func(ctx context.Context, s *session) (result string, err error)
+}
+
+// session is the state shared by the steps of one operation.
+type session struct {
+	deps     Deps
+	cfg      *config.Config
+	recreate bool
+	cluster  *provider.Cluster
+	clients  *kube.Clients
+	result   Result
+}
+
+func (s *session) did(action string) {
+	s.result.Actions = append(s.result.Actions, action)
+	s.result.Changed = true
+}
+
+// runSteps runs steps in order, stopping at the first failure.
+func runSteps(ctx context.Context, s *session, steps []step) error {
+	for _, st := range steps {
+		s.deps.Report.Start(st.title)
+		res, err := st.run(ctx, s)
+		if err != nil {
+			s.deps.Report.End(false, "")
+			return err
+		}
+		s.deps.Report.End(true, res)
+	}
+	return nil
+}
+
+// UpOptions are the options of Up.
+type UpOptions struct {
+	// Recreate deletes and recreates an existing cluster instead of
+	// refusing when it has drifted.
+	Recreate bool
+}
+
+// Up makes the cluster described by cfg exist, run and be ready.
+func Up(ctx context.Context, deps Deps, cfg *config.Config, o UpOptions) (*Result, error) {
+	s := &session{deps: deps, cfg: cfg, recreate: o.Recreate, result: Result{Actions: []string{}}}
+	steps := []step{
+		{title: "Checking " + deps.Provider.Name(), run: checkProvider},
+		{title: fmt.Sprintf("Ensuring cluster %q", cfg.Name), run: ensureCluster},
+		{title: "Waiting for Kubernetes", run: waitForKubernetes},
+	}
+	if err := runSteps(ctx, s, steps); err != nil {
+		return &s.result, err
+	}
+	s.result.Cluster = s.cluster
+	return &s.result, nil
+}
+
+func checkProvider(ctx context.Context, s *session) (string, error) {
+	v, err := s.deps.Provider.EnsureInstalled(ctx)
+	if err != nil {
+		return "", err
+	}
+	return v, nil
+}
+
+// ensureCluster creates, resumes or keeps the cluster, refusing to touch one
+// that has drifted from the configuration unless asked to recreate it.
+func ensureCluster(ctx context.Context, s *session) (string, error) {
+	p, cfg := s.deps.Provider, s.cfg
+	have, err := p.Get(ctx, cfg.Name)
+	if err != nil {
+		return "", err
+	}
+	var outcome string
+	switch {
+	case have.State == provider.Absent:
+		if err := p.Create(ctx, cfg, s.deps.Report.Progress); err != nil {
+			return "", err
+		}
+		s.did("created")
+		outcome = "created"
+	case s.recreate:
+		s.deps.Report.Progress("deleting the existing cluster (--recreate)")
+		if err := p.Delete(ctx, cfg.Name, s.deps.Report.Progress); err != nil {
+			return "", err
+		}
+		if err := p.Create(ctx, cfg, s.deps.Report.Progress); err != nil {
+			return "", err
+		}
+		s.did("recreated")
+		outcome = "recreated"
+	case have.State == provider.Invalid:
+		return "", problem.New(problem.Drift, fmt.Sprintf("cluster %q cannot be used", cfg.Name),
+			errors.New(have.Detail), "run `devcluster up --recreate` to delete and recreate it")
+	default:
+		if diffs := p.Diff(cfg, have); len(diffs) > 0 {
+			return "", driftError(cfg.Name, diffs)
+		}
+		switch have.State {
+		case provider.Stopped, provider.Degraded:
+			if have.Detail != "" {
+				s.deps.Report.Progress(string(have.State) + ": " + have.Detail)
+			}
+			if err := p.Start(ctx, cfg.Name, s.deps.Report.Progress); err != nil {
+				return "", err
+			}
+			s.did("started")
+			outcome = "started"
+		case provider.Paused:
+			if err := p.Unpause(ctx, cfg.Name, s.deps.Report.Progress); err != nil {
+				return "", err
+			}
+			s.did("unpaused")
+			outcome = "unpaused"
+		default:
+			outcome = "already running"
+		}
+	}
+	have, err = p.Get(ctx, cfg.Name)
+	if err != nil {
+		return "", err
+	}
+	if have.State == provider.Running && !have.KubeconfigOK {
+		if err := p.RepairKubeconfig(ctx, cfg.Name); err != nil {
+			return "", err
+		}
+		s.did("kubeconfig updated")
+		outcome += ", kubeconfig context updated"
+		if have, err = p.Get(ctx, cfg.Name); err != nil {
+			return "", err
+		}
+	}
+	if have.State != provider.Running {
+		detail := string(have.State)
+		if have.Detail != "" {
+			detail += ": " + have.Detail
+		}
+		return "", problem.New(problem.Failed, fmt.Sprintf("cluster %q is not running after %s", cfg.Name, outcome),
+			errors.New(detail), fmt.Sprintf("see `%s logs -p %s`, or run `devcluster up --recreate`", p.Name(), cfg.Name))
+	}
+	s.cluster = have
+	return fmt.Sprintf("%s (%s, Kubernetes %s, %d CPUs, %d MB)", outcome, orDash(have.IP), orDash(have.KubernetesVersion), have.CPUs, have.MemoryMB), nil
+}
+
+func driftError(name string, diffs []provider.Difference) error {
+	list := &problem.List{Subject: fmt.Sprintf("cluster %q differs from the configuration", name)}
+	for _, d := range diffs {
+		list.Problems = append(list.Problems, d.String())
+	}
+	return problem.New(problem.Drift, "", list,
+		"run `devcluster up --recreate` to delete and recreate the cluster with the requested settings, or change the configuration back to the cluster's values")
+}
+
+func waitForKubernetes(ctx context.Context, s *session) (string, error) {
+	c, err := s.deps.Kube(s.cluster.KubeContext)
+	if err != nil {
+		return "", problem.New(problem.Failed, "connecting to the cluster", err,
+			fmt.Sprintf("check that your kubeconfig has the context %q (`kubectl config get-contexts`)", s.cluster.KubeContext))
+	}
+	s.clients = c
+	msg, err := kube.WaitForCluster(ctx, c.Kube, kube.ClusterWait{
+		Timeout: s.cfg.Wait, Interval: s.deps.WaitInterval, Progress: s.deps.Report.Progress,
+	})
+	summary := &KubeSummary{Context: c.Context, Server: c.Config.Host, Ready: err == nil, Detail: msg}
+	s.result.Kubernetes = summary
+	if err != nil {
+		kind := problem.Failed
+		if errors.Is(err, kube.ErrTimeout) {
+			kind = problem.Timeout
+		}
+		return "", problem.New(kind, fmt.Sprintf("waiting for cluster %q to be ready", s.cfg.Name), err,
+			"raise `wait` (--wait) if the machine is slow, or look at `kubectl --context "+c.Context+" get nodes,pods -A`")
+	}
+	if v, err := c.Kube.Discovery().ServerVersion(); err == nil {
+		summary.ServerVersion = v.GitVersion
+	}
+	return msg, nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

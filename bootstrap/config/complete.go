@@ -1,0 +1,179 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/devcluster/devcluster/internal/problem"
+)
+
+// Overrides are values given on the command line. A nil pointer or nil slice
+// means "not given"; a given value replaces the file's.
+type Overrides struct {
+	Name              *string
+	CPUs              *string
+	Memory            *string
+	Driver            *string
+	ContainerRuntime  *string
+	KubernetesVersion *string
+	InsecureRegistry  []string
+	ExtraStartArgs    []string
+	Wait              *string
+}
+
+// Complete merges overrides into the file (flags win), fills defaults, and
+// validates the result, reporting every problem at once. src may be nil when
+// no file is used.
+func Complete(src *Source, o Overrides) (*Config, error) {
+	if src == nil {
+		src = &Source{File: File{APIVersion: APIVersion, Kind: KindCluster}}
+	}
+	f := src.File
+	fromFlag := map[string]bool{}
+	set := func(field string, dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+			fromFlag[field] = true
+		}
+	}
+	set("name", &f.Name, o.Name)
+	set("cpus", &f.CPUs, o.CPUs)
+	set("memory", &f.Memory, o.Memory)
+	set("driver", &f.Driver, o.Driver)
+	set("containerRuntime", &f.ContainerRuntime, o.ContainerRuntime)
+	set("kubernetesVersion", &f.KubernetesVersion, o.KubernetesVersion)
+	set("wait", &f.Wait, o.Wait)
+	if o.InsecureRegistry != nil {
+		f.InsecureRegistries = o.InsecureRegistry
+		fromFlag["insecureRegistries"] = true
+	}
+	if o.ExtraStartArgs != nil {
+		f.ExtraStartArgs = o.ExtraStartArgs
+		fromFlag["extraStartArgs"] = true
+	}
+	SetDefaults(&f)
+
+	var problems []string
+	add := func(field string, err error) {
+		where := field
+		switch {
+		case fromFlag[strings.SplitN(field, "[", 2)[0]]:
+			where = flagNames[strings.SplitN(field, "[", 2)[0]]
+		case src.Line(field) > 0:
+			where = fmt.Sprintf("line %d: %s", src.Line(field), field)
+		}
+		problems = append(problems, where+": "+err.Error())
+	}
+
+	c := &Config{
+		Name:     f.Name,
+		Provider: f.Provider,
+		Driver:   f.Driver,
+	}
+	if err := ValidName(f.Name); err != nil {
+		add("name", err)
+	}
+	if f.Provider != DefaultProvider {
+		add("provider", fmt.Errorf("provider %q is not available in this release; supported: %s", f.Provider, DefaultProvider))
+	}
+	if f.Driver != "" && !slices.Contains(Drivers, f.Driver) {
+		add("driver", fmt.Errorf("unknown driver %q; minikube drivers are %s", f.Driver, strings.Join(Drivers, ", ")))
+	}
+	kic := f.Driver == "" || kicDrivers[f.Driver]
+
+	if cpus, err := ParseCPUs(f.CPUs); err != nil {
+		add("cpus", err)
+	} else {
+		switch {
+		case cpus.Special == "" && cpus.Count < MinCPUs:
+			add("cpus", fmt.Errorf("requested cpu count %d is less than the minimum allowed of %d", cpus.Count, MinCPUs))
+		case cpus.Special == "no-limit" && !kic:
+			add("cpus", fmt.Errorf("the %q driver does not support cpus: no-limit (docker and podman only)", f.Driver))
+		}
+		c.CPUs = cpus
+	}
+	if mem, err := ParseMemory(f.Memory); err != nil {
+		add("memory", err)
+	} else {
+		switch {
+		case mem.Special == "" && mem.MB < MinMemoryMB:
+			add("memory", fmt.Errorf("requested memory allocation %dMiB is less than the usable minimum of %dMB", mem.MB, MinMemoryMB))
+		case mem.Special == "no-limit" && !kic:
+			add("memory", fmt.Errorf("the %q driver does not support memory: no-limit (docker and podman only)", f.Driver))
+		}
+		c.Memory = mem
+	}
+	if !slices.Contains(Runtimes, f.ContainerRuntime) {
+		add("containerRuntime", fmt.Errorf("invalid container runtime %q; valid runtimes are containerd, docker, cri-o", f.ContainerRuntime))
+	}
+	c.ContainerRuntime = NormalizeRuntime(f.ContainerRuntime)
+	if v, err := NormalizeKubernetesVersion(f.KubernetesVersion); err != nil {
+		add("kubernetesVersion", err)
+	} else {
+		c.KubernetesVersion = v
+	}
+	for i, r := range f.InsecureRegistries {
+		if err := ValidInsecureRegistry(r); err != nil {
+			add(fmt.Sprintf("insecureRegistries[%d]", i), err)
+		}
+	}
+	c.InsecureRegistries = slices.Clone(f.InsecureRegistries)
+	for i, a := range f.ExtraStartArgs {
+		if err := checkExtraArg(a); err != nil {
+			add(fmt.Sprintf("extraStartArgs[%d]", i), err)
+		}
+	}
+	c.ExtraStartArgs = slices.Clone(f.ExtraStartArgs)
+	if d, err := time.ParseDuration(f.Wait); err != nil || d <= 0 {
+		add("wait", fmt.Errorf("invalid duration %q: use a positive duration such as 90s or 5m", f.Wait))
+	} else {
+		c.Wait = d
+	}
+
+	if len(problems) > 0 {
+		subject := "configuration"
+		if src.Path != "" {
+			subject = src.Path
+		}
+		return nil, problem.New(problem.Config, "", &problem.List{Subject: subject, Problems: problems},
+			"correct the values above; `devcluster up --help` and the README's config reference list the accepted forms")
+	}
+	return c, nil
+}
+
+// flagNames are the `up` flags that override each field.
+var flagNames = map[string]string{
+	"name": "--name", "cpus": "--cpus", "memory": "--memory", "driver": "--driver",
+	"containerRuntime": "--container-runtime", "kubernetesVersion": "--kubernetes-version",
+	"insecureRegistries": "--insecure-registry", "extraStartArgs": "--start-arg", "wait": "--wait",
+}
+
+// SetDefaults fills every unset field of f with its documented default.
+func SetDefaults(f *File) {
+	if f.APIVersion == "" {
+		f.APIVersion = APIVersion
+	}
+	if f.Kind == "" {
+		f.Kind = KindCluster
+	}
+	if f.Name == "" {
+		f.Name = DefaultName
+	}
+	if f.Provider == "" {
+		f.Provider = DefaultProvider
+	}
+	if f.CPUs == "" {
+		f.CPUs = DefaultCPUs
+	}
+	if f.Memory == "" {
+		f.Memory = DefaultMemory
+	}
+	if f.ContainerRuntime == "" {
+		f.ContainerRuntime = DefaultContainerRuntime
+	}
+	if f.Wait == "" {
+		f.Wait = DefaultWait.String()
+	}
+}

@@ -1,0 +1,502 @@
+// Package minikube implements provider.Provider with the minikube binary.
+//
+// devcluster decides on minikube's exit codes and JSON output, never on its
+// human text (which changes between releases and loses spinner lines when
+// not on a terminal). Facts it relies on:
+//   - `profile list -o json` lists profiles with their saved ClusterConfig;
+//   - `status -o json` exits with bit flags (1 host, 2 cluster, 4 kubeconfig
+//     not OK) and 85 when the profile does not exist;
+//   - `start` on an existing profile only warns about changed cpus/memory and
+//     silently ignores a changed --insecure-registry, so devcluster compares
+//     the saved config itself (Diff) before starting anything.
+package minikube
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/devcluster/devcluster/bootstrap/config"
+	"github.com/devcluster/devcluster/bootstrap/provider"
+	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/internal/run"
+)
+
+// Exit codes of minikube that devcluster branches on
+// (pkg/minikube/reason/exitcodes.go).
+const (
+	exitUsage          = 14
+	exitGuestNotFound  = 85
+	exitGuestNotRuning = 83
+)
+
+// MinVersion is the oldest minikube devcluster drives: it has the JSON
+// shapes and flags used here.
+const MinVersion = "v1.30.0"
+
+// InstallHint is shown when the binary is missing.
+const InstallHint = "install minikube (https://minikube.sigs.k8s.io/docs/start/) and make sure `minikube` is on your PATH, or set MINIKUBE_BINARY / --minikube to its path"
+
+// Minikube drives the minikube binary.
+type Minikube struct {
+	runner run.Runner
+	binary string
+	// version is recorded by EnsureInstalled.
+	version string
+}
+
+// Option configures a Minikube.
+type Option func(*Minikube)
+
+// WithBinary sets the minikube executable (default "minikube" on PATH).
+func WithBinary(path string) Option {
+	return func(m *Minikube) {
+		if path != "" {
+			m.binary = path
+		}
+	}
+}
+
+// New returns a minikube provider that runs commands through r.
+func New(r run.Runner, opts ...Option) *Minikube {
+	m := &Minikube{runner: r, binary: "minikube"}
+	for _, o := range opts {
+		o(m)
+	}
+	return m
+}
+
+var _ provider.Provider = (*Minikube)(nil)
+
+// Name implements provider.Provider.
+func (m *Minikube) Name() string { return "minikube" }
+
+// Version returns the version recorded by EnsureInstalled.
+func (m *Minikube) Version() string { return m.version }
+
+func (m *Minikube) run(ctx context.Context, p provider.Progress, args ...string) (run.Result, error) {
+	c := run.Cmd{Name: m.binary, Args: args}
+	if p != nil {
+		c.OnLine = func(_ run.Stream, line string) { relay(p, line) }
+	}
+	return m.runner.Run(ctx, c)
+}
+
+// relay turns minikube's output (CloudEvents with -o json, or text) into
+// progress lines.
+func relay(p provider.Progress, line string) {
+	if ev, ok := parseEvent(line); ok {
+		switch ev.Type {
+		case eventStep, eventInfo:
+			p(strings.TrimSpace(ev.Data["message"]))
+		case eventWarning:
+			p("warning: " + strings.TrimSpace(ev.Data["message"]))
+		}
+		return
+	}
+	if l := strings.TrimSpace(line); l != "" {
+		p(l)
+	}
+}
+
+// EnsureInstalled implements provider.Provider: `minikube version -o json`.
+func (m *Minikube) EnsureInstalled(ctx context.Context) (string, error) {
+	res, err := m.run(ctx, nil, "version", "-o", "json")
+	if err != nil {
+		if run.IsNotFound(err) {
+			return "", problem.New(problem.Missing, "minikube is not installed",
+				fmt.Errorf("%q was not found on PATH", m.binary), InstallHint)
+		}
+		return "", problem.New(problem.Failed, "checking the minikube version", err,
+			"run `minikube version` yourself to see what is wrong with the installation")
+	}
+	var v versionJSON
+	if err := json.Unmarshal(res.Stdout, &v); err != nil || v.MinikubeVersion == "" {
+		return "", problem.New(problem.Failed, "checking the minikube version",
+			fmt.Errorf("unexpected output of `minikube version -o json`: %q", strings.TrimSpace(string(res.Stdout))), "")
+	}
+	if compareVersions(v.MinikubeVersion, MinVersion) < 0 {
+		return "", problem.New(problem.Missing, "minikube is too old",
+			fmt.Errorf("found %s, devcluster needs %s or newer", v.MinikubeVersion, MinVersion),
+			"upgrade minikube: https://minikube.sigs.k8s.io/docs/start/")
+	}
+	m.version = v.MinikubeVersion
+	return v.MinikubeVersion, nil
+}
+
+// Get implements provider.Provider.
+func (m *Minikube) Get(ctx context.Context, name string) (*provider.Cluster, error) {
+	c := &provider.Cluster{Name: name, Provider: m.Name(), ProviderVersion: m.version, State: provider.Absent,
+		InsecureRegistries: []string{}}
+	res, err := m.run(ctx, nil, "profile", "list", "-o", "json", "-l")
+	if err != nil && !noProfiles(res, err) {
+		return nil, problem.New(problem.Failed, "listing minikube profiles", err, "run `minikube profile list` to see the problem")
+	}
+	var list profileList
+	if err == nil {
+		if jerr := json.Unmarshal(res.Stdout, &list); jerr != nil {
+			return nil, problem.New(problem.Failed, "listing minikube profiles",
+				fmt.Errorf("unexpected output of `minikube profile list -o json`: %w", jerr), "")
+		}
+	}
+	for _, p := range list.Invalid {
+		if p.Name == name {
+			c.State = provider.Invalid
+			c.Detail = "minikube lists the profile as invalid (its saved config has no driver or Kubernetes version)"
+			return c, nil
+		}
+	}
+	var cfg *clusterConfig
+	for _, p := range list.Valid {
+		if p.Name == name {
+			cfg = p.Config
+		}
+	}
+	if cfg == nil {
+		return c, nil
+	}
+	fill(c, cfg)
+
+	res, err = m.run(ctx, nil, "status", "-p", name, "-o", "json")
+	code := run.ExitCode(err)
+	switch {
+	case err == nil || (code >= 1 && code <= 7):
+		st, perr := parseStatus(res.Stdout)
+		if perr != nil {
+			return nil, problem.New(problem.Failed, "reading minikube status",
+				fmt.Errorf("unexpected output of `minikube status -o json`: %w", perr), "")
+		}
+		c.State, c.Detail, c.KubeconfigOK = stateOf(st)
+	case code == exitGuestNotFound:
+		// The profile went away between the two calls.
+		c.State = provider.Absent
+	default:
+		return nil, problem.New(problem.Failed, "reading minikube status", err, "run `minikube status -p "+name+"` to see the problem")
+	}
+	return c, nil
+}
+
+// noProfiles recognises older releases that exit 14 (MK_USAGE_NO_PROFILE)
+// when no profile exists.
+func noProfiles(res run.Result, err error) bool {
+	return run.ExitCode(err) == exitUsage && strings.Contains(string(res.Stdout)+string(res.Stderr), "No minikube profile was found")
+}
+
+func fill(c *provider.Cluster, cfg *clusterConfig) {
+	c.CPUs = cfg.CPUs
+	c.MemoryMB = cfg.Memory
+	c.Driver = cfg.Driver
+	c.ContainerRuntime = cfg.KubernetesConfig.ContainerRuntime
+	c.KubernetesVersion = cfg.KubernetesConfig.KubernetesVersion
+	if cfg.InsecureRegistry != nil {
+		c.InsecureRegistries = slices.Clone(cfg.InsecureRegistry)
+	}
+	c.Nodes = len(cfg.Nodes)
+	for _, n := range cfg.Nodes {
+		if n.ControlPlane || n.Name == "" {
+			c.IP = n.IP
+			if c.KubernetesVersion == "" {
+				c.KubernetesVersion = n.KubernetesVersion
+			}
+			break
+		}
+	}
+	c.KubeContext = c.Name
+}
+
+// stateOf folds the per-node status into one cluster state.
+func stateOf(nodes []status) (provider.State, string, bool) {
+	if len(nodes) == 0 {
+		return provider.Stopped, "minikube reports no running machine", false
+	}
+	kubeconfigOK := true
+	for _, n := range nodes {
+		if !n.Worker && n.Kubeconfig != "Configured" && n.Kubeconfig != "Irrelevant" {
+			kubeconfigOK = false
+		}
+	}
+	for _, n := range nodes {
+		if n.Host != "Running" {
+			return provider.Stopped, fmt.Sprintf("node %s host is %s", n.Name, n.Host), kubeconfigOK
+		}
+	}
+	for _, n := range nodes {
+		if n.APIServer == "Paused" {
+			return provider.Paused, "", kubeconfigOK
+		}
+	}
+	for _, n := range nodes {
+		apiOK := n.APIServer == "Running" || n.APIServer == "Irrelevant"
+		if !apiOK || n.Kubelet != "Running" {
+			return provider.Degraded, fmt.Sprintf("node %s: apiserver %s, kubelet %s", n.Name, n.APIServer, n.Kubelet), kubeconfigOK
+		}
+	}
+	return provider.Running, "", kubeconfigOK
+}
+
+// StartArgs returns the `minikube start` arguments for a new cluster.
+func StartArgs(want *config.Config) []string {
+	args := []string{"start", "-p", want.Name,
+		"--cpus=" + want.CPUs.String(),
+		"--memory=" + memoryFlag(want.Memory),
+		"--container-runtime=" + want.ContainerRuntime,
+	}
+	if want.Driver != "" {
+		args = append(args, "--driver="+want.Driver)
+	}
+	if want.KubernetesVersion != "" {
+		args = append(args, "--kubernetes-version="+want.KubernetesVersion)
+	}
+	for _, r := range want.InsecureRegistries {
+		args = append(args, "--insecure-registry="+r)
+	}
+	args = append(args, "--output=json")
+	return append(args, want.ExtraStartArgs...)
+}
+
+func memoryFlag(m config.Memory) string {
+	if m.Special != "" {
+		return m.Special
+	}
+	return strconv.Itoa(m.MB) + "mb"
+}
+
+// Create implements provider.Provider.
+func (m *Minikube) Create(ctx context.Context, want *config.Config, p provider.Progress) error {
+	res, err := m.run(ctx, p, StartArgs(want)...)
+	if err != nil {
+		return startError(fmt.Sprintf("creating minikube cluster %q", want.Name), res, err)
+	}
+	return nil
+}
+
+// Start implements provider.Provider: a plain `start -p NAME` resumes a
+// stopped profile with its saved settings.
+func (m *Minikube) Start(ctx context.Context, name string, p provider.Progress) error {
+	res, err := m.run(ctx, p, "start", "-p", name, "--output=json")
+	if err != nil {
+		return startError(fmt.Sprintf("starting minikube cluster %q", name), res, err)
+	}
+	return nil
+}
+
+// Unpause implements provider.Provider.
+func (m *Minikube) Unpause(ctx context.Context, name string, p provider.Progress) error {
+	if _, err := m.run(ctx, p, "unpause", "-p", name); err != nil {
+		return problem.New(problem.Failed, fmt.Sprintf("unpausing minikube cluster %q", name), err,
+			"run `minikube unpause -p "+name+"` to see the problem")
+	}
+	return nil
+}
+
+// RepairKubeconfig implements provider.Provider.
+func (m *Minikube) RepairKubeconfig(ctx context.Context, name string) error {
+	if _, err := m.run(ctx, nil, "update-context", "-p", name); err != nil {
+		return problem.New(problem.Failed, fmt.Sprintf("updating the kubeconfig context %q", name), err, "")
+	}
+	return nil
+}
+
+// Delete implements provider.Provider.
+func (m *Minikube) Delete(ctx context.Context, name string, p provider.Progress) error {
+	if _, err := m.run(ctx, p, "delete", "-p", name); err != nil {
+		return problem.New(problem.Failed, fmt.Sprintf("deleting minikube cluster %q", name), err,
+			"run `minikube delete -p "+name+"` yourself to see the problem")
+	}
+	return nil
+}
+
+// IP returns `minikube ip -p NAME`.
+func (m *Minikube) IP(ctx context.Context, name string) (string, error) {
+	res, err := m.run(ctx, nil, "ip", "-p", name)
+	switch run.ExitCode(err) {
+	case 0:
+	case exitGuestNotFound, exitGuestNotRuning:
+		return "", problem.New(problem.NotRunning, fmt.Sprintf("reading the IP of cluster %q", name), err,
+			"start it with `devcluster up`")
+	default:
+		return "", problem.New(problem.Failed, fmt.Sprintf("reading the IP of cluster %q", name), err, "")
+	}
+	return strings.TrimSpace(string(res.Stdout)), nil
+}
+
+// startError turns a failed `minikube start -o json` into a problem that
+// carries minikube's own reason, message and advice.
+func startError(what string, res run.Result, err error) error {
+	if run.IsNotFound(err) {
+		return problem.New(problem.Missing, what, err, InstallHint)
+	}
+	var reason, msg, advice string
+	for _, line := range run.Lines(res.Stdout) {
+		if ev, ok := parseEvent(line); ok && ev.Type == eventError {
+			reason, msg, advice = ev.Data["name"], ev.Data["message"], ev.Data["advice"]
+		}
+	}
+	if reason == "" {
+		for _, line := range run.Lines(res.Stderr) {
+			if i := strings.Index(line, "Exiting due to "); i >= 0 {
+				reason, msg, _ = strings.Cut(line[i+len("Exiting due to "):], ": ")
+			}
+		}
+	}
+	kind := problem.Failed
+	switch run.ExitCode(err) {
+	case exitUsage, 23, 29, 56, 106:
+		kind = problem.Config
+	case 55, 63, 65, 69:
+		kind = problem.Missing
+	}
+	if reason != "" {
+		cause := fmt.Errorf("minikube failed with %s: %s (%w)", reason, strings.TrimSpace(msg), err)
+		if advice == "" {
+			advice = "see the minikube output above; `minikube logs -p <name>` has more"
+		}
+		return problem.New(kind, what, cause, strings.TrimSpace(advice))
+	}
+	return problem.New(kind, what, err, "see the minikube output above; `minikube logs` has more")
+}
+
+// driverAliases maps minikube's driver aliases to the names it saves.
+var driverAliases = map[string]string{"kvm": "kvm2", "qemu": "qemu2", "generic": "ssh", "native": "none"}
+
+func canonicalDriver(d string) string {
+	if a, ok := driverAliases[d]; ok {
+		return a
+	}
+	return d
+}
+
+// Diff implements provider.Provider. It reports the settings that minikube
+// would not apply when starting the existing profile again.
+func (m *Minikube) Diff(want *config.Config, have *provider.Cluster) []provider.Difference {
+	var out []provider.Difference
+	recreate := "minikube keeps the saved value for an existing cluster"
+	switch {
+	case want.CPUs.Special == "no-limit" && have.CPUs != 0:
+		out = append(out, provider.Difference{Field: "cpus", Existing: strconv.Itoa(have.CPUs), Desired: "no-limit", Note: recreate})
+	case want.CPUs.Special == "" && want.CPUs.Count != have.CPUs:
+		out = append(out, provider.Difference{Field: "cpus", Existing: strconv.Itoa(have.CPUs), Desired: strconv.Itoa(want.CPUs.Count), Note: recreate})
+	}
+	switch {
+	case want.Memory.Special == "no-limit" && have.MemoryMB != 0:
+		out = append(out, provider.Difference{Field: "memory", Existing: fmt.Sprintf("%d MB", have.MemoryMB), Desired: "no-limit", Note: recreate})
+	case want.Memory.Special == "" && want.Memory.MB != have.MemoryMB:
+		out = append(out, provider.Difference{Field: "memory", Existing: fmt.Sprintf("%d MB", have.MemoryMB), Desired: fmt.Sprintf("%d MB", want.Memory.MB), Note: recreate})
+	}
+	if want.Driver != "" && canonicalDriver(want.Driver) != canonicalDriver(have.Driver) {
+		out = append(out, provider.Difference{Field: "driver", Existing: have.Driver, Desired: want.Driver,
+			Note: "minikube refuses another driver for an existing cluster"})
+	}
+	if want.ContainerRuntime != "" && config.NormalizeRuntime(want.ContainerRuntime) != config.NormalizeRuntime(have.ContainerRuntime) {
+		out = append(out, provider.Difference{Field: "containerRuntime", Existing: orNone(have.ContainerRuntime), Desired: want.ContainerRuntime,
+			Note: "switching the runtime of an existing node loses its images and the registry wiring"})
+	}
+	if d, ok := versionDiff(want.KubernetesVersion, have.KubernetesVersion); ok {
+		out = append(out, d)
+	}
+	var missing []string
+	for _, r := range want.InsecureRegistries {
+		if !containsRegistry(have.InsecureRegistries, r) {
+			missing = append(missing, r)
+		}
+	}
+	if len(missing) > 0 {
+		out = append(out, provider.Difference{Field: "insecureRegistries",
+			Existing: "[" + strings.Join(have.InsecureRegistries, ", ") + "]",
+			Desired:  "[" + strings.Join(want.InsecureRegistries, ", ") + "]",
+			Note:     "missing " + strings.Join(missing, ", ") + "; minikube applies --insecure-registry only when a cluster is created"})
+	}
+	return out
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func containsRegistry(list []string, r string) bool {
+	strip := func(s string) string { return strings.TrimPrefix(strings.TrimPrefix(s, "http://"), "https://") }
+	for _, l := range list {
+		if strip(l) == strip(r) {
+			return true
+		}
+	}
+	return false
+}
+
+var minor = regexp.MustCompile(`^v\d+\.\d+$`)
+
+// versionDiff compares a requested Kubernetes version with the running one.
+// "stable"/"latest" and an empty request never differ; "v1.35" matches any
+// v1.35.x.
+func versionDiff(want, have string) (provider.Difference, bool) {
+	switch want {
+	case "", "stable", "latest", "newest":
+		return provider.Difference{}, false
+	}
+	if minor.MatchString(want) {
+		if strings.HasPrefix(have, want+".") || have == want {
+			return provider.Difference{}, false
+		}
+	} else if want == have {
+		return provider.Difference{}, false
+	}
+	d := provider.Difference{Field: "kubernetesVersion", Existing: orNone(have), Desired: want}
+	if compareVersions(want, have) > 0 {
+		d.Note = "minikube can upgrade in place: minikube start -p <name> --kubernetes-version=" + want
+	} else {
+		d.Note = "minikube cannot downgrade an existing cluster"
+	}
+	return d, true
+}
+
+// compareVersions compares dotted versions with an optional "v" prefix,
+// numerically component by component; pre-release suffixes are ignored.
+func compareVersions(a, b string) int {
+	pa, pb := versionParts(a), versionParts(b)
+	for i := 0; i < max(len(pa), len(pb)); i++ {
+		var x, y int
+		if i < len(pa) {
+			x = pa[i]
+		}
+		if i < len(pb) {
+			y = pb[i]
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+func versionParts(v string) []int {
+	v = strings.TrimPrefix(v, "v")
+	if i := strings.IndexAny(v, "-+"); i >= 0 {
+		v = v[:i]
+	}
+	var out []int
+	for _, p := range strings.Split(v, ".") {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			break
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// IsNotFound reports whether err is minikube's "profile not found" exit.
+func IsNotFound(err error) bool {
+	var re *run.Error
+	return errors.As(err, &re) && re.ExitCode == exitGuestNotFound
+}

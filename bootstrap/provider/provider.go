@@ -1,0 +1,115 @@
+// Package provider defines how devcluster talks to the tool that owns the
+// cluster's machine (minikube today; kind and an existing kubeconfig context
+// later). Implementations live in sub-packages and run their binaries only
+// through an injected run.Runner.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/devcluster/devcluster/bootstrap/config"
+)
+
+// State is the observed state of a cluster.
+type State string
+
+// States a provider reports.
+const (
+	// Absent: no such cluster.
+	Absent State = "Absent"
+	// Running: the node is up and the API server and kubelet run.
+	Running State = "Running"
+	// Stopped: the node is stopped; start resumes it.
+	Stopped State = "Stopped"
+	// Paused: the node runs but Kubernetes is paused; unpause resumes it.
+	Paused State = "Paused"
+	// Degraded: the node runs but the API server or kubelet does not; start
+	// repairs it.
+	Degraded State = "Degraded"
+	// Invalid: the provider has a record of the cluster it cannot use.
+	Invalid State = "Invalid"
+)
+
+// Cluster is what a provider knows about an existing cluster.
+type Cluster struct {
+	Name            string `json:"name"`
+	Provider        string `json:"provider"`
+	ProviderVersion string `json:"providerVersion,omitempty"`
+	State           State  `json:"state"`
+	// Detail explains a Degraded or Invalid state.
+	Detail             string   `json:"detail,omitempty"`
+	IP                 string   `json:"ip,omitempty"`
+	KubernetesVersion  string   `json:"kubernetesVersion,omitempty"`
+	CPUs               int      `json:"cpus"`
+	MemoryMB           int      `json:"memoryMB"`
+	Driver             string   `json:"driver,omitempty"`
+	ContainerRuntime   string   `json:"containerRuntime,omitempty"`
+	InsecureRegistries []string `json:"insecureRegistries"`
+	Nodes              int      `json:"nodes"`
+	// KubeContext is the kubeconfig context that reaches the cluster.
+	KubeContext string `json:"kubeContext,omitempty"`
+	// KubeconfigOK is false when the provider says the kubeconfig entry is
+	// missing or stale.
+	KubeconfigOK bool `json:"kubeconfigOK"`
+}
+
+// Difference is one setting in which an existing cluster differs from the
+// requested configuration.
+type Difference struct {
+	Field    string `json:"field"`
+	Existing string `json:"existing"`
+	Desired  string `json:"desired"`
+	// Note explains why the difference matters or how it could be fixed.
+	Note string `json:"note,omitempty"`
+}
+
+func (d Difference) String() string {
+	s := fmt.Sprintf("%s: cluster has %s, requested %s", d.Field, d.Existing, d.Desired)
+	if d.Note != "" {
+		s += " (" + d.Note + ")"
+	}
+	return s
+}
+
+// Progress receives human-readable progress lines from a long operation.
+type Progress func(line string)
+
+// Provider creates, inspects and deletes clusters.
+type Provider interface {
+	// Name is the provider's config name, e.g. "minikube".
+	Name() string
+	// EnsureInstalled checks that the provider's tool is installed and
+	// recent enough, and returns its version.
+	EnsureInstalled(ctx context.Context) (version string, err error)
+	// Get returns the cluster's current state; a missing cluster is
+	// returned with State Absent and no error.
+	Get(ctx context.Context, name string) (*Cluster, error)
+	// Diff lists the settings that differ between the requested
+	// configuration and an existing cluster and that the provider would not
+	// apply by starting it again.
+	Diff(want *config.Config, have *Cluster) []Difference
+	// Create creates and starts a new cluster.
+	Create(ctx context.Context, want *config.Config, p Progress) error
+	// Start starts a stopped or degraded cluster with its saved settings.
+	Start(ctx context.Context, name string, p Progress) error
+	// Unpause resumes a paused cluster.
+	Unpause(ctx context.Context, name string, p Progress) error
+	// RepairKubeconfig points the kubeconfig context at the running cluster.
+	RepairKubeconfig(ctx context.Context, name string) error
+	// IP returns the address of the cluster's primary node as the host
+	// reaches it (`minikube ip`).
+	IP(ctx context.Context, name string) (string, error)
+	// Delete deletes the cluster; deleting an absent cluster is not an error.
+	Delete(ctx context.Context, name string, p Progress) error
+}
+
+// FormatDiff renders differences one per line.
+func FormatDiff(diffs []Difference) string {
+	lines := make([]string, len(diffs))
+	for i, d := range diffs {
+		lines[i] = d.String()
+	}
+	return strings.Join(lines, "\n")
+}

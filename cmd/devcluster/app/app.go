@@ -1,0 +1,316 @@
+// Package app is devcluster's command line: urfave/cli wiring that turns
+// flags into options, calls the bootstrap library, renders its results and
+// maps errors to exit codes. It is the only package that imports urfave/cli;
+// everything it touches comes in through Env, so tests drive it with
+// injected streams, environment, command runner and Kubernetes clients.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/devcluster/devcluster/bootstrap"
+	"github.com/devcluster/devcluster/bootstrap/config"
+	"github.com/devcluster/devcluster/bootstrap/kube"
+	"github.com/devcluster/devcluster/bootstrap/provider"
+	"github.com/devcluster/devcluster/bootstrap/provider/minikube"
+	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/internal/run"
+	"github.com/devcluster/devcluster/internal/ui"
+)
+
+// Exit codes (documented in the README).
+const (
+	ExitOK         = 0
+	ExitFailed     = 1
+	ExitUsage      = 2
+	ExitNotRunning = 3
+	ExitDrift      = 4
+	ExitMissing    = 5
+	ExitTimeout    = 6
+	// ExitInterrupted follows the shell convention 128+SIGINT.
+	ExitInterrupted = 130
+)
+
+// Env is everything the command line uses from the outside world.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// LookupEnv reads environment variables.
+	LookupEnv ui.Env
+	// Dir is the working directory, where devcluster.yaml is looked for.
+	Dir string
+	// Runner runs external commands (minikube).
+	Runner run.Runner
+	// Kube builds Kubernetes clients; nil means from kubeconfig.
+	Kube func(explicitPath string) kube.Loader
+	// IsTerminal reports whether a stream is a terminal.
+	IsTerminal func(io.Writer) bool
+}
+
+// System returns the Env of the running process.
+func System() Env {
+	dir, _ := os.Getwd()
+	return Env{
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		LookupEnv: os.LookupEnv, Dir: dir,
+		Runner:     &run.Local{},
+		Kube:       kube.KubeconfigLoader,
+		IsTerminal: ui.IsTerminal,
+	}
+}
+
+// errReported marks an error whose message has already been printed.
+type errReported struct{ err error }
+
+func (e errReported) Error() string { return e.err.Error() }
+func (e errReported) Unwrap() error { return e.err }
+
+// ExitCode maps an error returned by Run to the process exit code.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	if errors.Is(err, context.Canceled) {
+		return ExitInterrupted
+	}
+	switch problem.KindOf(err) {
+	case problem.Usage, problem.Config:
+		return ExitUsage
+	case problem.NotRunning:
+		return ExitNotRunning
+	case problem.Drift:
+		return ExitDrift
+	case problem.Missing:
+		return ExitMissing
+	case problem.Timeout:
+		return ExitTimeout
+	}
+	return ExitFailed
+}
+
+// Run runs the command line args (args[0] is the program name). Errors are
+// printed to env.Stderr once, before Run returns them.
+func Run(ctx context.Context, env Env, args []string) error {
+	if env.Kube == nil {
+		env.Kube = kube.KubeconfigLoader
+	}
+	if env.IsTerminal == nil {
+		env.IsTerminal = func(io.Writer) bool { return false }
+	}
+	g := &globals{env: env}
+	a := newApp(g)
+	err := a.RunContext(ctx, args)
+	if err == nil && g.notFound != "" {
+		err = problem.New(problem.Usage, "", fmt.Errorf("unknown command %q", g.notFound), "run `devcluster --help` for the list of commands")
+	}
+	if err == nil {
+		return nil
+	}
+	var rep errReported
+	if errors.As(err, &rep) {
+		return rep.err
+	}
+	if problem.KindOf(err) == problem.Failed && isUsageError(err) {
+		err = problem.New(problem.Usage, "", err, "run `devcluster --help` or `devcluster <command> --help`")
+	}
+	g.printer().ErrorBlock(errorMessage(err), errorDetails(err), problem.FixOf(err))
+	return err
+}
+
+// isUsageError recognises urfave/cli's own flag parsing errors.
+func isUsageError(err error) bool {
+	s := err.Error()
+	for _, p := range []string{"flag provided but not defined", "invalid value", "flag needs an argument", "Required flag", "Incorrect Usage"} {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func errorMessage(err error) string {
+	if errors.Is(err, context.Canceled) {
+		return "interrupted"
+	}
+	return err.Error()
+}
+
+// errorDetails shows the failed command and the tail of its output.
+func errorDetails(err error) string {
+	var re *run.Error
+	if !errors.As(err, &re) || run.IsNotFound(err) {
+		return ""
+	}
+	out := re.Output()
+	if out == "" {
+		return ""
+	}
+	lines := strings.Split(out, "\n")
+	const keep = 25
+	if len(lines) > keep {
+		lines = append([]string{fmt.Sprintf("… (%d earlier lines)", len(lines)-keep)}, lines[len(lines)-keep:]...)
+	}
+	return "output of " + run.Quote(re.Argv) + ":\n" + strings.Join(lines, "\n")
+}
+
+// globals holds the global flags and the objects built from them.
+type globals struct {
+	env      Env
+	quiet    bool
+	verbose  bool
+	cfgPath  string
+	minikube string
+	kubecfg  string
+	notFound string
+	p        *ui.Printer
+}
+
+func (g *globals) printer() *ui.Printer {
+	if g.p == nil {
+		level := ui.Normal
+		switch {
+		case g.quiet:
+			level = ui.Quiet
+		case g.verbose:
+			level = ui.Verbose
+		}
+		g.p = ui.NewPrinter(g.env.Stderr, ui.Options{
+			Style: ui.Detect(g.env.LookupEnv, g.env.IsTerminal(g.env.Stderr)),
+			Level: level,
+		})
+	}
+	return g.p
+}
+
+func (g *globals) deps() bootstrap.Deps {
+	bin := g.minikube
+	if bin == "" {
+		if v, ok := g.env.LookupEnv("MINIKUBE_BINARY"); ok {
+			bin = v
+		}
+	}
+	return bootstrap.Deps{
+		Provider: minikube.New(g.env.Runner, minikube.WithBinary(bin)),
+		Kube:     g.env.Kube(g.kubecfg),
+		Report:   g.printer(),
+	}
+}
+
+// loadConfig reads --config, or devcluster.yaml in the working directory if
+// present, and completes it with the flag overrides.
+func (g *globals) loadConfig(o config.Overrides) (*config.Config, error) {
+	var src *config.Source
+	path := g.cfgPath
+	if path == "" {
+		def := filepath.Join(g.env.Dir, config.DefaultFile)
+		if _, err := os.Stat(def); err == nil {
+			path = def
+		}
+	} else if !filepath.IsAbs(path) && path != "-" {
+		path = filepath.Join(g.env.Dir, path)
+	}
+	switch {
+	case path == "-":
+		data, err := io.ReadAll(g.env.Stdin)
+		if err != nil {
+			return nil, problem.New(problem.Config, "reading config from standard input", err, "")
+		}
+		if src, err = config.Decode("stdin", data); err != nil {
+			return nil, err
+		}
+	case path != "":
+		var err error
+		if src, err = config.Load(path); err != nil {
+			return nil, err
+		}
+		src.Path = g.displayPath(path)
+	}
+	return config.Complete(src, o)
+}
+
+func (g *globals) displayPath(p string) string {
+	if rel, err := filepath.Rel(g.env.Dir, p); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return p
+}
+
+func newApp(g *globals) *cli.App {
+	onUsageError := func(_ *cli.Context, err error, _ bool) error {
+		return problem.New(problem.Usage, "", err, "run `devcluster --help` or `devcluster <command> --help`")
+	}
+	a := &cli.App{
+		Name:  "devcluster",
+		Usage: "a working local Kubernetes cluster in one command",
+		Description: "devcluster starts a minikube cluster with the CPUs, memory, driver and Kubernetes version you ask for,\n" +
+			"checks that an existing cluster still matches them, and waits until it is ready.\n" +
+			"Settings come from devcluster.yaml in the working directory (or --config) and flags.\n\n" +
+			"Exit codes: 0 ok, 1 failed, 2 usage or config error, 3 cluster not running,\n" +
+			"4 cluster differs from the configuration, 5 prerequisite missing, 6 timed out, 130 interrupted.",
+		Version:                g.versionString(),
+		HideVersion:            true,
+		Reader:                 g.env.Stdin,
+		Writer:                 g.env.Stdout,
+		ErrWriter:              g.env.Stderr,
+		UseShortOptionHandling: true,
+		// Never exit inside the app: Run returns the error and main decides.
+		ExitErrHandler: func(*cli.Context, error) {},
+		CommandNotFound: func(_ *cli.Context, name string) {
+			g.notFound = name
+		},
+		OnUsageError: onUsageError,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "config", Aliases: []string{"f"}, Usage: "read settings from `FILE` (default: ./devcluster.yaml if present; - for stdin)", Destination: &g.cfgPath},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only warnings and errors", Destination: &g.quiet},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print every progress line", Destination: &g.verbose},
+			&cli.StringFlag{Name: "minikube", Usage: "the minikube executable (default: minikube on PATH; env MINIKUBE_BINARY)", Destination: &g.minikube},
+			&cli.StringFlag{Name: "kubeconfig", Usage: "kubeconfig `FILE` (default: $KUBECONFIG, then ~/.kube/config)", Destination: &g.kubecfg},
+		},
+		Commands: []*cli.Command{
+			newUpCommand(g),
+			newDownCommand(g),
+			newStatusCommand(g),
+			newVersionCommand(g),
+		},
+	}
+	for _, c := range a.Commands {
+		c.OnUsageError = onUsageError
+	}
+	return a
+}
+
+// outputFlag is -o text|json.
+func outputFlag(dst *string) cli.Flag {
+	return &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output format: text or json", Destination: dst}
+}
+
+func checkOutput(o string) error {
+	if o != "text" && o != "json" {
+		return problem.New(problem.Usage, "", fmt.Errorf("invalid output format %q", o), "use -o text or -o json")
+	}
+	return nil
+}
+
+// nameFlag is --name, shared by every command that addresses a cluster.
+func nameFlag(dst *string) cli.Flag {
+	return &cli.StringFlag{Name: "name", Aliases: []string{"n"}, Usage: "cluster `NAME` (the minikube profile and kubeconfig context; default devcluster)", Destination: dst}
+}
+
+// reported wraps an error already printed by the command.
+func reported(err error) error {
+	if err == nil {
+		return nil
+	}
+	return errReported{err}
+}
+
+var _ provider.Provider = (*minikube.Minikube)(nil)

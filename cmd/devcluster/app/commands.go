@@ -1,0 +1,299 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/devcluster/devcluster/bootstrap"
+	"github.com/devcluster/devcluster/bootstrap/config"
+	"github.com/devcluster/devcluster/bootstrap/provider"
+	"github.com/devcluster/devcluster/internal/problem"
+)
+
+// upFlags are the flags of `up`.
+type upFlags struct {
+	name, cpus, memory, driver, runtime, k8sVersion, wait string
+	insecure, startArgs                                     cli.StringSlice
+	recreate                                                bool
+	output                                                  string
+}
+
+func newUpCommand(g *globals) *cli.Command {
+	f := &upFlags{}
+	return &cli.Command{
+		Name:  "up",
+		Usage: "create or start the cluster and wait until it is ready (safe to re-run)",
+		Description: "up creates the minikube cluster if it does not exist, starts it if it is stopped, unpauses it if it is\n" +
+			"paused, and then waits until the API server answers, every node is Ready and the kube-system pods run.\n" +
+			"A cluster that already runs with the requested settings is left alone, so a re-run takes about a second.\n\n" +
+			"minikube ignores changed CPUs, memory and insecure registries on an existing cluster; up compares them\n" +
+			"itself and stops with the list of differences (exit code 4). --recreate deletes and recreates the cluster.",
+		Flags: []cli.Flag{
+			nameFlag(&f.name),
+			&cli.StringFlag{Name: "cpus", Usage: "CPUs: a number ≥ 2, max or no-limit (default 2)", Destination: &f.cpus},
+			&cli.StringFlag{Name: "memory", Aliases: []string{"m"}, Usage: "memory: 4096 (MB), 4g, 4GiB, max or no-limit (default 4g)", Destination: &f.memory},
+			&cli.StringFlag{Name: "driver", Aliases: []string{"d"}, Usage: "minikube driver: docker, podman, kvm2, qemu2, ... (default: minikube chooses)", Destination: &f.driver},
+			&cli.StringFlag{Name: "container-runtime", Usage: "containerd, docker or cri-o (default containerd)", Destination: &f.runtime},
+			&cli.StringFlag{Name: "kubernetes-version", Usage: "v1.35.1, 1.35, stable or latest (default: minikube's)", Destination: &f.k8sVersion},
+			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "an extra registry the cluster may pull from over plain HTTP (repeatable)", Destination: &f.insecure},
+			&cli.StringSliceFlag{Name: "start-arg", Usage: "an extra `FLAG` for `minikube start`, e.g. --start-arg=--addons=metrics-server (repeatable)", Destination: &f.startArgs},
+			&cli.StringFlag{Name: "wait", Usage: "how long to wait for the cluster to be ready (default 5m)", Destination: &f.wait},
+			&cli.BoolFlag{Name: "recreate", Usage: "delete and recreate an existing cluster (for example when it differs from the configuration)", Destination: &f.recreate},
+			outputFlag(&f.output),
+		},
+		Action: func(c *cli.Context) error {
+			if err := checkOutput(f.output); err != nil {
+				return err
+			}
+			cfg, err := g.loadConfig(f.overrides(c))
+			if err != nil {
+				return err
+			}
+			p := g.printer()
+			defer p.Close()
+			res, err := bootstrap.Up(c.Context, g.deps(), cfg, bootstrap.UpOptions{Recreate: f.recreate})
+			if err != nil {
+				return err
+			}
+			if f.output == "json" {
+				return writeJSON(g.env.Stdout, res)
+			}
+			printUpSummary(g.env.Stdout, res)
+			return nil
+		},
+	}
+}
+
+func (f *upFlags) overrides(c *cli.Context) config.Overrides {
+	o := config.Overrides{}
+	str := func(flag string, v string) *string {
+		if c.IsSet(flag) {
+			return &v
+		}
+		return nil
+	}
+	o.Name = str("name", f.name)
+	o.CPUs = str("cpus", f.cpus)
+	o.Memory = str("memory", f.memory)
+	o.Driver = str("driver", f.driver)
+	o.ContainerRuntime = str("container-runtime", f.runtime)
+	o.KubernetesVersion = str("kubernetes-version", f.k8sVersion)
+	o.Wait = str("wait", f.wait)
+	if c.IsSet("insecure-registry") {
+		o.InsecureRegistry = splitCSV(f.insecure.Value())
+	}
+	if c.IsSet("start-arg") {
+		o.ExtraStartArgs = f.startArgs.Value()
+	}
+	return o
+}
+
+// splitCSV accepts both repeated flags and comma-separated values, as
+// minikube's --insecure-registry does.
+func splitCSV(vals []string) []string {
+	out := []string{}
+	for _, v := range vals {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func printUpSummary(w io.Writer, r *bootstrap.Result) {
+	c := r.Cluster
+	verb := "is ready (no changes)"
+	if r.Changed {
+		verb = "is ready (" + strings.Join(r.Actions, ", ") + ")"
+	}
+	fmt.Fprintf(w, "Cluster %q %s.\n", c.Name, verb)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "  Node IP\t%s\n", orDash(c.IP))
+	fmt.Fprintf(tw, "  Kubernetes\t%s\n", orDash(c.KubernetesVersion))
+	if r.Kubernetes != nil {
+		fmt.Fprintf(tw, "  API server\t%s\n", r.Kubernetes.Server)
+	}
+	fmt.Fprintf(tw, "  Try\tkubectl --context %s get nodes\n", c.KubeContext)
+	_ = tw.Flush()
+}
+
+func newDownCommand(g *globals) *cli.Command {
+	var name, output string
+	return &cli.Command{
+		Name:        "down",
+		Usage:       "delete the cluster",
+		Description: "down deletes the minikube cluster and its kubeconfig context. Deleting a cluster that does not exist succeeds.",
+		Flags:       []cli.Flag{nameFlag(&name), outputFlag(&output)},
+		Action: func(c *cli.Context) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			n, err := g.clusterName(c, name)
+			if err != nil {
+				return err
+			}
+			defer g.printer().Close()
+			res, err := bootstrap.Down(c.Context, g.deps(), n)
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				return writeJSON(g.env.Stdout, res)
+			}
+			if res.Deleted {
+				fmt.Fprintf(g.env.Stdout, "Cluster %q deleted.\n", n)
+			} else {
+				fmt.Fprintf(g.env.Stdout, "Cluster %q does not exist; nothing to delete.\n", n)
+			}
+			return nil
+		},
+	}
+}
+
+// clusterName resolves the cluster name for commands that only address a
+// cluster: --name, else the config file's name, else the default.
+func (g *globals) clusterName(c *cli.Context, flag string) (string, error) {
+	o := config.Overrides{}
+	if c.IsSet("name") {
+		o.Name = &flag
+	}
+	cfg, err := g.loadConfig(o)
+	if err != nil {
+		return "", err
+	}
+	return cfg.Name, nil
+}
+
+func newStatusCommand(g *globals) *cli.Command {
+	var name, output string
+	return &cli.Command{
+		Name:  "status",
+		Usage: "show the cluster's state (exit code 3 when it is not running)",
+		Description: "status reads the cluster's state without changing anything: provider state, node IP, Kubernetes\n" +
+			"version, CPUs and memory, and whether the API server answers. -o json prints the same as a JSON object.",
+		Flags: []cli.Flag{nameFlag(&name), outputFlag(&output)},
+		Action: func(c *cli.Context) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			n, err := g.clusterName(c, name)
+			if err != nil {
+				return err
+			}
+			res, err := bootstrap.Status(c.Context, g.deps(), n)
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				if err := writeJSON(g.env.Stdout, res); err != nil {
+					return err
+				}
+			} else {
+				printStatus(g.env.Stdout, res)
+			}
+			if res.Cluster.State != provider.Running {
+				return problem.New(problem.NotRunning, "", fmt.Errorf("cluster %q is %s", n, bootstrap.Describe(res.Cluster)),
+					"run `devcluster up` to create or start it")
+			}
+			return nil
+		},
+	}
+}
+
+func printStatus(w io.Writer, r *bootstrap.Result) {
+	c := r.Cluster
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "CLUSTER\t%s\n", c.Name)
+	fmt.Fprintf(tw, "PROVIDER\t%s %s\n", c.Provider, c.ProviderVersion)
+	fmt.Fprintf(tw, "STATE\t%s\n", bootstrap.Describe(c))
+	if c.State != provider.Absent && c.State != provider.Invalid {
+		fmt.Fprintf(tw, "IP\t%s\n", orDash(c.IP))
+		fmt.Fprintf(tw, "KUBERNETES\t%s\n", orDash(c.KubernetesVersion))
+		fmt.Fprintf(tw, "RESOURCES\t%d CPUs, %d MB memory, driver %s, runtime %s\n", c.CPUs, c.MemoryMB, orDash(c.Driver), orDash(c.ContainerRuntime))
+		if len(c.InsecureRegistries) > 0 {
+			fmt.Fprintf(tw, "INSECURE REGISTRIES\t%s\n", strings.Join(c.InsecureRegistries, ", "))
+		}
+	}
+	if k := r.Kubernetes; k != nil {
+		api := "not ready: " + k.Detail
+		if k.Ready {
+			api = "ready: " + k.Detail
+		}
+		fmt.Fprintf(tw, "CONTEXT\t%s (%s)\n", k.Context, orDash(k.Server))
+		fmt.Fprintf(tw, "API\t%s\n", api)
+	}
+	_ = tw.Flush()
+}
+
+// Version is set at build time with -ldflags "-X .../app.Version=v0.1.0".
+var Version = "dev"
+
+type versionInfo struct {
+	Version   string `json:"version"`
+	Commit    string `json:"commit,omitempty"`
+	GoVersion string `json:"goVersion"`
+	Platform  string `json:"platform"`
+}
+
+func buildInfo() versionInfo {
+	v := versionInfo{Version: Version, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				v.Commit = s.Value
+			}
+		}
+	}
+	return v
+}
+
+func (g *globals) versionString() string {
+	v := buildInfo()
+	return v.Version
+}
+
+func newVersionCommand(g *globals) *cli.Command {
+	var output string
+	return &cli.Command{
+		Name:  "version",
+		Usage: "print devcluster's version",
+		Flags: []cli.Flag{outputFlag(&output)},
+		Action: func(c *cli.Context) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			v := buildInfo()
+			if output == "json" {
+				return writeJSON(g.env.Stdout, v)
+			}
+			fmt.Fprintf(g.env.Stdout, "devcluster %s", v.Version)
+			if v.Commit != "" {
+				fmt.Fprintf(g.env.Stdout, " (commit %s)", v.Commit)
+			}
+			fmt.Fprintf(g.env.Stdout, " %s %s\n", v.GoVersion, v.Platform)
+			return nil
+		},
+	}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

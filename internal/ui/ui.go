@@ -1,0 +1,327 @@
+// Package ui renders devcluster's progress for people: a spinner on an
+// interactive terminal, append-only lines with elapsed times everywhere else
+// (pipes, CI systems such as Buildkite that run jobs in a PTY), colour only
+// where it is wanted. Library packages never print; they report through the
+// methods of Printer, which the command layer creates.
+package ui
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/term"
+)
+
+// Env looks up an environment variable (os.LookupEnv in production).
+type Env func(key string) (string, bool)
+
+// ciVariables mark a CI job. Buildkite runs jobs in a PTY, so a terminal
+// alone does not mean a person is watching.
+var ciVariables = []string{"BUILDKITE", "GITHUB_ACTIONS", "GITLAB_CI", "CI"}
+
+// IsCI reports whether env describes a CI job.
+func IsCI(env Env) bool {
+	for _, k := range ciVariables {
+		if v, ok := env(k); ok && truthy(v) {
+			return true
+		}
+	}
+	return false
+}
+
+func truthy(v string) bool {
+	v = strings.ToLower(strings.TrimSpace(v))
+	return v != "" && v != "0" && v != "false" && v != "no"
+}
+
+// Style is how output is rendered.
+type Style struct {
+	// Spinner animates the current step in place.
+	Spinner bool
+	// Color adds ANSI colours.
+	Color bool
+}
+
+// Detect decides the Style for a stream from the environment and whether the
+// stream is a terminal:
+//   - FORCE_COLOR (non-empty, not 0/false) turns colour on even when piped;
+//   - NO_COLOR (non-empty) or TERM=dumb turn colour and the spinner off;
+//   - the spinner needs a terminal and no CI variable.
+func Detect(env Env, isTerminal bool) Style {
+	dumb := false
+	if t, ok := env("TERM"); ok && t == "dumb" {
+		dumb = true
+	}
+	noColor := false
+	if v, ok := env("NO_COLOR"); ok && v != "" {
+		noColor = true
+	}
+	s := Style{
+		Spinner: isTerminal && !dumb && !noColor && !IsCI(env),
+		Color:   isTerminal && !dumb && !noColor,
+	}
+	if v, ok := env("FORCE_COLOR"); ok && truthy(v) && !noColor {
+		s.Color = true
+	}
+	return s
+}
+
+// IsTerminal reports whether w is a terminal.
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// Level is how much the Printer shows.
+type Level int
+
+const (
+	// Quiet shows warnings and nothing else.
+	Quiet Level = iota - 1
+	// Normal shows steps and their progress.
+	Normal
+	// Verbose also shows debug lines and, with the spinner, keeps every
+	// progress line.
+	Verbose
+)
+
+// Printer renders steps. It is safe for concurrent use.
+type Printer struct {
+	w     io.Writer
+	style Style
+	level Level
+	now   func() time.Time
+	width func() int
+
+	mu        sync.Mutex
+	title     string
+	detail    string
+	stepStart time.Time
+	active    bool
+	frame     int
+	stop      chan struct{}
+	done      chan struct{}
+}
+
+// Options configure a Printer.
+type Options struct {
+	Style Style
+	Level Level
+	// Now is the clock (time.Now by default).
+	Now func() time.Time
+}
+
+// NewPrinter returns a Printer writing to w.
+func NewPrinter(w io.Writer, o Options) *Printer {
+	p := &Printer{w: w, style: o.Style, level: o.Level, now: o.Now}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	p.width = func() int {
+		if f, ok := w.(*os.File); ok {
+			if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
+				return cols
+			}
+		}
+		return 100
+	}
+	return p
+}
+
+const (
+	green  = "\x1b[32m"
+	red    = "\x1b[31m"
+	yellow = "\x1b[33m"
+	dim    = "\x1b[2m"
+	reset  = "\x1b[0m"
+	clear  = "\r\x1b[2K"
+)
+
+func (p *Printer) paint(color, s string) string {
+	if !p.style.Color {
+		return s
+	}
+	return color + s + reset
+}
+
+// Start begins a step; a step still open is ended as successful first.
+func (p *Printer) Start(title string) {
+	p.mu.Lock()
+	open := p.active
+	p.mu.Unlock()
+	if open {
+		p.End(true, "")
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.title, p.detail, p.stepStart, p.active = title, "", p.now(), true
+	if p.level < Normal {
+		return
+	}
+	if p.style.Spinner {
+		p.stop, p.done = make(chan struct{}), make(chan struct{})
+		p.drawLocked()
+		go p.spin(p.stop, p.done)
+		return
+	}
+	fmt.Fprintf(p.w, " • %s ...\n", title)
+}
+
+// Progress reports what the current step is doing.
+func (p *Printer) Progress(line string) {
+	line = strings.TrimSpace(line)
+	if line == "" {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.detail = line
+	if p.level < Normal {
+		return
+	}
+	elapsed := p.now().Sub(p.stepStart)
+	switch {
+	case p.style.Spinner && p.level >= Verbose:
+		fmt.Fprintf(p.w, "%s   %s %s\n", clear, line, p.paint(dim, "(+"+short(elapsed)+")"))
+		p.drawLocked()
+	case p.style.Spinner:
+		p.drawLocked()
+	default:
+		fmt.Fprintf(p.w, "   %s (+%s)\n", line, short(elapsed))
+	}
+}
+
+// End ends the current step with its outcome; result (e.g. "created",
+// "unchanged") is shown after the title.
+func (p *Printer) End(ok bool, result string) {
+	p.mu.Lock()
+	if !p.active {
+		p.mu.Unlock()
+		return
+	}
+	p.active = false
+	stop, done := p.stop, p.done
+	p.stop, p.done = nil, nil
+	p.mu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-done
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.level < Normal {
+		return
+	}
+	mark := p.paint(green, "✓")
+	if !ok {
+		mark = p.paint(red, "✗")
+	}
+	line := p.title
+	if result != "" {
+		line += ": " + result
+	}
+	prefix := ""
+	if p.style.Spinner {
+		prefix = clear
+	}
+	fmt.Fprintf(p.w, "%s %s %s %s\n", prefix, mark, line, p.paint(dim, "("+short(p.now().Sub(p.stepStart))+")"))
+}
+
+// Warn prints a warning; warnings show even with -q.
+func (p *Printer) Warn(msg string) {
+	p.line(Quiet, p.paint(yellow, "!")+" "+msg)
+}
+
+// Info prints a plain line.
+func (p *Printer) Info(msg string) { p.line(Normal, msg) }
+
+// Debug prints a line only with -v.
+func (p *Printer) Debug(msg string) { p.line(Verbose, p.paint(dim, msg)) }
+
+func (p *Printer) line(min Level, msg string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.level < min {
+		return
+	}
+	if p.style.Spinner && p.active {
+		fmt.Fprintf(p.w, "%s %s\n", clear, msg)
+		p.drawLocked()
+		return
+	}
+	fmt.Fprintf(p.w, " %s\n", msg)
+}
+
+var frames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+
+func (p *Printer) spin(stop, done chan struct{}) {
+	defer close(done)
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			p.mu.Lock()
+			p.frame++
+			p.drawLocked()
+			p.mu.Unlock()
+		}
+	}
+}
+
+// drawLocked redraws the spinner line, cut to the terminal width so it
+// never wraps.
+func (p *Printer) drawLocked() {
+	if !p.active || !p.style.Spinner || p.level < Normal {
+		return
+	}
+	s := frames[p.frame%len(frames)] + " " + p.title
+	if p.detail != "" {
+		s += " — " + p.detail
+	}
+	s += " (" + short(p.now().Sub(p.stepStart)) + ")"
+	if w := p.width() - 1; utf8.RuneCountInString(s) > w && w > 10 {
+		r := []rune(s)
+		s = string(r[:w-1]) + "…"
+	}
+	fmt.Fprint(p.w, clear+s)
+}
+
+// Close ends an open step as failed and stops the spinner.
+func (p *Printer) Close() {
+	p.End(false, "")
+}
+
+// ErrorBlock prints an error the way devcluster shows every failure: the
+// error first, then the cause's details, then what to do.
+func (p *Printer) ErrorBlock(msg, details, fix string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, "%s %s\n", p.paint(red, "✗ Error:"), msg)
+	if d := strings.TrimSpace(details); d != "" {
+		for _, l := range strings.Split(d, "\n") {
+			fmt.Fprintf(p.w, "    %s\n", l)
+		}
+	}
+	if fix != "" {
+		fmt.Fprintf(p.w, "  %s %s\n", p.paint(yellow, "To fix:"), fix)
+	}
+}
+
+func short(d time.Duration) string {
+	switch {
+	case d < 10*time.Second:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%.0fs", d.Seconds())
+	default:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+}
