@@ -1,0 +1,357 @@
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/rest"
+
+	"github.com/devcluster/devcluster/bootstrap/config"
+	"github.com/devcluster/devcluster/bootstrap/kube"
+	"github.com/devcluster/devcluster/bootstrap/provider"
+	"github.com/devcluster/devcluster/bootstrap/provider/minikube"
+	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/internal/standin"
+)
+
+// recorder is a Reporter that keeps every line.
+type recorder struct{ lines []string }
+
+func (r *recorder) Start(t string)    { r.lines = append(r.lines, "start "+t) }
+func (r *recorder) Progress(l string) { r.lines = append(r.lines, "progress "+l) }
+func (r *recorder) End(ok bool, res string) {
+	r.lines = append(r.lines, "end "+map[bool]string{true: "ok", false: "failed"}[ok]+" "+res)
+}
+func (r *recorder) Warn(m string)  { r.lines = append(r.lines, "warn "+m) }
+func (r *recorder) Info(m string)  { r.lines = append(r.lines, "info "+m) }
+func (r *recorder) Debug(m string) { r.lines = append(r.lines, "debug "+m) }
+
+type fixture struct {
+	t      *testing.T
+	runner *standin.Runner
+	deps   Deps
+	rec    *recorder
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	r := &standin.Runner{Env: map[string]string{
+		"MINIKUBE_HOME": dir,
+		"KUBECONFIG":    filepath.Join(dir, "kubeconfig"),
+	}}
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "dev"}, Status: corev1.NodeStatus{
+		Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}}}
+	clientset := fake.NewClientset(node)
+	rec := &recorder{}
+	return &fixture{t: t, runner: r, rec: rec, deps: Deps{
+		Provider: minikube.New(r),
+		Kube: func(ctx string) (*kube.Clients, error) {
+			return &kube.Clients{Config: &rest.Config{Host: "https://192.168.49.2:8443"}, Kube: clientset, Context: ctx}, nil
+		},
+		Report:       rec,
+		WaitInterval: time.Millisecond,
+	}}
+}
+
+func (f *fixture) cfg(mutate func(*config.File)) *config.Config {
+	f.t.Helper()
+	file := config.File{Name: "dev"}
+	if mutate != nil {
+		mutate(&file)
+	}
+	c, err := config.Complete(&config.Source{File: file}, config.Overrides{})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return c
+}
+
+// minikube runs a stand-in command directly, to arrange state.
+func (f *fixture) minikube(args ...string) {
+	f.t.Helper()
+	var out strings.Builder
+	env := f.runner.Env
+	code := standin.Main(context.Background(), standin.Env{Args: args, Stdout: &out, Stderr: &out,
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
+	if code != 0 {
+		f.t.Fatalf("minikube %v: exit %d: %s", args, code, out.String())
+	}
+}
+
+// mutating returns the calls that change state (everything but reads).
+func (f *fixture) mutating() [][]string {
+	var out [][]string
+	for _, c := range f.runner.Calls() {
+		switch c[1] {
+		case "version", "profile", "status", "ip":
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func TestUpFreshStart(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cfg := f.cfg(func(c *config.File) {
+		c.CPUs, c.Memory, c.Driver, c.KubernetesVersion = "4", "6g", "docker", "1.35.1"
+		c.InsecureRegistries = []string{"192.168.49.1:5000", "10.0.0.0/24"}
+		c.ExtraStartArgs = []string{"--addons=metrics-server"}
+	})
+	res, err := Up(context.Background(), f.deps, cfg, UpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{{"minikube", "start", "-p", "dev", "--cpus=4", "--memory=6144mb", "--container-runtime=containerd",
+		"--driver=docker", "--kubernetes-version=v1.35.1", "--insecure-registry=192.168.49.1:5000",
+		"--insecure-registry=10.0.0.0/24", "--output=json", "--addons=metrics-server"}}
+	if d := cmp.Diff(want, f.mutating()); d != "" {
+		t.Errorf("commands (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"created"}, res.Actions); d != "" {
+		t.Errorf("actions (-want +got):\n%s", d)
+	}
+	if res.Cluster.State != provider.Running || res.Cluster.CPUs != 4 || res.Cluster.MemoryMB != 6144 || res.Cluster.IP != "192.168.49.2" {
+		t.Errorf("cluster = %+v", res.Cluster)
+	}
+	if !res.Kubernetes.Ready {
+		t.Errorf("kubernetes summary = %+v", res.Kubernetes)
+	}
+	if !slices.ContainsFunc(f.rec.lines, func(l string) bool { return strings.Contains(l, "Preparing Kubernetes v1.35.1 on containerd") }) {
+		t.Errorf("minikube's progress was not relayed: %q", f.rec.lines)
+	}
+}
+
+func TestUpConvergedRerunStartsNothing(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cfg := f.cfg(nil)
+	if _, err := Up(context.Background(), f.deps, cfg, UpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.runner.Reset()
+	res, err := Up(context.Background(), f.deps, cfg, UpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := f.mutating(); len(m) != 0 {
+		t.Errorf("a converged re-run ran %q", m)
+	}
+	if res.Changed || len(res.Actions) != 0 {
+		t.Errorf("result = changed %v, actions %q; want no change", res.Changed, res.Actions)
+	}
+	want := [][]string{
+		{"minikube", "version", "-o", "json"},
+		{"minikube", "profile", "list", "-o", "json", "-l"},
+		{"minikube", "status", "-p", "dev", "-o", "json"},
+		{"minikube", "profile", "list", "-o", "json", "-l"},
+		{"minikube", "status", "-p", "dev", "-o", "json"},
+	}
+	if d := cmp.Diff(want, f.runner.Calls()); d != "" {
+		t.Errorf("commands (-want +got):\n%s", d)
+	}
+}
+
+func TestUpResumesStoppedAndPaused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		arrange []string
+		want    [][]string
+		action  string
+	}{
+		{"stopped", []string{"stop", "-p", "dev"}, [][]string{{"minikube", "start", "-p", "dev", "--output=json"}}, "started"},
+		{"paused", []string{"pause", "-p", "dev"}, [][]string{{"minikube", "unpause", "-p", "dev"}}, "unpaused"},
+	} {
+		tc := tc
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			cfg := f.cfg(nil)
+			if _, err := Up(context.Background(), f.deps, cfg, UpOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			f.minikube(tc.arrange...)
+			f.runner.Reset()
+			res, err := Up(context.Background(), f.deps, cfg, UpOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, f.mutating()); d != "" {
+				t.Errorf("commands (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff([]string{tc.action}, res.Actions); d != "" {
+				t.Errorf("actions (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestUpRefusesDrift(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	if _, err := Up(context.Background(), f.deps, f.cfg(nil), UpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.runner.Reset()
+	changed := f.cfg(func(c *config.File) {
+		c.CPUs, c.Memory, c.Driver, c.ContainerRuntime = "4", "8g", "podman", "docker"
+		c.InsecureRegistries = []string{"192.168.49.1:5000"}
+		c.KubernetesVersion = "v1.36.0"
+	})
+	_, err := Up(context.Background(), f.deps, changed, UpOptions{})
+	if err == nil {
+		t.Fatal("want a drift error")
+	}
+	if problem.KindOf(err) != problem.Drift {
+		t.Errorf("kind = %v, want Drift", problem.KindOf(err))
+	}
+	for _, want := range []string{
+		"cpus: cluster has 2, requested 4",
+		"memory: cluster has 4096 MB, requested 8192 MB",
+		"driver: cluster has docker, requested podman",
+		"containerRuntime: cluster has containerd, requested docker",
+		"kubernetesVersion: cluster has v1.35.1, requested v1.36.0",
+		"insecureRegistries: cluster has [], requested [192.168.49.1:5000] (missing 192.168.49.1:5000; minikube applies --insecure-registry only when a cluster is created)",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+	if !strings.Contains(problem.FixOf(err), "devcluster up --recreate") {
+		t.Errorf("fix = %q", problem.FixOf(err))
+	}
+	if m := f.mutating(); len(m) != 0 {
+		t.Errorf("drift must change nothing, ran %q", m)
+	}
+}
+
+func TestUpRecreate(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	if _, err := Up(context.Background(), f.deps, f.cfg(nil), UpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.runner.Reset()
+	changed := f.cfg(func(c *config.File) { c.CPUs = "4" })
+	res, err := Up(context.Background(), f.deps, changed, UpOptions{Recreate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"minikube", "delete", "-p", "dev"},
+		{"minikube", "start", "-p", "dev", "--cpus=4", "--memory=4096mb", "--container-runtime=containerd", "--output=json"},
+	}
+	if d := cmp.Diff(want, f.mutating()); d != "" {
+		t.Errorf("commands (-want +got):\n%s", d)
+	}
+	if res.Cluster.CPUs != 4 {
+		t.Errorf("cpus after recreate = %d", res.Cluster.CPUs)
+	}
+}
+
+func TestUpRepairsKubeconfig(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cfg := f.cfg(nil)
+	if _, err := Up(context.Background(), f.deps, cfg, UpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Point the context elsewhere, as a stale kubeconfig would.
+	f.runner.Env["STANDIN_APISERVER"] = "https://127.0.0.1:1"
+	f.minikube("update-context", "-p", "dev")
+	delete(f.runner.Env, "STANDIN_APISERVER")
+	f.runner.Reset()
+	res, err := Up(context.Background(), f.deps, cfg, UpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([][]string{{"minikube", "update-context", "-p", "dev"}}, f.mutating()); d != "" {
+		t.Errorf("commands (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"kubeconfig updated"}, res.Actions); d != "" {
+		t.Errorf("actions (-want +got):\n%s", d)
+	}
+}
+
+func TestUpMissingMinikube(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deps.Provider = minikube.New(f.runner, minikube.WithBinary("/nonexistent/minikube"))
+	_, err := Up(context.Background(), f.deps, f.cfg(nil), UpOptions{})
+	if problem.KindOf(err) != problem.Missing {
+		t.Fatalf("err = %v (kind %v), want Missing", err, problem.KindOf(err))
+	}
+	if !strings.Contains(problem.FixOf(err), "https://minikube.sigs.k8s.io/docs/start/") {
+		t.Errorf("fix = %q, want the install link", problem.FixOf(err))
+	}
+}
+
+func TestUpStartFailureCarriesMinikubeReason(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.runner.Env["STANDIN_FAIL_START"] = "GUEST_START"
+	_, err := Up(context.Background(), f.deps, f.cfg(nil), UpOptions{})
+	if err == nil || !strings.Contains(err.Error(), "minikube failed with GUEST_START") {
+		t.Fatalf("err = %v", err)
+	}
+	if !strings.Contains(problem.FixOf(err), "--alsologtostderr") {
+		t.Errorf("fix = %q, want minikube's advice", problem.FixOf(err))
+	}
+}
+
+func TestUpWaitTimesOut(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	notReady := fake.NewClientset(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "dev"}})
+	f.deps.Kube = func(ctx string) (*kube.Clients, error) {
+		return &kube.Clients{Config: &rest.Config{Host: "h"}, Kube: notReady, Context: ctx}, nil
+	}
+	cfg := f.cfg(func(c *config.File) { c.Wait = "50ms" })
+	_, err := Up(context.Background(), f.deps, cfg, UpOptions{})
+	if problem.KindOf(err) != problem.Timeout || !errors.Is(err, kube.ErrTimeout) {
+		t.Fatalf("err = %v, want a timeout", err)
+	}
+	if !strings.Contains(err.Error(), "1 of 1 nodes not Ready: dev") {
+		t.Errorf("timeout does not say what it waited for: %v", err)
+	}
+}
+
+func TestDownAndStatus(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	st, err := Status(context.Background(), f.deps, "dev")
+	if err != nil || st.Cluster.State != provider.Absent {
+		t.Fatalf("status before up = %+v, %v", st, err)
+	}
+	if _, err := Up(context.Background(), f.deps, f.cfg(nil), UpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	st, err = Status(context.Background(), f.deps, "dev")
+	if err != nil || st.Cluster.State != provider.Running || !st.Kubernetes.Ready || st.Cluster.IP != "192.168.49.2" {
+		t.Fatalf("status after up = %+v %+v, %v", st.Cluster, st.Kubernetes, err)
+	}
+	f.runner.Reset()
+	res, err := Down(context.Background(), f.deps, "dev")
+	if err != nil || !res.Deleted {
+		t.Fatalf("down = %+v, %v", res, err)
+	}
+	if d := cmp.Diff([][]string{{"minikube", "delete", "-p", "dev"}}, f.mutating()); d != "" {
+		t.Errorf("commands (-want +got):\n%s", d)
+	}
+	res, err = Down(context.Background(), f.deps, "dev")
+	if err != nil || res.Deleted {
+		t.Fatalf("second down = %+v, %v; want nothing deleted", res, err)
+	}
+}

@@ -1,0 +1,235 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestLoadTestdataAndExamples(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("testdata/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	examples, err := filepath.Glob("../../examples/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(examples) == 0 {
+		t.Fatal("no example configs found in examples/")
+	}
+	for _, path := range append(files, examples...) {
+		path := path
+		valid := !strings.HasPrefix(filepath.Base(path), "invalid-")
+		t.Run(path, func(t *testing.T) {
+			t.Parallel()
+			src, err := Load(path)
+			if err == nil {
+				_, err = Complete(src, Overrides{})
+			}
+			if valid && err != nil {
+				t.Fatalf("Load+Complete(%s) = %v, want no error", path, err)
+			}
+			if !valid && err == nil {
+				t.Fatalf("Load+Complete(%s) succeeded, want an error", path)
+			}
+		})
+	}
+}
+
+func TestInvalidFilesReportEveryProblemWithLines(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		file string
+		want []string
+	}{
+		{"invalid-unknown-field.yaml", []string{`line 4: unknown field "cpu"`, `line 5: unknown field "memmory"`}},
+		{"invalid-values.yaml", []string{
+			"line 3: name: invalid name \"bad_name\"",
+			"line 4: cpus: requested cpu count 1 is less than the minimum allowed of 2",
+			"line 5: memory: requested memory allocation 1000MiB is less than the usable minimum of 1800MB",
+			"line 6: driver: unknown driver \"hyperdrive\"",
+			"line 7: containerRuntime: invalid container runtime \"rkt\"",
+			"line 8: kubernetesVersion: invalid kubernetesVersion \"one.two\"",
+			"line 10: insecureRegistries[0]: invalid insecure registry \"ftp://x:5000\"",
+			"line 12: extraStartArgs[0]: extraStartArgs entry \"--memory=8g\": set the \"memory\" field instead",
+			"line 13: wait: invalid duration \"forever\"",
+			"9 problems",
+		}},
+		{"invalid-api-version.yaml", []string{`unsupported apiVersion "devcluster.dev/v1"`, `unknown kind "Clusters"`}},
+		{"invalid-no-limit-vm.yaml", []string{`line 4: cpus: the "kvm2" driver does not support cpus: no-limit`, `line 5: memory: the "kvm2" driver does not support memory: no-limit`}},
+		{"invalid-wrong-type.yaml", []string{"line 3: cannot unmarshal !!seq into string", "line 4: cannot unmarshal !!str `--addon...` into []string"}},
+		{"invalid-two-documents.yaml", []string{"line 3: a second document was found"}},
+	}
+	for _, tc := range cases {
+		tc := tc
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			src, err := Load(filepath.Join("testdata", tc.file))
+			if err == nil {
+				_, err = Complete(src, Overrides{})
+			}
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not mention %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestCompleteDefaultsAndOverrides(t *testing.T) {
+	t.Parallel()
+	got, err := Complete(nil, Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Config{Name: "devcluster", Provider: "minikube", CPUs: CPUs{Count: 2}, Memory: Memory{MB: 4096},
+		ContainerRuntime: "containerd", Wait: 5 * time.Minute, InsecureRegistries: nil, ExtraStartArgs: nil}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("defaults (-want +got):\n%s", d)
+	}
+
+	src, err := Load("testdata/valid-full.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpus, name := "6", "override"
+	got, err = Complete(src, Overrides{CPUs: &cpus, Name: &name, InsecureRegistry: []string{"127.0.0.1:5001"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = &Config{Name: "override", Provider: "minikube", CPUs: CPUs{Count: 6}, Memory: Memory{MB: 8192},
+		Driver: "docker", ContainerRuntime: "crio", KubernetesVersion: "v1.35.1",
+		InsecureRegistries: []string{"127.0.0.1:5001"},
+		ExtraStartArgs:     []string{"--addons=metrics-server", "--apiserver-port=8443"}, Wait: 90 * time.Second}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("file + flags (-want +got):\n%s", d)
+	}
+}
+
+func TestCompleteNamesFlagsInProblems(t *testing.T) {
+	t.Parallel()
+	mem := "lots"
+	_, err := Complete(nil, Overrides{Memory: &mem})
+	if err == nil || !strings.Contains(err.Error(), `--memory: cannot parse memory "lots"`) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestParseMemory(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		in      string
+		want    Memory
+		wantErr bool
+	}{
+		{in: "4096", want: Memory{MB: 4096}},
+		{in: "4096mb", want: Memory{MB: 4096}},
+		{in: "4096m", want: Memory{MB: 4096}},
+		{in: "4096MiB", want: Memory{MB: 4096}},
+		{in: "4g", want: Memory{MB: 4096}},
+		{in: "4gb", want: Memory{MB: 4096}},
+		{in: "4GiB", want: Memory{MB: 4096}},
+		{in: "4 GB", want: Memory{MB: 4096}},
+		{in: "1.5g", want: Memory{MB: 1536}},
+		{in: "1t", want: Memory{MB: 1 << 20}},
+		{in: "2097152k", want: Memory{MB: 2048}},
+		{in: "max", want: Memory{Special: "max"}},
+		{in: "NO-LIMIT", want: Memory{Special: "no-limit"}},
+		{in: "foo", wantErr: true},
+		{in: "4x", wantErr: true},
+		{in: "-4g", wantErr: true},
+		{in: "1.2.3g", wantErr: true},
+		{in: "", wantErr: true},
+	}
+	for _, tc := range cases {
+		got, err := ParseMemory(tc.in)
+		if (err != nil) != tc.wantErr {
+			t.Errorf("ParseMemory(%q) error = %v, wantErr %v", tc.in, err, tc.wantErr)
+			continue
+		}
+		if !tc.wantErr && got != tc.want {
+			t.Errorf("ParseMemory(%q) = %+v, want %+v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestParseCPUs(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]CPUs{"2": {Count: 2}, "16": {Count: 16}, "max": {Special: "max"}, "no-limit": {Special: "no-limit"}} {
+		got, err := ParseCPUs(in)
+		if err != nil || got != want {
+			t.Errorf("ParseCPUs(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"two", "1.5", "-1", ""} {
+		if _, err := ParseCPUs(in); err == nil {
+			t.Errorf("ParseCPUs(%q) succeeded, want an error", in)
+		}
+	}
+}
+
+func TestValidInsecureRegistry(t *testing.T) {
+	t.Parallel()
+	good := []string{"192.168.49.1:5000", "localhost:5000", "registry.local", "http://10.0.0.1:5000", "https://reg:443", "10.0.0.0/24", "::1", "[::1]:5000", "reg_1.example:80"}
+	bad := []string{"ftp://x:5000", "x:", "-bad", "reg:99999", "reg:port", "", "http://", "a b"}
+	for _, r := range good {
+		if err := ValidInsecureRegistry(r); err != nil {
+			t.Errorf("ValidInsecureRegistry(%q) = %v, want nil", r, err)
+		}
+	}
+	for _, r := range bad {
+		if err := ValidInsecureRegistry(r); err == nil {
+			t.Errorf("ValidInsecureRegistry(%q) = nil, want an error", r)
+		}
+	}
+}
+
+func TestValidName(t *testing.T) {
+	t.Parallel()
+	for _, n := range []string{"dev", "my-cluster", "a1", "team.dev"} {
+		if err := ValidName(n); err != nil {
+			t.Errorf("ValidName(%q) = %v", n, err)
+		}
+	}
+	for _, n := range []string{"x", "x_y", "-dev", "dev-", "", "a..b"} {
+		if err := ValidName(n); err == nil {
+			t.Errorf("ValidName(%q) = nil, want an error", n)
+		}
+	}
+}
+
+func TestNormalizeKubernetesVersion(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"1.35.1": "v1.35.1", "v1.35.1": "v1.35.1", "1.35": "v1.35", "stable": "stable", "": ""} {
+		got, err := NormalizeKubernetesVersion(in)
+		if err != nil || got != want {
+			t.Errorf("NormalizeKubernetesVersion(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := NormalizeKubernetesVersion("1"); err == nil {
+		t.Error("NormalizeKubernetesVersion(\"1\") succeeded")
+	}
+}
+
+func TestDecodeEmptyFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "devcluster.yaml")
+	if err := os.WriteFile(p, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(p)
+	if err == nil || !strings.Contains(err.Error(), "the file is empty") {
+		t.Fatalf("got %v", err)
+	}
+}

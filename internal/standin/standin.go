@@ -1,0 +1,77 @@
+// Package standin is a test-only stand-in for the minikube command. It
+// implements minikube's command-line contract — flags, validation order,
+// exit codes, JSON shapes and warnings, the profile files under
+// MINIKUBE_HOME and the kubeconfig entries — without any VM or container.
+// Instead of booting a node it points the profile's kubeconfig context at an
+// API server given by the test (a real control plane in the end-to-end
+// tiers) and registers a Node object for the profile.
+//
+// Faithfulness matters more than completeness: the commands devcluster uses
+// (version, start, status, ip, profile list, stop, pause, unpause, delete,
+// update-context, ssh, kubectl) behave as minikube v1.38.1 does, including
+// the quirks devcluster must cope with: changed --cpus/--memory on an
+// existing profile only warn, a changed --insecure-registry is silently
+// ignored, `status` encodes state in exit-code bits and exits 85 for a
+// missing profile.
+//
+// Test controls (environment variables, none of them minikube's):
+//
+//	STANDIN_APISERVER     https URL of the API server contexts point at
+//	STANDIN_TOKEN         bearer token written into the kubeconfig user
+//	STANDIN_CA_FILE       CA bundle of the API server (else TLS is not verified)
+//	STANDIN_NODE_IP       node IP reported by `ip` and saved in the profile (192.168.49.2)
+//	STANDIN_NO_DOCKER     when set, the docker driver is "not found" (exit 65)
+//	STANDIN_FAIL_START    a reason ID (e.g. GUEST_START): `start` fails with it (exit 80)
+//	STANDIN_SSH_EXEC      a command prefix that runs `ssh` commands for real (e.g. nsenter ...)
+//	STANDIN_HOST_CPUS     CPUs of the simulated host (8), STANDIN_HOST_MEMORY_MB (16384)
+package standin
+
+import (
+	"context"
+	"io"
+)
+
+// Version is the minikube release the stand-in mimics.
+const Version = "v1.38.1"
+
+// Commit is the commit of that release.
+const Commit = "c93a4cb9311efc66b90d33ea03f75f2c4120e9b0"
+
+// DefaultKubernetesVersion is minikube v1.38.1's default.
+const DefaultKubernetesVersion = "v1.35.1"
+
+// Env is the stand-in's process environment.
+type Env struct {
+	Args      []string // without the program name
+	Stdout    io.Writer
+	Stderr    io.Writer
+	Stdin     io.Reader
+	LookupEnv func(string) (string, bool)
+}
+
+func (e Env) get(k string) string {
+	v, _ := e.LookupEnv(k)
+	return v
+}
+
+// Exit codes (pkg/minikube/reason/exitcodes.go).
+const (
+	exFailure               = 1
+	exProgramError          = 10
+	exProgramUsage          = 14
+	exInsufficientMemory    = 23
+	exInsufficientCores     = 29
+	exDriverUnsupported     = 56
+	exProviderNotFound      = 65
+	exGuestError            = 80
+	exGuestConflict         = 81
+	exGuestNotRunning       = 83
+	exGuestNotFound         = 85
+	exControlPlaneUnsupport = 106
+)
+
+// Main runs one stand-in command and returns its exit code.
+func Main(ctx context.Context, env Env) int {
+	s := &session{ctx: ctx, env: env}
+	return s.main()
+}
