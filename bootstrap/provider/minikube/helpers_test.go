@@ -1,0 +1,11 @@
+package minikube
+
+import "github.com/devcluster/devcluster/bootstrap/config"
+
+func nil2cfg() *config.Config {
+	c, err := config.Complete(nil, config.Overrides{})
+	if err != nil {
+		panic(err)
+	}
+	return c
+}

@@ -1,0 +1,161 @@
+package minikube
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/devcluster/devcluster/bootstrap/provider"
+	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/internal/run/runtest"
+)
+
+func TestEnsureInstalled(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name     string
+		reply    runtest.Reply
+		wantKind problem.Kind
+		wantErr  string
+		wantVer  string
+	}{
+		{name: "current release", reply: runtest.Reply{Stdout: `{"commit":"c93a4cb","minikubeVersion":"v1.38.1"}` + "\n"}, wantVer: "v1.38.1"},
+		{name: "missing binary", reply: runtest.Reply{NotFound: true}, wantKind: problem.Missing, wantErr: "minikube is not installed"},
+		{name: "too old", reply: runtest.Reply{Stdout: `{"minikubeVersion":"v1.25.2"}`}, wantKind: problem.Missing, wantErr: "found v1.25.2, devcluster needs v1.30.0 or newer"},
+		{name: "not json", reply: runtest.Reply{Stdout: "minikube version: v1.38.1\n"}, wantKind: problem.Failed, wantErr: "unexpected output"},
+		{name: "crashes", reply: runtest.Reply{ExitCode: 10, Stderr: "boom"}, wantKind: problem.Failed, wantErr: "checking the minikube version"},
+	}
+	for _, tc := range cases {
+		tc := tc
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := &runtest.Fake{Handler: func([]string) runtest.Reply { return tc.reply }}
+			v, err := New(f).EnsureInstalled(context.Background())
+			if tc.wantErr == "" {
+				if err != nil || v != tc.wantVer {
+					t.Fatalf("EnsureInstalled() = %q, %v; want %q", v, err, tc.wantVer)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || problem.KindOf(err) != tc.wantKind {
+				t.Fatalf("EnsureInstalled() error = %v (kind %v); want %q (kind %v)", err, problem.KindOf(err), tc.wantErr, tc.wantKind)
+			}
+		})
+	}
+}
+
+func TestGetStates(t *testing.T) {
+	t.Parallel()
+	list := `{"invalid":[{"Name":"broken","Status":"Unknown","Config":null}],"valid":[{"Name":"dev","Status":"Skipped","Config":{"Name":"dev","Memory":4096,"CPUs":2,"Driver":"docker","InsecureRegistry":null,"KubernetesConfig":{"KubernetesVersion":"v1.35.1","ContainerRuntime":"containerd"},"Nodes":[{"Name":"","IP":"192.168.49.2","ControlPlane":true,"Worker":true}]}}]}`
+	cases := []struct {
+		name       string
+		profile    string
+		listReply  runtest.Reply
+		status     runtest.Reply
+		want       provider.State
+		kubeconfig bool
+	}{
+		{name: "running", profile: "dev", listReply: runtest.Reply{Stdout: list},
+			status: runtest.Reply{Stdout: `{"Name":"dev","Host":"Running","Kubelet":"Running","APIServer":"Running","Kubeconfig":"Configured","Worker":false}`},
+			want:   provider.Running, kubeconfig: true},
+		{name: "paused exits 2", profile: "dev", listReply: runtest.Reply{Stdout: list},
+			status: runtest.Reply{ExitCode: 2, Stdout: `{"Name":"dev","Host":"Running","Kubelet":"Stopped","APIServer":"Paused","Kubeconfig":"Configured","Worker":false}`},
+			want:   provider.Paused, kubeconfig: true},
+		{name: "stopped exits 7", profile: "dev", listReply: runtest.Reply{Stdout: list},
+			status: runtest.Reply{ExitCode: 7, Stdout: `{"Name":"dev","Host":"Stopped","Kubelet":"Stopped","APIServer":"Stopped","Kubeconfig":"Stopped","Worker":false}`},
+			want:   provider.Stopped},
+		{name: "machine gone prints null", profile: "dev", listReply: runtest.Reply{Stdout: list},
+			status: runtest.Reply{ExitCode: 7, Stdout: "null"}, want: provider.Stopped},
+		{name: "apiserver down", profile: "dev", listReply: runtest.Reply{Stdout: list},
+			status: runtest.Reply{ExitCode: 2, Stdout: `{"Name":"dev","Host":"Running","Kubelet":"Running","APIServer":"Stopped","Kubeconfig":"Configured","Worker":false}`},
+			want:   provider.Degraded, kubeconfig: true},
+		{name: "misconfigured kubeconfig", profile: "dev", listReply: runtest.Reply{Stdout: list},
+			status: runtest.Reply{ExitCode: 4, Stdout: `{"Name":"dev","Host":"Running","Kubelet":"Running","APIServer":"Running","Kubeconfig":"Misconfigured","Worker":false}`},
+			want:   provider.Running, kubeconfig: false},
+		{name: "multi-node array", profile: "dev", listReply: runtest.Reply{Stdout: list},
+			status: runtest.Reply{Stdout: `[{"Name":"dev","Host":"Running","Kubelet":"Running","APIServer":"Running","Kubeconfig":"Configured","Worker":false},{"Name":"dev-m02","Host":"Running","Kubelet":"Running","APIServer":"Irrelevant","Kubeconfig":"Irrelevant","Worker":true}]`},
+			want:   provider.Running, kubeconfig: true},
+		{name: "absent", profile: "other", listReply: runtest.Reply{Stdout: list}, want: provider.Absent},
+		{name: "no profiles at all", profile: "dev", listReply: runtest.Reply{Stdout: `{"invalid":[],"valid":[]}`}, want: provider.Absent},
+		{name: "older release exits 14 without profiles", profile: "dev",
+			listReply: runtest.Reply{ExitCode: 14, Stderr: "X Exiting due to MK_USAGE_NO_PROFILE: No minikube profile was found."}, want: provider.Absent},
+		{name: "invalid profile", profile: "broken", listReply: runtest.Reply{Stdout: list}, want: provider.Invalid},
+		{name: "deleted between calls", profile: "dev", listReply: runtest.Reply{Stdout: list},
+			status: runtest.Reply{ExitCode: 85, Stdout: `* Profile "dev" not found.`}, want: provider.Absent},
+	}
+	for _, tc := range cases {
+		tc := tc
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := &runtest.Fake{Handler: func(argv []string) runtest.Reply {
+				if argv[1] == "profile" {
+					return tc.listReply
+				}
+				return tc.status
+			}}
+			c, err := New(f).Get(context.Background(), tc.profile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.State != tc.want {
+				t.Errorf("state = %s (%s), want %s", c.State, c.Detail, tc.want)
+			}
+			if c.State == provider.Running && c.KubeconfigOK != tc.kubeconfig {
+				t.Errorf("kubeconfigOK = %v, want %v", c.KubeconfigOK, tc.kubeconfig)
+			}
+		})
+	}
+}
+
+func TestGetFailsOnBrokenListing(t *testing.T) {
+	t.Parallel()
+	f := &runtest.Fake{Handler: func([]string) runtest.Reply {
+		return runtest.Reply{ExitCode: 80, Stdout: `{"error":{"Op":"open"}}`}
+	}}
+	_, err := New(f).Get(context.Background(), "dev")
+	if err == nil || !strings.Contains(err.Error(), "listing minikube profiles") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestVersionDiff(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		want, have string
+		differs    bool
+		note       string
+	}{
+		{"", "v1.35.1", false, ""},
+		{"stable", "v1.30.0", false, ""},
+		{"v1.35.1", "v1.35.1", false, ""},
+		{"v1.35", "v1.35.4", false, ""},
+		{"v1.35", "v1.34.2", true, "upgrade in place"},
+		{"v1.36.0", "v1.35.1", true, "upgrade in place"},
+		{"v1.30.0", "v1.35.1", true, "cannot downgrade"},
+	}
+	for _, tc := range cases {
+		d, differs := versionDiff(tc.want, tc.have)
+		if differs != tc.differs || !strings.Contains(d.Note, tc.note) {
+			t.Errorf("versionDiff(%q, %q) = %+v, %v; want differs=%v note~%q", tc.want, tc.have, d, differs, tc.differs, tc.note)
+		}
+	}
+}
+
+func TestStartErrorFromJSONEvents(t *testing.T) {
+	t.Parallel()
+	out := `{"data":{"currentstep":"0","message":"minikube v1.38.1","name":"Initial Minikube Setup","totalsteps":"19"},"type":"io.k8s.sigs.minikube.step"}
+{"data":{"advice":"Install Docker","exitcode":"65","issues":"","message":"The 'docker' provider was not found","name":"PROVIDER_DOCKER_NOT_FOUND","url":""},"type":"io.k8s.sigs.minikube.error"}`
+	f := &runtest.Fake{Handler: func([]string) runtest.Reply { return runtest.Reply{ExitCode: 65, Stdout: out} }}
+	var progress []string
+	m := New(f)
+	err := m.Create(context.Background(), nil2cfg(), func(l string) { progress = append(progress, l) })
+	if problem.KindOf(err) != problem.Missing {
+		t.Errorf("kind = %v, want Missing", problem.KindOf(err))
+	}
+	if !strings.Contains(err.Error(), "PROVIDER_DOCKER_NOT_FOUND: The 'docker' provider was not found") || problem.FixOf(err) != "Install Docker" {
+		t.Errorf("err = %v, fix %q", err, problem.FixOf(err))
+	}
+	if len(progress) != 1 || progress[0] != "minikube v1.38.1" {
+		t.Errorf("progress = %q", progress)
+	}
+}

@@ -1,0 +1,198 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/rest"
+
+	"github.com/devcluster/devcluster/bootstrap"
+	"github.com/devcluster/devcluster/bootstrap/kube"
+	"github.com/devcluster/devcluster/internal/run"
+	"github.com/devcluster/devcluster/internal/run/runtest"
+	"github.com/devcluster/devcluster/internal/standin"
+)
+
+type harness struct {
+	t              *testing.T
+	dir            string
+	runner         run.Runner
+	stdout, stderr bytes.Buffer
+	env            map[string]string
+}
+
+func newHarness(t *testing.T) *harness {
+	dir := t.TempDir()
+	return &harness{t: t, dir: dir, env: map[string]string{"TERM": "xterm"},
+		runner: &standin.Runner{Env: map[string]string{"MINIKUBE_HOME": dir, "KUBECONFIG": filepath.Join(dir, "kubeconfig")}}}
+}
+
+func (h *harness) run(args ...string) int {
+	h.stdout.Reset()
+	h.stderr.Reset()
+	clientset := fake.NewClientset(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "devcluster"},
+		Status: corev1.NodeStatus{Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}}})
+	env := Env{
+		Stdin: strings.NewReader(""), Stdout: &h.stdout, Stderr: &h.stderr,
+		LookupEnv: func(k string) (string, bool) { v, ok := h.env[k]; return v, ok },
+		Dir:       h.dir, Runner: h.runner,
+		Kube: func(string) kube.Loader {
+			return func(ctx string) (*kube.Clients, error) {
+				return &kube.Clients{Config: &rest.Config{Host: "https://192.168.49.2:8443"}, Kube: clientset, Context: ctx}, nil
+			}
+		},
+	}
+	return ExitCode(Run(context.Background(), env, append([]string{"devcluster"}, args...)))
+}
+
+func TestUpStatusDownRoundTrip(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	if code := h.run("status"); code != ExitNotRunning {
+		t.Fatalf("status before up: exit %d, stderr %s", code, h.stderr.String())
+	}
+	if !strings.Contains(h.stdout.String(), "STATE") || !strings.Contains(h.stdout.String(), "Absent") {
+		t.Errorf("status table:\n%s", h.stdout.String())
+	}
+	if code := h.run("up"); code != 0 {
+		t.Fatalf("up: exit %d\n%s", code, h.stderr.String())
+	}
+	if !strings.Contains(h.stdout.String(), `Cluster "devcluster" is ready (created).`) {
+		t.Errorf("up summary:\n%s", h.stdout.String())
+	}
+	for _, want := range []string{" • Checking minikube ...", " ✓ Checking minikube: v1.38.1", ` ✓ Ensuring cluster "devcluster": created (192.168.49.2`} {
+		if !strings.Contains(h.stderr.String(), want) {
+			t.Errorf("progress lacks %q:\n%s", want, h.stderr.String())
+		}
+	}
+	if code := h.run("up", "-o", "json"); code != 0 {
+		t.Fatalf("second up: exit %d\n%s", code, h.stderr.String())
+	}
+	var res bootstrap.Result
+	if err := json.Unmarshal(h.stdout.Bytes(), &res); err != nil {
+		t.Fatalf("up -o json is not JSON: %v\n%s", err, h.stdout.String())
+	}
+	if res.Changed || res.Cluster.State != "Running" || res.Cluster.Name != "devcluster" || res.Kubernetes == nil || !res.Kubernetes.Ready {
+		t.Errorf("up -o json = %s", h.stdout.String())
+	}
+	if code := h.run("status", "-o", "json"); code != 0 {
+		t.Fatalf("status: exit %d\n%s", code, h.stderr.String())
+	}
+	if code := h.run("down"); code != 0 || !strings.Contains(h.stdout.String(), `Cluster "devcluster" deleted.`) {
+		t.Fatalf("down: exit %d\n%s%s", code, h.stdout.String(), h.stderr.String())
+	}
+	if code := h.run("down", "-o", "json"); code != 0 || !strings.Contains(h.stdout.String(), `"deleted": false`) {
+		t.Fatalf("second down: exit %d\n%s", code, h.stdout.String())
+	}
+}
+
+func TestMissingMinikubeIsOneParagraph(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.runner = &runtest.Fake{Handler: func([]string) runtest.Reply { return runtest.Reply{NotFound: true} }}
+	if code := h.run("up"); code != ExitMissing {
+		t.Fatalf("exit %d, want %d", code, ExitMissing)
+	}
+	out := h.stderr.String()
+	for _, want := range []string{"✗ Error: minikube is not installed", "https://minikube.sigs.k8s.io/docs/start/"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "goroutine") || strings.Count(out, "Error:") != 1 {
+		t.Errorf("error must be printed once, without a stack trace:\n%s", out)
+	}
+}
+
+func TestDriftExitCodeAndMessage(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	if code := h.run("up"); code != 0 {
+		t.Fatalf("up: %d %s", code, h.stderr.String())
+	}
+	if code := h.run("up", "--cpus=4", "--insecure-registry=192.168.49.1:5000"); code != ExitDrift {
+		t.Fatalf("exit %d, want %d\n%s", code, ExitDrift, h.stderr.String())
+	}
+	for _, want := range []string{"cpus: cluster has 2, requested 4", "insecureRegistries", "devcluster up --recreate"} {
+		if !strings.Contains(h.stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, h.stderr.String())
+		}
+	}
+}
+
+func TestConfigFileFromWorkingDirectory(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	cfg := "apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nname: from-file\ncpus: 3\n"
+	if err := os.WriteFile(filepath.Join(h.dir, "devcluster.yaml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code := h.run("up", "--memory=3g"); code != 0 {
+		t.Fatalf("up: %d %s", code, h.stderr.String())
+	}
+	if !strings.Contains(h.stderr.String(), `Ensuring cluster "from-file": created (192.168.49.2, Kubernetes v1.35.1, 3 CPUs, 3072 MB)`) {
+		t.Errorf("the file and the flag were not both applied:\n%s", h.stderr.String())
+	}
+	if code := h.run("status"); code != 0 || !strings.Contains(h.stdout.String(), "from-file") {
+		t.Errorf("status should address the file's cluster: %d\n%s", code, h.stdout.String())
+	}
+}
+
+func TestUsageAndConfigErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown command", []string{"bogus"}, `unknown command "bogus"`},
+		{"unknown flag", []string{"up", "--bogus"}, "flag provided but not defined: -bogus"},
+		{"bad output", []string{"status", "-o", "yaml"}, `invalid output format "yaml"`},
+		{"bad values, all reported", []string{"up", "--cpus=1", "--memory=lots", "--name=x_y"}, "3 problems"},
+		{"missing config file", []string{"--config", "nope.yaml", "up"}, "reading config"},
+	}
+	for _, tc := range cases {
+		tc := tc
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			if code := h.run(tc.args...); code != ExitUsage {
+				t.Fatalf("exit %d, want %d\n%s", code, ExitUsage, h.stderr.String())
+			}
+			if !strings.Contains(h.stderr.String(), tc.want) {
+				t.Errorf("stderr lacks %q:\n%s", tc.want, h.stderr.String())
+			}
+		})
+	}
+}
+
+func TestVersionJSON(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	if code := h.run("version", "-o", "json"); code != 0 {
+		t.Fatal(code)
+	}
+	var v map[string]string
+	if err := json.Unmarshal(h.stdout.Bytes(), &v); err != nil || v["version"] == "" || v["goVersion"] == "" {
+		t.Errorf("version -o json = %s (%v)", h.stdout.String(), err)
+	}
+}
+
+func TestQuietPrintsOnlyTheResult(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	if code := h.run("-q", "up"); code != 0 {
+		t.Fatal(code, h.stderr.String())
+	}
+	if h.stderr.Len() != 0 {
+		t.Errorf("-q printed progress:\n%s", h.stderr.String())
+	}
+}

@@ -1,0 +1,197 @@
+package standin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// mk runs the stand-in against one MINIKUBE_HOME.
+type mk struct {
+	t   *testing.T
+	env map[string]string
+}
+
+func newMK(t *testing.T) *mk {
+	dir := t.TempDir()
+	return &mk{t: t, env: map[string]string{"MINIKUBE_HOME": dir, "KUBECONFIG": filepath.Join(dir, "kubeconfig")}}
+}
+
+func (m *mk) run(args ...string) (string, string, int) {
+	var o, e bytes.Buffer
+	code := Main(context.Background(), Env{Args: args, Stdout: &o, Stderr: &e,
+		LookupEnv: func(k string) (string, bool) { v, ok := m.env[k]; return v, ok }})
+	return o.String(), e.String(), code
+}
+
+// Each case is one line of the documented contract.
+func TestContract(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name     string
+		setup    [][]string
+		args     []string
+		code     int
+		stdout   string // exact when prefixed with "=", else substring
+		stderr   string
+		extraEnv map[string]string
+	}{
+		{name: "version -o json", args: []string{"version", "-o", "json"}, stdout: `={"commit":"` + Commit + `","minikubeVersion":"v1.38.1"}` + "\n"},
+		{name: "version --short", args: []string{"version", "--short"}, stdout: "=v1.38.1\n"},
+		{name: "version bad output exits 10", args: []string{"version", "-o", "xml"}, code: 10, stderr: "error: --output must be 'yaml' or 'json'"},
+		{name: "unknown flag exits 14", args: []string{"start", "--foo"}, code: 14, stderr: "Error: unknown flag: --foo"},
+		{name: "invalid profile name exits 14", args: []string{"start", "-p", "x_y"}, code: 14, stderr: "X Exiting due to MK_USAGE: Only alphanumeric"},
+		{name: "cpus below minimum exits 29", args: []string{"start", "--cpus=1"}, code: 29, stderr: "Requested cpu count 1 is less than the minimum allowed of 2"},
+		{name: "memory below minimum exits 23", args: []string{"start", "--memory=1000mb"}, code: 23, stderr: "Requested memory allocation 1000MiB is less than the usable minimum of 1800MB"},
+		{name: "unparseable memory exits 14", args: []string{"start", "--memory=foo"}, code: 14, stderr: "Unable to parse memory 'foo': FromHumanSize: invalid size: 'foo'"},
+		{name: "no-limit on a VM driver exits 14", args: []string{"start", "--driver=kvm2", "--memory=no-limit"}, code: 14, stderr: "The 'kvm2' driver does not support --memory=no-limit"},
+		{name: "unknown driver exits 56", args: []string{"start", "--driver=foo"}, code: 56, stderr: "The driver 'foo' is not supported on linux/amd64"},
+		{name: "docker missing exits 65 before memory checks", args: []string{"start", "--driver=docker", "--memory=10"}, code: 65, stderr: "PROVIDER_DOCKER_NOT_FOUND", extraEnv: map[string]string{"STANDIN_NO_DOCKER": "1"}},
+		{name: "invalid runtime exits 14", args: []string{"start", "--container-runtime=rkt"}, code: 14, stderr: "Invalid Container Runtime: rkt. Valid runtimes are: [docker cri-o containerd]"},
+		{name: "invalid insecure registry exits 14", args: []string{"start", "--insecure-registry=ftp://x"}, code: 14, stderr: "the address provided with the --insecure-registry flag is invalid: ftp://x"},
+		{name: "dry run", args: []string{"start", "--dry-run"}, stdout: "dry-run validation complete!"},
+		{name: "default runtime warns", args: []string{"start"}, stderr: `! Starting v1.39.0, minikube will default to "containerd" container runtime.`},
+		{name: "status of a missing profile exits 85 on stdout", args: []string{"status", "-p", "foo"}, code: 85,
+			stdout: "=* Profile \"foo\" not found. Run \"minikube profile list\" to view all profiles.\n  To start a cluster, run: \"minikube start -p foo\"\n"},
+		{name: "status -o with -f exits 14", setup: [][]string{{"start"}}, args: []string{"status", "-o", "json", "-f", "{{.Host}}"}, code: 14, stderr: "Cannot use both --output and --format options"},
+		{name: "status json has no trailing newline", setup: [][]string{{"start", "--container-runtime=containerd"}}, args: []string{"status", "-o", "json"},
+			stdout: `={"Name":"minikube","Host":"Running","Kubelet":"Running","APIServer":"Running","Kubeconfig":"Configured","Worker":false}`},
+		{name: "status of a stopped profile exits 7", setup: [][]string{{"start"}, {"stop"}}, args: []string{"status", "-o", "json"}, code: 7,
+			stdout: `={"Name":"minikube","Host":"Stopped","Kubelet":"Stopped","APIServer":"Stopped","Kubeconfig":"Stopped","Worker":false}`},
+		{name: "status of a paused profile exits 2", setup: [][]string{{"start"}, {"pause"}}, args: []string{"status", "-f", "{{.APIServer}}"}, code: 2, stdout: "=Paused"},
+		{name: "ip", setup: [][]string{{"start"}}, args: []string{"ip"}, stdout: "=192.168.49.2\n"},
+		{name: "ip of a stopped profile exits 83", setup: [][]string{{"start"}, {"stop"}}, args: []string{"ip"}, code: 83, stdout: "host is not running: state=Stopped"},
+		{name: "ip of a missing profile exits 85", args: []string{"ip", "-p", "nope"}, code: 85},
+		{name: "profile list of nothing", args: []string{"profile", "list", "-o", "json"}, stdout: `={"invalid":[],"valid":[]}`},
+		{name: "profile list table of nothing exits 14", args: []string{"profile", "list"}, code: 14, stderr: "MK_USAGE_NO_PROFILE"},
+		{name: "cpus change on an existing profile only warns", setup: [][]string{{"start", "--cpus=2"}}, args: []string{"start", "--cpus=4"},
+			stderr: "! You cannot change the CPUs for an existing minikube cluster. Please first delete the cluster."},
+		{name: "memory change on an existing profile only warns", setup: [][]string{{"start", "--memory=2g"}}, args: []string{"start", "--memory=3g"},
+			stderr: "! You cannot change the memory size for an existing minikube cluster. Please first delete the cluster."},
+		{name: "driver change exits 81", setup: [][]string{{"start", "--driver=docker"}}, args: []string{"start", "--driver=kvm2"}, code: 81, stderr: "GUEST_DRIVER_MISMATCH"},
+		{name: "downgrade exits 106", setup: [][]string{{"start", "--kubernetes-version=v1.35.1"}}, args: []string{"start", "--kubernetes-version=v1.30.0"}, code: 106, stderr: "Unable to safely downgrade existing Kubernetes v1.35.1 cluster to v1.30.0"},
+		{name: "failure hook exits 80", args: []string{"start"}, code: 80, stderr: "X Exiting due to GUEST_START:", extraEnv: map[string]string{"STANDIN_FAIL_START": "GUEST_START"}},
+		{name: "json start failure is a CloudEvent", args: []string{"start", "-o", "json", "--cpus=1"}, code: 29, stdout: `"name":"RSRC_INSUFFICIENT_CORES"`},
+		{name: "delete of a missing profile succeeds", args: []string{"delete", "-p", "foo"}, stderr: `! "foo" profile does not exist, trying anyways.`, stdout: `Removed all traces of the "foo" cluster.`},
+		{name: "delete with arguments exits 14", args: []string{"delete", "extra"}, code: 14, stderr: "Usage: minikube delete"},
+		{name: "stop of a missing profile exits 85", args: []string{"stop", "-p", "foo"}, code: 85},
+		{name: "stop", setup: [][]string{{"start"}}, args: []string{"stop"}, stdout: "* 1 node stopped."},
+		{name: "profile from MINIKUBE_PROFILE", setup: [][]string{{"start", "-p", "envprof"}}, args: []string{"ip"}, stdout: "=192.168.49.2\n", extraEnv: map[string]string{"MINIKUBE_PROFILE": "envprof"}},
+		{name: "klog flags are accepted", setup: [][]string{{"start", "--alsologtostderr", "-v=1"}}, args: []string{"ip", "--alsologtostderr"}, stdout: "=192.168.49.2\n"},
+	}
+	for _, tc := range cases {
+		tc := tc
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m := newMK(t)
+			for k, v := range tc.extraEnv {
+				m.env[k] = v
+			}
+			for _, s := range tc.setup {
+				if o, e, code := m.run(s...); code != 0 {
+					t.Fatalf("setup %v: exit %d\n%s%s", s, code, o, e)
+				}
+			}
+			o, e, code := m.run(tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, o, e)
+			}
+			check := func(stream, got, want string) {
+				if want == "" {
+					return
+				}
+				if strings.HasPrefix(want, "=") {
+					if got != want[1:] {
+						t.Errorf("%s = %q, want exactly %q", stream, got, want[1:])
+					}
+				} else if !strings.Contains(got, want) {
+					t.Errorf("%s = %q, want it to contain %q", stream, got, want)
+				}
+			}
+			check("stdout", o, tc.stdout)
+			check("stderr", e, tc.stderr)
+		})
+	}
+}
+
+func TestExistingProfileIgnoresInsecureRegistrySilently(t *testing.T) {
+	t.Parallel()
+	m := newMK(t)
+	if _, e, code := m.run("start", "--insecure-registry=10.0.0.1:5000"); code != 0 {
+		t.Fatal(e)
+	}
+	_, e, code := m.run("start", "--insecure-registry=192.168.49.1:5000")
+	if code != 0 || e != "" {
+		t.Fatalf("re-run: exit %d, stderr %q; want a silent success", code, e)
+	}
+	o, _, _ := m.run("profile", "list", "-o", "json")
+	var list struct {
+		Valid []struct {
+			Config struct{ InsecureRegistry []string }
+			Status string
+		} `json:"valid"`
+	}
+	if err := json.Unmarshal([]byte(o), &list); err != nil {
+		t.Fatal(err)
+	}
+	if got := list.Valid[0].Config.InsecureRegistry; len(got) != 1 || got[0] != "10.0.0.1:5000" {
+		t.Errorf("saved insecure registries = %q, want the first start's only", got)
+	}
+	if list.Valid[0].Status != "OK" {
+		t.Errorf("status = %q, want OK", list.Valid[0].Status)
+	}
+	if !strings.HasPrefix(o, `{"invalid":[],"valid":[`) {
+		t.Errorf(`"invalid" must come first: %s`, o)
+	}
+}
+
+func TestStartWritesProfileFilesAndKubeconfig(t *testing.T) {
+	t.Parallel()
+	m := newMK(t)
+	if _, e, code := m.run("start", "-p", "dev", "--memory=4g", "--cpus=3", "--container-runtime=cri-o"); code != 0 {
+		t.Fatal(e)
+	}
+	home := filepath.Join(m.env["MINIKUBE_HOME"], ".minikube")
+	for _, f := range []string{"profiles/dev/config.json", "profiles/dev/client.crt", "profiles/dev/client.key", "ca.crt"} {
+		if _, err := os.Stat(filepath.Join(home, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(home, "profiles/dev/config.json"))
+	if !strings.Contains(string(b), "\n    \"Name\": \"dev\"") || !strings.Contains(string(b), `"ContainerRuntime": "crio"`) || !strings.Contains(string(b), `"Memory": 4096`) {
+		t.Errorf("config.json:\n%s", b)
+	}
+	kc, _ := os.ReadFile(m.env["KUBECONFIG"])
+	if !strings.Contains(string(kc), "current-context: dev") || !strings.Contains(string(kc), "server: https://192.168.49.2:8443") {
+		t.Errorf("kubeconfig:\n%s", kc)
+	}
+	if _, _, code := m.run("delete", "-p", "dev"); code != 0 {
+		t.Fatal("delete failed")
+	}
+	kc, _ = os.ReadFile(m.env["KUBECONFIG"])
+	if strings.Contains(string(kc), "dev") {
+		t.Errorf("delete left kubeconfig entries:\n%s", kc)
+	}
+	if _, err := os.Stat(filepath.Join(home, "profiles/dev")); !os.IsNotExist(err) {
+		t.Errorf("delete left the profile directory: %v", err)
+	}
+}
+
+func TestSSHRecordsCommands(t *testing.T) {
+	t.Parallel()
+	m := newMK(t)
+	if _, e, code := m.run("start", "-p", "dev"); code != 0 {
+		t.Fatal(e)
+	}
+	if _, e, code := m.run("ssh", "-p", "dev", "--", "sudo", "mkdir", "-p", "/etc/containerd/certs.d"); code != 0 {
+		t.Fatal(e)
+	}
+	b, err := os.ReadFile(filepath.Join(m.env["MINIKUBE_HOME"], ".minikube/profiles/dev/ssh.log"))
+	if err != nil || strings.TrimSpace(string(b)) != `["sudo","mkdir","-p","/etc/containerd/certs.d"]` {
+		t.Errorf("ssh.log = %q, %v", b, err)
+	}
+}
