@@ -63,6 +63,13 @@ var startFlags = []flagSpec{
 
 func (s *session) main() int {
 	args := s.env.Args
+	if path := s.env.get("STANDIN_CALL_LOG"); path != "" {
+		if f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
+			b, _ := json.Marshal(args)
+			fmt.Fprintln(f, string(b))
+			_ = f.Close()
+		}
+	}
 	// Command words are the leading non-flag arguments.
 	var words []string
 	for _, a := range args {

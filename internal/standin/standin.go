@@ -22,6 +22,7 @@
 //	STANDIN_NODE_IP       node IP reported by `ip` and saved in the profile (192.168.49.2)
 //	STANDIN_NO_DOCKER     when set, the docker driver is "not found" (exit 65)
 //	STANDIN_FAIL_START    a reason ID (e.g. GUEST_START): `start` fails with it (exit 80)
+//	STANDIN_CALL_LOG      a file to which every invocation's arguments are appended (JSON)
 //	STANDIN_SSH_EXEC      a command prefix that runs `ssh` commands for real (e.g. nsenter ...)
 //	STANDIN_HOST_CPUS     CPUs of the simulated host (8), STANDIN_HOST_MEMORY_MB (16384)
 package standin

@@ -1,0 +1,187 @@
+//go:build e2e
+
+// Package e2e drives the devcluster binary as a user would, against a real
+// Kubernetes control plane (etcd, kube-apiserver, controllers, scheduler,
+// kwok nodes) and the minikube stand-in. Run with `task e2e` or
+// `go test -tags e2e ./e2e/...`.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/devcluster/devcluster/e2e/harness"
+)
+
+var (
+	cp     *harness.ControlPlane
+	binDir string
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	bins, err := harness.EnsureBinaries(ctx, func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) })
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "building e2e binaries:", err)
+		return 1
+	}
+	work, err := os.MkdirTemp("", "devcluster-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(work)
+	binDir = filepath.Join(work, "bin")
+	root, err := harness.RepoRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	for out, pkg := range map[string]string{"devcluster": "./cmd/devcluster", "minikube": "./internal/standin/cmd/minikube"} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, out), pkg)
+		cmd.Dir = root
+		if b, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "building %s: %v\n%s", pkg, err, b)
+			return 1
+		}
+	}
+	cpDir := filepath.Join(work, "controlplane")
+	if err := os.MkdirAll(cpDir, 0o700); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	start := time.Now()
+	cp, err = harness.StartControlPlane(ctx, bins, cpDir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting the control plane:", err)
+		return 1
+	}
+	fmt.Fprintf(os.Stderr, "control plane ready at %s in %s\n", cp.URL, time.Since(start).Round(time.Millisecond))
+	code := m.Run()
+	if code != 0 {
+		fmt.Fprintf(os.Stderr, "component logs:\n%s", cp.Logs(60))
+	}
+	cp.Stop()
+	return code
+}
+
+// user is one simulated developer machine: its own MINIKUBE_HOME,
+// kubeconfig and working directory, with the stand-in on PATH as minikube.
+type user struct {
+	t    testing.TB
+	home string
+	env  []string
+}
+
+func newUser(t testing.TB) *user {
+	t.Helper()
+	home := t.TempDir()
+	u := &user{t: t, home: home}
+	u.env = []string{
+		"PATH=" + binDir + ":/usr/bin:/bin",
+		"HOME=" + home,
+		"MINIKUBE_HOME=" + home,
+		"KUBECONFIG=" + filepath.Join(home, ".kube", "config"),
+		"STANDIN_APISERVER=" + cp.URL,
+		"STANDIN_TOKEN=" + cp.Token,
+		"STANDIN_CALL_LOG=" + filepath.Join(home, "minikube-calls.log"),
+		"TERM=dumb",
+		"CI=true",
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("minikube calls:\n%s", u.calls())
+		}
+	})
+	return u
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+	took           time.Duration
+}
+
+// devcluster runs the binary in the user's home.
+func (u *user) devcluster(args ...string) result {
+	return u.exec(filepath.Join(binDir, "devcluster"), args...)
+}
+
+// minikube runs the stand-in directly (to arrange a state, like a user
+// typing minikube commands).
+func (u *user) minikube(args ...string) result {
+	return u.exec(filepath.Join(binDir, "minikube"), args...)
+}
+
+func (u *user) exec(bin string, args ...string) result {
+	u.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = u.home
+	cmd.Env = u.env
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	start := time.Now()
+	err := cmd.Run()
+	r := result{stdout: o.String(), stderr: e.String(), took: time.Since(start)}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		u.t.Fatalf("running %s: %v", bin, err)
+	}
+	u.t.Logf("$ %s %s  → exit %d in %s\n%s%s", filepath.Base(bin), strings.Join(args, " "), r.code, r.took.Round(time.Millisecond), r.stdout, r.stderr)
+	return r
+}
+
+// calls returns the minikube commands the stand-in received.
+func (u *user) calls() string {
+	b, _ := os.ReadFile(filepath.Join(u.home, "minikube-calls.log"))
+	return string(b)
+}
+
+func (u *user) resetCalls() { _ = os.Remove(filepath.Join(u.home, "minikube-calls.log")) }
+
+// mutatingCalls returns the minikube subcommands that change state.
+func (u *user) mutatingCalls() []string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(u.calls()), "\n") {
+		var argv []string
+		if json.Unmarshal([]byte(l), &argv) != nil || len(argv) == 0 {
+			continue
+		}
+		switch argv[0] {
+		case "version", "profile", "status", "ip":
+			continue
+		}
+		out = append(out, strings.Join(argv, " "))
+	}
+	return out
+}
+
+// savedProfile reads the profile as minikube saved it.
+func (u *user) savedProfile(name string) map[string]any {
+	u.t.Helper()
+	b, err := os.ReadFile(filepath.Join(u.home, ".minikube", "profiles", name, "config.json"))
+	if err != nil {
+		u.t.Fatalf("reading the saved profile: %v", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		u.t.Fatal(err)
+	}
+	return m
+}

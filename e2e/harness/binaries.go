@@ -1,0 +1,167 @@
+package harness
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+// Versions pinned for the end-to-end tiers.
+const (
+	KubernetesVersion = "v1.37.2"
+	KwokVersion       = "v0.8.0"
+)
+
+// Binaries are the paths of the built components.
+type Binaries struct {
+	Dir                   string
+	Etcd                  string
+	KubeAPIServer         string
+	KubeControllerManager string
+	KubeScheduler         string
+	Kwok                  string
+	// KwokStages is a multi-document file of kwok's fast node and pod
+	// stages plus node heartbeats.
+	KwokStages string
+}
+
+// RepoRoot finds the repository root (the directory with the product's
+// go.mod) from the working directory.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.Contains(string(b), "module github.com/devcluster/devcluster\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("repository root not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// CacheDir is where built binaries are kept: $DEVCLUSTER_E2E_CACHE, else
+// <user cache dir>/devcluster-e2e.
+func CacheDir() (string, error) {
+	if d := os.Getenv("DEVCLUSTER_E2E_CACHE"); d != "" {
+		return d, nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "devcluster-e2e"), nil
+}
+
+// EnsureBinaries builds the control-plane binaries and kwok unless a build
+// for the same tools module (go.sum hash), Go version and platform is cached.
+func EnsureBinaries(ctx context.Context, logf func(string, ...any)) (*Binaries, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	tools := filepath.Join(root, "e2e", "tools")
+	sum, err := os.ReadFile(filepath.Join(tools, "go.sum"))
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.Sum256(append(sum, []byte(runtime.Version()+runtime.GOOS+runtime.GOARCH+KwokVersion)...))
+	cache, err := CacheDir()
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(cache, "k8s-"+KubernetesVersion+"-"+hex.EncodeToString(h[:6]))
+	b := &Binaries{
+		Dir:                   dir,
+		Etcd:                  filepath.Join(dir, "etcd"),
+		KubeAPIServer:         filepath.Join(dir, "kube-apiserver"),
+		KubeControllerManager: filepath.Join(dir, "kube-controller-manager"),
+		KubeScheduler:         filepath.Join(dir, "kube-scheduler"),
+		Kwok:                  filepath.Join(dir, "kwok"),
+		KwokStages:            filepath.Join(dir, "kwok-stages.yaml"),
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".complete")); err == nil {
+		return b, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	ldflags := "-s -w"
+	for _, pkg := range []string{"k8s.io/component-base/version", "k8s.io/client-go/pkg/version"} {
+		ldflags += fmt.Sprintf(" -X %s.gitVersion=%s -X %s.gitMajor=1 -X %s.gitMinor=37 -X %s.gitTreeState=clean",
+			pkg, KubernetesVersion, pkg, pkg, pkg)
+	}
+	logf("building etcd and Kubernetes %s control-plane binaries into %s (first run only; several minutes)", KubernetesVersion, dir)
+	if err := goCmd(ctx, tools, nil, "build", "-ldflags", ldflags, "-o", dir+"/",
+		"./etcd", "k8s.io/kubernetes/cmd/kube-apiserver", "k8s.io/kubernetes/cmd/kube-controller-manager",
+		"k8s.io/kubernetes/cmd/kube-scheduler"); err != nil {
+		return nil, err
+	}
+	logf("building kwok %s", KwokVersion)
+	if err := goCmd(ctx, dir, []string{"GOBIN=" + dir}, "install", "sigs.k8s.io/kwok/cmd/kwok@"+KwokVersion); err != nil {
+		return nil, err
+	}
+	if err := writeKwokStages(ctx, root, b.KwokStages); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".complete"), nil, 0o644); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func goCmd(ctx context.Context, dir string, env []string, args ...string) error {
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// writeKwokStages concatenates the Stage documents kwok ships in its module.
+func writeKwokStages(ctx context.Context, root, dst string) error {
+	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", "sigs.k8s.io/kwok@"+KwokVersion)
+	cmd.Dir = filepath.Join(root, "e2e", "tools")
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("locating the kwok module: %w", err)
+	}
+	var mod struct{ Dir string }
+	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
+		return fmt.Errorf("locating the kwok module: %v (%s)", err, out)
+	}
+	var docs []string
+	for _, sub := range []string{"node/fast", "node/heartbeat", "pod/fast"} {
+		files, _ := filepath.Glob(filepath.Join(mod.Dir, "kustomize", "stage", sub, "*.yaml"))
+		for _, f := range files {
+			if filepath.Base(f) == "kustomization.yaml" {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return err
+			}
+			docs = append(docs, strings.TrimSpace(string(b)))
+		}
+	}
+	if len(docs) == 0 {
+		return errors.New("no kwok stage files found in the kwok module")
+	}
+	return os.WriteFile(dst, []byte(strings.Join(docs, "\n---\n")+"\n"), 0o644)
+}
