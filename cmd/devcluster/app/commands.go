@@ -20,9 +20,9 @@ import (
 // upFlags are the flags of `up`.
 type upFlags struct {
 	name, cpus, memory, driver, runtime, k8sVersion, wait string
-	insecure, startArgs                                     cli.StringSlice
-	recreate                                                bool
-	output                                                  string
+	insecure, startArgs                                   cli.StringSlice
+	recreate                                              bool
+	output                                                string
 }
 
 func newUpCommand(g *globals) *cli.Command {
