@@ -21,6 +21,8 @@ import (
 	"github.com/devcluster/devcluster/internal/standin"
 )
 
+// The tests in this file do not run in parallel: urfave/cli v2 mutates
+// package-level state (its help flag and help command) in App.Run.
 type harness struct {
 	t              *testing.T
 	dir            string
@@ -54,7 +56,6 @@ func (h *harness) run(args ...string) int {
 }
 
 func TestUpStatusDownRoundTrip(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	if code := h.run("status"); code != ExitNotRunning {
 		t.Fatalf("status before up: exit %d, stderr %s", code, h.stderr.String())
@@ -95,7 +96,6 @@ func TestUpStatusDownRoundTrip(t *testing.T) {
 }
 
 func TestMissingMinikubeIsOneParagraph(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	h.runner = &runtest.Fake{Handler: func([]string) runtest.Reply { return runtest.Reply{NotFound: true} }}
 	if code := h.run("up"); code != ExitMissing {
@@ -113,7 +113,6 @@ func TestMissingMinikubeIsOneParagraph(t *testing.T) {
 }
 
 func TestDriftExitCodeAndMessage(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	if code := h.run("up"); code != 0 {
 		t.Fatalf("up: %d %s", code, h.stderr.String())
@@ -129,7 +128,6 @@ func TestDriftExitCodeAndMessage(t *testing.T) {
 }
 
 func TestConfigFileFromWorkingDirectory(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	cfg := "apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nname: from-file\ncpus: 3\n"
 	if err := os.WriteFile(filepath.Join(h.dir, "devcluster.yaml"), []byte(cfg), 0o600); err != nil {
@@ -147,7 +145,6 @@ func TestConfigFileFromWorkingDirectory(t *testing.T) {
 }
 
 func TestUsageAndConfigErrors(t *testing.T) {
-	t.Parallel()
 	cases := []struct {
 		name string
 		args []string
@@ -162,7 +159,7 @@ func TestUsageAndConfigErrors(t *testing.T) {
 	for _, tc := range cases {
 		tc := tc
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
+
 			h := newHarness(t)
 			if code := h.run(tc.args...); code != ExitUsage {
 				t.Fatalf("exit %d, want %d\n%s", code, ExitUsage, h.stderr.String())
@@ -175,7 +172,6 @@ func TestUsageAndConfigErrors(t *testing.T) {
 }
 
 func TestVersionJSON(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	if code := h.run("version", "-o", "json"); code != 0 {
 		t.Fatal(code)
@@ -187,7 +183,6 @@ func TestVersionJSON(t *testing.T) {
 }
 
 func TestQuietPrintsOnlyTheResult(t *testing.T) {
-	t.Parallel()
 	h := newHarness(t)
 	if code := h.run("-q", "up"); code != 0 {
 		t.Fatal(code, h.stderr.String())
