@@ -351,6 +351,13 @@ func startError(what string, res run.Result, err error) error {
 	case 55, 63, 65, 69:
 		kind = problem.Missing
 	}
+	// Show minikube's CloudEvents as the lines it would have printed.
+	var re *run.Error
+	if errors.As(err, &re) {
+		human := *re
+		human.Stdout = []byte(humanize(res.Stdout))
+		err = &human
+	}
 	if reason != "" {
 		cause := fmt.Errorf("minikube failed with %s: %s (%w)", reason, strings.TrimSpace(msg), err)
 		if advice == "" {
@@ -359,6 +366,30 @@ func startError(what string, res run.Result, err error) error {
 		return problem.New(kind, what, cause, strings.TrimSpace(advice))
 	}
 	return problem.New(kind, what, err, "see the minikube output above; `minikube logs` has more")
+}
+
+// humanize renders `-o json` CloudEvent lines as minikube's own text
+// prefixes ("* ", "! ", "X "); other lines are kept.
+func humanize(out []byte) string {
+	var b strings.Builder
+	for _, line := range run.Lines(out) {
+		ev, ok := parseEvent(line)
+		switch {
+		case !ok:
+			b.WriteString(line)
+		case ev.Type == eventError:
+			b.WriteString("X Exiting due to " + ev.Data["name"] + ": " + ev.Data["message"])
+			if a := ev.Data["advice"]; a != "" {
+				b.WriteString("\n* Suggestion: " + a)
+			}
+		case ev.Type == eventWarning:
+			b.WriteString("! " + ev.Data["message"])
+		default:
+			b.WriteString("* " + ev.Data["message"])
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
 
 // driverAliases maps minikube's driver aliases to the names it saves.

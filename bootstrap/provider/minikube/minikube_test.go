@@ -2,11 +2,13 @@ package minikube
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/devcluster/devcluster/bootstrap/provider"
 	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/internal/run/runtest"
 )
 
@@ -154,6 +156,10 @@ func TestStartErrorFromJSONEvents(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "PROVIDER_DOCKER_NOT_FOUND: The 'docker' provider was not found") || problem.FixOf(err) != "Install Docker" {
 		t.Errorf("err = %v, fix %q", err, problem.FixOf(err))
+	}
+	var re *run.Error
+	if !errors.As(err, &re) || re.Output() != "* minikube v1.38.1\nX Exiting due to PROVIDER_DOCKER_NOT_FOUND: The 'docker' provider was not found\n* Suggestion: Install Docker" {
+		t.Errorf("command output shown to the user = %q", re.Output())
 	}
 	if len(progress) != 1 || progress[0] != "minikube v1.38.1" {
 		t.Errorf("progress = %q", progress)
