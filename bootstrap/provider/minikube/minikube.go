@@ -270,7 +270,7 @@ func memoryFlag(m config.Memory) string {
 func (m *Minikube) Create(ctx context.Context, want *config.Config, p provider.Progress) error {
 	res, err := m.run(ctx, p, StartArgs(want)...)
 	if err != nil {
-		return startError(fmt.Sprintf("creating minikube cluster %q", want.Name), res, err)
+		return startError(fmt.Sprintf("creating minikube cluster %q", want.Name), want.Name, res, err)
 	}
 	return nil
 }
@@ -280,7 +280,7 @@ func (m *Minikube) Create(ctx context.Context, want *config.Config, p provider.P
 func (m *Minikube) Start(ctx context.Context, name string, p provider.Progress) error {
 	res, err := m.run(ctx, p, "start", "-p", name, "--output=json")
 	if err != nil {
-		return startError(fmt.Sprintf("starting minikube cluster %q", name), res, err)
+		return startError(fmt.Sprintf("starting minikube cluster %q", name), name, res, err)
 	}
 	return nil
 }
@@ -327,7 +327,7 @@ func (m *Minikube) IP(ctx context.Context, name string) (string, error) {
 
 // startError turns a failed `minikube start -o json` into a problem that
 // carries minikube's own reason, message and advice.
-func startError(what string, res run.Result, err error) error {
+func startError(what, name string, res run.Result, err error) error {
 	if run.IsNotFound(err) {
 		return problem.New(problem.Missing, what, err, InstallHint)
 	}
@@ -361,11 +361,11 @@ func startError(what string, res run.Result, err error) error {
 	if reason != "" {
 		cause := fmt.Errorf("minikube failed with %s: %s (%w)", reason, strings.TrimSpace(msg), err)
 		if advice == "" {
-			advice = "see the minikube output above; `minikube logs -p <name>` has more"
+			advice = "see the minikube output above; `minikube logs -p " + name + "` has more"
 		}
 		return problem.New(kind, what, cause, strings.TrimSpace(advice))
 	}
-	return problem.New(kind, what, err, "see the minikube output above; `minikube logs` has more")
+	return problem.New(kind, what, err, "see the minikube output above; `minikube logs -p "+name+"` has more")
 }
 
 // humanize renders `-o json` CloudEvent lines as minikube's own text
