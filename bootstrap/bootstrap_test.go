@@ -115,7 +115,7 @@ func TestUpFreshStart(t *testing.T) {
 	}
 	want := [][]string{{"minikube", "start", "-p", "dev", "--cpus=4", "--memory=6144mb", "--container-runtime=containerd",
 		"--driver=docker", "--kubernetes-version=v1.35.1", "--insecure-registry=192.168.49.1:5000",
-		"--insecure-registry=10.0.0.0/24", "--output=json", "--addons=metrics-server"}}
+		"--insecure-registry=10.0.0.0/24", "--interactive=false", "--output=json", "--addons=metrics-server"}}
 	if d := cmp.Diff(want, f.mutating()); d != "" {
 		t.Errorf("commands (-want +got):\n%s", d)
 	}
@@ -171,7 +171,7 @@ func TestUpResumesStoppedAndPaused(t *testing.T) {
 		want    [][]string
 		action  string
 	}{
-		{"stopped", []string{"stop", "-p", "dev"}, [][]string{{"minikube", "start", "-p", "dev", "--output=json"}}, "started"},
+		{"stopped", []string{"stop", "-p", "dev"}, [][]string{{"minikube", "start", "-p", "dev", "--interactive=false", "--output=json"}}, "started"},
 		{"paused", []string{"pause", "-p", "dev"}, [][]string{{"minikube", "unpause", "-p", "dev"}}, "unpaused"},
 	} {
 		tc := tc
@@ -251,7 +251,7 @@ func TestUpRecreate(t *testing.T) {
 	}
 	want := [][]string{
 		{"minikube", "delete", "-p", "dev"},
-		{"minikube", "start", "-p", "dev", "--cpus=4", "--memory=4096mb", "--container-runtime=containerd", "--output=json"},
+		{"minikube", "start", "-p", "dev", "--cpus=4", "--memory=4096mb", "--container-runtime=containerd", "--interactive=false", "--output=json"},
 	}
 	if d := cmp.Diff(want, f.mutating()); d != "" {
 		t.Errorf("commands (-want +got):\n%s", d)

@@ -30,7 +30,7 @@ func TestUpLifecycle(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("up failed: exit %d", r.code)
 	}
-	wantStart := "start -p " + name + " --cpus=3 --memory=3072mb --container-runtime=containerd --driver=docker --insecure-registry=192.168.49.1:5000 --output=json"
+	wantStart := "start -p " + name + " --cpus=3 --memory=3072mb --container-runtime=containerd --driver=docker --insecure-registry=192.168.49.1:5000 --interactive=false --output=json"
 	if got := u.mutatingCalls(); !slices.Equal(got, []string{wantStart}) {
 		t.Fatalf("minikube calls = %q, want [%q]", got, wantStart)
 	}
@@ -105,7 +105,7 @@ func TestUpLifecycle(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("resume failed: exit %d", r.code)
 	}
-	if got := u.mutatingCalls(); !slices.Equal(got, []string{"start -p " + name + " --output=json"}) {
+	if got := u.mutatingCalls(); !slices.Equal(got, []string{"start -p " + name + " --interactive=false --output=json"}) {
 		t.Errorf("resume ran %q", got)
 	}
 	if r := u.devcluster("status", "--name", name, "-o", "json"); r.code != 0 || !strings.Contains(r.stdout, `"state": "Running"`) {

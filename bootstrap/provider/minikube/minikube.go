@@ -255,7 +255,8 @@ func StartArgs(want *config.Config) []string {
 	for _, r := range want.InsecureRegistries {
 		args = append(args, "--insecure-registry="+r)
 	}
-	args = append(args, "--output=json")
+	// --interactive=false: never prompt (CI has no one to answer).
+	args = append(args, "--interactive=false", "--output=json")
 	return append(args, want.ExtraStartArgs...)
 }
 
@@ -278,7 +279,7 @@ func (m *Minikube) Create(ctx context.Context, want *config.Config, p provider.P
 // Start implements provider.Provider: a plain `start -p NAME` resumes a
 // stopped profile with its saved settings.
 func (m *Minikube) Start(ctx context.Context, name string, p provider.Progress) error {
-	res, err := m.run(ctx, p, "start", "-p", name, "--output=json")
+	res, err := m.run(ctx, p, "start", "-p", name, "--interactive=false", "--output=json")
 	if err != nil {
 		return startError(fmt.Sprintf("starting minikube cluster %q", name), name, res, err)
 	}
