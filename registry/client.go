@@ -1,0 +1,148 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+// Repository is one repository and its tags.
+type Repository struct {
+	Name string   `json:"name"`
+	Tags []string `json:"tags"`
+}
+
+// List returns every repository and its tags at host (e.g. 127.0.0.1:5001),
+// sorted by name.
+func List(ctx context.Context, host string) ([]Repository, error) {
+	reg, err := name.NewRegistry(host, name.Insecure)
+	if err != nil {
+		return nil, fmt.Errorf("parsing registry address %q: %w", host, err)
+	}
+	repos, err := remote.Catalog(ctx, reg, remote.WithContext(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("listing repositories at %s: %w", host, err)
+	}
+	sort.Strings(repos)
+	out := make([]Repository, 0, len(repos))
+	for _, r := range repos {
+		repo, err := name.NewRepository(host+"/"+r, name.Insecure)
+		if err != nil {
+			return nil, err
+		}
+		tags, err := remote.List(repo, remote.WithContext(ctx))
+		if err != nil {
+			return nil, fmt.Errorf("listing tags of %s: %w", r, err)
+		}
+		sort.Strings(tags)
+		out = append(out, Repository{Name: r, Tags: tags})
+	}
+	return out, nil
+}
+
+// Source is an image to push: a docker-archive tarball (`docker save`), an
+// OCI image layout directory, or an index from such a layout.
+type Source struct {
+	Image v1.Image
+	Index v1.ImageIndex
+	// Desc describes where it came from, for messages.
+	Desc string
+}
+
+// ErrUnknownSource means the path is neither a tarball nor an OCI layout.
+var ErrUnknownSource = errors.New("not a docker-archive tarball or an OCI image layout")
+
+// OpenSource opens path as a docker-archive tarball or an OCI layout
+// directory. A layout with one image pushes that image; with several, the
+// whole index.
+func OpenSource(path string) (*Source, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	if fi.IsDir() {
+		if _, err := os.Stat(filepath.Join(path, "index.json")); err != nil {
+			return nil, fmt.Errorf("%s: %w (no index.json)", path, ErrUnknownSource)
+		}
+		idx, err := layout.ImageIndexFromPath(path)
+		if err != nil {
+			return nil, fmt.Errorf("reading OCI layout %s: %w", path, err)
+		}
+		m, err := idx.IndexManifest()
+		if err != nil {
+			return nil, fmt.Errorf("reading OCI layout %s: %w", path, err)
+		}
+		if len(m.Manifests) == 1 && m.Manifests[0].MediaType.IsImage() {
+			img, err := idx.Image(m.Manifests[0].Digest)
+			if err != nil {
+				return nil, fmt.Errorf("reading OCI layout %s: %w", path, err)
+			}
+			return &Source{Image: img, Desc: "OCI layout " + path}, nil
+		}
+		if len(m.Manifests) == 1 && m.Manifests[0].MediaType.IsIndex() {
+			inner, err := idx.ImageIndex(m.Manifests[0].Digest)
+			if err != nil {
+				return nil, fmt.Errorf("reading OCI layout %s: %w", path, err)
+			}
+			return &Source{Index: inner, Desc: "OCI layout " + path}, nil
+		}
+		return &Source{Index: idx, Desc: "OCI layout " + path}, nil
+	}
+	img, err := tarball.ImageFromPath(path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (%v)", path, ErrUnknownSource, err)
+	}
+	return &Source{Image: img, Desc: "tarball " + path}, nil
+}
+
+// PushResult says what was pushed.
+type PushResult struct {
+	Reference string `json:"reference"`
+	Digest    string `json:"digest"`
+}
+
+// Push pushes src to host/target (target is NAME[:TAG], default tag
+// latest). Blobs the registry already has are not uploaded again.
+// progress, when non-nil, receives byte counts as the upload goes.
+func Push(ctx context.Context, src *Source, host, target string, progress chan<- v1.Update) (*PushResult, error) {
+	if strings.Contains(target, "/") && strings.Contains(strings.SplitN(target, "/", 2)[0], ":") {
+		return nil, fmt.Errorf("target %q must be a repository name such as myapp:dev, not a full reference", target)
+	}
+	ref, err := name.ParseReference(host+"/"+target, name.Insecure, name.WithDefaultTag("latest"))
+	if err != nil {
+		return nil, fmt.Errorf("parsing target %q: %w", target, err)
+	}
+	opts := []remote.Option{remote.WithContext(ctx)}
+	if progress != nil {
+		opts = append(opts, remote.WithProgress(progress))
+	}
+	var digest v1.Hash
+	switch {
+	case src.Image != nil:
+		if err := remote.Write(ref, src.Image, opts...); err != nil {
+			return nil, fmt.Errorf("pushing %s to %s: %w", src.Desc, ref, err)
+		}
+		digest, err = src.Image.Digest()
+	case src.Index != nil:
+		if err := remote.WriteIndex(ref, src.Index, opts...); err != nil {
+			return nil, fmt.Errorf("pushing %s to %s: %w", src.Desc, ref, err)
+		}
+		digest, err = src.Index.Digest()
+	default:
+		return nil, errors.New("empty source")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &PushResult{Reference: ref.String(), Digest: digest.String()}, nil
+}

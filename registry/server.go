@@ -1,0 +1,283 @@
+// Package registry is devcluster's local container registry.
+//
+// The server side embeds CNCF Distribution (the registry behind Docker
+// Hub's open-source image, conformant to the OCI distribution spec) with
+// filesystem storage, so pushed images survive restarts and no Docker
+// engine is needed. devcluster adds one policy on top: writes (POST, PUT,
+// PATCH, DELETE) are accepted only from loopback, so the address the
+// cluster pulls from is read-only. The client side (push, list) uses
+// go-containerregistry.
+package registry
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/distribution/distribution/v3/configuration"
+	"github.com/distribution/distribution/v3/registry/handlers"
+	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem" // storage driver "filesystem"
+	"github.com/sirupsen/logrus"
+)
+
+// HealthPath answers GET with the server's identity (see Health).
+const HealthPath = "/devcluster/v1/health"
+
+// Options configure a Server.
+type Options struct {
+	// DataDir holds the registry's storage; created 0700 if missing.
+	DataDir string
+	// Listen are host:port addresses to serve on (e.g. 127.0.0.1:5001 and
+	// the cluster-facing 192.168.49.1:5001). Port 0 picks a free port.
+	Listen []string
+	// Log receives Distribution's log lines; nil discards them.
+	Log io.Writer
+	// Verbose logs every request.
+	Verbose bool
+	// Identity is extra information served on the health endpoint (the
+	// agent puts its cluster name and version there).
+	Identity map[string]string
+}
+
+// Health is what HealthPath returns.
+type Health struct {
+	Status    string            `json:"status"`
+	PID       int               `json:"pid"`
+	DataDir   string            `json:"dataDir"`
+	Listen    []string          `json:"listen"`
+	StartedAt time.Time         `json:"startedAt"`
+	Identity  map[string]string `json:"identity,omitempty"`
+}
+
+// Server is a running registry.
+type Server struct {
+	opts      Options
+	app       *handlers.App
+	handler   http.Handler
+	listeners []net.Listener
+	started   time.Time
+	mu        sync.Mutex
+	servers   []*http.Server
+}
+
+// logMu guards logrus' global configuration (Distribution logs through it).
+var logMu sync.Mutex
+
+// New creates the storage directory, builds Distribution from its YAML
+// configuration (configuration.Parse, as the registry binary does) and binds
+// every listen address. It serves nothing until Serve.
+func New(ctx context.Context, o Options) (s *Server, err error) {
+	if o.DataDir == "" {
+		return nil, errors.New("registry: no data directory")
+	}
+	if len(o.Listen) == 0 {
+		return nil, errors.New("registry: no listen address")
+	}
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating the registry data directory: %w", err)
+	}
+	// Distribution's tracing would otherwise try to export to localhost:4318.
+	if _, set := os.LookupEnv("OTEL_TRACES_EXPORTER"); !set {
+		_ = os.Setenv("OTEL_TRACES_EXPORTER", "none")
+	}
+	secret, err := httpSecret(o.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := configuration.Parse(strings.NewReader(distributionConfig(o.DataDir, secret, o.Verbose)))
+	if err != nil {
+		return nil, fmt.Errorf("building the registry configuration: %w", err)
+	}
+	logMu.Lock()
+	logrus.SetOutput(orDiscard(o.Log))
+	if o.Verbose {
+		logrus.SetLevel(logrus.InfoLevel)
+	} else {
+		logrus.SetLevel(logrus.WarnLevel)
+	}
+	logMu.Unlock()
+
+	s = &Server{opts: o, started: time.Now()}
+	defer func() {
+		// handlers.NewApp panics on configuration problems.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("starting the registry: %v", r)
+		}
+		if err != nil {
+			s.closeListeners()
+		}
+	}()
+	for _, addr := range o.Listen {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("listening on %s: %w", addr, err)
+		}
+		s.listeners = append(s.listeners, l)
+	}
+	s.app = handlers.NewApp(ctx, cfg)
+	mux := http.NewServeMux()
+	mux.HandleFunc(HealthPath, s.health)
+	mux.Handle("/", loopbackWritesOnly(s.app))
+	s.handler = mux
+	return s, nil
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}
+
+// distributionConfig is the registry's configuration file.
+func distributionConfig(dataDir, secret string, verbose bool) string {
+	level := "warn"
+	if verbose {
+		level = "info"
+	}
+	return fmt.Sprintf(`version: 0.1
+log:
+  level: %s
+  formatter: text
+  accesslog:
+    disabled: %t
+storage:
+  filesystem:
+    rootdirectory: %q
+  delete:
+    enabled: true
+  maintenance:
+    uploadpurging:
+      enabled: true
+      age: 24h
+      interval: 1h
+      dryrun: false
+http:
+  addr: 127.0.0.1:0
+  secret: %q
+  headers:
+    X-Content-Type-Options: [nosniff]
+validation:
+  manifests:
+    urls:
+      allow:
+        - ^https?://
+`, level, !verbose, dataDir, secret)
+}
+
+// httpSecret returns the secret that signs upload state, kept in the data
+// directory so resumable uploads survive a restart.
+func httpSecret(dataDir string) (string, error) {
+	p := filepath.Join(dataDir, ".http-secret")
+	if b, err := os.ReadFile(p); err == nil && len(b) >= 32 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	secret := hex.EncodeToString(b)
+	if err := os.WriteFile(p, []byte(secret), 0o600); err != nil {
+		return "", fmt.Errorf("writing the registry secret: %w", err)
+	}
+	return secret, nil
+}
+
+// Addrs returns the bound addresses (with the real port when 0 was asked).
+func (s *Server) Addrs() []string {
+	out := make([]string, len(s.listeners))
+	for i, l := range s.listeners {
+		out[i] = l.Addr().String()
+	}
+	return out
+}
+
+// Handler returns the HTTP handler (registry API, write policy, health).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve serves on every listener until ctx is done, then shuts down
+// gracefully: in-flight requests get up to 10 s to finish.
+func (s *Server) Serve(ctx context.Context) error {
+	errs := make(chan error, len(s.listeners))
+	s.mu.Lock()
+	for _, l := range s.listeners {
+		srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 30 * time.Second}
+		s.servers = append(s.servers, srv)
+		go func(l net.Listener) {
+			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errs <- err
+			}
+		}(l)
+	}
+	s.mu.Unlock()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errs:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s.mu.Lock()
+	for _, srv := range s.servers {
+		_ = srv.Shutdown(shutdownCtx)
+	}
+	s.mu.Unlock()
+	_ = s.app.Shutdown()
+	return err
+}
+
+func (s *Server) closeListeners() {
+	for _, l := range s.listeners {
+		_ = l.Close()
+	}
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(Health{Status: "ok", PID: os.Getpid(), DataDir: s.opts.DataDir,
+		Listen: s.Addrs(), StartedAt: s.started, Identity: s.opts.Identity})
+}
+
+// loopbackWritesOnly refuses writes from anything but loopback with the
+// distribution spec's DENIED error: the cluster-facing address serves pulls
+// only.
+func loopbackWritesOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			next.ServeHTTP(w, r)
+			return
+		}
+		if !fromLoopback(r) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = io.WriteString(w, `{"errors":[{"code":"DENIED","message":"requested access to the resource is denied","detail":"the devcluster registry accepts pushes and deletes only from this host (127.0.0.1); its cluster-facing address is read-only"}]}`+"\n")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func fromLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
