@@ -15,9 +15,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/devcluster/devcluster/bootstrap/agent"
 	"github.com/devcluster/devcluster/bootstrap/config"
 	"github.com/devcluster/devcluster/bootstrap/kube"
 	"github.com/devcluster/devcluster/bootstrap/provider"
+	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
 )
 
@@ -46,6 +48,13 @@ type Deps struct {
 	// WaitInterval is the polling interval of readiness checks; zero means
 	// the kube package default.
 	WaitInterval time.Duration
+	// Agent manages the background agent (registry).
+	Agent agent.Manager
+	// Dirs places a cluster's data and state.
+	Dirs func(name string) (paths.Dirs, error)
+	// LocalAddress reports whether an IP belongs to this host; nil means
+	// the real interfaces.
+	LocalAddress func(ip string) bool
 }
 
 // Result is what `up` and `status` report; with -o json it is printed as is
@@ -55,6 +64,8 @@ type Result struct {
 	// Kubernetes summarises the cluster as seen through its API, when it
 	// answers.
 	Kubernetes *KubeSummary `json:"kubernetes,omitempty"`
+	// Registry is the local registry, when enabled.
+	Registry *RegistrySummary `json:"registry,omitempty"`
 	// Actions lists what `up` changed, in order; empty when converged.
 	Actions []string `json:"actions"`
 	// Changed is true when Actions is not empty.
@@ -120,6 +131,11 @@ func Up(ctx context.Context, deps Deps, cfg *config.Config, o UpOptions) (*Resul
 		{title: fmt.Sprintf("Ensuring cluster %q", cfg.Name), run: ensureCluster},
 		{title: "Waiting for Kubernetes", run: waitForKubernetes},
 	}
+	if cfg.Registry.Enabled {
+		steps = append(steps,
+			step{title: "Starting the registry", run: startRegistry},
+			step{title: "Connecting the registry to the cluster", run: wireRegistry})
+	}
 	if err := runSteps(ctx, s, steps); err != nil {
 		return &s.result, err
 	}
@@ -138,7 +154,7 @@ func checkProvider(ctx context.Context, s *session) (string, error) {
 // ensureCluster creates, resumes or keeps the cluster, refusing to touch one
 // that has drifted from the configuration unless asked to recreate it.
 func ensureCluster(ctx context.Context, s *session) (string, error) {
-	p, cfg := s.deps.Provider, s.cfg
+	p, cfg := s.deps.Provider, withRegistryFlags(s.cfg)
 	have, err := p.Get(ctx, cfg.Name)
 	if err != nil {
 		return "", err

@@ -3,6 +3,9 @@ package bootstrap
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,10 +18,12 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/rest"
 
+	"github.com/devcluster/devcluster/bootstrap/agent"
 	"github.com/devcluster/devcluster/bootstrap/config"
 	"github.com/devcluster/devcluster/bootstrap/kube"
 	"github.com/devcluster/devcluster/bootstrap/provider"
 	"github.com/devcluster/devcluster/bootstrap/provider/minikube"
+	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/standin"
 )
@@ -36,6 +41,7 @@ func (r *recorder) Info(m string)  { r.lines = append(r.lines, "info "+m) }
 func (r *recorder) Debug(m string) { r.lines = append(r.lines, "debug "+m) }
 
 type fixture struct {
+	port   int
 	t      *testing.T
 	runner *standin.Runner
 	deps   Deps
@@ -53,7 +59,13 @@ func newFixture(t *testing.T) *fixture {
 		Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}}}
 	clientset := fake.NewClientset(node)
 	rec := &recorder{}
-	return &fixture{t: t, runner: r, rec: rec, deps: Deps{
+	agents := &agent.InProcess{}
+	t.Cleanup(agents.StopAll)
+	return &fixture{t: t, runner: r, rec: rec, port: freePort(t), deps: Deps{
+		Agent: agents,
+		Dirs: func(name string) (paths.Dirs, error) {
+			return paths.For(func(k string) (string, bool) { return map[string]string{"HOME": dir}[k], k == "HOME" }, name)
+		},
 		Provider: minikube.New(r),
 		Kube: func(ctx string) (*kube.Clients, error) {
 			return &kube.Clients{Config: &rest.Config{Host: "https://192.168.49.2:8443"}, Kube: clientset, Context: ctx}, nil
@@ -65,7 +77,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) cfg(mutate func(*config.File)) *config.Config {
 	f.t.Helper()
-	file := config.File{Name: "dev"}
+	file := config.File{Name: "dev", Registry: config.RegistryFile{Port: f.port}}
 	if mutate != nil {
 		mutate(&file)
 	}
@@ -93,7 +105,7 @@ func (f *fixture) mutating() [][]string {
 	var out [][]string
 	for _, c := range f.runner.Calls() {
 		switch c[1] {
-		case "version", "profile", "status", "ip":
+		case "version", "profile", "status", "ip", "ssh":
 			continue
 		}
 		out = append(out, c)
@@ -119,7 +131,7 @@ func TestUpFreshStart(t *testing.T) {
 	if d := cmp.Diff(want, f.mutating()); d != "" {
 		t.Errorf("commands (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff([]string{"created"}, res.Actions); d != "" {
+	if d := cmp.Diff([]string{"created", "registry agent started"}, res.Actions); d != "" {
 		t.Errorf("actions (-want +got):\n%s", d)
 	}
 	if res.Cluster.State != provider.Running || res.Cluster.CPUs != 4 || res.Cluster.MemoryMB != 6144 || res.Cluster.IP != "192.168.49.2" {
@@ -157,6 +169,8 @@ func TestUpConvergedRerunStartsNothing(t *testing.T) {
 		{"minikube", "status", "-p", "dev", "-o", "json"},
 		{"minikube", "profile", "list", "-o", "json", "-l"},
 		{"minikube", "status", "-p", "dev", "-o", "json"},
+		{"minikube", "ssh", "-p", "dev", "--", "sudo sh -c " + minikube.ShellQuote(hostsTOMLScript(
+			fmt.Sprintf("192.168.49.1:%d", f.port), fmt.Sprintf("192.168.49.1:%d", f.port), fmt.Sprintf("localhost:%d", f.port)))},
 	}
 	if d := cmp.Diff(want, f.runner.Calls()); d != "" {
 		t.Errorf("commands (-want +got):\n%s", d)
@@ -223,7 +237,7 @@ func TestUpRefusesDrift(t *testing.T) {
 		"driver: cluster has docker, requested podman",
 		"containerRuntime: cluster has containerd, requested docker",
 		"kubernetesVersion: cluster has v1.35.1, requested v1.36.0",
-		"insecureRegistries: cluster has [], requested [192.168.49.1:5000] (missing 192.168.49.1:5000; minikube applies --insecure-registry only when a cluster is created)",
+		fmt.Sprintf("insecureRegistries: cluster has [], requested [192.168.49.1:5000, 192.168.49.1:%d] (missing 192.168.49.1:5000, 192.168.49.1:%d; minikube applies --insecure-registry only when a cluster is created)", f.port, f.port),
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not say %q:\n%v", want, err)
@@ -331,27 +345,148 @@ func TestUpWaitTimesOut(t *testing.T) {
 func TestDownAndStatus(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	st, err := Status(context.Background(), f.deps, "dev")
+	st, err := Status(context.Background(), f.deps, f.cfg(nil))
 	if err != nil || st.Cluster.State != provider.Absent {
 		t.Fatalf("status before up = %+v, %v", st, err)
 	}
 	if _, err := Up(context.Background(), f.deps, f.cfg(nil), UpOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	st, err = Status(context.Background(), f.deps, "dev")
+	st, err = Status(context.Background(), f.deps, f.cfg(nil))
 	if err != nil || st.Cluster.State != provider.Running || !st.Kubernetes.Ready || st.Cluster.IP != "192.168.49.2" {
 		t.Fatalf("status after up = %+v %+v, %v", st.Cluster, st.Kubernetes, err)
 	}
 	f.runner.Reset()
-	res, err := Down(context.Background(), f.deps, "dev")
+	res, err := Down(context.Background(), f.deps, f.cfg(nil), DownOptions{})
 	if err != nil || !res.Deleted {
 		t.Fatalf("down = %+v, %v", res, err)
 	}
 	if d := cmp.Diff([][]string{{"minikube", "delete", "-p", "dev"}}, f.mutating()); d != "" {
 		t.Errorf("commands (-want +got):\n%s", d)
 	}
-	res, err = Down(context.Background(), f.deps, "dev")
+	res, err = Down(context.Background(), f.deps, f.cfg(nil), DownOptions{})
 	if err != nil || res.Deleted {
 		t.Fatalf("second down = %+v, %v; want nothing deleted", res, err)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func TestUpRunsAndWiresTheRegistry(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cfg := f.cfg(func(c *config.File) { c.ContainerRuntime = "docker" })
+	res, err := Up(context.Background(), f.deps, cfg, UpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clusterHost := fmt.Sprintf("192.168.49.1:%d", f.port)
+	// docker runtime: the registry's cluster address is an insecure
+	// registry from creation on; no hosts.toml is written.
+	start := f.mutating()[0]
+	if !slices.Contains(start, "--insecure-registry="+clusterHost) {
+		t.Errorf("start = %q, want --insecure-registry=%s", start, clusterHost)
+	}
+	for _, c := range f.runner.Calls() {
+		if c[1] == "ssh" {
+			t.Errorf("docker runtime must not get hosts.toml: %q", c)
+		}
+	}
+	r := res.Registry
+	if r == nil || r.Host != fmt.Sprintf("localhost:%d", f.port) || r.ClusterHost != clusterHost || r.Agent == nil || !r.Agent.Running {
+		t.Fatalf("registry summary = %+v", r)
+	}
+	// 192.168.49.1 is not an address of this test host: loopback only.
+	if d := cmp.Diff([]string{fmt.Sprintf("127.0.0.1:%d", f.port)}, r.Listen); d != "" {
+		t.Errorf("listen (-want +got):\n%s", d)
+	}
+	if !slices.ContainsFunc(f.rec.lines, func(l string) bool { return strings.Contains(l, "warn the registry does not listen on "+clusterHost) }) {
+		t.Errorf("no warning that the cluster cannot reach the registry: %q", f.rec.lines)
+	}
+	c, _ := f.deps.Kube("dev")
+	cm, err := c.Kube.CoreV1().ConfigMaps("kube-public").Get(context.Background(), "local-registry-hosting", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("host: localhost:%d\nhostFromContainerRuntime: %s\nhostFromClusterNetwork: %s\nhelp: %s\n", f.port, clusterHost, clusterHost, RegistryHelp)
+	if got := cm.Data["localRegistryHosting.v1"]; got != want {
+		t.Errorf("localRegistryHosting.v1 = %q, want %q", got, want)
+	}
+
+	// Re-run: the agent is reused.
+	res, err = Up(context.Background(), f.deps, cfg, UpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Changed || res.Registry.Agent.Action != "reused" {
+		t.Errorf("re-run: changed=%v actions=%q agent=%+v", res.Changed, res.Actions, res.Registry.Agent)
+	}
+
+	// down keeps the data; down --purge deletes it.
+	dirs, _ := f.deps.Dirs("dev")
+	if _, err := os.Stat(dirs.RegistryData()); err != nil {
+		t.Fatalf("registry data directory: %v", err)
+	}
+	down, err := Down(context.Background(), f.deps, cfg, DownOptions{})
+	if err != nil || !down.AgentStopped || down.Kept != dirs.RegistryData() {
+		t.Fatalf("down = %+v, %v", down, err)
+	}
+	if _, err := os.Stat(dirs.RegistryData()); err != nil {
+		t.Errorf("down deleted the registry data: %v", err)
+	}
+	down, err = Down(context.Background(), f.deps, cfg, DownOptions{Purge: true})
+	if err != nil || len(down.Purged) == 0 {
+		t.Fatalf("down --purge = %+v, %v", down, err)
+	}
+	if _, err := os.Stat(dirs.RegistryData()); !os.IsNotExist(err) {
+		t.Errorf("--purge left the registry data: %v", err)
+	}
+}
+
+func TestClusterAddressRules(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		driver, nodeIP, want string
+		wantErr              bool
+	}{
+		{"docker", "192.168.49.2", "192.168.49.1", false},
+		{"podman", "192.168.58.2", "192.168.58.1", false},
+		{"kvm2", "192.168.39.157", "192.168.39.1", false},
+		{"virtualbox", "192.168.59.100", "192.168.59.1", false},
+		{"qemu2", "10.0.2.15", "10.0.2.2", false},
+		{"qemu2", "192.168.105.4", "192.168.105.1", false},
+		{"none", "10.1.2.3", "127.0.0.1", false},
+		{"ssh", "10.1.2.3", "", true},
+		{"docker", "", "", true},
+	}
+	for _, tc := range cases {
+		got, err := hostAddressFor(tc.driver, tc.nodeIP)
+		if got != tc.want || (err != nil) != tc.wantErr {
+			t.Errorf("hostAddressFor(%q, %q) = %q, %v; want %q (error %v)", tc.driver, tc.nodeIP, got, err, tc.want, tc.wantErr)
+		}
+	}
+	for _, tc := range []struct {
+		driver string
+		extra  []string
+		want   string
+	}{
+		{"", nil, "192.168.49.1"},
+		{"docker", []string{"--subnet=192.168.100.0/24"}, "192.168.100.1"},
+		{"docker", []string{"--static-ip=192.168.200.10"}, "192.168.200.1"},
+		{"kvm2", nil, "192.168.39.1"},
+		{"hyperv", nil, ""},
+	} {
+		cfg := &config.Config{Driver: tc.driver, ExtraStartArgs: tc.extra}
+		if got := predictedClusterAddress(cfg); got != tc.want {
+			t.Errorf("predictedClusterAddress(%s %v) = %q, want %q", tc.driver, tc.extra, got, tc.want)
+		}
 	}
 }

@@ -3,7 +3,12 @@ package bootstrap
 import (
 	"context"
 	"fmt"
+	"net"
+	"strconv"
 	"time"
+
+	"github.com/devcluster/devcluster/bootstrap/config"
+	"github.com/devcluster/devcluster/registry"
 
 	"github.com/devcluster/devcluster/bootstrap/kube"
 	"github.com/devcluster/devcluster/bootstrap/provider"
@@ -15,7 +20,8 @@ const statusProbeTimeout = 5 * time.Second
 
 // Status reads the cluster's state without changing anything. The result's
 // Cluster.State says whether it runs; the caller decides the exit code.
-func Status(ctx context.Context, deps Deps, name string) (*Result, error) {
+func Status(ctx context.Context, deps Deps, cfg *config.Config) (*Result, error) {
+	name := cfg.Name
 	p := deps.Provider
 	if _, err := p.EnsureInstalled(ctx); err != nil {
 		return nil, err
@@ -25,6 +31,9 @@ func Status(ctx context.Context, deps Deps, name string) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Cluster: have, Actions: []string{}}
+	if cfg.Registry.Enabled && deps.Agent != nil && deps.Dirs != nil {
+		res.Registry = registryStatus(ctx, deps, cfg, have)
+	}
 	if have.State != provider.Running {
 		return res, nil
 	}
@@ -53,4 +62,36 @@ func Describe(c *provider.Cluster) string {
 		return fmt.Sprintf("%s (%s)", c.State, c.Detail)
 	}
 	return string(c.State)
+}
+
+// registryStatus reports the agent, addresses, storage size and repository
+// count without changing anything.
+func registryStatus(ctx context.Context, deps Deps, cfg *config.Config, c *provider.Cluster) *RegistrySummary {
+	dirs, err := deps.Dirs(cfg.Name)
+	if err != nil {
+		return nil
+	}
+	data := cfg.Registry.DataDir
+	if data == "" {
+		data = dirs.RegistryData()
+	}
+	port := strconv.Itoa(cfg.Registry.Port)
+	sum := &RegistrySummary{Host: "localhost:" + port, DataDir: data, SizeBytes: dirSize(data)}
+	if addr, err := clusterAddress(cfg, c); err == nil && c.IP != "" {
+		sum.ClusterHost = net.JoinHostPort(addr, port)
+	}
+	st, err := deps.Agent.Status(ctx, dirs.State)
+	if err != nil {
+		return sum
+	}
+	sum.Agent, sum.Listen = st, st.Listen
+	if st.Running && len(st.Listen) > 0 {
+		lctx, cancel := context.WithTimeout(ctx, statusProbeTimeout)
+		defer cancel()
+		if repos, err := registry.List(lctx, st.Listen[0]); err == nil {
+			n := len(repos)
+			sum.Repositories = &n
+		}
+	}
+	return sum
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -21,6 +22,8 @@ type Overrides struct {
 	InsecureRegistry  []string
 	ExtraStartArgs    []string
 	Wait              *string
+	RegistryPort      *int
+	NoRegistry        bool
 }
 
 // Complete merges overrides into the file (flags win), fills defaults, and
@@ -53,13 +56,21 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		f.ExtraStartArgs = o.ExtraStartArgs
 		fromFlag["extraStartArgs"] = true
 	}
+	if o.RegistryPort != nil {
+		f.Registry.Port = *o.RegistryPort
+		fromFlag["registry.port"] = true
+	}
+	if o.NoRegistry {
+		off := false
+		f.Registry.Enabled = &off
+	}
 	SetDefaults(&f)
 
 	var problems []string
 	add := func(field string, err error) {
 		where := field
 		switch {
-		case fromFlag[strings.SplitN(field, "[", 2)[0]]:
+		case fromFlag[strings.SplitN(field, "[", 2)[0]] && flagNames[strings.SplitN(field, "[", 2)[0]] != "":
 			where = flagNames[strings.SplitN(field, "[", 2)[0]]
 		case src.Line(field) > 0:
 			where = fmt.Sprintf("line %d: %s", src.Line(field), field)
@@ -132,6 +143,24 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		c.Wait = d
 	}
 
+	c.Registry = Registry{Enabled: *f.Registry.Enabled, Port: f.Registry.Port, DataDir: f.Registry.DataDir}
+	if p := f.Registry.Port; p < 1 || p > 65535 {
+		add("registry.port", fmt.Errorf("invalid port %d: use 1-65535", p))
+	}
+	switch a := f.Registry.ClusterAddress; {
+	case a == "auto":
+	case net.ParseIP(a) != nil, registryHost.MatchString(a) && !strings.Contains(a, ":"):
+		c.Registry.ClusterAddress = a
+	default:
+		add("registry.clusterAddress", fmt.Errorf("invalid address %q: use auto, an IP address or a host name (no port)", a))
+	}
+	for i, a := range f.Registry.ListenAddresses {
+		if net.ParseIP(a) == nil {
+			add(fmt.Sprintf("registry.listenAddresses[%d]", i), fmt.Errorf("invalid address %q: use an IP address of this host (no port)", a))
+		}
+	}
+	c.Registry.Listen = slices.Clone(f.Registry.ListenAddresses)
+
 	if len(problems) > 0 {
 		subject := "configuration"
 		if src.Path != "" {
@@ -148,6 +177,7 @@ var flagNames = map[string]string{
 	"name": "--name", "cpus": "--cpus", "memory": "--memory", "driver": "--driver",
 	"containerRuntime": "--container-runtime", "kubernetesVersion": "--kubernetes-version",
 	"insecureRegistries": "--insecure-registry", "extraStartArgs": "--start-arg", "wait": "--wait",
+	"registry.port": "--registry-port",
 }
 
 // SetDefaults fills every unset field of f with its documented default.
@@ -175,5 +205,15 @@ func SetDefaults(f *File) {
 	}
 	if f.Wait == "" {
 		f.Wait = DefaultWait.String()
+	}
+	if f.Registry.Enabled == nil {
+		on := true
+		f.Registry.Enabled = &on
+	}
+	if f.Registry.Port == 0 {
+		f.Registry.Port = DefaultRegistryPort
+	}
+	if f.Registry.ClusterAddress == "" {
+		f.Registry.ClusterAddress = "auto"
 	}
 }

@@ -59,7 +59,10 @@ func TestInvalidFilesReportEveryProblemWithLines(t *testing.T) {
 			"line 10: insecureRegistries[0]: invalid insecure registry \"ftp://x:5000\"",
 			"line 12: extraStartArgs[0]: extraStartArgs entry \"--memory=8g\": set the \"memory\" field instead",
 			"line 13: wait: invalid duration \"forever\"",
-			"9 problems",
+			"line 15: registry.port: invalid port 70000",
+			"line 16: registry.clusterAddress: invalid address \"192.168.49.1:5000\"",
+			"line 18: registry.listenAddresses[0]: invalid address \"localhost\"",
+			"12 problems",
 		}},
 		{"invalid-api-version.yaml", []string{`unsupported apiVersion "devcluster.dev/v1"`, `unknown kind "Clusters"`}},
 		{"invalid-no-limit-vm.yaml", []string{`line 4: cpus: the "kvm2" driver does not support cpus: no-limit`, `line 5: memory: the "kvm2" driver does not support memory: no-limit`}},
@@ -93,7 +96,8 @@ func TestCompleteDefaultsAndOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &Config{Name: "devcluster", Provider: "minikube", CPUs: CPUs{Count: 2}, Memory: Memory{MB: 4096},
-		ContainerRuntime: "containerd", Wait: 5 * time.Minute, InsecureRegistries: nil, ExtraStartArgs: nil}
+		ContainerRuntime: "containerd", Wait: 5 * time.Minute, InsecureRegistries: nil, ExtraStartArgs: nil,
+		Registry: Registry{Enabled: true, Port: 5001}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("defaults (-want +got):\n%s", d)
 	}
@@ -110,7 +114,8 @@ func TestCompleteDefaultsAndOverrides(t *testing.T) {
 	want = &Config{Name: "override", Provider: "minikube", CPUs: CPUs{Count: 6}, Memory: Memory{MB: 8192},
 		Driver: "docker", ContainerRuntime: "crio", KubernetesVersion: "v1.35.1",
 		InsecureRegistries: []string{"127.0.0.1:5001"},
-		ExtraStartArgs:     []string{"--addons=metrics-server", "--apiserver-port=8443"}, Wait: 90 * time.Second}
+		ExtraStartArgs:     []string{"--addons=metrics-server", "--apiserver-port=8443"}, Wait: 90 * time.Second,
+		Registry:           Registry{Enabled: true, Port: 5005, ClusterAddress: "192.168.49.1", Listen: []string{"127.0.0.1", "192.168.49.1"}, DataDir: "/var/tmp/devcluster-registry"}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("file + flags (-want +got):\n%s", d)
 	}

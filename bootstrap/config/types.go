@@ -60,6 +60,29 @@ type File struct {
 	// Wait bounds how long `up` waits for the API server, Ready nodes and
 	// running kube-system pods after the cluster starts. Default "5m".
 	Wait string `yaml:"wait,omitempty" json:"wait,omitempty"`
+	// Registry configures the local registry the cluster pulls from.
+	Registry RegistryFile `yaml:"registry,omitempty" json:"registry,omitempty"`
+}
+
+// RegistryFile is the registry section of devcluster.yaml.
+type RegistryFile struct {
+	// Enabled runs the local registry. Default true.
+	Enabled *bool `yaml:"enabled,omitempty" json:"enabled,omitempty"`
+	// Port the registry listens on, on every address. Default 5001 (5000 is
+	// taken by AirPlay on macOS).
+	Port int `yaml:"port,omitempty" json:"port,omitempty"`
+	// ClusterAddress is the host address the cluster's nodes pull from.
+	// Default "auto": the host's address on the cluster network (the
+	// minikube network's gateway for the docker and podman drivers, the
+	// host-only interface for VM drivers, 10.0.2.2 for qemu's user network).
+	ClusterAddress string `yaml:"clusterAddress,omitempty" json:"clusterAddress,omitempty"`
+	// ListenAddresses are the IPs the registry binds. Default: 127.0.0.1
+	// (where the host pushes) plus the cluster address when it is an
+	// address of this host. Never all interfaces unless listed here.
+	ListenAddresses []string `yaml:"listenAddresses,omitempty" json:"listenAddresses,omitempty"`
+	// DataDir keeps the registry's storage. Default:
+	// $XDG_DATA_HOME/devcluster/<name>/registry (~/.local/share/...).
+	DataDir string `yaml:"dataDir,omitempty" json:"dataDir,omitempty"`
 }
 
 // Defaults, with the reason for each.
@@ -93,7 +116,23 @@ type Config struct {
 	InsecureRegistries []string
 	ExtraStartArgs     []string
 	Wait               time.Duration
+	Registry           Registry
 }
+
+// Registry is the completed registry configuration.
+type Registry struct {
+	Enabled bool
+	Port    int
+	// ClusterAddress is "" for auto.
+	ClusterAddress string
+	// Listen is nil for the default (loopback + cluster address).
+	Listen []string
+	// DataDir is "" for the default location.
+	DataDir string
+}
+
+// DefaultRegistryPort avoids 5000, which macOS gives to AirPlay.
+const DefaultRegistryPort = 5001
 
 // CPUs is a parsed cpus value: a count, or a special word.
 type CPUs struct {

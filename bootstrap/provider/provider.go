@@ -48,6 +48,8 @@ type Cluster struct {
 	ContainerRuntime   string   `json:"containerRuntime,omitempty"`
 	InsecureRegistries []string `json:"insecureRegistries"`
 	Nodes              int      `json:"nodes"`
+	// NodeNames name the nodes for RunOnNode; the primary node first.
+	NodeNames []string `json:"nodeNames,omitempty"`
 	// KubeContext is the kubeconfig context that reaches the cluster.
 	KubeContext string `json:"kubeContext,omitempty"`
 	// KubeconfigOK is false when the provider says the kubeconfig entry is
@@ -101,6 +103,8 @@ type Provider interface {
 	// IP returns the address of the cluster's primary node as the host
 	// reaches it (`minikube ip`).
 	IP(ctx context.Context, name string) (string, error)
+	// RunOnNode runs a shell command on one node as root (`minikube ssh`).
+	RunOnNode(ctx context.Context, name, node, command string) error
 	// Delete deletes the cluster; deleting an absent cluster is not an error.
 	Delete(ctx context.Context, name string, p Progress) error
 }

@@ -197,6 +197,14 @@ func fill(c *provider.Cluster, cfg *clusterConfig) {
 		c.InsecureRegistries = slices.Clone(cfg.InsecureRegistry)
 	}
 	c.Nodes = len(cfg.Nodes)
+	c.NodeNames = nil
+	for _, n := range cfg.Nodes {
+		if n.Name == "" {
+			c.NodeNames = append([]string{c.Name}, c.NodeNames...)
+		} else {
+			c.NodeNames = append(c.NodeNames, n.Name)
+		}
+	}
 	for _, n := range cfg.Nodes {
 		if n.ControlPlane || n.Name == "" {
 			c.IP = n.IP
@@ -301,6 +309,29 @@ func (m *Minikube) RepairKubeconfig(ctx context.Context, name string) error {
 		return problem.New(problem.Failed, fmt.Sprintf("updating the kubeconfig context %q", name), err, "")
 	}
 	return nil
+}
+
+// RunOnNode implements provider.Provider with `minikube ssh`. The command
+// is passed as one string, run by the node's shell as the docker user, so it
+// is prefixed with sudo. (minikube ssh allocates a terminal and does not
+// pass piped stdin reliably, kubernetes/minikube#8359: content goes inside
+// the command.)
+func (m *Minikube) RunOnNode(ctx context.Context, name, node, command string) error {
+	args := []string{"ssh", "-p", name}
+	if node != "" && node != name {
+		args = append(args, "-n", node)
+	}
+	args = append(args, "--", "sudo sh -c "+ShellQuote(command))
+	if _, err := m.run(ctx, nil, args...); err != nil {
+		return problem.New(problem.Failed, fmt.Sprintf("running a command on node %s of cluster %q", orNone(node), name), err,
+			"check that `minikube ssh -p "+name+"` works")
+	}
+	return nil
+}
+
+// ShellQuote quotes s for a POSIX shell.
+func ShellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // Delete implements provider.Provider.

@@ -17,10 +17,12 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/devcluster/devcluster/bootstrap"
+	"github.com/devcluster/devcluster/bootstrap/agent"
 	"github.com/devcluster/devcluster/bootstrap/config"
 	"github.com/devcluster/devcluster/bootstrap/kube"
 	"github.com/devcluster/devcluster/bootstrap/provider"
 	"github.com/devcluster/devcluster/bootstrap/provider/minikube"
+	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/internal/ui"
@@ -54,6 +56,12 @@ type Env struct {
 	Kube func(explicitPath string) kube.Loader
 	// IsTerminal reports whether a stream is a terminal.
 	IsTerminal func(io.Writer) bool
+	// Agent manages background agents; nil means detached processes of
+	// this executable.
+	Agent agent.Manager
+	// LocalAddress reports whether an IP belongs to this host; nil means
+	// the real interfaces.
+	LocalAddress func(string) bool
 }
 
 // System returns the Env of the running process.
@@ -198,10 +206,21 @@ func (g *globals) deps() bootstrap.Deps {
 			bin = v
 		}
 	}
+	mgr := g.env.Agent
+	if mgr == nil {
+		exe, err := os.Executable()
+		if err != nil {
+			exe = os.Args[0]
+		}
+		mgr = &agent.Process{Executable: exe}
+	}
 	return bootstrap.Deps{
-		Provider: minikube.New(g.env.Runner, minikube.WithBinary(bin)),
-		Kube:     g.env.Kube(g.kubecfg),
-		Report:   g.printer(),
+		Provider:     minikube.New(g.env.Runner, minikube.WithBinary(bin)),
+		Kube:         g.env.Kube(g.kubecfg),
+		Report:       g.printer(),
+		Agent:        mgr,
+		Dirs:         func(name string) (paths.Dirs, error) { return paths.For(paths.Env(g.env.LookupEnv), name) },
+		LocalAddress: g.env.LocalAddress,
 	}
 }
 
@@ -279,12 +298,19 @@ func newApp(g *globals) *cli.App {
 			newUpCommand(g),
 			newDownCommand(g),
 			newStatusCommand(g),
+			newRegistryCommand(g),
 			newVersionCommand(g),
+			newAgentCommand(g),
 		},
 	}
-	for _, c := range a.Commands {
-		c.OnUsageError = onUsageError
+	var setUsage func([]*cli.Command)
+	setUsage = func(cmds []*cli.Command) {
+		for _, c := range cmds {
+			c.OnUsageError = onUsageError
+			setUsage(c.Subcommands)
+		}
 	}
+	setUsage(a.Commands)
 	return a
 }
 

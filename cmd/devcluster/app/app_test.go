@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/devcluster/devcluster/bootstrap"
+	"github.com/devcluster/devcluster/bootstrap/agent"
 	"github.com/devcluster/devcluster/bootstrap/kube"
 	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/internal/run/runtest"
@@ -29,12 +32,37 @@ type harness struct {
 	runner         run.Runner
 	stdout, stderr bytes.Buffer
 	env            map[string]string
+	agents         *agent.InProcess
+	port           int
 }
 
 func newHarness(t *testing.T) *harness {
 	dir := t.TempDir()
-	return &harness{t: t, dir: dir, env: map[string]string{"TERM": "xterm"},
+	agents := &agent.InProcess{}
+	t.Cleanup(agents.StopAll)
+	h := &harness{t: t, dir: dir, env: map[string]string{"TERM": "xterm", "HOME": dir}, agents: agents, port: freePort(t),
 		runner: &standin.Runner{Env: map[string]string{"MINIKUBE_HOME": dir, "KUBECONFIG": filepath.Join(dir, "kubeconfig")}}}
+	h.writeConfig("")
+	return h
+}
+
+// writeConfig writes devcluster.yaml with the harness' registry port.
+func (h *harness) writeConfig(extra string) {
+	h.t.Helper()
+	cfg := fmt.Sprintf("apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nregistry:\n  port: %d\n%s", h.port, extra)
+	if err := os.WriteFile(filepath.Join(h.dir, "devcluster.yaml"), []byte(cfg), 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
 
 func (h *harness) run(args ...string) int {
@@ -45,7 +73,7 @@ func (h *harness) run(args ...string) int {
 	env := Env{
 		Stdin: strings.NewReader(""), Stdout: &h.stdout, Stderr: &h.stderr,
 		LookupEnv: func(k string) (string, bool) { v, ok := h.env[k]; return v, ok },
-		Dir:       h.dir, Runner: h.runner,
+		Dir:       h.dir, Runner: h.runner, Agent: h.agents,
 		Kube: func(string) kube.Loader {
 			return func(ctx string) (*kube.Clients, error) {
 				return &kube.Clients{Config: &rest.Config{Host: "https://192.168.49.2:8443"}, Kube: clientset, Context: ctx}, nil
@@ -66,7 +94,8 @@ func TestUpStatusDownRoundTrip(t *testing.T) {
 	if code := h.run("up"); code != 0 {
 		t.Fatalf("up: exit %d\n%s", code, h.stderr.String())
 	}
-	if !strings.Contains(h.stdout.String(), `Cluster "devcluster" is ready (created).`) {
+	if !strings.Contains(h.stdout.String(), `Cluster "devcluster" is ready (created, registry agent started).`) ||
+		!strings.Contains(h.stdout.String(), fmt.Sprintf("push to localhost:%d, pull in the cluster from 192.168.49.1:%d", h.port, h.port)) {
 		t.Errorf("up summary:\n%s", h.stdout.String())
 	}
 	for _, want := range []string{" • Checking minikube ...", " ✓ Checking minikube: v1.38.1", ` ✓ Ensuring cluster "devcluster": created (192.168.49.2`} {
@@ -129,10 +158,7 @@ func TestDriftExitCodeAndMessage(t *testing.T) {
 
 func TestConfigFileFromWorkingDirectory(t *testing.T) {
 	h := newHarness(t)
-	cfg := "apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nname: from-file\ncpus: 3\n"
-	if err := os.WriteFile(filepath.Join(h.dir, "devcluster.yaml"), []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	h.writeConfig("name: from-file\ncpus: 3\n")
 	if code := h.run("up", "--memory=3g"); code != 0 {
 		t.Fatalf("up: %d %s", code, h.stderr.String())
 	}
@@ -184,6 +210,8 @@ func TestVersionJSON(t *testing.T) {
 
 func TestQuietPrintsOnlyTheResult(t *testing.T) {
 	h := newHarness(t)
+	// A cluster address the registry can bind, so there is nothing to warn about.
+	h.writeConfig("  clusterAddress: 127.0.0.1\n")
 	if code := h.run("-q", "up"); code != 0 {
 		t.Fatal(code, h.stderr.String())
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -21,7 +22,8 @@ import (
 type upFlags struct {
 	name, cpus, memory, driver, runtime, k8sVersion, wait string
 	insecure, startArgs                                   cli.StringSlice
-	recreate                                              bool
+	recreate, noRegistry                                  bool
+	registryPort                                          int
 	output                                                string
 }
 
@@ -46,6 +48,8 @@ func newUpCommand(g *globals) *cli.Command {
 			&cli.StringSliceFlag{Name: "start-arg", Usage: "an extra `FLAG` for `minikube start`, e.g. --start-arg=--addons=metrics-server (repeatable)", Destination: &f.startArgs},
 			&cli.StringFlag{Name: "wait", Usage: "how long to wait for the cluster to be ready (default 5m)", Destination: &f.wait},
 			&cli.BoolFlag{Name: "recreate", Usage: "delete and recreate an existing cluster (for example when it differs from the configuration)", Destination: &f.recreate},
+			&cli.IntFlag{Name: "registry-port", Usage: "port of the local registry (default 5001)", Destination: &f.registryPort},
+			&cli.BoolFlag{Name: "no-registry", Usage: "do not run the local registry", Destination: &f.noRegistry},
 			outputFlag(&f.output),
 		},
 		Action: func(c *cli.Context) error {
@@ -92,6 +96,11 @@ func (f *upFlags) overrides(c *cli.Context) config.Overrides {
 	if c.IsSet("start-arg") {
 		o.ExtraStartArgs = f.startArgs.Value()
 	}
+	if c.IsSet("registry-port") {
+		p := f.registryPort
+		o.RegistryPort = &p
+	}
+	o.NoRegistry = f.noRegistry
 	return o
 }
 
@@ -122,27 +131,35 @@ func printUpSummary(w io.Writer, r *bootstrap.Result) {
 	if r.Kubernetes != nil {
 		fmt.Fprintf(tw, "  API server\t%s\n", r.Kubernetes.Server)
 	}
+	if reg := r.Registry; reg != nil {
+		fmt.Fprintf(tw, "  Registry\tpush to %s, pull in the cluster from %s\n", reg.Host, reg.ClusterHost)
+		fmt.Fprintf(tw, "  Registry data\t%s\n", reg.DataDir)
+	}
 	fmt.Fprintf(tw, "  Try\tkubectl --context %s get nodes\n", c.KubeContext)
 	_ = tw.Flush()
 }
 
 func newDownCommand(g *globals) *cli.Command {
 	var name, output string
+	var purge bool
 	return &cli.Command{
-		Name:        "down",
-		Usage:       "delete the cluster",
-		Description: "down deletes the minikube cluster and its kubeconfig context. Deleting a cluster that does not exist succeeds.",
-		Flags:       []cli.Flag{nameFlag(&name), outputFlag(&output)},
+		Name:  "down",
+		Usage: "stop the registry agent and delete the cluster",
+		Description: "down stops the cluster's background agent and deletes the minikube cluster and its kubeconfig context.\n" +
+			"Deleting a cluster that does not exist succeeds. The registry's images are kept (they survive down and\n" +
+			"up --recreate) unless --purge is given.",
+		Flags: []cli.Flag{nameFlag(&name), outputFlag(&output),
+			&cli.BoolFlag{Name: "purge", Usage: "also delete the registry's data and the agent's state", Destination: &purge}},
 		Action: func(c *cli.Context) error {
 			if err := checkOutput(output); err != nil {
 				return err
 			}
-			n, err := g.clusterName(c, name)
+			cfg, err := g.clusterConfig(c, name)
 			if err != nil {
 				return err
 			}
 			defer g.printer().Close()
-			res, err := bootstrap.Down(c.Context, g.deps(), n)
+			res, err := bootstrap.Down(c.Context, g.deps(), cfg, bootstrap.DownOptions{Purge: purge})
 			if err != nil {
 				return err
 			}
@@ -150,27 +167,26 @@ func newDownCommand(g *globals) *cli.Command {
 				return writeJSON(g.env.Stdout, res)
 			}
 			if res.Deleted {
-				fmt.Fprintf(g.env.Stdout, "Cluster %q deleted.\n", n)
+				fmt.Fprintf(g.env.Stdout, "Cluster %q deleted.\n", cfg.Name)
 			} else {
-				fmt.Fprintf(g.env.Stdout, "Cluster %q does not exist; nothing to delete.\n", n)
+				fmt.Fprintf(g.env.Stdout, "Cluster %q does not exist; nothing to delete.\n", cfg.Name)
+			}
+			if res.Kept != "" {
+				fmt.Fprintf(g.env.Stdout, "Registry data kept in %s (devcluster down --purge deletes it).\n", res.Kept)
 			}
 			return nil
 		},
 	}
 }
 
-// clusterName resolves the cluster name for commands that only address a
-// cluster: --name, else the config file's name, else the default.
-func (g *globals) clusterName(c *cli.Context, flag string) (string, error) {
+// clusterConfig loads the configuration for commands that only address a
+// cluster: the name is --name, else the config file's, else the default.
+func (g *globals) clusterConfig(c *cli.Context, flag string) (*config.Config, error) {
 	o := config.Overrides{}
 	if c.IsSet("name") {
 		o.Name = &flag
 	}
-	cfg, err := g.loadConfig(o)
-	if err != nil {
-		return "", err
-	}
-	return cfg.Name, nil
+	return g.loadConfig(o)
 }
 
 func newStatusCommand(g *globals) *cli.Command {
@@ -185,11 +201,12 @@ func newStatusCommand(g *globals) *cli.Command {
 			if err := checkOutput(output); err != nil {
 				return err
 			}
-			n, err := g.clusterName(c, name)
+			cfg, err := g.clusterConfig(c, name)
 			if err != nil {
 				return err
 			}
-			res, err := bootstrap.Status(c.Context, g.deps(), n)
+			n := cfg.Name
+			res, err := bootstrap.Status(c.Context, g.deps(), cfg)
 			if err != nil {
 				return err
 			}
@@ -222,6 +239,21 @@ func printStatus(w io.Writer, r *bootstrap.Result) {
 		if len(c.InsecureRegistries) > 0 {
 			fmt.Fprintf(tw, "INSECURE REGISTRIES\t%s\n", strings.Join(c.InsecureRegistries, ", "))
 		}
+	}
+	if reg := r.Registry; reg != nil {
+		state := "agent not running"
+		if reg.Agent != nil && reg.Agent.Running {
+			state = fmt.Sprintf("running (pid %d) on %s", reg.Agent.PID, strings.Join(reg.Agent.Listen, ", "))
+		} else if reg.Agent != nil && reg.Agent.Detail != "" {
+			state = "agent " + reg.Agent.Detail
+		}
+		fmt.Fprintf(tw, "REGISTRY\t%s\n", state)
+		fmt.Fprintf(tw, "REGISTRY HOSTS\tpush %s, cluster pulls from %s\n", reg.Host, orDash(reg.ClusterHost))
+		repos := "-"
+		if reg.Repositories != nil {
+			repos = strconv.Itoa(*reg.Repositories)
+		}
+		fmt.Fprintf(tw, "REGISTRY DATA\t%s (%s, %s repositories)\n", reg.DataDir, humanBytes(reg.SizeBytes), repos)
 	}
 	if k := r.Kubernetes; k != nil {
 		api := "not ready: " + k.Detail
@@ -283,6 +315,18 @@ func newVersionCommand(g *globals) *cli.Command {
 			return nil
 		},
 	}
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
 }
 
 func writeJSON(w io.Writer, v any) error {

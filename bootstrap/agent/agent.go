@@ -1,0 +1,331 @@
+// Package agent runs and manages devcluster's background agent: one
+// process per cluster that serves the local registry (and, later, assigns
+// LoadBalancer IPs) after `devcluster up` has returned.
+//
+// The agent is started detached (its own session, log file, PID file) by
+// Ensure, which reuses a healthy agent with the same settings, replaces one
+// with other settings, and replaces a dead one. Identity is checked through
+// the agent's health endpoint, so a recycled PID is never signalled.
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/devcluster/devcluster/registry"
+)
+
+// Spec is what the agent of one cluster should be.
+type Spec struct {
+	Name     string
+	StateDir string
+	DataDir  string
+	// Listen are the registry's host:port addresses; the first is loopback
+	// and is used for health checks.
+	Listen  []string
+	Verbose bool
+}
+
+// Status is an agent as found or started.
+type Status struct {
+	Running bool     `json:"running"`
+	PID     int      `json:"pid,omitempty"`
+	Listen  []string `json:"listen,omitempty"`
+	DataDir string   `json:"dataDir,omitempty"`
+	LogPath string   `json:"log,omitempty"`
+	// Action is what Ensure did: started, reused, replaced.
+	Action string `json:"action,omitempty"`
+	// Detail explains a stopped or replaced agent.
+	Detail string `json:"detail,omitempty"`
+}
+
+// Manager starts, inspects and stops agents.
+type Manager interface {
+	Ensure(ctx context.Context, s Spec) (*Status, error)
+	Status(ctx context.Context, stateDir string) (*Status, error)
+	Stop(ctx context.Context, stateDir string) (bool, error)
+}
+
+// record is agent.json in the state directory.
+type record struct {
+	PID       int       `json:"pid"`
+	Listen    []string  `json:"listen"`
+	DataDir   string    `json:"dataDir"`
+	StartedAt time.Time `json:"startedAt"`
+}
+
+const (
+	recordFile = "agent.json"
+	logFile    = "agent.log"
+	// startTimeout bounds how long Ensure waits for a new agent's health.
+	startTimeout = 15 * time.Second
+	// stopGrace is how long a stopping agent gets before SIGKILL.
+	stopGrace = 10 * time.Second
+)
+
+func readRecord(stateDir string) (*record, error) {
+	b, err := os.ReadFile(filepath.Join(stateDir, recordFile))
+	if err != nil {
+		return nil, err
+	}
+	var r record
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", filepath.Join(stateDir, recordFile), err)
+	}
+	return &r, nil
+}
+
+// health asks the agent at addr who it is.
+func health(ctx context.Context, addr string) (*registry.Health, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+registry.HealthPath, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("health check: HTTP %d", resp.StatusCode)
+	}
+	var h registry.Health
+	return &h, json.NewDecoder(resp.Body).Decode(&h)
+}
+
+// alive reports whether the recorded agent answers as the agent of stateDir.
+func alive(ctx context.Context, stateDir string, r *record) (*registry.Health, bool) {
+	if r == nil || len(r.Listen) == 0 {
+		return nil, false
+	}
+	h, err := health(ctx, r.Listen[0])
+	if err != nil || h.PID != r.PID || h.Identity["stateDir"] != stateDir {
+		return nil, false
+	}
+	return h, true
+}
+
+// Process manages agents as detached processes of an executable (normally
+// devcluster itself, run as `devcluster agent ...`).
+type Process struct {
+	// Executable is the program; Args come before the agent flags.
+	Executable string
+	Args       []string
+}
+
+var _ Manager = (*Process)(nil)
+
+// Ensure implements Manager.
+func (p *Process) Ensure(ctx context.Context, s Spec) (*Status, error) {
+	if err := os.MkdirAll(s.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating the agent state directory: %w", err)
+	}
+	logPath := filepath.Join(s.StateDir, logFile)
+	r, _ := readRecord(s.StateDir)
+	action := "started"
+	if h, ok := alive(ctx, s.StateDir, r); ok {
+		if h.DataDir == s.DataDir && sameSet(r.Listen, s.Listen) {
+			return &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: r.DataDir, LogPath: logPath, Action: "reused"}, nil
+		}
+		if _, err := p.Stop(ctx, s.StateDir); err != nil {
+			return nil, err
+		}
+		action = "replaced"
+	} else if r != nil {
+		action = "replaced"
+		stopStale(r)
+	}
+	if err := freeAddresses(s.Listen); err != nil {
+		return nil, err
+	}
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	args := append(append([]string(nil), p.Args...), "agent", "--name", s.Name, "--state-dir", s.StateDir, "--data-dir", s.DataDir)
+	for _, l := range s.Listen {
+		args = append(args, "--listen", l)
+	}
+	if s.Verbose {
+		args = append(args, "--verbose")
+	}
+	cmd := exec.Command(p.Executable, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	fmt.Fprintf(logf, "--- %s starting agent: %s %v\n", time.Now().Format(time.RFC3339), p.Executable, args)
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting the agent: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.Now().Add(startTimeout)
+	for {
+		if r, err := readRecord(s.StateDir); err == nil && r.PID == cmd.Process.Pid {
+			if _, ok := alive(ctx, s.StateDir, r); ok {
+				return &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: r.DataDir, LogPath: logPath, Action: action}, nil
+			}
+		}
+		select {
+		case err := <-exited:
+			return nil, fmt.Errorf("the agent exited during start-up (%v); its log %s ends with:\n%s", err, logPath, tail(logPath, 15))
+		case <-ctx.Done():
+			_ = cmd.Process.Kill()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			return nil, fmt.Errorf("the agent did not become healthy within %s; its log %s ends with:\n%s", startTimeout, logPath, tail(logPath, 15))
+		}
+	}
+}
+
+// Status implements Manager.
+func (p *Process) Status(ctx context.Context, stateDir string) (*Status, error) {
+	st := &Status{LogPath: filepath.Join(stateDir, logFile)}
+	r, err := readRecord(stateDir)
+	if errors.Is(err, os.ErrNotExist) {
+		st.Detail = "not started"
+		return st, nil
+	} else if err != nil {
+		return nil, err
+	}
+	st.Listen, st.DataDir = r.Listen, r.DataDir
+	if _, ok := alive(ctx, stateDir, r); ok {
+		st.Running, st.PID = true, r.PID
+		return st, nil
+	}
+	st.Detail = "not answering (last PID " + strconv.Itoa(r.PID) + ")"
+	return st, nil
+}
+
+// Stop implements Manager: SIGTERM to the agent that answers for stateDir,
+// SIGKILL after a grace period. It reports whether an agent was running.
+func (p *Process) Stop(ctx context.Context, stateDir string) (bool, error) {
+	r, err := readRecord(stateDir)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	h, ok := alive(ctx, stateDir, r)
+	if !ok {
+		stopStale(r)
+		_ = os.Remove(filepath.Join(stateDir, recordFile))
+		return false, nil
+	}
+	if err := terminate(h.PID); err != nil {
+		return true, err
+	}
+	_ = os.Remove(filepath.Join(stateDir, recordFile))
+	return true, nil
+}
+
+// stopStale kills a recorded agent that no longer answers, but only if its
+// command line shows it is a devcluster agent for the same state directory
+// (the PID may have been reused by an unrelated process).
+func stopStale(r *record) {
+	if r.PID <= 0 {
+		return
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", r.PID))
+	if err != nil {
+		return
+	}
+	args := splitNull(b)
+	if !slices.Contains(args, "agent") || !slices.Contains(args, "--state-dir") {
+		return
+	}
+	_ = terminate(r.PID)
+}
+
+func splitNull(b []byte) []string {
+	var out []string
+	start := 0
+	for i, c := range b {
+		if c == 0 {
+			out = append(out, string(b[start:i]))
+			start = i + 1
+		}
+	}
+	return out
+}
+
+func terminate(pid int) error {
+	proc, err := os.FindProcess(pid)
+	if err != nil {
+		return err
+	}
+	if err := proc.Signal(syscall.SIGTERM); err != nil {
+		return nil // already gone
+	}
+	deadline := time.Now().Add(stopGrace)
+	for time.Now().Before(deadline) {
+		if proc.Signal(syscall.Signal(0)) != nil {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = proc.Signal(syscall.SIGKILL)
+	return nil
+}
+
+// freeAddresses fails early, with a clear message, when a listen address is
+// taken or is not an address of this host.
+func freeAddresses(addrs []string) error {
+	for _, a := range addrs {
+		l, err := net.Listen("tcp", a)
+		if err != nil {
+			return fmt.Errorf("the registry cannot listen on %s: %w", a, err)
+		}
+		_ = l.Close()
+	}
+	return nil
+}
+
+func sameSet(a, b []string) bool {
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(x, y)
+}
+
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := []string{}
+	start := 0
+	for i, c := range b {
+		if c == '\n' {
+			lines = append(lines, string(b[start:i]))
+			start = i + 1
+		}
+	}
+	if start < len(b) {
+		lines = append(lines, string(b[start:]))
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	out := ""
+	for _, l := range lines {
+		out += "    " + l + "\n"
+	}
+	return out
+}

@@ -1,0 +1,103 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// InProcess runs agents as goroutines of the calling process, serving the
+// real registry: for tests that exercise `up` and `down` without spawning
+// processes.
+type InProcess struct {
+	mu      sync.Mutex
+	running map[string]*inproc
+}
+
+type inproc struct {
+	spec   Spec
+	cancel context.CancelFunc
+	done   chan error
+}
+
+var _ Manager = (*InProcess)(nil)
+
+// Ensure implements Manager.
+func (m *InProcess) Ensure(ctx context.Context, s Spec) (*Status, error) {
+	m.mu.Lock()
+	if m.running == nil {
+		m.running = map[string]*inproc{}
+	}
+	cur := m.running[s.StateDir]
+	m.mu.Unlock()
+	action := "started"
+	if cur != nil {
+		if cur.spec.DataDir == s.DataDir && sameSet(cur.spec.Listen, s.Listen) {
+			r, _ := readRecord(s.StateDir)
+			return &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: s.DataDir, Action: "reused"}, nil
+		}
+		if _, err := m.Stop(ctx, s.StateDir); err != nil {
+			return nil, err
+		}
+		action = "replaced"
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	p := &inproc{spec: s, cancel: cancel, done: make(chan error, 1)}
+	go func() { p.done <- Run(runCtx, s, io.Discard, "test") }()
+	deadline := time.Now().Add(startTimeout)
+	for {
+		if r, err := readRecord(s.StateDir); err == nil {
+			if _, ok := alive(ctx, s.StateDir, r); ok {
+				m.mu.Lock()
+				m.running[s.StateDir] = p
+				m.mu.Unlock()
+				return &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: s.DataDir, Action: action}, nil
+			}
+		}
+		select {
+		case err := <-p.done:
+			cancel()
+			return nil, fmt.Errorf("the agent stopped during start-up: %w", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			return nil, errors.New("the in-process agent did not become healthy")
+		}
+	}
+}
+
+// Status implements Manager.
+func (m *InProcess) Status(ctx context.Context, stateDir string) (*Status, error) {
+	return (&Process{}).Status(ctx, stateDir)
+}
+
+// Stop implements Manager.
+func (m *InProcess) Stop(_ context.Context, stateDir string) (bool, error) {
+	m.mu.Lock()
+	p := m.running[stateDir]
+	delete(m.running, stateDir)
+	m.mu.Unlock()
+	if p == nil {
+		return false, nil
+	}
+	p.cancel()
+	<-p.done
+	return true, nil
+}
+
+// StopAll stops every agent (test cleanup).
+func (m *InProcess) StopAll() {
+	m.mu.Lock()
+	dirs := make([]string, 0, len(m.running))
+	for d := range m.running {
+		dirs = append(dirs, d)
+	}
+	m.mu.Unlock()
+	for _, d := range dirs {
+		_, _ = m.Stop(context.Background(), d)
+	}
+}

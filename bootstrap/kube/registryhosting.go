@@ -1,0 +1,53 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+
+	"gopkg.in/yaml.v3"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// FieldManager is the server-side apply field manager of everything
+// devcluster writes.
+const FieldManager = "devcluster"
+
+// KEP-1755 names (kubernetes/enhancements, sig-cluster-lifecycle 1755).
+const (
+	LocalRegistryHostingNamespace = "kube-public"
+	LocalRegistryHostingName      = "local-registry-hosting"
+	LocalRegistryHostingKey       = "localRegistryHosting.v1"
+)
+
+// LocalRegistryHosting is localRegistryHosting.v1: how tools such as Tilt
+// and Skaffold find the cluster's local registry.
+type LocalRegistryHosting struct {
+	// Host is where the host pushes (localhost:<port>).
+	Host string `yaml:"host"`
+	// HostFromContainerRuntime is what image: fields use.
+	HostFromContainerRuntime string `yaml:"hostFromContainerRuntime,omitempty"`
+	// HostFromClusterNetwork is what in-cluster pushers use.
+	HostFromClusterNetwork string `yaml:"hostFromClusterNetwork,omitempty"`
+	// Help is a URL tools show when the registry is missing or failing.
+	Help string `yaml:"help,omitempty"`
+}
+
+// ApplyLocalRegistryHosting writes kube-public/local-registry-hosting with
+// server-side apply, owned by the devcluster field manager.
+func ApplyLocalRegistryHosting(ctx context.Context, k kubernetes.Interface, h LocalRegistryHosting) error {
+	data, err := yaml.Marshal(h)
+	if err != nil {
+		return err
+	}
+	cm := corev1ac.ConfigMap(LocalRegistryHostingName, LocalRegistryHostingNamespace).
+		WithLabels(map[string]string{"app.kubernetes.io/managed-by": "devcluster"}).
+		WithData(map[string]string{LocalRegistryHostingKey: string(data)})
+	_, err = k.CoreV1().ConfigMaps(LocalRegistryHostingNamespace).Apply(ctx, cm,
+		metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
+	if err != nil {
+		return fmt.Errorf("applying %s/%s: %w", LocalRegistryHostingNamespace, LocalRegistryHostingName, err)
+	}
+	return nil
+}

@@ -1,0 +1,248 @@
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/devcluster/devcluster/bootstrap/agent"
+	"github.com/devcluster/devcluster/bootstrap/config"
+	"github.com/devcluster/devcluster/bootstrap/kube"
+	"github.com/devcluster/devcluster/bootstrap/provider"
+	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/registry"
+)
+
+// RegistryHelp is the help URL published in the KEP-1755 ConfigMap.
+const RegistryHelp = "https://github.com/devcluster/devcluster#local-registry"
+
+// RegistrySummary is the registry part of a Result.
+type RegistrySummary struct {
+	// Host is where the host pushes: localhost:<port>.
+	Host string `json:"host"`
+	// ClusterHost is where nodes pull from: <cluster address>:<port>.
+	ClusterHost string   `json:"clusterHost"`
+	Listen      []string `json:"listen"`
+	DataDir     string   `json:"dataDir"`
+	// SizeBytes and Repositories describe the stored content (status only).
+	SizeBytes    int64          `json:"sizeBytes,omitempty"`
+	Repositories *int           `json:"repositories,omitempty"`
+	Agent        *agent.Status  `json:"agent,omitempty"`
+}
+
+// clusterAddress decides the address nodes use to reach the host:
+// the configured one, or one derived from the node IP and driver.
+func clusterAddress(cfg *config.Config, c *provider.Cluster) (string, error) {
+	if cfg.Registry.ClusterAddress != "" {
+		return cfg.Registry.ClusterAddress, nil
+	}
+	return hostAddressFor(driverOf(cfg, c), c.IP)
+}
+
+func driverOf(cfg *config.Config, c *provider.Cluster) string {
+	if c != nil && c.Driver != "" {
+		return c.Driver
+	}
+	return cfg.Driver
+}
+
+// hostAddressFor follows minikube's cluster.HostIP rules: the docker and
+// podman networks and the VM drivers' host-only networks put the host at the
+// node's /24 with last octet 1; qemu's user network reaches the host at
+// 10.0.2.2; the none driver runs on the host.
+func hostAddressFor(driver, nodeIP string) (string, error) {
+	switch driver {
+	case "none":
+		return "127.0.0.1", nil
+	case "qemu2", "qemu":
+		if strings.HasPrefix(nodeIP, "10.0.2.") {
+			return "10.0.2.2", nil
+		}
+	case "ssh", "generic":
+		return "", errors.New("the ssh driver's host address cannot be derived: set registry.clusterAddress")
+	}
+	ip := net.ParseIP(nodeIP).To4()
+	if ip == nil {
+		return "", fmt.Errorf("cannot derive the host address from node IP %q: set registry.clusterAddress", nodeIP)
+	}
+	return fmt.Sprintf("%d.%d.%d.1", ip[0], ip[1], ip[2]), nil
+}
+
+// predictedClusterAddress is the cluster address before the cluster exists,
+// for --insecure-registry at creation: minikube's default networks per
+// driver, or the subnet / static IP given in extraStartArgs.
+func predictedClusterAddress(cfg *config.Config) string {
+	if cfg.Registry.ClusterAddress != "" {
+		return cfg.Registry.ClusterAddress
+	}
+	for _, a := range cfg.ExtraStartArgs {
+		for _, flag := range []string{"--static-ip=", "--subnet="} {
+			if v, ok := strings.CutPrefix(a, flag); ok {
+				if addr, err := hostAddressFor("docker", strings.SplitN(v, "/", 2)[0]); err == nil {
+					return addr
+				}
+			}
+		}
+	}
+	switch cfg.Driver {
+	case "", "docker", "podman":
+		return "192.168.49.1"
+	case "kvm2", "kvm":
+		return "192.168.39.1"
+	case "virtualbox":
+		return "192.168.59.1"
+	case "qemu2", "qemu":
+		return "10.0.2.2"
+	case "none":
+		return "127.0.0.1"
+	}
+	return ""
+}
+
+// withRegistryFlags returns the configuration minikube is started with: for
+// the docker and cri-o runtimes the registry's cluster address must be an
+// insecure registry from creation on. containerd is configured through
+// hosts.toml on every up instead, so it needs no flag (and no drift check).
+func withRegistryFlags(cfg *config.Config) *config.Config {
+	if !cfg.Registry.Enabled || cfg.ContainerRuntime == "containerd" {
+		return cfg
+	}
+	addr := predictedClusterAddress(cfg)
+	if addr == "" {
+		return cfg
+	}
+	host := net.JoinHostPort(addr, strconv.Itoa(cfg.Registry.Port))
+	if slices.Contains(cfg.InsecureRegistries, host) {
+		return cfg
+	}
+	c := *cfg
+	c.InsecureRegistries = append(slices.Clone(cfg.InsecureRegistries), host)
+	return &c
+}
+
+// listenAddresses are the registry's bind addresses: configured, or
+// loopback plus the cluster address when it belongs to this host.
+func listenAddresses(cfg *config.Config, clusterAddr string, local func(string) bool) []string {
+	port := strconv.Itoa(cfg.Registry.Port)
+	ips := cfg.Registry.Listen
+	if len(ips) == 0 {
+		ips = []string{"127.0.0.1"}
+		if ip := net.ParseIP(clusterAddr); ip != nil && !ip.IsLoopback() && local(clusterAddr) {
+			ips = append(ips, clusterAddr)
+		}
+	}
+	out := make([]string, 0, len(ips))
+	for _, ip := range ips {
+		out = append(out, net.JoinHostPort(ip, port))
+	}
+	return out
+}
+
+// LocalAddress reports whether ip is assigned to an interface of this host.
+func LocalAddress(ip string) bool {
+	want := net.ParseIP(ip)
+	addrs, err := net.InterfaceAddrs()
+	if err != nil || want == nil {
+		return false
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.Equal(want) {
+			return true
+		}
+	}
+	return false
+}
+
+// hostsTOML is containerd's certs.d entry sending pulls to the registry
+// over plain HTTP — the file minikube and kind nodes use.
+func hostsTOML(server string) string {
+	return fmt.Sprintf("server = \"http://%s\"\n\n[host.\"http://%s\"]\n  capabilities = [\"pull\", \"resolve\"]\n", server, server)
+}
+
+// hostsTOMLScript writes hosts.toml for every name under
+// /etc/containerd/certs.d, all pointing at server.
+func hostsTOMLScript(server string, names ...string) string {
+	var b strings.Builder
+	content := hostsTOML(server)
+	for i, n := range names {
+		if i > 0 {
+			b.WriteString(" && ")
+		}
+		dir := "/etc/containerd/certs.d/" + n
+		fmt.Fprintf(&b, "mkdir -p %s && printf '%%s' \"%s\" > %s/hosts.toml", dir, strings.ReplaceAll(content, `"`, `\"`), dir)
+	}
+	return b.String()
+}
+
+func startRegistry(ctx context.Context, s *session) (string, error) {
+	dirs, err := s.deps.Dirs(s.cfg.Name)
+	if err != nil {
+		return "", problem.New(problem.Failed, "locating devcluster's data directory", err, "set HOME or XDG_DATA_HOME and XDG_STATE_HOME")
+	}
+	addr, err := clusterAddress(s.cfg, s.cluster)
+	if err != nil {
+		return "", problem.New(problem.Config, "choosing the registry's cluster address", err, "set registry.clusterAddress in devcluster.yaml")
+	}
+	dataDir := s.cfg.Registry.DataDir
+	if dataDir == "" {
+		dataDir = dirs.RegistryData()
+	}
+	local := s.deps.LocalAddress
+	if local == nil {
+		local = LocalAddress
+	}
+	spec := agent.Spec{Name: s.cfg.Name, StateDir: dirs.State, DataDir: dataDir, Listen: listenAddresses(s.cfg, addr, local)}
+	st, err := s.deps.Agent.Ensure(ctx, spec)
+	if err != nil {
+		return "", problem.New(problem.Failed, "starting the registry agent", err,
+			"free the port or pick another with registry.port (--registry-port), or set registry.listenAddresses")
+	}
+	port := strconv.Itoa(s.cfg.Registry.Port)
+	s.result.Registry = &RegistrySummary{Host: "localhost:" + port, ClusterHost: net.JoinHostPort(addr, port),
+		Listen: st.Listen, DataDir: dataDir, Agent: st}
+	if st.Action != "reused" {
+		s.did("registry agent " + st.Action)
+	}
+	clusterReachable := slices.Contains(st.Listen, net.JoinHostPort(addr, port)) || cfgListensAll(st.Listen, port)
+	if !clusterReachable && net.ParseIP(addr) != nil && !net.ParseIP(addr).IsLoopback() && addr != "10.0.2.2" {
+		s.deps.Report.Warn(fmt.Sprintf("the registry does not listen on %s, where the cluster pulls from (no such address on this host); "+
+			"set registry.clusterAddress and registry.listenAddresses to an address both can use", net.JoinHostPort(addr, port)))
+	}
+	return fmt.Sprintf("%s on %s (pid %d, data %s)", st.Action, strings.Join(st.Listen, ", "), st.PID, dataDir), nil
+}
+
+func cfgListensAll(listen []string, port string) bool {
+	return slices.Contains(listen, "0.0.0.0:"+port) || slices.Contains(listen, "[::]:"+port)
+}
+
+func wireRegistry(ctx context.Context, s *session) (string, error) {
+	r := s.result.Registry
+	var done []string
+	if s.cluster.ContainerRuntime == "containerd" {
+		script := hostsTOMLScript(r.ClusterHost, r.ClusterHost, r.Host)
+		for _, node := range s.cluster.NodeNames {
+			if err := s.deps.Provider.RunOnNode(ctx, s.cluster.Name, node, script); err != nil {
+				return "", err
+			}
+		}
+		done = append(done, fmt.Sprintf("hosts.toml for %s and %s on %d node(s)", r.ClusterHost, r.Host, len(s.cluster.NodeNames)))
+	} else if !slices.Contains(s.cluster.InsecureRegistries, r.ClusterHost) {
+		s.deps.Report.Warn(fmt.Sprintf("the %s runtime only pulls over plain HTTP from registries given at creation, and %s was not: "+
+			"run `devcluster up --recreate`", s.cluster.ContainerRuntime, r.ClusterHost))
+	}
+	err := kube.ApplyLocalRegistryHosting(ctx, s.clients.Kube, kube.LocalRegistryHosting{
+		Host: r.Host, HostFromContainerRuntime: r.ClusterHost, HostFromClusterNetwork: r.ClusterHost, Help: RegistryHelp,
+	})
+	if err != nil {
+		return "", problem.New(problem.Failed, "publishing the registry to the cluster", err, "")
+	}
+	done = append(done, "kube-public/local-registry-hosting")
+	return strings.Join(done, ", "), nil
+}
+
+// dirSize sums the sizes of regular files below dir.
+func dirSize(dir string) int64 { return registry.SizeOf(dir) }

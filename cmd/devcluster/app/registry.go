@@ -1,0 +1,321 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/urfave/cli/v2"
+
+	"github.com/devcluster/devcluster/bootstrap/agent"
+	"github.com/devcluster/devcluster/bootstrap/config"
+	"github.com/devcluster/devcluster/internal/paths"
+	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/internal/run"
+	"github.com/devcluster/devcluster/registry"
+)
+
+// registryTarget is the registry a `registry` subcommand talks to.
+type registryTarget struct {
+	cfg     *config.Config
+	dirs    paths.Dirs
+	dataDir string
+	// host is host:port on loopback.
+	host  string
+	agent *agent.Status
+}
+
+func (g *globals) registryTarget(c *cli.Context, name, address string) (*registryTarget, error) {
+	cfg, err := g.clusterConfig(c, name)
+	if err != nil {
+		return nil, err
+	}
+	deps := g.deps()
+	dirs, err := deps.Dirs(cfg.Name)
+	if err != nil {
+		return nil, problem.New(problem.Failed, "locating devcluster's data directory", err, "set HOME or XDG_DATA_HOME")
+	}
+	t := &registryTarget{cfg: cfg, dirs: dirs, dataDir: cfg.Registry.DataDir}
+	if t.dataDir == "" {
+		t.dataDir = dirs.RegistryData()
+	}
+	if st, err := deps.Agent.Status(c.Context, dirs.State); err == nil {
+		t.agent = st
+	}
+	switch {
+	case address != "":
+		t.host = address
+	case t.agent != nil && t.agent.Running && len(t.agent.Listen) > 0:
+		t.host = t.agent.Listen[0]
+	default:
+		t.host = net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Registry.Port))
+	}
+	return t, nil
+}
+
+func newRegistryCommand(g *globals) *cli.Command {
+	var name, address string
+	common := []cli.Flag{
+		nameFlag(&name),
+		&cli.StringFlag{Name: "address", Usage: "registry `HOST:PORT` (default: the running agent's loopback address)", Destination: &address},
+	}
+	return &cli.Command{
+		Name:  "registry",
+		Usage: "the local registry: list, push, garbage-collect, or serve it in the foreground",
+		Description: "devcluster runs a container registry (CNCF Distribution, embedded) in its background agent. The host\n" +
+			"pushes to localhost:<port>; the cluster pulls from the host's address on the cluster network. Images are\n" +
+			"stored under the user's data directory and survive agent restarts, `down` and `up --recreate`.",
+		Subcommands: []*cli.Command{
+			newRegistryLsCommand(g, common, &name, &address),
+			newRegistryPushCommand(g, common, &name, &address),
+			newRegistryGCCommand(g, &name),
+			newRegistryServeCommand(g),
+		},
+	}
+}
+
+func newRegistryLsCommand(g *globals, common []cli.Flag, name, address *string) *cli.Command {
+	var output string
+	return &cli.Command{
+		Name:  "ls",
+		Usage: "list repositories and their tags",
+		Flags: append(append([]cli.Flag(nil), common...), outputFlag(&output)),
+		Action: func(c *cli.Context) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			t, err := g.registryTarget(c, *name, *address)
+			if err != nil {
+				return err
+			}
+			repos, err := registry.List(c.Context, t.host)
+			if err != nil {
+				return problem.New(problem.Failed, "listing the registry", err, "start it with `devcluster up` (or `devcluster registry serve`)")
+			}
+			if output == "json" {
+				return writeJSON(g.env.Stdout, repos)
+			}
+			if len(repos) == 0 {
+				fmt.Fprintf(g.env.Stdout, "No repositories at %s.\n", t.host)
+				return nil
+			}
+			tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "REPOSITORY\tTAGS")
+			for _, r := range repos {
+				fmt.Fprintf(tw, "%s\t%s\n", r.Name, strings.Join(r.Tags, ", "))
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func newRegistryPushCommand(g *globals, common []cli.Flag, name, address *string) *cli.Command {
+	var output string
+	return &cli.Command{
+		Name:      "push",
+		Usage:     "push an image to the local registry",
+		ArgsUsage: "SRC NAME[:TAG]",
+		Description: "SRC is a docker-archive tarball (docker save), an OCI image layout directory, or — when a Docker\n" +
+			"engine is available — an image name in the local Docker daemon. NAME[:TAG] is the repository in the\n" +
+			"local registry (tag defaults to latest). Layers the registry already has are not uploaded again.\n\n" +
+			"Example: devcluster registry push ./app.tar myapp:dev   → pods use image localhost:5001/myapp:dev",
+		Flags: append(append([]cli.Flag(nil), common...), outputFlag(&output)),
+		Action: func(c *cli.Context) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			if c.NArg() != 2 {
+				return problem.New(problem.Usage, "", fmt.Errorf("registry push takes SRC and NAME[:TAG], got %d argument(s)", c.NArg()),
+					"for example: devcluster registry push ./app.tar myapp:dev")
+			}
+			src, target := c.Args().Get(0), c.Args().Get(1)
+			t, err := g.registryTarget(c, *name, *address)
+			if err != nil {
+				return err
+			}
+			p := g.printer()
+			defer p.Close()
+			p.Start(fmt.Sprintf("Pushing %s to %s/%s", src, t.host, target))
+			source, cleanup, err := g.openSource(c.Context, src)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			updates := make(chan v1.Update, 16)
+			go func() {
+				last := int64(-1)
+				for u := range updates {
+					if mb := u.Complete >> 20; mb != last {
+						last = mb
+						p.Progress(fmt.Sprintf("%s of %s", humanBytes(u.Complete), humanBytes(u.Total)))
+					}
+				}
+			}()
+			res, err := registry.Push(c.Context, source, t.host, target, updates)
+			if err != nil {
+				return problem.New(problem.Failed, "pushing "+src, err, "is the registry running? `devcluster status` shows it")
+			}
+			p.End(true, res.Digest)
+			if output == "json" {
+				return writeJSON(g.env.Stdout, res)
+			}
+			fmt.Fprintf(g.env.Stdout, "Pushed %s (%s).\n", res.Reference, res.Digest)
+			return nil
+		},
+	}
+}
+
+// openSource opens a tarball or OCI layout, or saves an image from the
+// local Docker daemon through `docker save`.
+func (g *globals) openSource(ctx context.Context, src string) (*registry.Source, func(), error) {
+	if _, err := os.Stat(src); err == nil {
+		s, err := registry.OpenSource(src)
+		if err != nil {
+			return nil, func() {}, problem.New(problem.Usage, "", err, "give a `docker save` tarball or an OCI image layout directory")
+		}
+		return s, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "devcluster-push-")
+	if err != nil {
+		return nil, func() {}, err
+	}
+	cleanup := func() { _ = os.RemoveAll(dir) }
+	tar := filepath.Join(dir, "image.tar")
+	if _, err := g.env.Runner.Run(ctx, run.Cmd{Name: "docker", Args: []string{"save", "-o", tar, src}}); err != nil {
+		cleanup()
+		if run.IsNotFound(err) {
+			return nil, func() {}, problem.New(problem.Usage, "", fmt.Errorf("%q is not a file or directory, and there is no docker command to read it from a Docker engine", src),
+				"give a `docker save` tarball or an OCI image layout directory")
+		}
+		return nil, func() {}, problem.New(problem.Failed, fmt.Sprintf("reading %q from the Docker engine", src), err, "check the image name with `docker images`")
+	}
+	s, err := registry.OpenSource(tar)
+	if err != nil {
+		cleanup()
+		return nil, func() {}, err
+	}
+	s.Desc = "docker image " + src
+	return s, cleanup, nil
+}
+
+func newRegistryGCCommand(g *globals, name *string) *cli.Command {
+	var untagged, dryRun bool
+	var output string
+	return &cli.Command{
+		Name:  "gc",
+		Usage: "delete unreferenced blobs (stops the agent's registry while it runs)",
+		Description: "Distribution's garbage collector is stop-the-world: gc stops the agent if it runs, marks and sweeps\n" +
+			"the storage, and starts the agent again with the same addresses.",
+		Flags: []cli.Flag{
+			nameFlag(name), outputFlag(&output),
+			&cli.BoolFlag{Name: "delete-untagged", Usage: "also delete manifests no tag points to", Destination: &untagged},
+			&cli.BoolFlag{Name: "dry-run", Usage: "only report what would be deleted", Destination: &dryRun},
+		},
+		Action: func(c *cli.Context) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			t, err := g.registryTarget(c, *name, "")
+			if err != nil {
+				return err
+			}
+			deps := g.deps()
+			p := g.printer()
+			defer p.Close()
+			wasRunning := t.agent != nil && t.agent.Running
+			if wasRunning {
+				p.Start("Stopping the registry agent")
+				if _, err := deps.Agent.Stop(c.Context, t.dirs.State); err != nil {
+					return problem.New(problem.Failed, "stopping the registry agent", err, "")
+				}
+				p.End(true, "stopped")
+			}
+			p.Start("Collecting garbage in " + t.dataDir)
+			res, gcErr := registry.GarbageCollect(c.Context, t.dataDir, untagged, dryRun)
+			if gcErr == nil {
+				p.End(true, fmt.Sprintf("%s → %s", humanBytes(res.BytesBefore), humanBytes(res.BytesAfter)))
+			} else {
+				p.End(false, "")
+			}
+			if wasRunning {
+				p.Start("Starting the registry agent again")
+				if _, err := deps.Agent.Ensure(c.Context, agent.Spec{Name: t.cfg.Name, StateDir: t.dirs.State, DataDir: t.agent.DataDir, Listen: t.agent.Listen}); err != nil {
+					return problem.New(problem.Failed, "restarting the registry agent after gc", err, "run `devcluster up`")
+				}
+				p.End(true, "running")
+			}
+			if gcErr != nil {
+				return problem.New(problem.Failed, "garbage collection", gcErr, "")
+			}
+			if output == "json" {
+				return writeJSON(g.env.Stdout, res)
+			}
+			fmt.Fprintf(g.env.Stdout, "Registry storage: %s before, %s after.\n", humanBytes(res.BytesBefore), humanBytes(res.BytesAfter))
+			return nil
+		},
+	}
+}
+
+func newRegistryServeCommand(g *globals) *cli.Command {
+	var name, dataDir string
+	var listen cli.StringSlice
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "run the registry in the foreground (Ctrl-C stops it)",
+		Flags: []cli.Flag{
+			nameFlag(&name),
+			&cli.StringFlag{Name: "data-dir", Usage: "storage `DIR` (default: the cluster's registry data directory)", Destination: &dataDir},
+			&cli.StringSliceFlag{Name: "listen", Usage: "`HOST:PORT` to listen on (repeatable; default 127.0.0.1:<registry port>)", Destination: &listen},
+		},
+		Action: func(c *cli.Context) error {
+			t, err := g.registryTarget(c, name, "")
+			if err != nil {
+				return err
+			}
+			if dataDir == "" {
+				dataDir = t.dataDir
+			}
+			addrs := listen.Value()
+			if len(addrs) == 0 {
+				addrs = []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(t.cfg.Registry.Port))}
+			}
+			srv, err := registry.New(c.Context, registry.Options{DataDir: dataDir, Listen: addrs, Log: g.env.Stderr, Verbose: g.verbose})
+			if err != nil {
+				return problem.New(problem.Failed, "starting the registry", err, "pick a free port with --listen")
+			}
+			fmt.Fprintf(g.env.Stderr, "Serving the registry on %s (data in %s). Ctrl-C stops it.\n", strings.Join(srv.Addrs(), ", "), dataDir)
+			if err := srv.Serve(c.Context); err != nil {
+				return problem.New(problem.Failed, "serving the registry", err, "")
+			}
+			return nil
+		},
+	}
+}
+
+// newAgentCommand is the hidden command the agent process runs.
+func newAgentCommand(g *globals) *cli.Command {
+	var s agent.Spec
+	var listen cli.StringSlice
+	return &cli.Command{
+		Name:   "agent",
+		Usage:  "run the background agent (started by `devcluster up`)",
+		Hidden: true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "name", Required: true, Destination: &s.Name},
+			&cli.StringFlag{Name: "state-dir", Required: true, Destination: &s.StateDir},
+			&cli.StringFlag{Name: "data-dir", Required: true, Destination: &s.DataDir},
+			&cli.StringSliceFlag{Name: "listen", Required: true, Destination: &listen},
+		},
+		Action: func(c *cli.Context) error {
+			s.Listen = listen.Value()
+			s.Verbose = g.verbose
+			return agent.Run(c.Context, s, g.env.Stderr, Version)
+		},
+	}
+}

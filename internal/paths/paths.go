@@ -1,0 +1,43 @@
+// Package paths says where devcluster keeps things on disk, per cluster:
+// data that must survive (registry storage) under the XDG data directory,
+// runtime state (agent PID, log) under the XDG state directory. Both are
+// created 0700.
+package paths
+
+import (
+	"errors"
+	"path/filepath"
+)
+
+// Env looks up environment variables.
+type Env func(string) (string, bool)
+
+// Dirs are one cluster's directories.
+type Dirs struct {
+	// Data is $XDG_DATA_HOME/devcluster/<name> (~/.local/share/devcluster/<name>).
+	Data string
+	// State is $XDG_STATE_HOME/devcluster/<name> (~/.local/state/devcluster/<name>).
+	State string
+}
+
+// RegistryData is the default registry storage directory.
+func (d Dirs) RegistryData() string { return filepath.Join(d.Data, "registry") }
+
+// For returns the directories of cluster name.
+func For(env Env, name string) (Dirs, error) {
+	get := func(k string) string { v, _ := env(k); return v }
+	home := get("HOME")
+	data, state := get("XDG_DATA_HOME"), get("XDG_STATE_HOME")
+	if data == "" || state == "" {
+		if home == "" {
+			return Dirs{}, errors.New("neither HOME nor XDG_DATA_HOME/XDG_STATE_HOME is set: cannot place devcluster's data")
+		}
+		if data == "" {
+			data = filepath.Join(home, ".local", "share")
+		}
+		if state == "" {
+			state = filepath.Join(home, ".local", "state")
+		}
+	}
+	return Dirs{Data: filepath.Join(data, "devcluster", name), State: filepath.Join(state, "devcluster", name)}, nil
+}
