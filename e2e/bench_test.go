@@ -15,7 +15,7 @@ import (
 // plus minikube's own answer time; the overhead ratio is reported.
 func BenchmarkConvergedUp(b *testing.B) {
 	u := newUser(b)
-	if r := u.devcluster("-q", "up", "--name", "e2e-bench"); r.code != 0 {
+	if r := u.devcluster("-q", "up", "--name", "e2e-bench", "--no-registry"); r.code != 0 {
 		b.Fatalf("initial up: exit %d", r.code)
 	}
 	b.Cleanup(func() { u.devcluster("-q", "down", "--name", "e2e-bench") })
@@ -32,7 +32,7 @@ func BenchmarkConvergedUp(b *testing.B) {
 	var up, floor time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		up += timeIt(filepath.Join(binDir, "devcluster"), "-q", "up", "--name", "e2e-bench")
+		up += timeIt(filepath.Join(binDir, "devcluster"), "-q", "up", "--name", "e2e-bench", "--no-registry")
 		floor += timeIt(filepath.Join(binDir, "minikube"), "profile", "list", "-o", "json", "-l")
 		floor += timeIt(filepath.Join(binDir, "minikube"), "status", "-p", "e2e-bench", "-o", "json")
 	}

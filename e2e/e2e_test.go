@@ -24,6 +24,9 @@ import (
 var (
 	cp     *harness.ControlPlane
 	binDir string
+	// nodeNet is the minikube-shaped network (host 192.168.49.1, node
+	// 192.168.49.2), or nil where namespaces cannot be created.
+	nodeNet *harness.NodeNetwork
 )
 
 func TestMain(m *testing.M) {
@@ -58,6 +61,27 @@ func run(m *testing.M) int {
 			return 1
 		}
 	}
+	// Node-side helpers: `sudo` (the tests run as root) and node-exec,
+	// which runs an ssh command with the test's directory mounted over
+	// /etc/containerd in a private mount namespace, so files devcluster
+	// writes "on the node" land where the test's containerd reads them.
+	shims := map[string]string{
+		"sudo":      "#!/bin/sh\nexec \"$@\"\n",
+		"node-exec": "#!/bin/sh\nexec unshare -m --propagation private sh -c 'mount --bind \"$NODE_ETC_CONTAINERD\" /etc/containerd && exec \"$@\"' sh \"$@\"\n",
+	}
+	for name, body := range shims {
+		if err := os.WriteFile(filepath.Join(binDir, name), []byte(body), 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	if n, err := harness.CreateNodeNetwork(fmt.Sprintf("dce2e%d", os.Getpid()%100000), "192.168.49.1/24", "192.168.49.2/24"); err == nil {
+		nodeNet = n
+		defer n.Delete()
+	} else {
+		fmt.Fprintf(os.Stderr, "no node network namespace (%v): registry tests that need the cluster-side address will skip\n", err)
+	}
+
 	cpDir := filepath.Join(work, "controlplane")
 	if err := os.MkdirAll(cpDir, 0o700); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -164,7 +188,7 @@ func (u *user) mutatingCalls() []string {
 			continue
 		}
 		switch argv[0] {
-		case "version", "profile", "status", "ip":
+		case "version", "profile", "status", "ip", "ssh":
 			continue
 		}
 		out = append(out, strings.Join(argv, " "))

@@ -25,8 +25,9 @@ func TestUpLifecycle(t *testing.T) {
 
 	// 1. Fresh up: minikube start with the requested settings, a kubeconfig
 	//    context that reaches the real API server, a Ready node.
+	port := freePort(t)
 	r := u.devcluster("up", "--name", name, "--cpus=3", "--memory=3g", "--driver=docker",
-		"--insecure-registry=192.168.49.1:5000", "--wait=2m")
+		"--insecure-registry=192.168.49.1:5000", "--wait=2m", "--registry-port", port)
 	if r.code != 0 {
 		t.Fatalf("up failed: exit %d", r.code)
 	}
@@ -58,7 +59,7 @@ func TestUpLifecycle(t *testing.T) {
 	// 2. Converged re-run: no minikube start, nothing changed, fast.
 	u.resetCalls()
 	r = u.devcluster("up", "--name", name, "--cpus=3", "--memory=3g", "--driver=docker",
-		"--insecure-registry=192.168.49.1:5000", "-o", "json")
+		"--insecure-registry=192.168.49.1:5000", "-o", "json", "--registry-port", port)
 	if r.code != 0 {
 		t.Fatalf("re-run failed: exit %d", r.code)
 	}
@@ -77,7 +78,7 @@ func TestUpLifecycle(t *testing.T) {
 	// 3. Drift: changed CPUs and a new insecure registry are refused with
 	//    exit 4, each difference named, and nothing is started.
 	u.resetCalls()
-	r = u.devcluster("up", "--name", name, "--cpus=4", "--memory=3g", "--insecure-registry=192.168.49.1:5001")
+	r = u.devcluster("up", "--name", name, "--cpus=4", "--memory=3g", "--insecure-registry=192.168.49.1:5001", "--registry-port", port)
 	if r.code != 4 {
 		t.Fatalf("drift: exit %d, want 4", r.code)
 	}
@@ -101,7 +102,7 @@ func TestUpLifecycle(t *testing.T) {
 		t.Errorf("status of a stopped cluster: exit %d, want 3 and Stopped", r.code)
 	}
 	u.resetCalls()
-	r = u.devcluster("up", "--name", name, "--cpus=3", "--memory=3g")
+	r = u.devcluster("up", "--name", name, "--cpus=3", "--memory=3g", "--registry-port", port)
 	if r.code != 0 {
 		t.Fatalf("resume failed: exit %d", r.code)
 	}
@@ -141,6 +142,8 @@ cpus: 2
 memory: 2g
 kubernetesVersion: v1.35.1
 wait: 2m
+registry:
+  port: `+freePort(t)+`
 `)
 	if r := u.devcluster("up"); r.code != 0 {
 		t.Fatalf("up: exit %d", r.code)
@@ -185,7 +188,7 @@ func TestMissingMinikube(t *testing.T) {
 func TestStartFailureIsExplained(t *testing.T) {
 	u := newUser(t)
 	u.env = append(u.env, "STANDIN_FAIL_START=GUEST_PROVISION")
-	r := u.devcluster("up", "--name", "e2e-fail")
+	r := u.devcluster("up", "--name", "e2e-fail", "--no-registry")
 	if r.code != 1 || !strings.Contains(r.stderr, "GUEST_PROVISION") {
 		t.Errorf("exit %d; stderr must name minikube's reason GUEST_PROVISION", r.code)
 	}

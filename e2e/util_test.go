@@ -3,13 +3,45 @@
 package e2e
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
 	"os"
+	"strconv"
 	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
+
+// freePort returns a free TCP port on loopback, as a string for flags.
+func freePort(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
 
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// verifyDigest reads rc to the end and checks its sha256.
+func verifyDigest(rc io.ReadCloser, want v1.Hash) error {
+	defer rc.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, rc); err != nil {
+		return err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != want.Hex {
+		return fmt.Errorf("content hashes to sha256:%s", got)
+	}
+	return nil
 }

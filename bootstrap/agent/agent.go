@@ -199,7 +199,7 @@ func (p *Process) Status(ctx context.Context, stateDir string) (*Status, error) 
 	st := &Status{LogPath: filepath.Join(stateDir, logFile)}
 	r, err := readRecord(stateDir)
 	if errors.Is(err, os.ErrNotExist) {
-		st.Detail = "not started"
+		st.Detail = "not running"
 		return st, nil
 	} else if err != nil {
 		return nil, err

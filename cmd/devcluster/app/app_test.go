@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
@@ -217,5 +220,50 @@ func TestQuietPrintsOnlyTheResult(t *testing.T) {
 	}
 	if h.stderr.Len() != 0 {
 		t.Errorf("-q printed progress:\n%s", h.stderr.String())
+	}
+}
+
+func TestRegistryPushListStatusGC(t *testing.T) {
+	h := newHarness(t)
+	h.writeConfig("  clusterAddress: 127.0.0.1\n")
+	if code := h.run("up"); code != 0 {
+		t.Fatalf("up: %d %s", code, h.stderr.String())
+	}
+	img, err := random.Image(4096, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tarPath := filepath.Join(h.dir, "app.tar")
+	if err := tarball.WriteToFile(tarPath, name.MustParseReference("example.com/app:dev"), img); err != nil {
+		t.Fatal(err)
+	}
+	if code := h.run("registry", "push", tarPath, "team/app:dev"); code != 0 {
+		t.Fatalf("push: %d %s", code, h.stderr.String())
+	}
+	digest, _ := img.Digest()
+	if !strings.Contains(h.stdout.String(), fmt.Sprintf("Pushed 127.0.0.1:%d/team/app:dev (%s).", h.port, digest)) {
+		t.Errorf("push output: %s", h.stdout.String())
+	}
+	if code := h.run("registry", "ls", "-o", "json"); code != 0 {
+		t.Fatalf("ls: %d %s", code, h.stderr.String())
+	}
+	if !strings.Contains(h.stdout.String(), `"name": "team/app"`) || !strings.Contains(h.stdout.String(), `"dev"`) {
+		t.Errorf("ls -o json: %s", h.stdout.String())
+	}
+	if code := h.run("status"); code != 0 || !strings.Contains(h.stdout.String(), "1 repositories") {
+		t.Errorf("status: %d\n%s", code, h.stdout.String())
+	}
+	if code := h.run("registry", "gc"); code != 0 {
+		t.Fatalf("gc: %d %s", code, h.stderr.String())
+	}
+	// gc restarted the agent: the image is still served.
+	if code := h.run("registry", "ls"); code != 0 || !strings.Contains(h.stdout.String(), "team/app") {
+		t.Errorf("ls after gc: %d %s %s", code, h.stdout.String(), h.stderr.String())
+	}
+	if code := h.run("registry", "push", filepath.Join(h.dir, "missing.tar"), "x"); code != ExitUsage {
+		t.Errorf("push of a missing file: exit %d, want %d\n%s", code, ExitUsage, h.stderr.String())
+	}
+	if code := h.run("registry", "push", tarPath); code != ExitUsage || !strings.Contains(h.stderr.String(), "SRC and NAME[:TAG]") {
+		t.Errorf("push with one argument: exit %d\n%s", code, h.stderr.String())
 	}
 }
