@@ -165,3 +165,33 @@ func writeKwokStages(ctx context.Context, root, dst string) error {
 	}
 	return os.WriteFile(dst, []byte(strings.Join(docs, "\n---\n")+"\n"), 0o644)
 }
+
+// EnsureConformance builds the OCI distribution-spec conformance suite
+// pinned by the e2e/conformance module, cached like the other binaries.
+func EnsureConformance(ctx context.Context) (string, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	mod := filepath.Join(root, "e2e", "conformance")
+	sum, err := os.ReadFile(filepath.Join(mod, "go.sum"))
+	if err != nil {
+		return "", err
+	}
+	h := sha256.Sum256(append(sum, []byte(runtime.Version())...))
+	cache, err := CacheDir()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(cache, "oci-conformance-"+hex.EncodeToString(h[:6]))
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		return "", err
+	}
+	if err := goCmd(ctx, mod, nil, "build", "-o", bin, "github.com/opencontainers/distribution-spec/conformance"); err != nil {
+		return "", err
+	}
+	return bin, nil
+}
