@@ -195,3 +195,25 @@ func EnsureConformance(ctx context.Context) (string, error) {
 	}
 	return bin, nil
 }
+
+// EnsureGoInstall installs a Go command at a pinned version (pkg@version)
+// into the cache and returns its path.
+func EnsureGoInstall(ctx context.Context, pkgAtVersion, binName string) (string, error) {
+	cache, err := CacheDir()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.Sum256([]byte(pkgAtVersion + runtime.Version()))
+	dir := filepath.Join(cache, "go-install-"+hex.EncodeToString(h[:6]))
+	bin := filepath.Join(dir, binName)
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	if err := goCmd(ctx, dir, []string{"GOBIN=" + dir}, "install", pkgAtVersion); err != nil {
+		return "", err
+	}
+	return bin, nil
+}
