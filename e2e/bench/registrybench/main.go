@@ -40,7 +40,7 @@ import (
 )
 
 func main() {
-	runs := flag.Int("runs", 3, "repetitions per measurement (the median is reported)")
+	runs := flag.Int("runs", 5, "repetitions per measurement (the median is reported)")
 	big := flag.Int("big-mib", 1024, "size of the large image in MiB")
 	small := flag.Int("small-mib", 200, "size of the small image in MiB")
 	flag.Parse()
@@ -162,22 +162,43 @@ func run(runs, smallMiB, bigMiB int) error {
 		vals []time.Duration
 	}
 	var rows []row
+	// Runs alternate between the servers, and which goes first alternates
+	// too, so page-cache warmth and background noise fall on both alike.
 	measure := func(what string, fn func(s *server, i int) error) error {
 		r := row{what: what}
-		for _, s := range servers {
-			var ds []time.Duration
-			for i := 0; i < runs; i++ {
-				start := time.Now()
-				if err := fn(s, i); err != nil {
-					return fmt.Errorf("%s on %s: %w", what, s.label, err)
+		ds := make([][]time.Duration, len(servers))
+		for i := 0; i < runs; i++ {
+			for k := range servers {
+				j := k
+				if i%2 == 1 {
+					j = len(servers) - 1 - k
 				}
-				ds = append(ds, time.Since(start))
+				start := time.Now()
+				if err := fn(servers[j], i); err != nil {
+					return fmt.Errorf("%s on %s: %w", what, servers[j].label, err)
+				}
+				ds[j] = append(ds[j], time.Since(start))
 			}
-			r.vals = append(r.vals, median(ds))
+		}
+		for j := range servers {
+			r.vals = append(r.vals, median(ds[j]))
 		}
 		rows = append(rows, r)
 		logf("%s: devcluster %s, distribution %s", what, r.vals[0].Round(time.Millisecond), r.vals[1].Round(time.Millisecond))
 		return nil
+	}
+	// Warm-up: read every tarball once and let both servers create their
+	// storage layout, so the first measured run is not the one paying for it.
+	for _, s := range servers {
+		if err := runCmd(crane, "push", "--insecure", tars["small"], s.host+"/warmup:v1"); err != nil {
+			return err
+		}
+	}
+	for _, t := range tars {
+		if f, err := os.Open(t); err == nil {
+			_, _ = io.Copy(io.Discard, f)
+			f.Close()
+		}
 	}
 	for _, img := range []struct {
 		label string
