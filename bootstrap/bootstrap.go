@@ -21,6 +21,7 @@ import (
 	"github.com/devcluster/devcluster/bootstrap/provider"
 	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/loadbalancer"
 )
 
 // Reporter receives progress. ui.Printer implements it; tests record it.
@@ -55,6 +56,11 @@ type Deps struct {
 	// LocalAddress reports whether an IP belongs to this host; nil means
 	// the real interfaces.
 	LocalAddress func(ip string) bool
+	// Kubeconfig is an explicit kubeconfig path ("" = client-go's rules),
+	// passed on to the agent.
+	Kubeconfig string
+	// Platform describes the host, for LoadBalancer reachability.
+	Platform loadbalancer.Platform
 }
 
 // Result is what `up` and `status` report; with -o json it is printed as is
@@ -66,6 +72,8 @@ type Result struct {
 	Kubernetes *KubeSummary `json:"kubernetes,omitempty"`
 	// Registry is the local registry, when enabled.
 	Registry *RegistrySummary `json:"registry,omitempty"`
+	// LoadBalancers are the Services of type LoadBalancer and their URLs.
+	LoadBalancers []LBService `json:"loadBalancers,omitempty"`
 	// Actions lists what `up` changed, in order; empty when converged.
 	Actions []string `json:"actions"`
 	// Changed is true when Actions is not empty.
@@ -94,6 +102,7 @@ type session struct {
 	recreate bool
 	cluster  *provider.Cluster
 	clients  *kube.Clients
+	agent    *agent.Status
 	result   Result
 }
 
@@ -131,10 +140,14 @@ func Up(ctx context.Context, deps Deps, cfg *config.Config, o UpOptions) (*Resul
 		{title: fmt.Sprintf("Ensuring cluster %q", cfg.Name), run: ensureCluster},
 		{title: "Waiting for Kubernetes", run: waitForKubernetes},
 	}
+	if cfg.Registry.Enabled || cfg.LoadBalancer.Enabled {
+		steps = append(steps, step{title: "Starting the agent", run: startAgent})
+	}
 	if cfg.Registry.Enabled {
-		steps = append(steps,
-			step{title: "Starting the registry", run: startRegistry},
-			step{title: "Connecting the registry to the cluster", run: wireRegistry})
+		steps = append(steps, step{title: "Connecting the registry to the cluster", run: wireRegistry})
+	}
+	if cfg.LoadBalancer.Enabled {
+		steps = append(steps, step{title: "LoadBalancer Services", run: checkLoadBalancers})
 	}
 	if err := runSteps(ctx, s, steps); err != nil {
 		return &s.result, err

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/rest"
 
@@ -59,7 +60,7 @@ func newFixture(t *testing.T) *fixture {
 		Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}}}
 	clientset := fake.NewClientset(node)
 	rec := &recorder{}
-	agents := &agent.InProcess{}
+	agents := &agent.InProcess{Clients: func(agent.LBSpec) (kubernetes.Interface, error) { return clientset, nil }}
 	t.Cleanup(agents.StopAll)
 	return &fixture{t: t, runner: r, rec: rec, port: freePort(t), deps: Deps{
 		Agent: agents,
@@ -131,7 +132,7 @@ func TestUpFreshStart(t *testing.T) {
 	if d := cmp.Diff(want, f.mutating()); d != "" {
 		t.Errorf("commands (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff([]string{"created", "registry agent started"}, res.Actions); d != "" {
+	if d := cmp.Diff([]string{"created", "agent started"}, res.Actions); d != "" {
 		t.Errorf("actions (-want +got):\n%s", d)
 	}
 	if res.Cluster.State != provider.Running || res.Cluster.CPUs != 4 || res.Cluster.MemoryMB != 6144 || res.Cluster.IP != "192.168.49.2" {
@@ -488,5 +489,33 @@ func TestClusterAddressRules(t *testing.T) {
 		if got := predictedClusterAddress(cfg); got != tc.want {
 			t.Errorf("predictedClusterAddress(%s %v) = %q, want %q", tc.driver, tc.extra, got, tc.want)
 		}
+	}
+}
+
+func TestUpReportsLoadBalancerURLs(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c, _ := f.deps.Kube("dev")
+	for _, s := range []*corev1.Service{
+		{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
+			Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Ports: []corev1.ServicePort{{Port: 80}, {Port: 8443, Name: "https"}}}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: "shop"},
+			Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Ports: []corev1.ServicePort{{Port: 80}, {Port: 9443, Name: "https"}}}},
+	} {
+		if _, err := c.Kube.CoreV1().Services(s.Namespace).Create(context.Background(), s, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := Up(context.Background(), f.deps, f.cfg(nil), UpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []LBService{
+		{Namespace: "default", Name: "web", State: "refused",
+			Detail: "port 8443/TCP would take over the Kubernetes API server (minikube); with ipMode VIP kube-proxy would redirect it on the node for everyone — use another port"},
+		{Namespace: "shop", Name: "app", IP: "192.168.49.2", URLs: []string{"http://192.168.49.2:80", "https://192.168.49.2:9443"}, State: "assigned"},
+	}
+	if d := cmp.Diff(want, res.LoadBalancers); d != "" {
+		t.Errorf("load balancers (-want +got):\n%s", d)
 	}
 }

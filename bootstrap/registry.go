@@ -29,9 +29,9 @@ type RegistrySummary struct {
 	Listen      []string `json:"listen"`
 	DataDir     string   `json:"dataDir"`
 	// SizeBytes and Repositories describe the stored content (status only).
-	SizeBytes    int64          `json:"sizeBytes,omitempty"`
-	Repositories *int           `json:"repositories,omitempty"`
-	Agent        *agent.Status  `json:"agent,omitempty"`
+	SizeBytes    int64         `json:"sizeBytes,omitempty"`
+	Repositories *int          `json:"repositories,omitempty"`
+	Agent        *agent.Status `json:"agent,omitempty"`
 }
 
 // clusterAddress decides the address nodes use to reach the host:
@@ -178,41 +178,68 @@ func hostsTOMLScript(server string, names ...string) string {
 	return b.String()
 }
 
-func startRegistry(ctx context.Context, s *session) (string, error) {
+// startAgent ensures the cluster's background agent runs with the wanted
+// registry and LoadBalancer settings.
+func startAgent(ctx context.Context, s *session) (string, error) {
 	dirs, err := s.deps.Dirs(s.cfg.Name)
 	if err != nil {
 		return "", problem.New(problem.Failed, "locating devcluster's data directory", err, "set HOME or XDG_DATA_HOME and XDG_STATE_HOME")
 	}
-	addr, err := clusterAddress(s.cfg, s.cluster)
-	if err != nil {
-		return "", problem.New(problem.Config, "choosing the registry's cluster address", err, "set registry.clusterAddress in devcluster.yaml")
+	spec := agent.Spec{Name: s.cfg.Name, StateDir: dirs.State, Listen: []string{"127.0.0.1:0"}}
+	var addr string
+	if s.cfg.Registry.Enabled {
+		if addr, err = clusterAddress(s.cfg, s.cluster); err != nil {
+			return "", problem.New(problem.Config, "choosing the registry's cluster address", err, "set registry.clusterAddress in devcluster.yaml")
+		}
+		spec.DataDir = s.cfg.Registry.DataDir
+		if spec.DataDir == "" {
+			spec.DataDir = dirs.RegistryData()
+		}
+		local := s.deps.LocalAddress
+		if local == nil {
+			local = LocalAddress
+		}
+		spec.Listen = listenAddresses(s.cfg, addr, local)
 	}
-	dataDir := s.cfg.Registry.DataDir
-	if dataDir == "" {
-		dataDir = dirs.RegistryData()
+	if s.cfg.LoadBalancer.Enabled {
+		// The node IP from the profile is what `minikube ip` prints (it
+		// reads the same saved config); ask minikube only if it is missing.
+		ip := s.cfg.LoadBalancer.IP
+		if ip == "" {
+			ip = s.cluster.IP
+		}
+		if ip == "" {
+			if ip, err = s.deps.Provider.IP(ctx, s.cluster.Name); err != nil {
+				return "", err
+			}
+		}
+		spec.LB = agent.LBSpec{NodeIP: ip, Context: s.cluster.KubeContext, Kubeconfig: s.deps.Kubeconfig}
 	}
-	local := s.deps.LocalAddress
-	if local == nil {
-		local = LocalAddress
-	}
-	spec := agent.Spec{Name: s.cfg.Name, StateDir: dirs.State, DataDir: dataDir, Listen: listenAddresses(s.cfg, addr, local)}
 	st, err := s.deps.Agent.Ensure(ctx, spec)
 	if err != nil {
-		return "", problem.New(problem.Failed, "starting the registry agent", err,
-			"free the port or pick another with registry.port (--registry-port), or set registry.listenAddresses")
+		return "", problem.New(problem.Failed, "starting the devcluster agent", err,
+			"if a port is taken, pick another with registry.port (--registry-port) or set registry.listenAddresses; the agent's log is in "+dirs.State)
 	}
-	port := strconv.Itoa(s.cfg.Registry.Port)
-	s.result.Registry = &RegistrySummary{Host: "localhost:" + port, ClusterHost: net.JoinHostPort(addr, port),
-		Listen: st.Listen, DataDir: dataDir, Agent: st}
+	s.agent = st
 	if st.Action != "reused" {
-		s.did("registry agent " + st.Action)
+		s.did("agent " + st.Action)
 	}
-	clusterReachable := slices.Contains(st.Listen, net.JoinHostPort(addr, port)) || cfgListensAll(st.Listen, port)
-	if !clusterReachable && net.ParseIP(addr) != nil && !net.ParseIP(addr).IsLoopback() && addr != "10.0.2.2" {
-		s.deps.Report.Warn(fmt.Sprintf("the registry does not listen on %s, where the cluster pulls from (no such address on this host); "+
-			"set registry.clusterAddress and registry.listenAddresses to an address both can use", net.JoinHostPort(addr, port)))
+	parts := []string{}
+	if s.cfg.Registry.Enabled {
+		port := strconv.Itoa(s.cfg.Registry.Port)
+		s.result.Registry = &RegistrySummary{Host: "localhost:" + port, ClusterHost: net.JoinHostPort(addr, port),
+			Listen: st.Listen, DataDir: spec.DataDir, Agent: st}
+		clusterReachable := slices.Contains(st.Listen, net.JoinHostPort(addr, port)) || cfgListensAll(st.Listen, port)
+		if !clusterReachable && net.ParseIP(addr) != nil && !net.ParseIP(addr).IsLoopback() && addr != "10.0.2.2" {
+			s.deps.Report.Warn(fmt.Sprintf("the registry does not listen on %s, where the cluster pulls from (no such address on this host); "+
+				"set registry.clusterAddress and registry.listenAddresses to an address both can use", net.JoinHostPort(addr, port)))
+		}
+		parts = append(parts, "registry on "+strings.Join(st.Listen, ", "))
 	}
-	return fmt.Sprintf("%s on %s (pid %d, data %s)", st.Action, strings.Join(st.Listen, ", "), st.PID, dataDir), nil
+	if spec.LB.NodeIP != "" {
+		parts = append(parts, "LoadBalancer IP "+spec.LB.NodeIP)
+	}
+	return fmt.Sprintf("%s (pid %d): %s", st.Action, st.PID, strings.Join(parts, "; ")), nil
 }
 
 func cfgListensAll(listen []string, port string) bool {

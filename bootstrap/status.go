@@ -53,6 +53,16 @@ func Status(ctx context.Context, deps Deps, cfg *config.Config) (*Result, error)
 		sum.ServerVersion = v.GitVersion
 	}
 	res.Kubernetes = sum
+	if cfg.LoadBalancer.Enabled {
+		ip := cfg.LoadBalancer.IP
+		if ip == "" {
+			ip = have.IP
+		}
+		s := &session{deps: deps, cfg: cfg, cluster: have, clients: c}
+		if lbs, err := listLoadBalancers(pctx, s, ip); err == nil {
+			res.LoadBalancers = lbs
+		}
+	}
 	return res, nil
 }
 

@@ -36,7 +36,9 @@ const HealthPath = "/devcluster/v1/health"
 
 // Options configure a Server.
 type Options struct {
-	// DataDir holds the registry's storage; created 0700 if missing.
+	// DataDir holds the registry's storage; created 0700 if missing. Empty
+	// means no registry: only the health endpoint is served (an agent that
+	// runs just the LoadBalancer controller).
 	DataDir string
 	// Listen are host:port addresses to serve on (e.g. 127.0.0.1:5001 and
 	// the cluster-facing 192.168.49.1:5001). Port 0 picks a free port.
@@ -78,11 +80,23 @@ var logMu sync.Mutex
 // configuration (configuration.Parse, as the registry binary does) and binds
 // every listen address. It serves nothing until Serve.
 func New(ctx context.Context, o Options) (s *Server, err error) {
-	if o.DataDir == "" {
-		return nil, errors.New("registry: no data directory")
-	}
 	if len(o.Listen) == 0 {
 		return nil, errors.New("registry: no listen address")
+	}
+	if o.DataDir == "" {
+		s := &Server{opts: o, started: time.Now()}
+		for _, addr := range o.Listen {
+			l, err := net.Listen("tcp", addr)
+			if err != nil {
+				s.closeListeners()
+				return nil, fmt.Errorf("listening on %s: %w", addr, err)
+			}
+			s.listeners = append(s.listeners, l)
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc(HealthPath, s.health)
+		s.handler = mux
+		return s, nil
 	}
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the registry data directory: %w", err)
@@ -233,7 +247,9 @@ func (s *Server) Serve(ctx context.Context) error {
 		_ = srv.Shutdown(shutdownCtx)
 	}
 	s.mu.Unlock()
-	_ = s.app.Shutdown()
+	if s.app != nil {
+		_ = s.app.Shutdown()
+	}
 	return err
 }
 

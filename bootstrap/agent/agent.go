@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -30,11 +31,26 @@ import (
 type Spec struct {
 	Name     string
 	StateDir string
-	DataDir  string
+	// DataDir is the registry's storage; empty runs no registry.
+	DataDir string
 	// Listen are the registry's host:port addresses; the first is loopback
-	// and is used for health checks.
-	Listen  []string
+	// and is used for health checks. Without a registry it is a loopback
+	// address for the health endpoint only (port 0 picks one).
+	Listen []string
+	// LB runs the LoadBalancer controller when NodeIP is set.
+	LB      LBSpec
 	Verbose bool
+}
+
+// LBSpec configures the agent's LoadBalancer controller.
+type LBSpec struct {
+	// NodeIP is the IP handed out (`minikube ip`); empty disables the
+	// controller.
+	NodeIP string `json:"nodeIP,omitempty"`
+	// Kubeconfig is an explicit kubeconfig file ("" = client-go's rules).
+	Kubeconfig string `json:"kubeconfig,omitempty"`
+	// Context is the kubeconfig context of the cluster.
+	Context string `json:"context,omitempty"`
 }
 
 // Status is an agent as found or started.
@@ -48,6 +64,9 @@ type Status struct {
 	Action string `json:"action,omitempty"`
 	// Detail explains a stopped or replaced agent.
 	Detail string `json:"detail,omitempty"`
+	// LoadBalancerIP is the IP the agent's LoadBalancer controller hands
+	// out ("" when it does not run one).
+	LoadBalancerIP string `json:"loadBalancerIP,omitempty"`
 }
 
 // Manager starts, inspects and stops agents.
@@ -57,12 +76,28 @@ type Manager interface {
 	Stop(ctx context.Context, stateDir string) (bool, error)
 }
 
+// Status also reports the LoadBalancer controller.
+func (s *Status) lbFrom(r *record) {
+	if r != nil {
+		s.LoadBalancerIP = r.LB.NodeIP
+	}
+}
+
 // record is agent.json in the state directory.
 type record struct {
-	PID       int       `json:"pid"`
-	Listen    []string  `json:"listen"`
-	DataDir   string    `json:"dataDir"`
-	StartedAt time.Time `json:"startedAt"`
+	PID int `json:"pid"`
+	// Listen are the bound addresses; SpecListen what was asked (port 0
+	// stays 0 there, so a re-run compares like with like).
+	Listen     []string  `json:"listen"`
+	SpecListen []string  `json:"specListen"`
+	DataDir    string    `json:"dataDir"`
+	LB         LBSpec    `json:"loadBalancer"`
+	StartedAt  time.Time `json:"startedAt"`
+}
+
+// matches reports whether a running agent's record fits the spec.
+func (r *record) matches(s Spec) bool {
+	return r.DataDir == s.DataDir && sameSet(r.SpecListen, s.Listen) && r.LB == s.LB
 }
 
 const (
@@ -136,9 +171,11 @@ func (p *Process) Ensure(ctx context.Context, s Spec) (*Status, error) {
 	logPath := filepath.Join(s.StateDir, logFile)
 	r, _ := readRecord(s.StateDir)
 	action := "started"
-	if h, ok := alive(ctx, s.StateDir, r); ok {
-		if h.DataDir == s.DataDir && sameSet(r.Listen, s.Listen) {
-			return &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: r.DataDir, LogPath: logPath, Action: "reused"}, nil
+	if _, ok := alive(ctx, s.StateDir, r); ok {
+		if r.matches(s) {
+			st := &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: r.DataDir, LogPath: logPath, Action: "reused"}
+			st.lbFrom(r)
+			return st, nil
 		}
 		if _, err := p.Stop(ctx, s.StateDir); err != nil {
 			return nil, err
@@ -156,9 +193,18 @@ func (p *Process) Ensure(ctx context.Context, s Spec) (*Status, error) {
 		return nil, err
 	}
 	defer logf.Close()
-	args := append(append([]string(nil), p.Args...), "agent", "--name", s.Name, "--state-dir", s.StateDir, "--data-dir", s.DataDir)
+	args := append(append([]string(nil), p.Args...), "agent", "--name", s.Name, "--state-dir", s.StateDir)
+	if s.DataDir != "" {
+		args = append(args, "--data-dir", s.DataDir)
+	}
 	for _, l := range s.Listen {
 		args = append(args, "--listen", l)
+	}
+	if s.LB.NodeIP != "" {
+		args = append(args, "--lb-ip", s.LB.NodeIP, "--context", s.LB.Context)
+		if s.LB.Kubeconfig != "" {
+			args = append(args, "--kubeconfig", s.LB.Kubeconfig)
+		}
 	}
 	if s.Verbose {
 		args = append(args, "--verbose")
@@ -176,7 +222,9 @@ func (p *Process) Ensure(ctx context.Context, s Spec) (*Status, error) {
 	for {
 		if r, err := readRecord(s.StateDir); err == nil && r.PID == cmd.Process.Pid {
 			if _, ok := alive(ctx, s.StateDir, r); ok {
-				return &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: r.DataDir, LogPath: logPath, Action: action}, nil
+				st := &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: r.DataDir, LogPath: logPath, Action: action}
+				st.lbFrom(r)
+				return st, nil
 			}
 		}
 		select {
@@ -205,6 +253,7 @@ func (p *Process) Status(ctx context.Context, stateDir string) (*Status, error) 
 		return nil, err
 	}
 	st.Listen, st.DataDir = r.Listen, r.DataDir
+	st.lbFrom(r)
 	if _, ok := alive(ctx, stateDir, r); ok {
 		st.Running, st.PID = true, r.PID
 		return st, nil
@@ -288,6 +337,9 @@ func terminate(pid int) error {
 // taken or is not an address of this host.
 func freeAddresses(addrs []string) error {
 	for _, a := range addrs {
+		if strings.HasSuffix(a, ":0") {
+			continue
+		}
 		l, err := net.Listen("tcp", a)
 		if err != nil {
 			return fmt.Errorf("the registry cannot listen on %s: %w", a, err)

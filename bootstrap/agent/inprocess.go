@@ -7,12 +7,18 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"k8s.io/client-go/kubernetes"
 )
 
 // InProcess runs agents as goroutines of the calling process, serving the
 // real registry: for tests that exercise `up` and `down` without spawning
 // processes.
 type InProcess struct {
+	// Clients builds the LoadBalancer controller's client; required when
+	// a spec enables it (tests pass a fake clientset).
+	Clients ClientFactory
+
 	mu      sync.Mutex
 	running map[string]*inproc
 }
@@ -35,7 +41,7 @@ func (m *InProcess) Ensure(ctx context.Context, s Spec) (*Status, error) {
 	m.mu.Unlock()
 	action := "started"
 	if cur != nil {
-		if cur.spec.DataDir == s.DataDir && sameSet(cur.spec.Listen, s.Listen) {
+		if cur.spec.DataDir == s.DataDir && sameSet(cur.spec.Listen, s.Listen) && cur.spec.LB == s.LB {
 			r, _ := readRecord(s.StateDir)
 			return &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: s.DataDir, Action: "reused"}, nil
 		}
@@ -46,7 +52,13 @@ func (m *InProcess) Ensure(ctx context.Context, s Spec) (*Status, error) {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	p := &inproc{spec: s, cancel: cancel, done: make(chan error, 1)}
-	go func() { p.done <- Run(runCtx, s, io.Discard, "test") }()
+	clients := m.Clients
+	if clients == nil {
+		clients = func(LBSpec) (kubernetes.Interface, error) {
+			return nil, errors.New("InProcess agent: no Clients factory for the LoadBalancer controller")
+		}
+	}
+	go func() { p.done <- Run(runCtx, s, io.Discard, "test", clients) }()
 	deadline := time.Now().Add(startTimeout)
 	for {
 		if r, err := readRecord(s.StateDir); err == nil {

@@ -9,13 +9,22 @@ import (
 	"path/filepath"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/devcluster/devcluster/bootstrap/kube"
+	"github.com/devcluster/devcluster/loadbalancer"
 	"github.com/devcluster/devcluster/registry"
 )
 
 // Run is the agent process itself: it serves the registry on every listen
 // address, records itself in the state directory once it is listening, and
 // runs until ctx is cancelled (SIGTERM), then removes its record.
-func Run(ctx context.Context, s Spec, log io.Writer, version string) error {
+//
+// clients builds the LoadBalancer controller's client (nil: from kubeconfig).
+func Run(ctx context.Context, s Spec, log io.Writer, version string, clients ClientFactory) error {
+	if clients == nil {
+		clients = KubeconfigClients
+	}
 	if err := os.MkdirAll(s.StateDir, 0o700); err != nil {
 		return err
 	}
@@ -26,7 +35,7 @@ func Run(ctx context.Context, s Spec, log io.Writer, version string) error {
 	if err != nil {
 		return err
 	}
-	rec := record{PID: os.Getpid(), Listen: srv.Addrs(), DataDir: s.DataDir, StartedAt: time.Now()}
+	rec := record{PID: os.Getpid(), Listen: srv.Addrs(), SpecListen: s.Listen, DataDir: s.DataDir, LB: s.LB, StartedAt: time.Now()}
 	b, _ := json.MarshalIndent(rec, "", "  ")
 	tmp := filepath.Join(s.StateDir, recordFile+".tmp")
 	if err := os.WriteFile(tmp, b, 0o600); err != nil {
@@ -35,9 +44,28 @@ func Run(ctx context.Context, s Spec, log io.Writer, version string) error {
 	if err := os.Rename(tmp, filepath.Join(s.StateDir, recordFile)); err != nil {
 		return err
 	}
-	fmt.Fprintf(log, "%s agent for cluster %q: registry on %v, data in %s (pid %d)\n",
+	fmt.Fprintf(log, "%s agent for cluster %q: listening on %v, registry data in %q (pid %d)\n",
 		time.Now().Format(time.RFC3339), s.Name, srv.Addrs(), s.DataDir, os.Getpid())
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var lbDone chan error
+	if s.LB.NodeIP != "" {
+		client, err := clients(s.LB)
+		if err != nil {
+			return fmt.Errorf("LoadBalancer controller: %w", err)
+		}
+		logger := func(f string, a ...any) { fmt.Fprintf(log, time.Now().Format(time.RFC3339)+" "+f+"\n", a...) }
+		c := loadbalancer.New(client, s.LB.NodeIP, logger)
+		lbDone = make(chan error, 1)
+		go func() { lbDone <- c.Run(ctx, 2) }()
+	}
 	err = srv.Serve(ctx)
+	cancel()
+	if lbDone != nil {
+		if lerr := <-lbDone; lerr != nil && err == nil && ctx.Err() == nil {
+			err = lerr
+		}
+	}
 	// Remove the record only if it is still ours (a replacement may have
 	// written its own).
 	if r, rerr := readRecord(s.StateDir); rerr == nil && r.PID == os.Getpid() {
@@ -45,4 +73,16 @@ func Run(ctx context.Context, s Spec, log io.Writer, version string) error {
 	}
 	fmt.Fprintf(log, "%s agent stopped\n", time.Now().Format(time.RFC3339))
 	return err
+}
+
+// ClientFactory builds a Kubernetes client for the LoadBalancer controller.
+type ClientFactory func(LBSpec) (kubernetes.Interface, error)
+
+// KubeconfigClients builds the client from the kubeconfig context.
+func KubeconfigClients(lb LBSpec) (kubernetes.Interface, error) {
+	c, err := kube.KubeconfigLoader(lb.Kubeconfig)(lb.Context)
+	if err != nil {
+		return nil, err
+	}
+	return c.Kube, nil
 }

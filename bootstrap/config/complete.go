@@ -24,6 +24,7 @@ type Overrides struct {
 	Wait              *string
 	RegistryPort      *int
 	NoRegistry        bool
+	NoLoadBalancer    bool
 }
 
 // Complete merges overrides into the file (flags win), fills defaults, and
@@ -63,6 +64,10 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 	if o.NoRegistry {
 		off := false
 		f.Registry.Enabled = &off
+	}
+	if o.NoLoadBalancer {
+		off := false
+		f.LoadBalancer.Enabled = &off
 	}
 	SetDefaults(&f)
 
@@ -160,6 +165,10 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		}
 	}
 	c.Registry.Listen = slices.Clone(f.Registry.ListenAddresses)
+	c.LoadBalancer = LoadBalancer{Enabled: *f.LoadBalancer.Enabled, IP: f.LoadBalancer.IP}
+	if a := f.LoadBalancer.IP; a != "" && net.ParseIP(a) == nil {
+		add("loadBalancer.ip", fmt.Errorf("invalid IP %q", a))
+	}
 
 	if len(problems) > 0 {
 		subject := "configuration"
@@ -215,5 +224,9 @@ func SetDefaults(f *File) {
 	}
 	if f.Registry.ClusterAddress == "" {
 		f.Registry.ClusterAddress = "auto"
+	}
+	if f.LoadBalancer.Enabled == nil {
+		on := true
+		f.LoadBalancer.Enabled = &on
 	}
 }

@@ -62,6 +62,18 @@ type File struct {
 	Wait string `yaml:"wait,omitempty" json:"wait,omitempty"`
 	// Registry configures the local registry the cluster pulls from.
 	Registry RegistryFile `yaml:"registry,omitempty" json:"registry,omitempty"`
+	// LoadBalancer configures external IPs for Services of type
+	// LoadBalancer.
+	LoadBalancer LoadBalancerFile `yaml:"loadBalancer,omitempty" json:"loadBalancer,omitempty"`
+}
+
+// LoadBalancerFile is the loadBalancer section of devcluster.yaml.
+type LoadBalancerFile struct {
+	// Enabled runs the LoadBalancer controller in the agent. Default true.
+	Enabled *bool `yaml:"enabled,omitempty" json:"enabled,omitempty"`
+	// IP handed to LoadBalancer Services. Default: the node IP
+	// (`minikube ip`).
+	IP string `yaml:"ip,omitempty" json:"ip,omitempty"`
 }
 
 // RegistryFile is the registry section of devcluster.yaml.
@@ -117,6 +129,14 @@ type Config struct {
 	ExtraStartArgs     []string
 	Wait               time.Duration
 	Registry           Registry
+	LoadBalancer       LoadBalancer
+}
+
+// LoadBalancer is the completed loadBalancer configuration.
+type LoadBalancer struct {
+	Enabled bool
+	// IP is "" for the node IP.
+	IP string
 }
 
 // Registry is the completed registry configuration.

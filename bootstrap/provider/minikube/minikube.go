@@ -346,9 +346,9 @@ func (m *Minikube) Delete(ctx context.Context, name string, p provider.Progress)
 // IP returns `minikube ip -p NAME`.
 func (m *Minikube) IP(ctx context.Context, name string) (string, error) {
 	res, err := m.run(ctx, nil, "ip", "-p", name)
-	switch run.ExitCode(err) {
-	case 0:
-	case exitGuestNotFound, exitGuestNotRuning:
+	switch {
+	case err == nil:
+	case run.ExitCode(err) == exitGuestNotFound || run.ExitCode(err) == exitGuestNotRuning:
 		return "", problem.New(problem.NotRunning, fmt.Sprintf("reading the IP of cluster %q", name), err,
 			"start it with `devcluster up`")
 	default:

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -26,6 +27,7 @@ import (
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/internal/ui"
+	"github.com/devcluster/devcluster/loadbalancer"
 )
 
 // Exit codes (documented in the README).
@@ -221,7 +223,24 @@ func (g *globals) deps() bootstrap.Deps {
 		Agent:        mgr,
 		Dirs:         func(name string) (paths.Dirs, error) { return paths.For(paths.Env(g.env.LookupEnv), name) },
 		LocalAddress: g.env.LocalAddress,
+		Kubeconfig:   g.kubecfg,
+		Platform:     g.platform(),
 	}
+}
+
+// platform describes the host for LoadBalancer reachability.
+func (g *globals) platform() loadbalancer.Platform {
+	p := loadbalancer.Platform{GOOS: runtime.GOOS}
+	if v, ok := g.env.LookupEnv("WSL_DISTRO_NAME"); ok && v != "" {
+		p.WSL = true
+	} else if b, err := os.ReadFile("/proc/version"); err == nil && strings.Contains(strings.ToLower(string(b)), "microsoft") {
+		p.WSL = true
+	}
+	p.DockerHost, _ = g.env.LookupEnv("DOCKER_HOST")
+	if strings.Contains(p.DockerHost, "/run/user/") || strings.Contains(p.DockerHost, "rootless") {
+		p.Rootless = true
+	}
+	return p
 }
 
 // loadConfig reads --config, or devcluster.yaml in the working directory if
@@ -299,6 +318,7 @@ func newApp(g *globals) *cli.App {
 			newDownCommand(g),
 			newStatusCommand(g),
 			newRegistryCommand(g),
+			newLBCommand(g),
 			newVersionCommand(g),
 			newAgentCommand(g),
 		},

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/rest"
 
@@ -37,13 +38,16 @@ type harness struct {
 	env            map[string]string
 	agents         *agent.InProcess
 	port           int
+	clientset      kubernetes.Interface
 }
 
 func newHarness(t *testing.T) *harness {
 	dir := t.TempDir()
-	agents := &agent.InProcess{}
+	clientset := fake.NewClientset(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "devcluster"},
+		Status: corev1.NodeStatus{Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}}})
+	agents := &agent.InProcess{Clients: func(agent.LBSpec) (kubernetes.Interface, error) { return clientset, nil }}
 	t.Cleanup(agents.StopAll)
-	h := &harness{t: t, dir: dir, env: map[string]string{"TERM": "xterm", "HOME": dir}, agents: agents, port: freePort(t),
+	h := &harness{t: t, dir: dir, env: map[string]string{"TERM": "xterm", "HOME": dir}, agents: agents, port: freePort(t), clientset: clientset,
 		runner: &standin.Runner{Env: map[string]string{"MINIKUBE_HOME": dir, "KUBECONFIG": filepath.Join(dir, "kubeconfig")}}}
 	h.writeConfig("")
 	return h
@@ -71,8 +75,7 @@ func freePort(t *testing.T) int {
 func (h *harness) run(args ...string) int {
 	h.stdout.Reset()
 	h.stderr.Reset()
-	clientset := fake.NewClientset(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "devcluster"},
-		Status: corev1.NodeStatus{Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}}})
+	clientset := h.clientset
 	env := Env{
 		Stdin: strings.NewReader(""), Stdout: &h.stdout, Stderr: &h.stderr,
 		LookupEnv: func(k string) (string, bool) { v, ok := h.env[k]; return v, ok },
@@ -97,7 +100,7 @@ func TestUpStatusDownRoundTrip(t *testing.T) {
 	if code := h.run("up"); code != 0 {
 		t.Fatalf("up: exit %d\n%s", code, h.stderr.String())
 	}
-	if !strings.Contains(h.stdout.String(), `Cluster "devcluster" is ready (created, registry agent started).`) ||
+	if !strings.Contains(h.stdout.String(), `Cluster "devcluster" is ready (created, agent started).`) ||
 		!strings.Contains(h.stdout.String(), fmt.Sprintf("push to localhost:%d, pull in the cluster from 192.168.49.1:%d", h.port, h.port)) {
 		t.Errorf("up summary:\n%s", h.stdout.String())
 	}

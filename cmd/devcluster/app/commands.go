@@ -22,7 +22,7 @@ import (
 type upFlags struct {
 	name, cpus, memory, driver, runtime, k8sVersion, wait string
 	insecure, startArgs                                   cli.StringSlice
-	recreate, noRegistry                                  bool
+	recreate, noRegistry, noLB                            bool
 	registryPort                                          int
 	output                                                string
 }
@@ -50,6 +50,7 @@ func newUpCommand(g *globals) *cli.Command {
 			&cli.BoolFlag{Name: "recreate", Usage: "delete and recreate an existing cluster (for example when it differs from the configuration)", Destination: &f.recreate},
 			&cli.IntFlag{Name: "registry-port", Usage: "port of the local registry (default 5001)", Destination: &f.registryPort},
 			&cli.BoolFlag{Name: "no-registry", Usage: "do not run the local registry", Destination: &f.noRegistry},
+			&cli.BoolFlag{Name: "no-lb", Usage: "do not give LoadBalancer Services an external IP", Destination: &f.noLB},
 			outputFlag(&f.output),
 		},
 		Action: func(c *cli.Context) error {
@@ -101,6 +102,7 @@ func (f *upFlags) overrides(c *cli.Context) config.Overrides {
 		o.RegistryPort = &p
 	}
 	o.NoRegistry = f.noRegistry
+	o.NoLoadBalancer = f.noLB
 	return o
 }
 
@@ -136,6 +138,26 @@ func printUpSummary(w io.Writer, r *bootstrap.Result) {
 		fmt.Fprintf(tw, "  Registry data\t%s\n", reg.DataDir)
 	}
 	fmt.Fprintf(tw, "  Try\tkubectl --context %s get nodes\n", c.KubeContext)
+	_ = tw.Flush()
+	printLoadBalancers(w, r.LoadBalancers)
+}
+
+func printLoadBalancers(w io.Writer, lbs []bootstrap.LBService) {
+	if len(lbs) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "LoadBalancer Services:")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, l := range lbs {
+		where := strings.Join(l.URLs, " ")
+		switch l.State {
+		case "pending":
+			where = "<pending>"
+		case "refused", "other":
+			where = l.State + ": " + l.Detail
+		}
+		fmt.Fprintf(tw, "  %s/%s\t%s\n", l.Namespace, l.Name, where)
+	}
 	_ = tw.Flush()
 }
 
@@ -256,6 +278,7 @@ func printStatus(w io.Writer, r *bootstrap.Result) {
 		fmt.Fprintf(tw, "REGISTRY DATA\t%s (%s, %s repositories)\n", reg.DataDir, humanBytes(reg.SizeBytes), repos)
 	}
 	if k := r.Kubernetes; k != nil {
+		defer printLoadBalancers(w, r.LoadBalancers)
 		api := "not ready: " + k.Detail
 		if k.Ready {
 			api = "ready: " + k.Detail

@@ -309,13 +309,16 @@ func newAgentCommand(g *globals) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "name", Required: true, Destination: &s.Name},
 			&cli.StringFlag{Name: "state-dir", Required: true, Destination: &s.StateDir},
-			&cli.StringFlag{Name: "data-dir", Required: true, Destination: &s.DataDir},
+			&cli.StringFlag{Name: "data-dir", Destination: &s.DataDir},
 			&cli.StringSliceFlag{Name: "listen", Required: true, Destination: &listen},
+			&cli.StringFlag{Name: "lb-ip", Destination: &s.LB.NodeIP},
+			&cli.StringFlag{Name: "context", Destination: &s.LB.Context},
+			&cli.StringFlag{Name: "kubeconfig", Destination: &s.LB.Kubeconfig},
 		},
 		Action: func(c *cli.Context) error {
 			s.Listen = listen.Value()
 			s.Verbose = g.verbose
-			return agent.Run(c.Context, s, g.env.Stderr, Version)
+			return agent.Run(c.Context, s, g.env.Stderr, Version, nil)
 		},
 	}
 }
