@@ -154,7 +154,7 @@ func TestRegistryEndToEnd(t *testing.T) {
 	if r := u.devcluster("status", "--name", cluster); !strings.Contains(r.stdout, "agent not running") {
 		t.Errorf("status does not say the agent is down:\n%s", r.stdout)
 	}
-	if r := u.devcluster("up", "--name", cluster, "--registry-port", port); r.code != 0 || !strings.Contains(r.stdout, "registry agent started") {
+	if r := u.devcluster("up", "--name", cluster, "--registry-port", port); r.code != 0 || !strings.Contains(r.stdout, "agent started") {
 		t.Fatalf("up after agent death: exit %d\n%s", r.code, r.stdout)
 	}
 	pulled, err := remote.Image(mustRef(t, "127.0.0.1:"+port+"/team/app:v1"))
