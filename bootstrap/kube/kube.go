@@ -36,9 +36,11 @@ func KubeconfigLoader(explicitPath string) Loader {
 			return nil, fmt.Errorf("loading kubeconfig context %q: %w", context, err)
 		}
 		cfg.UserAgent = "devcluster"
-		// Local clusters answer quickly; the defaults (5 QPS) slow down
-		// applying many objects for no benefit.
-		cfg.QPS, cfg.Burst = 50, 100
+		// Local clusters answer quickly; client-go's default of 5 QPS would
+		// make a burst of new Services (each a status apply and an Event)
+		// wait seconds for nothing. The API server's priority and fairness
+		// still protects it.
+		cfg.QPS, cfg.Burst = 200, 400
 		k, err := kubernetes.NewForConfig(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("creating a client for context %q: %w", context, err)
