@@ -120,12 +120,13 @@ func deniedPorts(svc *corev1.Service) []string {
 }
 
 // ownsIngress reports whether devcluster's field manager owns the Service's
-// status.loadBalancer (written through the status subresource, which the API
-// server records as Subresource "status").
+// status.loadBalancer.ingress. The list is atomic, so its owner is whoever
+// applied it last; another manager's forced apply takes it over, leaving
+// devcluster only the enclosing f:loadBalancer — which does not count.
 func ownsIngress(svc *corev1.Service) bool {
 	for _, m := range svc.ManagedFields {
 		if m.Manager == FieldManager && m.FieldsV1 != nil &&
-			strings.Contains(string(m.FieldsV1.Raw), `"f:loadBalancer"`) {
+			strings.Contains(string(m.FieldsV1.Raw), `"f:ingress"`) {
 			return true
 		}
 	}
@@ -136,7 +137,7 @@ func ownsIngress(svc *corev1.Service) bool {
 func ingressManagers(svc *corev1.Service) []string {
 	var out []string
 	for _, m := range svc.ManagedFields {
-		if m.FieldsV1 != nil && strings.Contains(string(m.FieldsV1.Raw), `"f:loadBalancer"`) {
+		if m.FieldsV1 != nil && strings.Contains(string(m.FieldsV1.Raw), `"f:ingress"`) {
 			out = append(out, m.Manager)
 		}
 	}

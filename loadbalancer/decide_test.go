@@ -58,6 +58,7 @@ func TestDecide(t *testing.T) {
 		{"kubelet port", svc(corev1.ServiceTypeLoadBalancer, 10250), Refuse, "the kubelet"},
 		{"API server port, ours before", withIngress(svc(corev1.ServiceTypeLoadBalancer, 8443), ip, FieldManager), Refuse, "API server"},
 		{"high ports are fine", svc(corev1.ServiceTypeLoadBalancer, 8080, 30000), Assign, ""},
+		{"taken over by a forced apply of another manager", takenOver(), Skip, "ingress written by metallb-controller"},
 	}
 	for _, tc := range cases {
 		d := Decide(tc.svc, ip)
@@ -96,4 +97,13 @@ func TestReachability(t *testing.T) {
 			t.Errorf("%s: no alternative offered: %q", tc.name, why)
 		}
 	}
+}
+
+// takenOver is a Service devcluster assigned whose ingress MetalLB then
+// applied with force: devcluster keeps only the enclosing f:loadBalancer.
+func takenOver() *corev1.Service {
+	s := withIngress(svc(corev1.ServiceTypeLoadBalancer, 80), "192.168.49.100", "metallb-controller")
+	s.ManagedFields = append(s.ManagedFields, metav1.ManagedFieldsEntry{Manager: FieldManager, Subresource: "status",
+		FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:status":{"f:loadBalancer":{}}}`)}})
+	return s
 }
