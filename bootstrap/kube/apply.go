@@ -1,0 +1,386 @@
+package kube
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/dynamic"
+)
+
+// Object is one manifest document and where it came from.
+type Object struct {
+	Source string // file path or "sample:<name>"
+	Index  int    // document index in the file, from 0
+	Obj    *unstructured.Unstructured
+}
+
+// Where names the document for messages: "deploy/app.yaml document 2".
+func (o Object) Where() string { return fmt.Sprintf("%s document %d", o.Source, o.Index+1) }
+
+// Describe names the object: "Deployment default/web".
+func (o Object) Describe() string {
+	n := o.Obj.GetName()
+	if ns := o.Obj.GetNamespace(); ns != "" {
+		n = ns + "/" + n
+	}
+	return o.Obj.GetKind() + " " + n
+}
+
+// DecodeManifests decodes multi-document YAML (or JSON) with apimachinery's
+// decoder. Empty documents are skipped; every problem is reported with its
+// document number.
+func DecodeManifests(source string, data []byte) ([]Object, error) {
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	var out []Object
+	var problems []string
+	for i := 0; ; i++ {
+		var raw map[string]any
+		err := dec.Decode(&raw)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s document %d: %v", source, i+1, err))
+			break
+		}
+		if len(raw) == 0 {
+			continue
+		}
+		u := &unstructured.Unstructured{Object: raw}
+		var missing []string
+		if u.GetAPIVersion() == "" {
+			missing = append(missing, "apiVersion")
+		}
+		if u.GetKind() == "" {
+			missing = append(missing, "kind")
+		}
+		if u.GetName() == "" {
+			missing = append(missing, "metadata.name")
+		}
+		if len(missing) > 0 {
+			problems = append(problems, fmt.Sprintf("%s document %d: missing %s", source, i+1, strings.Join(missing, ", ")))
+			continue
+		}
+		if strings.HasSuffix(u.GetKind(), "List") {
+			problems = append(problems, fmt.Sprintf("%s document %d: %s is not supported; write one document per object", source, i+1, u.GetKind()))
+			continue
+		}
+		out = append(out, Object{Source: source, Index: i, Obj: u})
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("invalid manifests:\n  %s", strings.Join(problems, "\n  "))
+	}
+	return out, nil
+}
+
+// LoadManifests reads files and directories (recursively: *.yaml, *.yml,
+// *.json, in lexical order).
+func LoadManifests(paths []string) ([]Object, error) {
+	var out []Object
+	var problems []string
+	for _, p := range paths {
+		var files []string
+		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				return nil
+			}
+			switch strings.ToLower(filepath.Ext(path)) {
+			case ".yaml", ".yml", ".json":
+				files = append(files, path)
+			default:
+				if path == p {
+					files = append(files, path)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		sort.Strings(files)
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				problems = append(problems, err.Error())
+				continue
+			}
+			objs, err := DecodeManifests(f, b)
+			if err != nil {
+				problems = append(problems, strings.TrimPrefix(err.Error(), "invalid manifests:\n  "))
+				continue
+			}
+			out = append(out, objs...)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("invalid manifests:\n  %s", strings.Join(problems, "\n  "))
+	}
+	return out, nil
+}
+
+// ApplyOptions configure Apply.
+type ApplyOptions struct {
+	// DefaultNamespace for namespaced objects without one ("default").
+	DefaultNamespace string
+	// ImageRewrites maps image prefixes (e.g. "localhost:5001/") to their
+	// replacement (e.g. "192.168.49.1:5001/").
+	ImageRewrites map[string]string
+	// Progress receives a line per applied object.
+	Progress func(string)
+}
+
+// Applied is one object that was applied.
+type Applied struct {
+	Object
+	GVR        schema.GroupVersionResource
+	Namespaced bool
+}
+
+// Applier applies manifests with server-side apply.
+type Applier struct {
+	Dynamic dynamic.Interface
+	Mapper  meta.RESTMapper
+}
+
+// applyOrder puts the objects others depend on first.
+var applyOrder = map[string]int{
+	"Namespace": 0, "CustomResourceDefinition": 1, "ServiceAccount": 2, "ClusterRole": 2, "Role": 2,
+	"ClusterRoleBinding": 3, "RoleBinding": 3, "ConfigMap": 3, "Secret": 3, "PersistentVolumeClaim": 3,
+}
+
+func orderOf(kind string) int {
+	if o, ok := applyOrder[kind]; ok {
+		return o
+	}
+	return 5
+}
+
+// Apply resolves every object's kind through discovery, creates missing
+// namespaces, validates everything with a server-side dry run, and only then
+// applies (server-side apply, field manager devcluster). If the dry run
+// fails nothing but namespaces was written; a failure during the real apply
+// names what had been applied before it.
+func (a *Applier) Apply(ctx context.Context, objs []Object, o ApplyOptions) ([]Applied, error) {
+	if o.DefaultNamespace == "" {
+		o.DefaultNamespace = "default"
+	}
+	var items []Applied
+	var problems []string
+	for _, obj := range objs {
+		gvk := obj.Obj.GroupVersionKind()
+		m, err := a.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s (%s): unknown kind %s: %v", obj.Where(), obj.Describe(), gvk, err))
+			continue
+		}
+		namespaced := m.Scope.Name() == meta.RESTScopeNameNamespace
+		if namespaced && obj.Obj.GetNamespace() == "" {
+			obj.Obj.SetNamespace(o.DefaultNamespace)
+		}
+		if !namespaced {
+			obj.Obj.SetNamespace("")
+		}
+		rewriteImages(obj.Obj, o.ImageRewrites)
+		items = append(items, Applied{Object: obj, GVR: m.Resource, Namespaced: namespaced})
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("cannot apply:\n  %s", strings.Join(problems, "\n  "))
+	}
+	stampConfigHashes(items)
+	sort.SliceStable(items, func(i, j int) bool { return orderOf(items[i].Obj.GetKind()) < orderOf(items[j].Obj.GetKind()) })
+
+	// Namespaces first, for real: a dry run of a namespaced object needs its
+	// namespace to exist.
+	nsGVR := schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+	declared := map[string]bool{}
+	for _, it := range items {
+		if it.Obj.GetKind() == "Namespace" && it.GVR.Group == "" {
+			declared[it.Obj.GetName()] = true
+		}
+	}
+	needed := map[string]bool{}
+	for _, it := range items {
+		if it.Namespaced {
+			needed[it.Obj.GetNamespace()] = true
+		}
+	}
+	var created []string
+	for ns := range needed {
+		if declared[ns] {
+			continue
+		}
+		if _, err := a.Dynamic.Resource(nsGVR).Get(ctx, ns, metav1.GetOptions{}); err == nil {
+			continue
+		}
+		u := &unstructured.Unstructured{}
+		u.SetAPIVersion("v1")
+		u.SetKind("Namespace")
+		u.SetName(ns)
+		if _, err := a.Dynamic.Resource(nsGVR).Apply(ctx, ns, u, metav1.ApplyOptions{FieldManager: FieldManager, Force: true}); err != nil {
+			return nil, fmt.Errorf("creating namespace %s: %w", ns, err)
+		}
+		created = append(created, ns)
+	}
+	for _, it := range items {
+		if it.Obj.GetKind() == "Namespace" && it.GVR.Group == "" {
+			if _, err := a.resource(it).Apply(ctx, it.Obj.GetName(), it.Obj, metav1.ApplyOptions{FieldManager: FieldManager, Force: true}); err != nil {
+				return nil, fmt.Errorf("%s (%s): %w", it.Where(), it.Describe(), err)
+			}
+		}
+	}
+
+	for _, it := range items {
+		if _, err := a.resource(it).Apply(ctx, it.Obj.GetName(), it.Obj,
+			metav1.ApplyOptions{FieldManager: FieldManager, Force: true, DryRun: []string{metav1.DryRunAll}}); err != nil {
+			problems = append(problems, fmt.Sprintf("%s (%s): %v", it.Where(), it.Describe(), err))
+		}
+	}
+	if len(problems) > 0 {
+		msg := "the server rejected the manifests; nothing was applied"
+		if len(created) > 0 {
+			sort.Strings(created)
+			msg += " (namespaces created: " + strings.Join(created, ", ") + ")"
+		}
+		return nil, fmt.Errorf("%s:\n  %s", msg, strings.Join(problems, "\n  "))
+	}
+	var done []string
+	for _, it := range items {
+		if _, err := a.resource(it).Apply(ctx, it.Obj.GetName(), it.Obj, metav1.ApplyOptions{FieldManager: FieldManager, Force: true}); err != nil {
+			return nil, fmt.Errorf("%s (%s): %w (already applied: %s)", it.Where(), it.Describe(), err, orNone(done))
+		}
+		done = append(done, it.Describe())
+		if o.Progress != nil {
+			o.Progress("applied " + it.Describe())
+		}
+	}
+	return items, nil
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "nothing"
+	}
+	return strings.Join(s, ", ")
+}
+
+func (a *Applier) resource(it Applied) dynamic.ResourceInterface {
+	if it.Namespaced {
+		return a.Dynamic.Resource(it.GVR).Namespace(it.Obj.GetNamespace())
+	}
+	return a.Dynamic.Resource(it.GVR)
+}
+
+// podSpecPath is where each workload kind keeps its pod spec.
+var podSpecPath = map[string][]string{
+	"Pod":         {"spec"},
+	"Deployment":  {"spec", "template", "spec"},
+	"StatefulSet": {"spec", "template", "spec"},
+	"DaemonSet":   {"spec", "template", "spec"},
+	"ReplicaSet":  {"spec", "template", "spec"},
+	"Job":         {"spec", "template", "spec"},
+	"CronJob":     {"spec", "jobTemplate", "spec", "template", "spec"},
+}
+
+// rewriteImages replaces image prefixes in every container of a workload.
+func rewriteImages(u *unstructured.Unstructured, rewrites map[string]string) {
+	path, ok := podSpecPath[u.GetKind()]
+	if !ok || len(rewrites) == 0 {
+		return
+	}
+	for _, field := range []string{"containers", "initContainers", "ephemeralContainers"} {
+		cs, found, _ := unstructured.NestedSlice(u.Object, append(append([]string(nil), path...), field)...)
+		if !found {
+			continue
+		}
+		for i := range cs {
+			c, ok := cs[i].(map[string]any)
+			if !ok {
+				continue
+			}
+			img, _ := c["image"].(string)
+			for from, to := range rewrites {
+				if strings.HasPrefix(img, from) {
+					c["image"] = to + strings.TrimPrefix(img, from)
+					break
+				}
+			}
+		}
+		_ = unstructured.SetNestedSlice(u.Object, cs, append(append([]string(nil), path...), field)...)
+	}
+}
+
+// ConfigHashAnnotation on a pod template changes when a ConfigMap it mounts
+// (from the same apply) changes, so the workload rolls out the new
+// configuration — the checksum pattern of Helm charts, done for you.
+const ConfigHashAnnotation = "devcluster.dev/config-hash"
+
+func stampConfigHashes(items []Applied) {
+	data := map[string]string{} // namespace/name → hash of data
+	for _, it := range items {
+		if it.Obj.GetKind() == "ConfigMap" && it.GVR.Group == "" {
+			h := sha256.New()
+			d, _, _ := unstructured.NestedStringMap(it.Obj.Object, "data")
+			keys := make([]string, 0, len(d))
+			for k := range d {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				fmt.Fprintf(h, "%s\x00%s\x00", k, d[k])
+			}
+			data[it.Obj.GetNamespace()+"/"+it.Obj.GetName()] = hex.EncodeToString(h.Sum(nil))[:16]
+		}
+	}
+	if len(data) == 0 {
+		return
+	}
+	for _, it := range items {
+		path, ok := podSpecPath[it.Obj.GetKind()]
+		if !ok || it.Obj.GetKind() == "Pod" {
+			continue
+		}
+		vols, _, _ := unstructured.NestedSlice(it.Obj.Object, append(append([]string(nil), path...), "volumes")...)
+		var hashes []string
+		for _, v := range vols {
+			vm, _ := v.(map[string]any)
+			if cm, ok := vm["configMap"].(map[string]any); ok {
+				if n, _ := cm["name"].(string); n != "" {
+					if h, ok := data[it.Obj.GetNamespace()+"/"+n]; ok {
+						hashes = append(hashes, n+"="+h)
+					}
+				}
+			}
+		}
+		if len(hashes) == 0 {
+			continue
+		}
+		sort.Strings(hashes)
+		tmplMeta := append(append([]string(nil), path[:len(path)-1]...), "metadata", "annotations")
+		ann, _, _ := unstructured.NestedStringMap(it.Obj.Object, tmplMeta...)
+		if ann == nil {
+			ann = map[string]string{}
+		}
+		sum := sha256.Sum256([]byte(strings.Join(hashes, ",")))
+		ann[ConfigHashAnnotation] = hex.EncodeToString(sum[:])[:16]
+		_ = unstructured.SetNestedStringMap(it.Obj.Object, ann, tmplMeta...)
+	}
+}
