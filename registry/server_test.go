@@ -267,3 +267,48 @@ func mustRef(t *testing.T, s string) name.Reference {
 	}
 	return r
 }
+
+func TestAddFilesIsReproducibleAndLoadBase(t *testing.T) {
+	base, _ := random.Image(1024, 1)
+	files := map[string][]byte{"usr/share/nginx/html/index.html": []byte("<h1>hi</h1>")}
+	a, err := AddFiles(base, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := AddFiles(base, files)
+	da, _ := a.Digest()
+	db, _ := b.Digest()
+	if da != db {
+		t.Errorf("same content built twice: %s vs %s", da, db)
+	}
+	changed, _ := AddFiles(base, map[string][]byte{"usr/share/nginx/html/index.html": []byte("<h1>bye</h1>")})
+	if dc, _ := changed.Digest(); dc == da {
+		t.Error("different content, same digest")
+	}
+	dir := t.TempDir()
+	if _, err := layout.Write(dir, empty.Index); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := layout.FromPath(dir)
+	if err := p.AppendImage(base); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := LoadBase(context.Background(), "oci:"+dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d1, _ := loaded.Digest(); func() bool { d2, _ := base.Digest(); return d1 != d2 }() {
+		t.Error("LoadBase(oci:) returned another image")
+	}
+	_, host := start(t, t.TempDir())
+	if _, err := PushImage(context.Background(), a, host, "devcluster/sample-web:t1"); err != nil {
+		t.Fatal(err)
+	}
+	fromRegistry, err := LoadBase(context.Background(), host+"/devcluster/sample-web:t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := fromRegistry.Digest(); d != da {
+		t.Errorf("LoadBase(registry) digest %s, want %s", d, da)
+	}
+}

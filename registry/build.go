@@ -1,0 +1,126 @@
+package registry
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// LoadBase opens a base image: "oci:<dir>" (an OCI image layout, first
+// image), "docker-archive:<file>" (docker save), or a registry reference
+// (plain HTTP is allowed for loopback and the local registry).
+func LoadBase(ctx context.Context, ref string) (v1.Image, error) {
+	switch {
+	case strings.HasPrefix(ref, "oci:"):
+		dir := strings.TrimPrefix(ref, "oci:")
+		idx, err := layout.ImageIndexFromPath(dir)
+		if err != nil {
+			return nil, fmt.Errorf("reading OCI layout %s: %w", dir, err)
+		}
+		m, err := idx.IndexManifest()
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range m.Manifests {
+			if d.MediaType.IsImage() {
+				return idx.Image(d.Digest)
+			}
+		}
+		return nil, fmt.Errorf("OCI layout %s holds no image", dir)
+	case strings.HasPrefix(ref, "docker-archive:"):
+		return tarball.ImageFromPath(strings.TrimPrefix(ref, "docker-archive:"), nil)
+	}
+	r, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		return nil, fmt.Errorf("parsing base image %q: %w", ref, err)
+	}
+	img, err := remote.Image(r, remote.WithContext(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("fetching base image %s: %w", ref, err)
+	}
+	return img, nil
+}
+
+// epoch is the fixed modification time of built files: the same content
+// always makes the same layer, so an unchanged image has the same digest and
+// re-pushing it changes nothing.
+var epoch = time.Unix(0, 0).UTC()
+
+// AddFiles returns base plus one layer holding files (path in the image →
+// content, mode 0644, parent directories 0755). The layer is reproducible.
+func AddFiles(base v1.Image, files map[string][]byte) (v1.Image, error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, strings.TrimPrefix(path.Clean("/"+p), "/"))
+	}
+	sort.Strings(paths)
+	dirs := map[string]bool{}
+	for _, p := range paths {
+		for d := path.Dir(p); d != "." && d != "/" && !dirs[d]; d = path.Dir(d) {
+			dirs[d] = true
+		}
+	}
+	dirList := make([]string, 0, len(dirs))
+	for d := range dirs {
+		dirList = append(dirList, d)
+	}
+	sort.Strings(dirList)
+	for _, d := range dirList {
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d + "/", Mode: 0o755, ModTime: epoch, Format: tar.FormatPAX}); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range paths {
+		data := files[p]
+		if data == nil {
+			data = files["/"+p]
+		}
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: p, Mode: 0o644, Size: int64(len(data)), ModTime: epoch, Format: tar.FormatPAX}); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(data); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	raw := buf.Bytes()
+	// Match the base's manifest format: a Docker schema 2 manifest gets a
+	// Docker layer, an OCI manifest an OCI layer.
+	layerType := types.OCILayer
+	if mt, err := base.MediaType(); err == nil && mt == types.DockerManifestSchema2 {
+		layerType = types.DockerLayer
+	}
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(raw)), nil },
+		tarball.WithMediaType(layerType))
+	if err != nil {
+		return nil, err
+	}
+	img, err := mutate.Append(base, mutate.Addendum{Layer: layer, History: v1.History{CreatedBy: "devcluster: add files", Created: v1.Time{Time: epoch}}})
+	if err != nil {
+		return nil, err
+	}
+	return mutate.CreatedAt(img, v1.Time{Time: epoch})
+}
+
+// PushImage pushes img to host/repo:tag and returns the reference.
+func PushImage(ctx context.Context, img v1.Image, host, repoTag string) (*PushResult, error) {
+	return Push(ctx, &Source{Image: img, Desc: "image"}, host, repoTag, nil)
+}
