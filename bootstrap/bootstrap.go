@@ -74,6 +74,9 @@ type Result struct {
 	Registry *RegistrySummary `json:"registry,omitempty"`
 	// LoadBalancers are the Services of type LoadBalancer and their URLs.
 	LoadBalancers []LBService `json:"loadBalancers,omitempty"`
+	// Workloads are the applied Deployments, StatefulSets and DaemonSets
+	// and their rollout state.
+	Workloads []kube.WorkloadState `json:"workloads,omitempty"`
 	// Actions lists what `up` changed, in order; empty when converged.
 	Actions []string `json:"actions"`
 	// Changed is true when Actions is not empty.
@@ -103,7 +106,10 @@ type session struct {
 	cluster  *provider.Cluster
 	clients  *kube.Clients
 	agent    *agent.Status
-	result   Result
+	// sampleImage is the sample's reference as the host names it.
+	sampleImage string
+	workloads   []kube.Workload
+	result      Result
 }
 
 func (s *session) did(action string) {
@@ -145,6 +151,15 @@ func Up(ctx context.Context, deps Deps, cfg *config.Config, o UpOptions) (*Resul
 	}
 	if cfg.Registry.Enabled {
 		steps = append(steps, step{title: "Connecting the registry to the cluster", run: wireRegistry})
+	}
+	samples := cfg.Workloads.Samples && cfg.Registry.Enabled
+	if samples {
+		steps = append(steps, step{title: "Building the sample image", run: buildSample})
+	}
+	if samples || len(cfg.Workloads.Manifests) > 0 {
+		steps = append(steps,
+			step{title: "Applying workloads", run: applyWorkloads},
+			step{title: "Waiting for rollouts", run: waitForWorkloads})
 	}
 	if cfg.LoadBalancer.Enabled {
 		steps = append(steps, step{title: "LoadBalancer Services", run: checkLoadBalancers})

@@ -78,7 +78,8 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) cfg(mutate func(*config.File)) *config.Config {
 	f.t.Helper()
-	file := config.File{Name: "dev", Registry: config.RegistryFile{Port: f.port}}
+	off := false
+	file := config.File{Name: "dev", Registry: config.RegistryFile{Port: f.port}, Workloads: config.WorkloadsFile{Samples: &off}}
 	if mutate != nil {
 		mutate(&file)
 	}

@@ -36,7 +36,7 @@ func Down(ctx context.Context, deps Deps, cfg *config.Config, opts DownOptions) 
 	out := &DownResult{Name: name, Purged: []string{}}
 	steps := []step{{title: "Checking " + deps.Provider.Name(), run: checkProvider}}
 	if deps.Agent != nil && deps.Dirs != nil {
-		steps = append(steps, step{title: "Stopping the registry agent", run: func(ctx context.Context, s *session) (string, error) {
+		steps = append(steps, step{title: "Stopping the agent", run: func(ctx context.Context, s *session) (string, error) {
 			dirs, err := deps.Dirs(name)
 			if err != nil {
 				return "", err

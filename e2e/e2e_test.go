@@ -131,6 +131,12 @@ func newUser(t testing.TB) *user {
 		}
 		u.stopAgents()
 	})
+	// Tests that are not about the samples skip them (their default base
+	// image would need the internet).
+	if err := os.WriteFile(filepath.Join(home, "devcluster.yaml"),
+		[]byte("apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nworkloads:\n  samples: false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	return u
 }
 

@@ -144,6 +144,8 @@ kubernetesVersion: v1.35.1
 wait: 2m
 registry:
   port: `+freePort(t)+`
+workloads:
+  samples: false
 `)
 	if r := u.devcluster("up"); r.code != 0 {
 		t.Fatalf("up: exit %d", r.code)

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -25,6 +26,12 @@ type Overrides struct {
 	RegistryPort      *int
 	NoRegistry        bool
 	NoLoadBalancer    bool
+	NoSamples         bool
+	// Manifests are added to the file's (paths relative to the working
+	// directory, already absolute here).
+	Manifests []string
+	// BaseDir resolves relative paths in the file (its directory).
+	BaseDir string
 }
 
 // Complete merges overrides into the file (flags win), fills defaults, and
@@ -68,6 +75,10 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 	if o.NoLoadBalancer {
 		off := false
 		f.LoadBalancer.Enabled = &off
+	}
+	if o.NoSamples {
+		off := false
+		f.Workloads.Samples = &off
 	}
 	SetDefaults(&f)
 
@@ -169,6 +180,23 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 	if a := f.LoadBalancer.IP; a != "" && net.ParseIP(a) == nil {
 		add("loadBalancer.ip", fmt.Errorf("invalid IP %q", a))
 	}
+	c.Workloads = Workloads{Samples: *f.Workloads.Samples, SampleBase: f.Workloads.SampleBase}
+	for i, m := range f.Workloads.Manifests {
+		if m == "" {
+			add(fmt.Sprintf("workloads.manifests[%d]", i), fmt.Errorf("empty path"))
+			continue
+		}
+		if !filepath.IsAbs(m) && o.BaseDir != "" {
+			m = filepath.Join(o.BaseDir, m)
+		}
+		c.Workloads.Manifests = append(c.Workloads.Manifests, m)
+	}
+	c.Workloads.Manifests = append(c.Workloads.Manifests, o.Manifests...)
+	if d, err := time.ParseDuration(f.Workloads.Timeout); err != nil || d <= 0 {
+		add("workloads.timeout", fmt.Errorf("invalid duration %q: use a positive duration such as 5m", f.Workloads.Timeout))
+	} else {
+		c.Workloads.Timeout = d
+	}
 
 	if len(problems) > 0 {
 		subject := "configuration"
@@ -228,5 +256,15 @@ func SetDefaults(f *File) {
 	if f.LoadBalancer.Enabled == nil {
 		on := true
 		f.LoadBalancer.Enabled = &on
+	}
+	if f.Workloads.Samples == nil {
+		on := true
+		f.Workloads.Samples = &on
+	}
+	if f.Workloads.SampleBase == "" {
+		f.Workloads.SampleBase = DefaultSampleBase
+	}
+	if f.Workloads.Timeout == "" {
+		f.Workloads.Timeout = DefaultWait.String()
 	}
 }

@@ -97,7 +97,8 @@ func TestCompleteDefaultsAndOverrides(t *testing.T) {
 	}
 	want := &Config{Name: "devcluster", Provider: "minikube", CPUs: CPUs{Count: 2}, Memory: Memory{MB: 4096},
 		ContainerRuntime: "containerd", Wait: 5 * time.Minute, InsecureRegistries: nil, ExtraStartArgs: nil,
-		Registry: Registry{Enabled: true, Port: 5001}, LoadBalancer: LoadBalancer{Enabled: true}}
+		Registry: Registry{Enabled: true, Port: 5001}, LoadBalancer: LoadBalancer{Enabled: true},
+		Workloads: Workloads{Samples: true, SampleBase: DefaultSampleBase, Timeout: 5 * time.Minute}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("defaults (-want +got):\n%s", d)
 	}
@@ -107,7 +108,7 @@ func TestCompleteDefaultsAndOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 	cpus, name := "6", "override"
-	got, err = Complete(src, Overrides{CPUs: &cpus, Name: &name, InsecureRegistry: []string{"127.0.0.1:5001"}})
+	got, err = Complete(src, Overrides{CPUs: &cpus, Name: &name, InsecureRegistry: []string{"127.0.0.1:5001"}, BaseDir: "/srv", Manifests: []string{"/etc/app.yaml"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,8 @@ func TestCompleteDefaultsAndOverrides(t *testing.T) {
 		InsecureRegistries: []string{"127.0.0.1:5001"},
 		ExtraStartArgs:     []string{"--addons=metrics-server", "--apiserver-port=8443"}, Wait: 90 * time.Second,
 		Registry:     Registry{Enabled: true, Port: 5005, ClusterAddress: "192.168.49.1", Listen: []string{"127.0.0.1", "192.168.49.1"}, DataDir: "/var/tmp/devcluster-registry"},
-		LoadBalancer: LoadBalancer{Enabled: true, IP: "192.168.49.2"}}
+		LoadBalancer: LoadBalancer{Enabled: true, IP: "192.168.49.2"},
+		Workloads:    Workloads{Samples: false, SampleBase: "oci:/var/tmp/nginx-layout", Manifests: []string{"/srv/k8s", "/etc/app.yaml"}, Timeout: 2 * time.Minute}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("file + flags (-want +got):\n%s", d)
 	}

@@ -65,7 +65,28 @@ type File struct {
 	// LoadBalancer configures external IPs for Services of type
 	// LoadBalancer.
 	LoadBalancer LoadBalancerFile `yaml:"loadBalancer,omitempty" json:"loadBalancer,omitempty"`
+	// Workloads configures what `up` deploys.
+	Workloads WorkloadsFile `yaml:"workloads,omitempty" json:"workloads,omitempty"`
 }
+
+// WorkloadsFile is the workloads section of devcluster.yaml.
+type WorkloadsFile struct {
+	// Samples deploys the sample web app (built into the local registry).
+	// Default true.
+	Samples *bool `yaml:"samples,omitempty" json:"samples,omitempty"`
+	// SampleBase is the base image of the sample: a registry reference,
+	// "oci:<dir>" (OCI image layout) or "docker-archive:<file>". Default
+	// docker.io/library/nginx:stable.
+	SampleBase string `yaml:"sampleBase,omitempty" json:"sampleBase,omitempty"`
+	// Manifests are files or directories of YAML applied (server-side) by
+	// every `up`; relative paths are relative to the config file.
+	Manifests []string `yaml:"manifests,omitempty" json:"manifests,omitempty"`
+	// Timeout bounds the wait for rollouts. Default "5m".
+	Timeout string `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+}
+
+// DefaultSampleBase is the sample's default base image.
+const DefaultSampleBase = "docker.io/library/nginx:stable"
 
 // LoadBalancerFile is the loadBalancer section of devcluster.yaml.
 type LoadBalancerFile struct {
@@ -130,6 +151,16 @@ type Config struct {
 	Wait               time.Duration
 	Registry           Registry
 	LoadBalancer       LoadBalancer
+	Workloads          Workloads
+}
+
+// Workloads is the completed workloads configuration.
+type Workloads struct {
+	Samples    bool
+	SampleBase string
+	// Manifests are absolute paths.
+	Manifests []string
+	Timeout   time.Duration
 }
 
 // LoadBalancer is the completed loadBalancer configuration.

@@ -6,8 +6,12 @@ package kube
 import (
 	"fmt"
 
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -16,6 +20,26 @@ type Clients struct {
 	Config  *rest.Config
 	Kube    kubernetes.Interface
 	Context string
+
+	applier *Applier
+}
+
+// Applier returns a server-side applier whose kinds are resolved through the
+// cluster's discovery (cached for the life of the Clients).
+func (c *Clients) Applier() (*Applier, error) {
+	if c.applier != nil {
+		return c.applier, nil
+	}
+	dyn, err := dynamic.NewForConfig(c.Config)
+	if err != nil {
+		return nil, err
+	}
+	disc, err := discovery.NewDiscoveryClientForConfig(c.Config)
+	if err != nil {
+		return nil, err
+	}
+	c.applier = &Applier{Dynamic: dyn, Mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))}
+	return c.applier, nil
 }
 
 // Loader builds clients for a kubeconfig context. Tests inject one that

@@ -90,9 +90,13 @@ func StartControlPlane(ctx context.Context, bins *Binaries, dir string) (cp *Con
 	}
 	// kwok manages only nodes annotated as fake, so a real kubelet can join
 	// the same control plane.
+	failStages := filepath.Join(dir, "e2e-stages.yaml")
+	if err := os.WriteFile(failStages, []byte(FailureStages), 0o644); err != nil {
+		return nil, err
+	}
 	if err := cp.start("kwok", bins.Kwok, "--kubeconfig="+kc,
 		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-		"--server-address=127.0.0.1:"+cp.port("kwok"), "--config="+bins.KwokStages); err != nil {
+		"--server-address=127.0.0.1:"+cp.port("kwok"), "--config="+bins.KwokStages, "--config="+failStages); err != nil {
 		return nil, err
 	}
 	for _, c := range []struct{ name, port string }{{"kube-controller-manager", "kcm"}, {"kube-scheduler", "scheduler"}} {
@@ -274,3 +278,54 @@ func httpOK(url, token string) error {
 	}
 	return nil
 }
+
+// FailureLabel on a pod makes kwok hold it in a waiting state whose reason is
+// the label's value (ImagePullBackOff, CrashLoopBackOff, ...), the way a
+// kubelet reports a pod that cannot start.
+const FailureLabel = "e2e.devcluster.dev/fail"
+
+// FailureStages is the kwok Stage behind FailureLabel. Its weight beats
+// kwok's pod-ready stage, and its delay keeps it from re-applying in a
+// tight loop.
+const FailureStages = `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: devcluster-e2e-pod-failure
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.labels["` + FailureLabel + `"]'
+      operator: 'Exists'
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+  delay:
+    durationMilliseconds: 500
+  weight: 10000
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      {{ $reason := index .metadata.labels "` + FailureLabel + `" }}
+      phase: Pending
+      conditions:
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: PodScheduled
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "False"
+        type: Ready
+      containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: false
+        restartCount: 0
+        started: false
+        state:
+          waiting:
+            reason: {{ $reason | Quote }}
+            message: {{ printf "stage %s for image %s" $reason .image | Quote }}
+      {{ end }}
+`

@@ -271,6 +271,10 @@ func (g *globals) loadConfig(o config.Overrides) (*config.Config, error) {
 			return nil, err
 		}
 		src.Path = g.displayPath(path)
+		o.BaseDir = filepath.Dir(path)
+	}
+	if o.BaseDir == "" {
+		o.BaseDir = g.env.Dir
 	}
 	return config.Complete(src, o)
 }

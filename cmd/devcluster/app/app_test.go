@@ -56,7 +56,7 @@ func newHarness(t *testing.T) *harness {
 // writeConfig writes devcluster.yaml with the harness' registry port.
 func (h *harness) writeConfig(extra string) {
 	h.t.Helper()
-	cfg := fmt.Sprintf("apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nregistry:\n  port: %d\n%s", h.port, extra)
+	cfg := fmt.Sprintf("apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nworkloads:\n  samples: false\nregistry:\n  port: %d\n%s", h.port, extra)
 	if err := os.WriteFile(filepath.Join(h.dir, "devcluster.yaml"), []byte(cfg), 0o600); err != nil {
 		h.t.Fatal(err)
 	}

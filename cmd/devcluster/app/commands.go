@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -22,7 +23,8 @@ import (
 type upFlags struct {
 	name, cpus, memory, driver, runtime, k8sVersion, wait string
 	insecure, startArgs                                   cli.StringSlice
-	recreate, noRegistry, noLB                            bool
+	recreate, noRegistry, noLB, noSamples                 bool
+	manifests                                             cli.StringSlice
 	registryPort                                          int
 	output                                                string
 }
@@ -51,13 +53,15 @@ func newUpCommand(g *globals) *cli.Command {
 			&cli.IntFlag{Name: "registry-port", Usage: "port of the local registry (default 5001)", Destination: &f.registryPort},
 			&cli.BoolFlag{Name: "no-registry", Usage: "do not run the local registry", Destination: &f.noRegistry},
 			&cli.BoolFlag{Name: "no-lb", Usage: "do not give LoadBalancer Services an external IP", Destination: &f.noLB},
+			&cli.BoolFlag{Name: "no-samples", Usage: "do not build and deploy the sample workloads", Destination: &f.noSamples},
+			&cli.StringSliceFlag{Name: "manifest", Usage: "a `FILE or DIR` of YAML to apply and wait for (repeatable; added to workloads.manifests)", Destination: &f.manifests},
 			outputFlag(&f.output),
 		},
 		Action: func(c *cli.Context) error {
 			if err := checkOutput(f.output); err != nil {
 				return err
 			}
-			cfg, err := g.loadConfig(f.overrides(c))
+			cfg, err := g.loadConfig(f.overrides(c, g.env.Dir))
 			if err != nil {
 				return err
 			}
@@ -76,7 +80,7 @@ func newUpCommand(g *globals) *cli.Command {
 	}
 }
 
-func (f *upFlags) overrides(c *cli.Context) config.Overrides {
+func (f *upFlags) overrides(c *cli.Context, dir string) config.Overrides {
 	o := config.Overrides{}
 	str := func(flag string, v string) *string {
 		if c.IsSet(flag) {
@@ -103,6 +107,13 @@ func (f *upFlags) overrides(c *cli.Context) config.Overrides {
 	}
 	o.NoRegistry = f.noRegistry
 	o.NoLoadBalancer = f.noLB
+	o.NoSamples = f.noSamples
+	for _, m := range f.manifests.Value() {
+		if !filepath.IsAbs(m) {
+			m = filepath.Join(dir, m)
+		}
+		o.Manifests = append(o.Manifests, m)
+	}
 	return o
 }
 
@@ -139,6 +150,18 @@ func printUpSummary(w io.Writer, r *bootstrap.Result) {
 	}
 	fmt.Fprintf(tw, "  Try\tkubectl --context %s get nodes\n", c.KubeContext)
 	_ = tw.Flush()
+	if len(r.Workloads) > 0 {
+		fmt.Fprintln(w, "Workloads:")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, st := range r.Workloads {
+			state := "ready"
+			if !st.Ready {
+				state = "not ready"
+			}
+			fmt.Fprintf(tw, "  %s %s/%s\t%s\t%s\n", st.Kind, st.Namespace, st.Name, state, st.Message)
+		}
+		_ = tw.Flush()
+	}
 	printLoadBalancers(w, r.LoadBalancers)
 }
 

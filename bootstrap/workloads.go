@@ -1,0 +1,130 @@
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/devcluster/devcluster/bootstrap/kube"
+	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/manifests"
+	"github.com/devcluster/devcluster/registry"
+)
+
+// buildSample builds the sample image (base + site content, reproducible)
+// and pushes it to the local registry; an unchanged image is not pushed.
+func buildSample(ctx context.Context, s *session) (string, error) {
+	r := s.result.Registry
+	if r == nil || s.agent == nil || len(s.agent.Listen) == 0 {
+		return "", errors.New("the sample needs the local registry")
+	}
+	base, err := registry.LoadBase(ctx, s.cfg.Workloads.SampleBase)
+	if err != nil {
+		return "", problem.New(problem.Failed, "loading the sample's base image", err,
+			"set workloads.sampleBase to an OCI layout (oci:/path), a docker-archive (docker-archive:/path.tar) or an image in the local registry, or disable samples with --no-samples")
+	}
+	img, err := registry.AddFiles(base, manifests.SiteFiles())
+	if err != nil {
+		return "", problem.New(problem.Failed, "building the sample image", err, "")
+	}
+	digest, err := img.Digest()
+	if err != nil {
+		return "", problem.New(problem.Failed, "building the sample image", err, "")
+	}
+	tag := "sha-" + digest.Hex[:12]
+	pushHost := s.agent.Listen[0]
+	repoTag := manifests.SampleWebRepository + ":" + tag
+	s.sampleImage = r.Host + "/" + repoTag
+	if ref, err := name.ParseReference(pushHost+"/"+repoTag, name.Insecure); err == nil {
+		if desc, err := remote.Head(ref, remote.WithContext(ctx)); err == nil && desc.Digest == digest {
+			return s.sampleImage + " (up to date)", nil
+		}
+	}
+	if _, err := registry.PushImage(ctx, img, pushHost, repoTag); err != nil {
+		return "", problem.New(problem.Failed, "pushing the sample image", err, "check the agent with `devcluster status`")
+	}
+	s.did("sample image pushed")
+	return s.sampleImage, nil
+}
+
+// applyWorkloads applies the samples and the configured manifests with
+// server-side apply, rewriting localhost:<port>/ images to the address the
+// cluster pulls from.
+func applyWorkloads(ctx context.Context, s *session) (string, error) {
+	var objs []kube.Object
+	if s.sampleImage != "" {
+		for _, smp := range manifests.Samples(s.sampleImage) {
+			o, err := kube.DecodeManifests("sample:"+smp.Name, smp.YAML)
+			if err != nil {
+				return "", problem.New(problem.Failed, "decoding the samples", err, "")
+			}
+			objs = append(objs, o...)
+		}
+	}
+	if len(s.cfg.Workloads.Manifests) > 0 {
+		o, err := kube.LoadManifests(s.cfg.Workloads.Manifests)
+		if err != nil {
+			return "", problem.New(problem.Config, "reading workloads.manifests", err, "fix the files named above; nothing was applied")
+		}
+		objs = append(objs, o...)
+	}
+	applier, err := s.clients.Applier()
+	if err != nil {
+		return "", problem.New(problem.Failed, "connecting to the cluster", err, "")
+	}
+	rewrites := map[string]string{}
+	if r := s.result.Registry; r != nil {
+		port := strconv.Itoa(s.cfg.Registry.Port)
+		for _, h := range []string{"localhost:" + port, "127.0.0.1:" + port} {
+			rewrites[h+"/"] = r.ClusterHost + "/"
+		}
+	}
+	applied, err := applier.Apply(ctx, objs, kube.ApplyOptions{ImageRewrites: rewrites, Progress: s.deps.Report.Progress})
+	if err != nil {
+		return "", problem.New(problem.Failed, "applying workloads", err, "fix the manifest named above and run `devcluster up` again")
+	}
+	s.workloads = nil
+	for _, a := range applied {
+		if kube.RolloutKinds[a.Obj.GetKind()] {
+			s.workloads = append(s.workloads, kube.Workload{Kind: a.Obj.GetKind(), Namespace: a.Obj.GetNamespace(), Name: a.Obj.GetName()})
+		}
+	}
+	return fmt.Sprintf("%d objects, %d workloads", len(applied), len(s.workloads)), nil
+}
+
+// waitForWorkloads waits for every applied workload to roll out, failing
+// fast with the failing pod's reason.
+func waitForWorkloads(ctx context.Context, s *session) (string, error) {
+	if len(s.workloads) == 0 {
+		return "nothing to wait for", nil
+	}
+	states, err := kube.WaitForRollouts(ctx, s.clients.Kube, s.workloads, s.cfg.Workloads.Timeout, s.deps.Report.Progress)
+	s.result.Workloads = states
+	if err != nil {
+		var fe *kube.FailedError
+		fix := "look at `kubectl get pods -A` and the workloads' events"
+		if errors.As(err, &fe) {
+			fix = fmt.Sprintf("see `kubectl --context %s -n %s describe pod %s`", s.cluster.KubeContext, fe.Workload.Namespace, fe.Failure.Pod)
+			if strings.Contains(fe.Failure.Reason, "Image") {
+				fix += "; check the image name and that it was pushed (`devcluster registry ls`)"
+			}
+		}
+		kind := problem.Failed
+		if errors.Is(err, kube.ErrTimeout) {
+			kind = problem.Timeout
+		}
+		return "", problem.New(kind, "waiting for workloads to roll out", err, fix)
+	}
+	ready := 0
+	for _, st := range states {
+		if st.Ready {
+			ready++
+		}
+	}
+	return fmt.Sprintf("%d of %d rolled out", ready, len(states)), nil
+}
