@@ -73,6 +73,8 @@ func newFixture(t *testing.T) *fixture {
 		},
 		Report:       rec,
 		WaitInterval: time.Millisecond,
+		// Hermetic: no address of the test host counts as the cluster side.
+		LocalAddress: func(string) bool { return false },
 	}}
 }
 

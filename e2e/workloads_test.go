@@ -183,6 +183,17 @@ spec:
     metadata: {labels: {app: broken, `+harness.FailureLabel+`: ImagePullBackOff}}
     spec:
       containers: [{name: main, image: localhost:`+port+`/team/missing:v9}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: crasher, namespace: team}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: crasher}}
+  template:
+    metadata: {labels: {app: crasher, `+harness.FailureLabel+`: CrashLoopBackOff}}
+    spec:
+      containers: [{name: app, image: localhost:`+port+`/team/api:v1}]
 `)
 	start := time.Now()
 	r = u.devcluster("up", "--no-samples", "--manifest", broken)
@@ -190,7 +201,8 @@ spec:
 	if r.code == 0 {
 		t.Fatal("up with a broken Deployment succeeded")
 	}
-	for _, want := range []string{"Deployment team/broken is failing", "container main: ImagePullBackOff", "describe pod broken-"} {
+	for _, want := range []string{"Deployment team/broken is failing", "container main: ImagePullBackOff", "describe pod ",
+		"Deployment team/crasher is failing", "container app: CrashLoopBackOff"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("failure report lacks %q", want)
 		}

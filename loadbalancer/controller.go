@@ -176,18 +176,30 @@ func (c *Controller) reconcile(ctx context.Context, svc *corev1.Service) (Decisi
 	var err error
 	switch d.Action {
 	case Assign:
+		// Not forced: if another manager wrote the ingress after the
+		// object we decided on was read (a stale cache), the API server
+		// answers with a conflict instead of letting us take it over.
 		ing := corev1ac.LoadBalancerIngress().WithIP(d.Ingress[0].IP).WithIPMode(corev1.LoadBalancerIPModeVIP)
 		_, err = c.client.CoreV1().Services(svc.Namespace).ApplyStatus(ctx,
 			corev1ac.Service(svc.Name, svc.Namespace).WithStatus(corev1ac.ServiceStatus().
 				WithLoadBalancer(corev1ac.LoadBalancerStatus().WithIngress(ing))),
-			metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
+			metav1.ApplyOptions{FieldManager: FieldManager})
+		if apierrors.IsConflict(err) {
+			fresh, gerr := c.client.CoreV1().Services(svc.Namespace).Get(ctx, svc.Name, metav1.GetOptions{})
+			if gerr == nil {
+				if d2 := Decide(fresh, c.ip); d2.Action == Skip {
+					return d2, nil
+				}
+			}
+			return d, err
+		}
 	case Clear, Refuse:
 		if ownsIngress(svc) && len(svc.Status.LoadBalancer.Ingress) > 0 {
 			// Applying a status without the field releases it; as the only
 			// owner, that removes the ingress.
 			_, err = c.client.CoreV1().Services(svc.Namespace).ApplyStatus(ctx,
 				corev1ac.Service(svc.Name, svc.Namespace).WithStatus(corev1ac.ServiceStatus()),
-				metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
+				metav1.ApplyOptions{FieldManager: FieldManager})
 		}
 	}
 	if apierrors.IsNotFound(err) {

@@ -80,6 +80,7 @@ func (h *harness) run(args ...string) int {
 		Stdin: strings.NewReader(""), Stdout: &h.stdout, Stderr: &h.stderr,
 		LookupEnv: func(k string) (string, bool) { v, ok := h.env[k]; return v, ok },
 		Dir:       h.dir, Runner: h.runner, Agent: h.agents,
+		LocalAddress: func(string) bool { return false },
 		Kube: func(string) kube.Loader {
 			return func(ctx string) (*kube.Clients, error) {
 				return &kube.Clients{Config: &rest.Config{Host: "https://192.168.49.2:8443"}, Kube: clientset, Context: ctx}, nil
