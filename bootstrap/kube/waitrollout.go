@@ -132,43 +132,16 @@ func watchRollout(ctx context.Context, k kubernetes.Interface, w Workload, repor
 	switch w.Kind {
 	case "Deployment":
 		c := k.AppsV1().Deployments(w.Namespace)
-		obj = &appsv1.Deployment{}
-		lw = &cache.ListWatch{
-			ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-				o.FieldSelector = sel
-				return c.List(ctx, o)
-			},
-			WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-				o.FieldSelector = sel
-				return c.Watch(ctx, o)
-			},
-		}
+		obj, lw = &appsv1.Deployment{}, byName(sel,
+			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return c.List(ctx, o) }, c.Watch)
 	case "StatefulSet":
 		c := k.AppsV1().StatefulSets(w.Namespace)
-		obj = &appsv1.StatefulSet{}
-		lw = &cache.ListWatch{
-			ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-				o.FieldSelector = sel
-				return c.List(ctx, o)
-			},
-			WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-				o.FieldSelector = sel
-				return c.Watch(ctx, o)
-			},
-		}
+		obj, lw = &appsv1.StatefulSet{}, byName(sel,
+			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return c.List(ctx, o) }, c.Watch)
 	case "DaemonSet":
 		c := k.AppsV1().DaemonSets(w.Namespace)
-		obj = &appsv1.DaemonSet{}
-		lw = &cache.ListWatch{
-			ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-				o.FieldSelector = sel
-				return c.List(ctx, o)
-			},
-			WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-				o.FieldSelector = sel
-				return c.Watch(ctx, o)
-			},
-		}
+		obj, lw = &appsv1.DaemonSet{}, byName(sel,
+			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return c.List(ctx, o) }, c.Watch)
 	default:
 		return "", fmt.Errorf("cannot wait for kind %s", w.Kind)
 	}
@@ -199,6 +172,21 @@ func watchRollout(ctx context.Context, k kubernetes.Interface, w Workload, repor
 		return st.Done, nil
 	})
 	return final, err
+}
+
+// byName is a ListWatch of one object, selected by name.
+func byName(sel string, list func(context.Context, metav1.ListOptions) (runtime.Object, error),
+	watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error)) *cache.ListWatch {
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.FieldSelector = sel
+			return list(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.FieldSelector = sel
+			return watchFn(ctx, o)
+		},
+	}
 }
 
 // diagnose looks at the pods of the workload's current revision.
