@@ -217,3 +217,55 @@ func EnsureGoInstall(ctx context.Context, pkgAtVersion, binName string) (string,
 	}
 	return bin, nil
 }
+
+// EnsureNodeBinaries builds kubelet and kube-proxy (from the tools module,
+// version-stamped) and containerd v2.4.2 with its runc shim and ctr, cached.
+func EnsureNodeBinaries(ctx context.Context, logf func(string, ...any)) (*NodeBinaries, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	tools := filepath.Join(root, "e2e", "tools")
+	sum, err := os.ReadFile(filepath.Join(tools, "go.sum"))
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.Sum256(append(sum, []byte(runtime.Version()+ContainerdVersion)...))
+	cache, err := CacheDir()
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(cache, "node-"+KubernetesVersion+"-"+hex.EncodeToString(h[:6]))
+	b := &NodeBinaries{Kubelet: filepath.Join(dir, "kubelet"), KubeProxy: filepath.Join(dir, "kube-proxy"),
+		Containerd: filepath.Join(dir, "containerd"), Shim: filepath.Join(dir, "containerd-shim-runc-v2"), Ctr: filepath.Join(dir, "ctr")}
+	if _, err := os.Stat(filepath.Join(dir, ".complete")); err == nil {
+		return b, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	ldflags := "-s -w"
+	for _, pkg := range []string{"k8s.io/component-base/version", "k8s.io/client-go/pkg/version"} {
+		ldflags += fmt.Sprintf(" -X %s.gitVersion=%s -X %s.gitMajor=1 -X %s.gitMinor=37 -X %s.gitTreeState=clean",
+			pkg, KubernetesVersion, pkg, pkg, pkg)
+	}
+	logf("building kubelet and kube-proxy %s", KubernetesVersion)
+	if err := goCmd(ctx, tools, nil, "build", "-ldflags", ldflags, "-o", dir+"/", "k8s.io/kubernetes/cmd/kubelet", "k8s.io/kubernetes/cmd/kube-proxy"); err != nil {
+		return nil, err
+	}
+	logf("building containerd %s", ContainerdVersion)
+	var pkgs []string
+	for _, c := range []string{"containerd", "containerd-shim-runc-v2", "ctr"} {
+		pkgs = append(pkgs, "github.com/containerd/containerd/v2/cmd/"+c+"@"+ContainerdVersion)
+	}
+	if err := goCmd(ctx, dir, []string{"GOBIN=" + dir, "CGO_ENABLED=0"}, append([]string{"install", "-tags", "no_btrfs no_devmapper no_zfs"}, pkgs...)...); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".complete"), nil, 0o644); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// ContainerdVersion is the real node's container runtime.
+const ContainerdVersion = "v2.4.2"

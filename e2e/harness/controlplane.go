@@ -40,12 +40,52 @@ type ControlPlane struct {
 	procs map[string]*Process
 	ports map[string]int
 	order []string
+	opts  cpOptions
+}
+
+// cpOptions are set by CPOption.
+type cpOptions struct {
+	netns  string // run every component in this network namespace
+	hostIP string // the address of that namespace the host reaches
+	noKwok bool
+}
+
+// CPOption configures StartControlPlane.
+type CPOption func(*cpOptions)
+
+// InNetNS runs the whole control plane inside a network namespace (so a
+// real node in that namespace can reach it); the host reaches the API
+// server at ip.
+func InNetNS(name, ip string) CPOption {
+	return func(o *cpOptions) { o.netns, o.hostIP = name, ip }
+}
+
+// WithoutKwok starts no simulated nodes (a real kubelet joins instead).
+func WithoutKwok() CPOption { return func(o *cpOptions) { o.noKwok = true } }
+
+// addr is where the host reaches a component's port.
+func (cp *ControlPlane) addr(port string) string {
+	if cp.opts.netns != "" {
+		return cp.opts.hostIP + ":" + port
+	}
+	return "127.0.0.1:" + port
+}
+
+// bind is the address components listen on.
+func (cp *ControlPlane) bind() string {
+	if cp.opts.netns != "" {
+		return "0.0.0.0"
+	}
+	return "127.0.0.1"
 }
 
 // StartControlPlane starts every component and waits until the API server
 // is ready and the controllers and kwok run.
-func StartControlPlane(ctx context.Context, bins *Binaries, dir string) (cp *ControlPlane, err error) {
+func StartControlPlane(ctx context.Context, bins *Binaries, dir string, options ...CPOption) (cp *ControlPlane, err error) {
 	cp = &ControlPlane{Dir: dir, bins: bins, procs: map[string]*Process{}, ports: map[string]int{}}
+	for _, o := range options {
+		o(&cp.opts)
+	}
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("%w\n%s", err, cp.Logs(40))
@@ -62,7 +102,7 @@ func StartControlPlane(ctx context.Context, bins *Binaries, dir string) (cp *Con
 	tok := make([]byte, 16)
 	_, _ = rand.Read(tok)
 	cp.Token = hex.EncodeToString(tok)
-	cp.URL = fmt.Sprintf("https://127.0.0.1:%d", cp.ports["apiserver"])
+	cp.URL = "https://" + cp.addr(cp.port("apiserver"))
 	cp.CAFile = filepath.Join(dir, "pki", "apiserver.crt")
 	cp.Kubeconfig = filepath.Join(dir, "admin.kubeconfig")
 	if err := cp.writeFiles(); err != nil {
@@ -78,29 +118,31 @@ func StartControlPlane(ctx context.Context, bins *Binaries, dir string) (cp *Con
 	kc := cp.Kubeconfig
 	if err := cp.start("kube-controller-manager", bins.KubeControllerManager,
 		"--kubeconfig="+kc, "--authentication-kubeconfig="+kc, "--authorization-kubeconfig="+kc,
-		"--leader-elect=false", "--bind-address=127.0.0.1", "--secure-port="+cp.port("kcm"),
+		"--leader-elect=false", "--bind-address="+cp.bind(), "--secure-port="+cp.port("kcm"),
 		"--service-account-private-key-file="+filepath.Join(dir, "sa.key"), "--root-ca-file="+cp.CAFile,
 		"--controllers=*", "--node-monitor-grace-period=2m", "--cluster-cidr=10.244.0.0/16"); err != nil {
 		return nil, err
 	}
 	if err := cp.start("kube-scheduler", bins.KubeScheduler,
 		"--kubeconfig="+kc, "--authentication-kubeconfig="+kc, "--authorization-kubeconfig="+kc,
-		"--leader-elect=false", "--bind-address=127.0.0.1", "--secure-port="+cp.port("scheduler")); err != nil {
+		"--leader-elect=false", "--bind-address="+cp.bind(), "--secure-port="+cp.port("scheduler")); err != nil {
 		return nil, err
 	}
 	// kwok manages only nodes annotated as fake, so a real kubelet can join
 	// the same control plane.
-	failStages := filepath.Join(dir, "e2e-stages.yaml")
-	if err := os.WriteFile(failStages, []byte(FailureStages), 0o644); err != nil {
-		return nil, err
-	}
-	if err := cp.start("kwok", bins.Kwok, "--kubeconfig="+kc,
-		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-		"--server-address=127.0.0.1:"+cp.port("kwok"), "--config="+bins.KwokStages, "--config="+failStages); err != nil {
-		return nil, err
+	if !cp.opts.noKwok {
+		failStages := filepath.Join(dir, "e2e-stages.yaml")
+		if err := os.WriteFile(failStages, []byte(FailureStages), 0o644); err != nil {
+			return nil, err
+		}
+		if err := cp.start("kwok", bins.Kwok, "--kubeconfig="+kc,
+			"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+			"--server-address=127.0.0.1:"+cp.port("kwok"), "--config="+bins.KwokStages, "--config="+failStages); err != nil {
+			return nil, err
+		}
 	}
 	for _, c := range []struct{ name, port string }{{"kube-controller-manager", "kcm"}, {"kube-scheduler", "scheduler"}} {
-		url := "https://127.0.0.1:" + cp.port(c.port) + "/healthz"
+		url := "https://" + cp.addr(cp.port(c.port)) + "/healthz"
 		if err := waitFor(ctx, c.name+" /healthz", cp.procs[c.name], func() error { return httpOK(url, "") }); err != nil {
 			return nil, err
 		}
@@ -111,6 +153,10 @@ func StartControlPlane(ctx context.Context, bins *Binaries, dir string) (cp *Con
 func (cp *ControlPlane) port(name string) string { return strconv.Itoa(cp.ports[name]) }
 
 func (cp *ControlPlane) start(name, bin string, args ...string) error {
+	if cp.opts.netns != "" {
+		args = append([]string{"--net=/run/netns/" + cp.opts.netns, "--", bin}, args...)
+		bin = "nsenter"
+	}
 	p, err := startProcess(cp.Dir, name, bin, args, nil)
 	if err != nil {
 		return err
@@ -131,6 +177,11 @@ func (cp *ControlPlane) startEtcd(ctx context.Context) error {
 		"--unsafe-no-fsync=true", "--log-level=warn"); err != nil {
 		return err
 	}
+	if cp.opts.netns != "" {
+		// etcd listens on the namespace's loopback: the API server's
+		// readiness covers it.
+		return nil
+	}
 	return waitFor(ctx, "etcd /health", cp.procs["etcd"], func() error { return httpOK(client+"/health", "") })
 }
 
@@ -140,7 +191,8 @@ func (cp *ControlPlane) StartAPIServer(ctx context.Context) error {
 	d := cp.Dir
 	if err := cp.start("kube-apiserver", cp.bins.KubeAPIServer,
 		"--etcd-servers=http://127.0.0.1:"+cp.port("etcd-client"),
-		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", "--secure-port="+cp.port("apiserver"),
+		"--bind-address="+cp.bind(), "--advertise-address="+cp.advertise(), "--secure-port="+cp.port("apiserver"),
+		"--kubelet-preferred-address-types=InternalIP",
 		"--cert-dir="+filepath.Join(d, "pki"), "--token-auth-file="+filepath.Join(d, "tokens.csv"),
 		"--authorization-mode=RBAC", "--service-account-issuer=https://kubernetes.default.svc",
 		"--service-account-key-file="+filepath.Join(d, "sa.pub"),
@@ -152,6 +204,13 @@ func (cp *ControlPlane) StartAPIServer(ctx context.Context) error {
 	return waitFor(ctx, "kube-apiserver /readyz", cp.procs["kube-apiserver"], func() error {
 		return httpOK(cp.URL+"/readyz", cp.Token)
 	})
+}
+
+func (cp *ControlPlane) advertise() string {
+	if cp.opts.netns != "" {
+		return cp.opts.hostIP
+	}
+	return "127.0.0.1"
 }
 
 // StopAPIServer stops kube-apiserver only, to test clients surviving a

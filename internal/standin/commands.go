@@ -720,6 +720,9 @@ func (s *session) delete(p *parsed) int {
 			if err := s.unregisterNode(name); err != nil {
 				return o.Fatal(exGuestError, "GUEST_DELETION", "Failed to delete profile(s): "+err.Error(), "")
 			}
+			if err := s.wipeWorkloads(); err != nil {
+				return o.Fatal(exGuestError, "GUEST_DELETION", "Failed to delete profile(s): "+err.Error(), "")
+			}
 		}
 		if err := os.RemoveAll(s.profileDir(name)); err != nil {
 			return o.Fatal(exGuestError, "GUEST_DELETION", "Failed to delete profile(s): "+err.Error(), "")

@@ -85,3 +85,31 @@ func (s *session) unregisterNode(name string) error {
 	}
 	return err
 }
+
+// wipeWorkloads emulates the end of a deleted cluster's workloads on a real
+// node (STANDIN_REAL_NODE): a real `minikube delete` destroys the machine, so
+// nothing the user deployed keeps running. The control plane is shared with
+// the test, so user namespaces are deleted and the test can check that the
+// node's containers are gone.
+func (s *session) wipeWorkloads() error {
+	if s.env.get("STANDIN_REAL_NODE") == "" {
+		return nil
+	}
+	k, err := s.client()
+	if err != nil || k == nil {
+		return err
+	}
+	nss, err := k.CoreV1().Namespaces().List(s.ctx, metav1.ListOptions{})
+	if err != nil {
+		return err
+	}
+	keep := map[string]bool{"kube-system": true, "kube-public": true, "kube-node-lease": true, "default": true}
+	for _, ns := range nss.Items {
+		if !keep[ns.Name] {
+			if err := k.CoreV1().Namespaces().Delete(s.ctx, ns.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+				return err
+			}
+		}
+	}
+	return nil
+}

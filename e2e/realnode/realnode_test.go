@@ -1,0 +1,462 @@
+//go:build realnode
+
+// Package realnode is the real-node end-to-end tier: a control plane and one
+// real worker node (containerd, kubelet, kube-proxy, runc, CNI) in a network
+// namespace shaped like minikube's docker network, driven through the
+// devcluster binary and the minikube stand-in. Pods really pull from
+// devcluster's registry and really serve HTTP through the LoadBalancer IP.
+// It needs root, cgroup v1 or v2 mounted under /sys/fs/cgroup, iproute2,
+// iptables, runc, containernetworking-plugins, debootstrap and curl.
+package realnode
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/devcluster/devcluster/bootstrap"
+	"github.com/devcluster/devcluster/e2e/harness"
+	"github.com/devcluster/devcluster/registry"
+)
+
+const (
+	profile = "e2e-node"
+	hostIP  = "192.168.49.1"
+	nodeIP  = "192.168.49.2"
+)
+
+var env struct {
+	cp        *harness.ControlPlane
+	node      *harness.RealNode
+	netw      *harness.NodeNetwork
+	bin       string
+	home      string
+	port      string
+	nginxBase string
+}
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func logf(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }
+
+func run(m *testing.M) int {
+	if os.Geteuid() != 0 {
+		logf("the real-node tier needs root")
+		return 1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	cpBins, err := harness.EnsureBinaries(ctx, logf)
+	if err != nil {
+		logf("%v", err)
+		return 1
+	}
+	nodeBins, err := harness.EnsureNodeBinaries(ctx, logf)
+	if err != nil {
+		logf("%v", err)
+		return 1
+	}
+	if env.nginxBase, err = harness.EnsureNginxBase(ctx, logf); err != nil {
+		logf("%v", err)
+		return 1
+	}
+	work, err := os.MkdirTemp("", "devcluster-realnode-")
+	if err != nil {
+		logf("%v", err)
+		return 1
+	}
+	defer os.RemoveAll(work)
+	env.home = filepath.Join(work, "home")
+	env.bin = filepath.Join(work, "bin")
+	_ = os.MkdirAll(env.home, 0o755)
+	root, _ := harness.RepoRoot()
+	for out, pkg := range map[string]string{"devcluster": "./cmd/devcluster", "minikube": "./internal/standin/cmd/minikube",
+		"pause": "./e2e/realnode/pause", "hello": "./e2e/realnode/hello"} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(env.bin, out), pkg)
+		cmd.Dir, cmd.Env = root, append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			logf("building %s: %v\n%s", pkg, err, b)
+			return 1
+		}
+	}
+	_ = os.WriteFile(filepath.Join(env.bin, "sudo"), []byte("#!/bin/sh\nexec \"$@\"\n"), 0o755)
+
+	start := time.Now()
+	env.netw, err = harness.CreateNodeNetwork(fmt.Sprintf("dcrn%d", os.Getpid()%100000), hostIP+"/24", nodeIP+"/24")
+	if err != nil {
+		logf("%v", err)
+		return 1
+	}
+	defer env.netw.Delete()
+	cpDir := filepath.Join(work, "controlplane")
+	_ = os.MkdirAll(cpDir, 0o700)
+	env.cp, err = harness.StartControlPlane(ctx, cpBins, cpDir, harness.InNetNS(env.netw.Name, nodeIP), harness.WithoutKwok())
+	if err != nil {
+		logf("control plane: %v", err)
+		return 1
+	}
+	defer env.cp.Stop()
+
+	// The registry port, and the pause image seeded into the registry's
+	// storage before the agent starts, so the node can create sandboxes.
+	env.port = freePort()
+	dataDir := filepath.Join(env.home, ".local", "share", "devcluster", profile, "registry")
+	if err := seedPause(ctx, filepath.Join(env.bin, "pause"), dataDir); err != nil {
+		logf("seeding the pause image: %v", err)
+		return 1
+	}
+	pauseRef := hostIP + ":" + env.port + "/e2e/pause:v1"
+	env.node, err = harness.StartRealNode(ctx, env.cp, env.netw, nodeBins, filepath.Join(work, "node"), profile, pauseRef)
+	if err != nil {
+		logf("real node: %v\n%s", err, env.cp.Logs(30))
+		return 1
+	}
+	defer env.node.Stop()
+	logf("control plane and real node started in %s", time.Since(start).Round(time.Millisecond))
+	code := m.Run()
+	if code != 0 {
+		logf("component logs:\n%s\n%s", env.cp.Logs(60), env.node.Logs(80))
+	}
+	return code
+}
+
+// seedPause pushes the pause image into the registry storage at dataDir
+// through a short-lived in-process registry.
+func seedPause(ctx context.Context, pauseBin, dataDir string) error {
+	b, err := os.ReadFile(pauseBin)
+	if err != nil {
+		return err
+	}
+	img, err := imageWithFile(b, "pause", []string{"/pause"})
+	if err != nil {
+		return err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	srv, err := registry.New(sctx, registry.Options{DataDir: dataDir, Listen: []string{"127.0.0.1:0"}})
+	if err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(sctx) }()
+	_, err = registry.PushImage(ctx, img, srv.Addrs()[0], "e2e/pause:v1")
+	cancel()
+	<-done
+	return err
+}
+
+// imageWithFile is an image of one executable file.
+func imageWithFile(content []byte, name string, entrypoint []string) (v1.Image, error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(content)), Typeflag: tar.TypeReg}); err != nil {
+		return nil, err
+	}
+	if _, err := tw.Write(content); err != nil {
+		return nil, err
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	raw := buf.Bytes()
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(raw)), nil },
+		tarball.WithMediaType(types.OCILayer))
+	if err != nil {
+		return nil, err
+	}
+	img, err := mutate.Append(empty.Image, mutate.Addendum{Layer: layer})
+	if err != nil {
+		return nil, err
+	}
+	img = mutate.MediaType(img, types.OCIManifestSchema1)
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	cfg = cfg.DeepCopy()
+	cfg.OS, cfg.Architecture = "linux", "amd64"
+	cfg.Config.Entrypoint = entrypoint
+	return mutate.ConfigFile(img, cfg)
+}
+
+func freePort() string {
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func devcluster(t *testing.T, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(env.bin, "devcluster"), args...)
+	cmd.Dir = env.home
+	cmd.Env = []string{
+		"PATH=" + env.bin + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + env.home, "MINIKUBE_HOME=" + env.home,
+		"KUBECONFIG=" + filepath.Join(env.home, ".kube", "config"), "CI=true", "TERM=dumb",
+		"STANDIN_APISERVER=" + env.cp.URL, "STANDIN_TOKEN=" + env.cp.Token, "STANDIN_NODE_IP=" + nodeIP, "STANDIN_REAL_NODE=1",
+		"STANDIN_SSH_EXEC=" + strings.Join(env.node.ExecPrefix(), " "),
+	}
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	r := result{stdout: o.String(), stderr: e.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("$ devcluster %s → exit %d\n%s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	return r
+}
+
+// TestSampleServesThroughLoadBalancer is scenario 1 and 4: `up` builds the
+// nginx sample, the node pulls it through devcluster's registry via the
+// hosts.toml written over `minikube ssh`, it rolls out, and the page answers
+// at the LoadBalancer IP with the ConfigMap's configuration in effect; a
+// re-run changes nothing and the page still answers.
+func TestSampleServesThroughLoadBalancer(t *testing.T) {
+	writeConfig(t)
+	start := time.Now()
+	r := devcluster(t, "up", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("up: exit %d", r.code)
+	}
+	var res bootstrap.Result
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Registry == nil || !contains(res.Registry.Listen, hostIP+":"+env.port) {
+		t.Fatalf("the registry does not listen on the cluster-facing %s:%s: %+v", hostIP, env.port, res.Registry)
+	}
+	body, header := curl(t, "http://"+nodeIP+":8080/", time.Minute)
+	t.Logf("nothing → page through the LoadBalancer in %s", time.Since(start).Round(time.Millisecond))
+	if !strings.Contains(body, "It works: devcluster sample-web") {
+		t.Errorf("unexpected page: %q", body)
+	}
+	if header.Get("X-Devcluster-Config") != "sample-web/v1" {
+		t.Errorf("the ConfigMap's nginx.conf is not in effect: X-Devcluster-Config = %q", header.Get("X-Devcluster-Config"))
+	}
+
+	admin, err := env.cp.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := admin.CoreV1().Pods("devcluster-samples").List(context.Background(), metav1.ListOptions{})
+	r = devcluster(t, "up")
+	if r.code != 0 || !strings.Contains(r.stdout, "(no changes)") {
+		t.Errorf("re-run: exit %d, not converged", r.code)
+	}
+	after, _ := admin.CoreV1().Pods("devcluster-samples").List(context.Background(), metav1.ListOptions{})
+	if podSet(before.Items) != podSet(after.Items) {
+		t.Errorf("re-run restarted pods: %s → %s", podSet(before.Items), podSet(after.Items))
+	}
+	if body, _ := curl(t, "http://"+nodeIP+":8080/", 10*time.Second); !strings.Contains(body, "It works") {
+		t.Errorf("page gone after the re-run")
+	}
+}
+
+func writeConfig(t *testing.T) {
+	t.Helper()
+	cfg := fmt.Sprintf(`apiVersion: devcluster.dev/v1alpha1
+kind: Cluster
+name: %s
+registry:
+  port: %s
+workloads:
+  sampleBase: oci:%s
+  timeout: 3m
+`, profile, env.port, env.nginxBase)
+	if err := os.WriteFile(filepath.Join(env.home, "devcluster.yaml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// curl polls url until it answers 200 (kube-proxy syncs at most once a
+// second) and returns the body and headers.
+func curl(t *testing.T, url string, within time.Duration) (string, http.Header) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	c := &http.Client{Timeout: 2 * time.Second}
+	var last error
+	for time.Now().Before(deadline) {
+		resp, err := c.Get(url)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return string(b), resp.Header
+			}
+			last = fmt.Errorf("HTTP %d: %s", resp.StatusCode, b)
+		} else {
+			last = err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s did not answer within %s: %v", url, within, last)
+	return "", nil
+}
+
+func contains(list []string, s string) bool {
+	for _, l := range list {
+		if l == s {
+			return true
+		}
+	}
+	return false
+}
+
+func podSet(pods []corev1.Pod) string {
+	var uids []string
+	for _, p := range pods {
+		uids = append(uids, p.Name+"/"+string(p.UID))
+	}
+	sort.Strings(uids)
+	return strings.Join(uids, ",")
+}
+
+// TestUserImage is scenario 2: a small image pushed with `devcluster
+// registry push` and referenced as localhost:<port>/… in a user manifest
+// runs on the node (the reference is rewritten to the cluster-side address)
+// and answers through its LoadBalancer.
+func TestUserImage(t *testing.T) {
+	writeConfig(t)
+	b, err := os.ReadFile(filepath.Join(env.bin, "hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := imageWithFile(b, "hello", []string{"/hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tarPath := filepath.Join(env.home, "hello.tar")
+	ref, _ := name.ParseReference("example.com/hello:v1")
+	if err := tarball.WriteToFile(tarPath, ref, img); err != nil {
+		t.Fatal(err)
+	}
+	if r := devcluster(t, "registry", "push", tarPath, "team/hello:v1"); r.code != 0 {
+		t.Fatalf("registry push: exit %d", r.code)
+	}
+	dir := filepath.Join(env.home, "user")
+	_ = os.MkdirAll(dir, 0o755)
+	manifest := fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: hello, namespace: team}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: hello}}
+  template:
+    metadata: {labels: {app: hello}}
+    spec:
+      containers:
+        - name: hello
+          image: localhost:%s/team/hello:v1
+          ports: [{containerPort: 8080}]
+          readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hello, namespace: team}
+spec:
+  type: LoadBalancer
+  selector: {app: hello}
+  ports: [{port: 9090, targetPort: 8080}]
+`, env.port)
+	if err := os.WriteFile(filepath.Join(dir, "hello.yaml"), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := devcluster(t, "up", "--manifest", dir); r.code != 0 {
+		t.Fatalf("up --manifest: exit %d", r.code)
+	}
+	body, _ := curl(t, "http://"+nodeIP+":9090/", time.Minute)
+	if !strings.Contains(body, "hello from the user image on hello-") {
+		t.Errorf("unexpected answer: %q", body)
+	}
+}
+
+// TestBrokenImage is scenario 3: a reference to an image that does not
+// exist is reported with pod and reason within 15 s.
+func TestBrokenImage(t *testing.T) {
+	writeConfig(t)
+	broken := filepath.Join(env.home, "broken.yaml")
+	manifest := fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: broken, namespace: team}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: broken}}
+  template:
+    metadata: {labels: {app: broken}}
+    spec:
+      containers: [{name: main, image: "localhost:%s/team/does-not-exist:v1"}]
+`, env.port)
+	if err := os.WriteFile(broken, []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r := devcluster(t, "up", "--manifest", broken)
+	took := time.Since(start)
+	if r.code == 0 {
+		t.Fatal("up with a missing image succeeded")
+	}
+	if !strings.Contains(r.stderr, "Deployment team/broken is failing: pod broken-") ||
+		!(strings.Contains(r.stderr, "ErrImagePull") || strings.Contains(r.stderr, "ImagePullBackOff")) {
+		t.Errorf("the failure does not name the pod and the pull error:\n%s", r.stderr)
+	}
+	if took > 15*time.Second {
+		t.Errorf("reported after %s, want under 15 s", took)
+	}
+	t.Logf("missing image reported after %s", took.Round(time.Millisecond))
+}
+
+// TestDownEmptiesNode is scenario 4's end: `down` stops the agent and
+// deletes the cluster, and no container is left running on the node.
+func TestDownEmptiesNode(t *testing.T) {
+	writeConfig(t)
+	if r := devcluster(t, "down"); r.code != 0 {
+		t.Fatalf("down: exit %d", r.code)
+	}
+	if c, err := net.DialTimeout("tcp", hostIP+":"+env.port, time.Second); err == nil {
+		c.Close()
+		t.Error("the registry still listens after down")
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		n, err := env.node.RunningTasks(context.Background())
+		if err == nil && n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("containers still running on the node after down: %d (%v)", n, err)
+		}
+		time.Sleep(time.Second)
+	}
+}
