@@ -110,7 +110,11 @@ func waitForWorkloads(ctx context.Context, s *session) (string, error) {
 		fix := "look at `kubectl get pods -A` and the workloads' events"
 		if errors.As(err, &fe) {
 			fix = fmt.Sprintf("see `kubectl --context %s -n %s describe pod %s`", s.cluster.KubeContext, fe.Workload.Namespace, fe.Failure.Pod)
-			if strings.Contains(fe.Failure.Reason, "Image") {
+			switch {
+			case strings.Contains(fe.Failure.Message, "server gave HTTP response to HTTPS client"):
+				fix += "; the node does not pull from the registry over plain HTTP: its /etc/containerd/certs.d/<registry>/hosts.toml is missing " +
+					"(`devcluster up` writes it for containerd; for docker and cri-o the cluster needs --insecure-registry, `devcluster up --recreate`)"
+			case strings.Contains(fe.Failure.Reason, "Image") || strings.Contains(fe.Failure.Message, "pull image"):
 				fix += "; check the image name and that it was pushed (`devcluster registry ls`)"
 			}
 		}

@@ -202,8 +202,35 @@ func diagnose(ctx context.Context, k kubernetes.Interface, w Workload) *FailedEr
 	sort.Slice(pods.Items, func(i, j int) bool { return pods.Items[i].Name < pods.Items[j].Name })
 	now := time.Now()
 	for i := range pods.Items {
-		if f := DiagnosePod(&pods.Items[i], now); f != nil {
-			return &FailedError{Workload: w, Failure: *f, Events: warningEvents(ctx, k, &pods.Items[i])}
+		pod := &pods.Items[i]
+		if f := DiagnosePod(pod, now); f != nil {
+			return &FailedError{Workload: w, Failure: *f, Events: warningEvents(ctx, k, pod)}
+		}
+		// Failures before any container exists (the sandbox cannot be
+		// created, a volume cannot be mounted) show only as events.
+		if pod.DeletionTimestamp == nil && pod.Status.Phase == corev1.PodPending && now.Sub(pod.CreationTimestamp.Time) >= configErrorGrace {
+			if f := stuckByEvents(ctx, k, pod); f != nil {
+				return &FailedError{Workload: w, Failure: *f, Events: warningEvents(ctx, k, pod)}
+			}
+		}
+	}
+	return nil
+}
+
+// blockingEvents are kubelet Warning reasons that keep a pod from ever
+// starting until something outside it changes.
+var blockingEvents = map[string]bool{"FailedCreatePodSandBox": true, "FailedMount": true, "FailedAttachVolume": true}
+
+func stuckByEvents(ctx context.Context, k kubernetes.Interface, pod *corev1.Pod) *PodFailure {
+	evs, err := k.CoreV1().Events(pod.Namespace).List(ctx, metav1.ListOptions{
+		FieldSelector: fields.AndSelectors(fields.OneTermEqualSelector("involvedObject.name", pod.Name),
+			fields.OneTermEqualSelector("type", corev1.EventTypeWarning)).String()})
+	if err != nil {
+		return nil
+	}
+	for _, e := range evs.Items {
+		if blockingEvents[e.Reason] && (e.Count >= 2 || e.Series != nil) {
+			return &PodFailure{Pod: pod.Name, Reason: e.Reason, Message: strings.TrimSpace(e.Message)}
 		}
 	}
 	return nil
