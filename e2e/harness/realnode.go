@@ -206,6 +206,16 @@ current-context: e2e
 // makeCgroups creates the kubelet's cgroup root in every cgroup v1
 // hierarchy (cpuset needs its cpus and mems copied from the parent).
 func (n *RealNode) makeCgroups() error {
+	if cgroupV2() {
+		// One unified hierarchy: the root is a child of the top cgroup with
+		// the controllers the kubelet needs delegated to it.
+		dir := filepath.Join("/sys/fs/cgroup", n.cgroupName)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		_ = os.WriteFile(filepath.Join(dir, "cgroup.subtree_control"), []byte("+cpu +cpuset +memory +pids +io"), 0o644)
+		return nil
+	}
 	entries, err := os.ReadDir("/sys/fs/cgroup")
 	if err != nil {
 		return err
@@ -324,9 +334,15 @@ func (n *RealNode) mountNSPIDs() []int {
 }
 
 func (n *RealNode) removeCgroups() {
-	entries, _ := os.ReadDir("/sys/fs/cgroup")
-	for _, e := range entries {
-		root := filepath.Join("/sys/fs/cgroup", e.Name(), n.cgroupName)
+	roots := []string{filepath.Join("/sys/fs/cgroup", n.cgroupName)}
+	if !cgroupV2() {
+		roots = nil
+		entries, _ := os.ReadDir("/sys/fs/cgroup")
+		for _, e := range entries {
+			roots = append(roots, filepath.Join("/sys/fs/cgroup", e.Name(), n.cgroupName))
+		}
+	}
+	for _, root := range roots {
 		var dirs []string
 		_ = filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
 			if err == nil && info.IsDir() {
@@ -338,4 +354,10 @@ func (n *RealNode) removeCgroups() {
 			_ = os.Remove(dirs[i])
 		}
 	}
+}
+
+// cgroupV2 reports whether /sys/fs/cgroup is the unified hierarchy.
+func cgroupV2() bool {
+	_, err := os.Stat("/sys/fs/cgroup/cgroup.controllers")
+	return err == nil
 }
