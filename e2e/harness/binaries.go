@@ -99,11 +99,7 @@ func EnsureBinaries(ctx context.Context, logf func(string, ...any)) (*Binaries, 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	ldflags := "-s -w"
-	for _, pkg := range []string{"k8s.io/component-base/version", "k8s.io/client-go/pkg/version"} {
-		ldflags += fmt.Sprintf(" -X %s.gitVersion=%s -X %s.gitMajor=1 -X %s.gitMinor=37 -X %s.gitTreeState=clean",
-			pkg, KubernetesVersion, pkg, pkg, pkg)
-	}
+	ldflags := versionLDFlags()
 	logf("building etcd and Kubernetes %s control-plane binaries into %s (first run only; several minutes)", KubernetesVersion, dir)
 	if err := goCmd(ctx, tools, nil, "build", "-ldflags", ldflags, "-o", dir+"/",
 		"./etcd", "k8s.io/kubernetes/cmd/kube-apiserver", "k8s.io/kubernetes/cmd/kube-controller-manager",
@@ -244,11 +240,7 @@ func EnsureNodeBinaries(ctx context.Context, logf func(string, ...any)) (*NodeBi
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	ldflags := "-s -w"
-	for _, pkg := range []string{"k8s.io/component-base/version", "k8s.io/client-go/pkg/version"} {
-		ldflags += fmt.Sprintf(" -X %s.gitVersion=%s -X %s.gitMajor=1 -X %s.gitMinor=37 -X %s.gitTreeState=clean",
-			pkg, KubernetesVersion, pkg, pkg, pkg)
-	}
+	ldflags := versionLDFlags()
 	logf("building kubelet and kube-proxy %s", KubernetesVersion)
 	if err := goCmd(ctx, tools, nil, "build", "-ldflags", ldflags, "-o", dir+"/", "k8s.io/kubernetes/cmd/kubelet", "k8s.io/kubernetes/cmd/kube-proxy"); err != nil {
 		return nil, err
@@ -269,3 +261,15 @@ func EnsureNodeBinaries(ctx context.Context, logf func(string, ...any)) (*NodeBi
 
 // ContainerdVersion is the real node's container runtime.
 const ContainerdVersion = "v2.4.2"
+
+// versionLDFlags stamps the Kubernetes version into binaries built from
+// modules (plainly built they report v0.0.0-master, which breaks version
+// parsing in clients).
+func versionLDFlags() string {
+	ldflags := "-s -w"
+	for _, pkg := range []string{"k8s.io/component-base/version", "k8s.io/client-go/pkg/version"} {
+		ldflags += fmt.Sprintf(" -X %s.gitVersion=%s -X %s.gitMajor=1 -X %s.gitMinor=37 -X %s.gitTreeState=clean",
+			pkg, KubernetesVersion, pkg, pkg, pkg)
+	}
+	return ldflags
+}
