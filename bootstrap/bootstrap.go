@@ -95,11 +95,11 @@ type KubeSummary struct {
 // step is one named, idempotent part of an operation.
 type step struct {
 	title string
-	run   func(ctx context.Context, s *session) (result string, err error)
+	run   func(ctx context.Context, s *operation) (result string, err error)
 }
 
-// session is the state shared by the steps of one operation.
-type session struct {
+// operation is the state shared by the steps of one operation.
+type operation struct {
 	deps     Deps
 	cfg      *config.Config
 	recreate bool
@@ -112,13 +112,13 @@ type session struct {
 	result      Result
 }
 
-func (s *session) did(action string) {
+func (s *operation) did(action string) {
 	s.result.Actions = append(s.result.Actions, action)
 	s.result.Changed = true
 }
 
 // runSteps runs steps in order, stopping at the first failure.
-func runSteps(ctx context.Context, s *session, steps []step) error {
+func runSteps(ctx context.Context, s *operation, steps []step) error {
 	for _, st := range steps {
 		s.deps.Report.Start(st.title)
 		res, err := st.run(ctx, s)
@@ -140,7 +140,7 @@ type UpOptions struct {
 
 // Up makes the cluster described by cfg exist, run and be ready.
 func Up(ctx context.Context, deps Deps, cfg *config.Config, o UpOptions) (*Result, error) {
-	s := &session{deps: deps, cfg: cfg, recreate: o.Recreate, result: Result{Actions: []string{}}}
+	s := &operation{deps: deps, cfg: cfg, recreate: o.Recreate, result: Result{Actions: []string{}}}
 	steps := []step{
 		{title: "Checking " + deps.Provider.Name(), run: checkProvider},
 		{title: fmt.Sprintf("Ensuring cluster %q", cfg.Name), run: ensureCluster},
@@ -171,7 +171,7 @@ func Up(ctx context.Context, deps Deps, cfg *config.Config, o UpOptions) (*Resul
 	return &s.result, nil
 }
 
-func checkProvider(ctx context.Context, s *session) (string, error) {
+func checkProvider(ctx context.Context, s *operation) (string, error) {
 	v, err := s.deps.Provider.EnsureInstalled(ctx)
 	if err != nil {
 		return "", err
@@ -181,7 +181,7 @@ func checkProvider(ctx context.Context, s *session) (string, error) {
 
 // ensureCluster creates, resumes or keeps the cluster, refusing to touch one
 // that has drifted from the configuration unless asked to recreate it.
-func ensureCluster(ctx context.Context, s *session) (string, error) {
+func ensureCluster(ctx context.Context, s *operation) (string, error) {
 	p, cfg := s.deps.Provider, withRegistryFlags(s.cfg)
 	have, err := p.Get(ctx, cfg.Name)
 	if err != nil {
@@ -267,7 +267,7 @@ func driftError(name string, diffs []provider.Difference) error {
 		"run `devcluster up --recreate` to delete and recreate the cluster with the requested settings, or change the configuration back to the cluster's values")
 }
 
-func waitForKubernetes(ctx context.Context, s *session) (string, error) {
+func waitForKubernetes(ctx context.Context, s *operation) (string, error) {
 	c, err := s.deps.Kube(s.cluster.KubeContext)
 	if err != nil {
 		return "", problem.New(problem.Failed, "connecting to the cluster", err,

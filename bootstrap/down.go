@@ -32,11 +32,11 @@ type DownResult struct {
 // opts.Purge.
 func Down(ctx context.Context, deps Deps, cfg *config.Config, opts DownOptions) (*DownResult, error) {
 	name := cfg.Name
-	s := &session{deps: deps, cfg: cfg}
+	s := &operation{deps: deps, cfg: cfg}
 	out := &DownResult{Name: name, Purged: []string{}}
 	steps := []step{{title: "Checking " + deps.Provider.Name(), run: checkProvider}}
 	if deps.Agent != nil && deps.Dirs != nil {
-		steps = append(steps, step{title: "Stopping the agent", run: func(ctx context.Context, s *session) (string, error) {
+		steps = append(steps, step{title: "Stopping the agent", run: func(ctx context.Context, s *operation) (string, error) {
 			dirs, err := deps.Dirs(name)
 			if err != nil {
 				return "", err
@@ -52,7 +52,7 @@ func Down(ctx context.Context, deps Deps, cfg *config.Config, opts DownOptions) 
 			return "stopped", nil
 		}})
 	}
-	steps = append(steps, step{title: fmt.Sprintf("Deleting cluster %q", name), run: func(ctx context.Context, s *session) (string, error) {
+	steps = append(steps, step{title: fmt.Sprintf("Deleting cluster %q", name), run: func(ctx context.Context, s *operation) (string, error) {
 		have, err := deps.Provider.Get(ctx, name)
 		if err != nil {
 			return "", err
@@ -67,7 +67,7 @@ func Down(ctx context.Context, deps Deps, cfg *config.Config, opts DownOptions) 
 		return "deleted", nil
 	}})
 	if deps.Dirs != nil {
-		steps = append(steps, step{title: "Registry data", run: func(ctx context.Context, s *session) (string, error) {
+		steps = append(steps, step{title: "Registry data", run: func(ctx context.Context, s *operation) (string, error) {
 			dirs, err := deps.Dirs(name)
 			if err != nil {
 				return "", err

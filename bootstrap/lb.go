@@ -31,7 +31,7 @@ type LBService struct {
 // already exist their IPs (it normally takes milliseconds).
 const lbSettle = 5 * time.Second
 
-func checkLoadBalancers(ctx context.Context, s *session) (string, error) {
+func checkLoadBalancers(ctx context.Context, s *operation) (string, error) {
 	ip := ""
 	if s.agent != nil {
 		ip = s.agent.LoadBalancerIP
@@ -83,7 +83,7 @@ func checkLoadBalancers(ctx context.Context, s *session) (string, error) {
 
 // listLoadBalancers reads every Service of type LoadBalancer and classifies
 // it with the same decision the agent uses.
-func listLoadBalancers(ctx context.Context, s *session, ip string) ([]LBService, error) {
+func listLoadBalancers(ctx context.Context, s *operation, ip string) ([]LBService, error) {
 	list, err := s.clients.Kube.CoreV1().Services("").List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("listing Services: %w", err)

@@ -180,7 +180,7 @@ func hostsTOMLScript(server string, names ...string) string {
 
 // startAgent ensures the cluster's background agent runs with the wanted
 // registry and LoadBalancer settings.
-func startAgent(ctx context.Context, s *session) (string, error) {
+func startAgent(ctx context.Context, s *operation) (string, error) {
 	dirs, err := s.deps.Dirs(s.cfg.Name)
 	if err != nil {
 		return "", problem.New(problem.Failed, "locating devcluster's data directory", err, "set HOME or XDG_DATA_HOME and XDG_STATE_HOME")
@@ -246,7 +246,7 @@ func cfgListensAll(listen []string, port string) bool {
 	return slices.Contains(listen, "0.0.0.0:"+port) || slices.Contains(listen, "[::]:"+port)
 }
 
-func wireRegistry(ctx context.Context, s *session) (string, error) {
+func wireRegistry(ctx context.Context, s *operation) (string, error) {
 	r := s.result.Registry
 	var done []string
 	if s.cluster.ContainerRuntime == "containerd" {

@@ -58,7 +58,7 @@ func Status(ctx context.Context, deps Deps, cfg *config.Config) (*Result, error)
 		if ip == "" {
 			ip = have.IP
 		}
-		s := &session{deps: deps, cfg: cfg, cluster: have, clients: c}
+		s := &operation{deps: deps, cfg: cfg, cluster: have, clients: c}
 		if lbs, err := listLoadBalancers(pctx, s, ip); err == nil {
 			res.LoadBalancers = lbs
 		}

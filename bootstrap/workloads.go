@@ -18,7 +18,7 @@ import (
 
 // buildSample builds the sample image (base + site content, reproducible)
 // and pushes it to the local registry; an unchanged image is not pushed.
-func buildSample(ctx context.Context, s *session) (string, error) {
+func buildSample(ctx context.Context, s *operation) (string, error) {
 	r := s.result.Registry
 	if r == nil || s.agent == nil || len(s.agent.Listen) == 0 {
 		return "", errors.New("the sample needs the local registry")
@@ -55,7 +55,7 @@ func buildSample(ctx context.Context, s *session) (string, error) {
 // applyWorkloads applies the samples and the configured manifests with
 // server-side apply, rewriting localhost:<port>/ images to the address the
 // cluster pulls from.
-func applyWorkloads(ctx context.Context, s *session) (string, error) {
+func applyWorkloads(ctx context.Context, s *operation) (string, error) {
 	var objs []kube.Object
 	if s.sampleImage != "" {
 		for _, smp := range manifests.Samples(s.sampleImage) {
@@ -99,7 +99,7 @@ func applyWorkloads(ctx context.Context, s *session) (string, error) {
 
 // waitForWorkloads waits for every applied workload to roll out, failing
 // fast with the failing pod's reason.
-func waitForWorkloads(ctx context.Context, s *session) (string, error) {
+func waitForWorkloads(ctx context.Context, s *operation) (string, error) {
 	if len(s.workloads) == 0 {
 		return "nothing to wait for", nil
 	}

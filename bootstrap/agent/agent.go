@@ -2,7 +2,7 @@
 // process per cluster that serves the local registry (and, later, assigns
 // LoadBalancer IPs) after `devcluster up` has returned.
 //
-// The agent is started detached (its own session, log file, PID file) by
+// The agent is started detached (setsid, log file, PID file) by
 // Ensure, which reuses a healthy agent with the same settings, replaces one
 // with other settings, and replaces a dead one. Identity is checked through
 // the agent's health endpoint, so a recycled PID is never signalled.

@@ -17,7 +17,7 @@ import (
 	"time"
 )
 
-type session struct {
+type invocation struct {
 	ctx     context.Context
 	env     Env
 	profile string
@@ -28,22 +28,22 @@ var profileNameRE = regexp.MustCompile(`^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\-]*
 // commands maps command words to flags and handlers.
 type command struct {
 	flags []flagSpec
-	run   func(s *session, p *parsed) int
+	run   func(s *invocation, p *parsed) int
 }
 
 var commands = map[string]command{
-	"version":        {flags: []flagSpec{{long: "output", short: "o", kind: stringFlag}, {long: "short", kind: boolFlag}, {long: "components", kind: boolFlag}}, run: (*session).version},
-	"start":          {flags: startFlags, run: (*session).start},
-	"status":         {flags: []flagSpec{{long: "output", short: "o", kind: stringFlag}, {long: "format", short: "f", kind: stringFlag}, {long: "layout", short: "l", kind: stringFlag}, {long: "node", short: "n", kind: stringFlag}, {long: "watch", short: "w", kind: stringFlag}}, run: (*session).status},
-	"ip":             {flags: []flagSpec{{long: "node", short: "n", kind: stringFlag}}, run: (*session).ip},
-	"profile list":   {flags: []flagSpec{{long: "output", short: "o", kind: stringFlag}, {long: "light", short: "l", kind: boolFlag}, {long: "detailed", short: "d", kind: boolFlag}}, run: (*session).profileList},
-	"stop":           {flags: []flagSpec{{long: "all", kind: boolFlag}, {long: "keep-context-active", kind: boolFlag}, {long: "output", short: "o", kind: stringFlag}}, run: (*session).stop},
-	"pause":          {flags: []flagSpec{{long: "all-namespaces", short: "A", kind: boolFlag}, {long: "output", short: "o", kind: stringFlag}}, run: (*session).pause},
-	"unpause":        {flags: []flagSpec{{long: "all-namespaces", short: "A", kind: boolFlag}, {long: "output", short: "o", kind: stringFlag}}, run: (*session).unpause},
-	"delete":         {flags: []flagSpec{{long: "all", kind: boolFlag}, {long: "purge", kind: boolFlag}, {long: "output", short: "o", kind: stringFlag}}, run: (*session).delete},
-	"update-context": {run: (*session).updateContext},
-	"ssh":            {flags: []flagSpec{{long: "node", short: "n", kind: stringFlag}, {long: "native-ssh", kind: stringFlag}}, run: (*session).ssh},
-	"kubectl":        {flags: []flagSpec{{long: "ssh", kind: boolFlag}}, run: (*session).kubectl},
+	"version":        {flags: []flagSpec{{long: "output", short: "o", kind: stringFlag}, {long: "short", kind: boolFlag}, {long: "components", kind: boolFlag}}, run: (*invocation).version},
+	"start":          {flags: startFlags, run: (*invocation).start},
+	"status":         {flags: []flagSpec{{long: "output", short: "o", kind: stringFlag}, {long: "format", short: "f", kind: stringFlag}, {long: "layout", short: "l", kind: stringFlag}, {long: "node", short: "n", kind: stringFlag}, {long: "watch", short: "w", kind: stringFlag}}, run: (*invocation).status},
+	"ip":             {flags: []flagSpec{{long: "node", short: "n", kind: stringFlag}}, run: (*invocation).ip},
+	"profile list":   {flags: []flagSpec{{long: "output", short: "o", kind: stringFlag}, {long: "light", short: "l", kind: boolFlag}, {long: "detailed", short: "d", kind: boolFlag}}, run: (*invocation).profileList},
+	"stop":           {flags: []flagSpec{{long: "all", kind: boolFlag}, {long: "keep-context-active", kind: boolFlag}, {long: "output", short: "o", kind: stringFlag}}, run: (*invocation).stop},
+	"pause":          {flags: []flagSpec{{long: "all-namespaces", short: "A", kind: boolFlag}, {long: "output", short: "o", kind: stringFlag}}, run: (*invocation).pause},
+	"unpause":        {flags: []flagSpec{{long: "all-namespaces", short: "A", kind: boolFlag}, {long: "output", short: "o", kind: stringFlag}}, run: (*invocation).unpause},
+	"delete":         {flags: []flagSpec{{long: "all", kind: boolFlag}, {long: "purge", kind: boolFlag}, {long: "output", short: "o", kind: stringFlag}}, run: (*invocation).delete},
+	"update-context": {run: (*invocation).updateContext},
+	"ssh":            {flags: []flagSpec{{long: "node", short: "n", kind: stringFlag}, {long: "native-ssh", kind: stringFlag}}, run: (*invocation).ssh},
+	"kubectl":        {flags: []flagSpec{{long: "ssh", kind: boolFlag}}, run: (*invocation).kubectl},
 }
 
 var startFlags = []flagSpec{
@@ -61,7 +61,7 @@ var startFlags = []flagSpec{
 	{long: "interactive", kind: boolFlag}, {long: "install-addons", kind: boolFlag},
 }
 
-func (s *session) main() int {
+func (s *invocation) main() int {
 	args := s.env.Args
 	if path := s.env.get("STANDIN_CALL_LOG"); path != "" {
 		if f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600); err == nil {
@@ -110,7 +110,7 @@ func (s *session) main() int {
 }
 
 // configProfile reads "profile" from $MINIKUBE_HOME/.minikube/config/config.json.
-func (s *session) configProfile() string {
+func (s *invocation) configProfile() string {
 	b, err := os.ReadFile(filepath.Join(s.miniPath(), "config", "config.json"))
 	if err != nil {
 		return ""
@@ -123,7 +123,7 @@ func (s *session) configProfile() string {
 	return v
 }
 
-func (s *session) output(p *parsed, allowed ...string) (string, bool) {
+func (s *invocation) output(p *parsed, allowed ...string) (string, bool) {
 	o := p.str("output")
 	if o == "" {
 		o = "text"
@@ -136,7 +136,7 @@ func (s *session) output(p *parsed, allowed ...string) (string, bool) {
 	return o, false
 }
 
-func (s *session) version(p *parsed) int {
+func (s *invocation) version(p *parsed) int {
 	switch o := p.str("output"); {
 	case p.has("short"):
 		fmt.Fprintln(s.env.Stdout, Version)
@@ -155,14 +155,14 @@ func (s *session) version(p *parsed) int {
 }
 
 // hostCPUs and hostMemoryMB describe the simulated host.
-func (s *session) hostCPUs() int {
+func (s *invocation) hostCPUs() int {
 	if n, err := strconv.Atoi(s.env.get("STANDIN_HOST_CPUS")); err == nil {
 		return n
 	}
 	return 8
 }
 
-func (s *session) hostMemoryMB() int {
+func (s *invocation) hostMemoryMB() int {
 	if n, err := strconv.Atoi(s.env.get("STANDIN_HOST_MEMORY_MB")); err == nil {
 		return n
 	}
@@ -257,7 +257,7 @@ func validInsecureRegistry(addr string) bool {
 	return net.ParseIP(a) != nil || registryHostRE.MatchString(a)
 }
 
-func (s *session) start(p *parsed) int {
+func (s *invocation) start(p *parsed) int {
 	o := &out{s: s}
 	outFmt, ok := s.output(p, "text", "json")
 	o.json = outFmt == "json"
@@ -496,7 +496,7 @@ type nodeStatus struct {
 	Worker     bool
 }
 
-func (s *session) nodeStatus(cc *clusterConfig) nodeStatus {
+func (s *invocation) nodeStatus(cc *clusterConfig) nodeStatus {
 	st := nodeStatus{Name: cc.Name, Host: "Nonexistent", Kubelet: "Nonexistent", APIServer: "Nonexistent", Kubeconfig: "Nonexistent"}
 	m, err := s.loadMachine(cc.Name)
 	if err != nil {
@@ -528,7 +528,7 @@ func exitCode(st nodeStatus) int {
 	return c
 }
 
-func (s *session) status(p *parsed) int {
+func (s *invocation) status(p *parsed) int {
 	o := &out{s: s}
 	if p.has("output") && p.str("output") != "text" && p.has("format") {
 		return o.Fatal(exProgramUsage, "MK_USAGE", "Cannot use both --output and --format options", "")
@@ -563,7 +563,7 @@ func (s *session) status(p *parsed) int {
 }
 
 // running is mustload.Running: the profile must exist and its host run.
-func (s *session) running(o *out) (*clusterConfig, int) {
+func (s *invocation) running(o *out) (*clusterConfig, int) {
 	cc, err := s.loadProfile(s.profile)
 	if err != nil {
 		return nil, o.profileNotFound(s.profile)
@@ -584,7 +584,7 @@ func (s *session) running(o *out) (*clusterConfig, int) {
 	return cc, 0
 }
 
-func (s *session) ip(p *parsed) int {
+func (s *invocation) ip(p *parsed) int {
 	o := &out{s: s}
 	cc, code := s.running(o)
 	if cc == nil {
@@ -605,7 +605,7 @@ type profileJSON struct {
 	ActiveKubeContext bool
 }
 
-func (s *session) profileList(p *parsed) int {
+func (s *invocation) profileList(p *parsed) int {
 	o := &out{s: s}
 	outFmt := p.str("output")
 	if outFmt == "" {
@@ -658,7 +658,7 @@ func (s *session) profileList(p *parsed) int {
 	return 0
 }
 
-func (s *session) stop(p *parsed) int {
+func (s *invocation) stop(p *parsed) int {
 	o := &out{s: s}
 	cc, err := s.loadProfile(s.profile)
 	if err != nil {
@@ -677,7 +677,7 @@ func (s *session) stop(p *parsed) int {
 	return 0
 }
 
-func (s *session) pause(_ *parsed) int {
+func (s *invocation) pause(_ *parsed) int {
 	o := &out{s: s}
 	cc, code := s.running(o)
 	if cc == nil {
@@ -689,7 +689,7 @@ func (s *session) pause(_ *parsed) int {
 	return 0
 }
 
-func (s *session) unpause(_ *parsed) int {
+func (s *invocation) unpause(_ *parsed) int {
 	o := &out{s: s}
 	cc, code := s.running(o)
 	if cc == nil {
@@ -701,7 +701,7 @@ func (s *session) unpause(_ *parsed) int {
 	return 0
 }
 
-func (s *session) delete(p *parsed) int {
+func (s *invocation) delete(p *parsed) int {
 	o := &out{s: s}
 	if len(p.rest) > 0 {
 		return o.Fatal(exProgramUsage, "MK_USAGE", "Usage: minikube delete", "")
@@ -736,7 +736,7 @@ func (s *session) delete(p *parsed) int {
 	return 0
 }
 
-func (s *session) updateContext(_ *parsed) int {
+func (s *invocation) updateContext(_ *parsed) int {
 	o := &out{s: s}
 	cc, code := s.running(o)
 	if cc == nil {
@@ -763,7 +763,7 @@ func (s *session) updateContext(_ *parsed) int {
 // line). With STANDIN_SSH_EXEC it also runs it, prefixed by that command,
 // and answers as minikube's native client does: exit 1 with "ssh: Process
 // exited with status N" when it fails.
-func (s *session) ssh(p *parsed) int {
+func (s *invocation) ssh(p *parsed) int {
 	o := &out{s: s}
 	cc, code := s.running(o)
 	if cc == nil {
@@ -798,7 +798,7 @@ func (s *session) ssh(p *parsed) int {
 
 // kubectl runs kubectl from PATH with --cluster=<profile> inserted before
 // the first flag, as minikube kubectl does.
-func (s *session) kubectl(p *parsed) int {
+func (s *invocation) kubectl(p *parsed) int {
 	args := p.dashdash
 	inserted := false
 	var out []string

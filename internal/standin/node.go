@@ -14,7 +14,7 @@ import (
 
 // client returns a client for the test's API server, or nil when the test
 // gave no API server (unit tests).
-func (s *session) client() (kubernetes.Interface, error) {
+func (s *invocation) client() (kubernetes.Interface, error) {
 	if s.env.get("STANDIN_APISERVER") == "" {
 		return nil, nil
 	}
@@ -30,7 +30,7 @@ func (s *session) client() (kubernetes.Interface, error) {
 // registerNode creates the Node object minikube's kubelet would register:
 // named after the profile, with the profile's IP and resources. kwok (which
 // manages all nodes in the end-to-end tier) makes it Ready.
-func (s *session) registerNode(cc *clusterConfig) error {
+func (s *invocation) registerNode(cc *clusterConfig) error {
 	k, err := s.client()
 	if err != nil || k == nil {
 		return err
@@ -74,7 +74,7 @@ func (s *session) registerNode(cc *clusterConfig) error {
 	return err
 }
 
-func (s *session) unregisterNode(name string) error {
+func (s *invocation) unregisterNode(name string) error {
 	k, err := s.client()
 	if err != nil || k == nil {
 		return err
@@ -91,7 +91,7 @@ func (s *session) unregisterNode(name string) error {
 // nothing the user deployed keeps running. The control plane is shared with
 // the test, so user namespaces are deleted and the test can check that the
 // node's containers are gone.
-func (s *session) wipeWorkloads() error {
+func (s *invocation) wipeWorkloads() error {
 	if s.env.get("STANDIN_REAL_NODE") == "" {
 		return nil
 	}

@@ -10,7 +10,7 @@ import (
 // out writes minikube-style output: low-fi prefixes ("* ", "! ", "X ") when
 // not on a terminal, CloudEvents with -o json.
 type out struct {
-	s    *session
+	s    *invocation
 	json bool
 	step int
 }

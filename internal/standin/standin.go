@@ -73,6 +73,6 @@ const (
 
 // Main runs one stand-in command and returns its exit code.
 func Main(ctx context.Context, env Env) int {
-	s := &session{ctx: ctx, env: env}
+	s := &invocation{ctx: ctx, env: env}
 	return s.main()
 }

@@ -89,7 +89,7 @@ type machine struct {
 }
 
 // miniPath is localpath.MiniPath().
-func (s *session) miniPath() string {
+func (s *invocation) miniPath() string {
 	h := s.env.get("MINIKUBE_HOME")
 	if h == "" {
 		home, _ := os.UserHomeDir()
@@ -101,15 +101,15 @@ func (s *session) miniPath() string {
 	return filepath.Join(h, ".minikube")
 }
 
-func (s *session) profileDir(name string) string {
+func (s *invocation) profileDir(name string) string {
 	return filepath.Join(s.miniPath(), "profiles", name)
 }
 
-func (s *session) machineDir(name string) string {
+func (s *invocation) machineDir(name string) string {
 	return filepath.Join(s.miniPath(), "machines", name)
 }
 
-func (s *session) loadProfile(name string) (*clusterConfig, error) {
+func (s *invocation) loadProfile(name string) (*clusterConfig, error) {
 	b, err := os.ReadFile(filepath.Join(s.profileDir(name), "config.json"))
 	if err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func (s *session) loadProfile(name string) (*clusterConfig, error) {
 	return &cc, nil
 }
 
-func (s *session) saveProfile(cc *clusterConfig) error {
+func (s *invocation) saveProfile(cc *clusterConfig) error {
 	dir := s.profileDir(cc.Name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -141,7 +141,7 @@ func (s *session) saveProfile(cc *clusterConfig) error {
 	return os.WriteFile(filepath.Join(dir, "config.json"), b, 0o600)
 }
 
-func (s *session) loadMachine(name string) (*machine, error) {
+func (s *invocation) loadMachine(name string) (*machine, error) {
 	b, err := os.ReadFile(filepath.Join(s.machineDir(name), "state.json"))
 	if err != nil {
 		return nil, err
@@ -150,7 +150,7 @@ func (s *session) loadMachine(name string) (*machine, error) {
 	return &m, json.Unmarshal(b, &m)
 }
 
-func (s *session) saveMachine(name string, m *machine) error {
+func (s *invocation) saveMachine(name string, m *machine) error {
 	if err := os.MkdirAll(s.machineDir(name), 0o755); err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func (s *session) saveMachine(name string, m *machine) error {
 }
 
 // profileNames lists profile directories.
-func (s *session) profileNames() []string {
+func (s *invocation) profileNames() []string {
 	entries, _ := os.ReadDir(filepath.Join(s.miniPath(), "profiles"))
 	var names []string
 	for _, e := range entries {
@@ -172,7 +172,7 @@ func (s *session) profileNames() []string {
 }
 
 // kubeconfigPath is the first non-empty $KUBECONFIG entry, else ~/.kube/config.
-func (s *session) kubeconfigPath() string {
+func (s *invocation) kubeconfigPath() string {
 	for _, p := range filepath.SplitList(s.env.get("KUBECONFIG")) {
 		if p != "" {
 			return p
@@ -182,7 +182,7 @@ func (s *session) kubeconfigPath() string {
 	return filepath.Join(home, ".kube", "config")
 }
 
-func (s *session) readKubeconfig() (*clientcmdapi.Config, error) {
+func (s *invocation) readKubeconfig() (*clientcmdapi.Config, error) {
 	cfg, err := clientcmd.LoadFromFile(s.kubeconfigPath())
 	if errors.Is(err, os.ErrNotExist) {
 		return clientcmdapi.NewConfig(), nil
@@ -192,7 +192,7 @@ func (s *session) readKubeconfig() (*clientcmdapi.Config, error) {
 
 // serverURL is where the profile's context points: the test's API server,
 // or minikube's https://<node-ip>:8443.
-func (s *session) serverURL(cc *clusterConfig) string {
+func (s *invocation) serverURL(cc *clusterConfig) string {
 	if u := s.env.get("STANDIN_APISERVER"); u != "" {
 		return u
 	}
@@ -205,7 +205,7 @@ func (s *session) serverURL(cc *clusterConfig) string {
 
 // writeContext writes cluster, user and context named after the profile
 // (kubeconfig.PopulateFromSettings) and, unless keep, makes it current.
-func (s *session) writeContext(cc *clusterConfig, keep bool) error {
+func (s *invocation) writeContext(cc *clusterConfig, keep bool) error {
 	cfg, err := s.readKubeconfig()
 	if err != nil {
 		return err
@@ -241,7 +241,7 @@ func (s *session) writeContext(cc *clusterConfig, keep bool) error {
 }
 
 // deleteContext is kubeconfig.DeleteContext.
-func (s *session) deleteContext(name string) error {
+func (s *invocation) deleteContext(name string) error {
 	cfg, err := s.readKubeconfig()
 	if err != nil {
 		return err
@@ -260,7 +260,7 @@ func (s *session) deleteContext(name string) error {
 
 // kubeconfigStatus is Configured when the context points at the profile's
 // server, Misconfigured when it points elsewhere, Nonexistent when absent.
-func (s *session) kubeconfigStatus(cc *clusterConfig) string {
+func (s *invocation) kubeconfigStatus(cc *clusterConfig) string {
 	cfg, err := s.readKubeconfig()
 	if err != nil {
 		return "Misconfigured"
@@ -275,6 +275,6 @@ func (s *session) kubeconfigStatus(cc *clusterConfig) string {
 	return "Configured"
 }
 
-func (s *session) writeKubeconfig(cfg *clientcmdapi.Config) {
+func (s *invocation) writeKubeconfig(cfg *clientcmdapi.Config) {
 	_ = clientcmd.WriteToFile(*cfg, s.kubeconfigPath())
 }
