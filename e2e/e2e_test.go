@@ -129,7 +129,7 @@ func newUser(t testing.TB) *user {
 		if t.Failed() {
 			t.Logf("minikube calls:\n%s", u.calls())
 		}
-		u.stopAgents()
+		harness.KillAgents(u.home)
 	})
 	// Tests that are not about the samples skip them (their default base
 	// image would need the internet).
@@ -215,28 +215,4 @@ func (u *user) savedProfile(name string) map[string]any {
 		u.t.Fatal(err)
 	}
 	return m
-}
-
-// stopAgents kills any registry agent this user's devcluster left running
-// (a failed test may stop before its `down`), identified by the state
-// directory on its command line.
-func (u *user) stopAgents() {
-	records, _ := filepath.Glob(filepath.Join(u.home, ".local", "state", "devcluster", "*", "agent.json"))
-	for _, rec := range records {
-		b, err := os.ReadFile(rec)
-		if err != nil {
-			continue
-		}
-		var r struct{ PID int }
-		if json.Unmarshal(b, &r) != nil || r.PID <= 0 {
-			continue
-		}
-		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", r.PID))
-		if err != nil || !strings.Contains(string(cmdline), filepath.Dir(rec)) {
-			continue
-		}
-		if p, err := os.FindProcess(r.PID); err == nil {
-			_ = p.Kill()
-		}
-	}
 }

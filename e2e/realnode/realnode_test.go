@@ -137,7 +137,7 @@ func run(m *testing.M) int {
 	defer env.node.Stop()
 	logf("control plane and real node started in %s", time.Since(start).Round(time.Millisecond))
 	code := m.Run()
-	stopAgent()
+	harness.KillAgents(env.home)
 	if code != 0 {
 		logf("component logs:\n%s\n%s", env.cp.Logs(60), env.node.Logs(80))
 	}
@@ -459,24 +459,5 @@ func TestDownEmptiesNode(t *testing.T) {
 			t.Fatalf("containers still running on the node after down: %d (%v)", n, err)
 		}
 		time.Sleep(time.Second)
-	}
-}
-
-// stopAgent kills the agent `up` left running if a test ended before its
-// `down` (identified by its state directory on the command line).
-func stopAgent() {
-	state := filepath.Join(env.home, ".local", "state", "devcluster", profile)
-	b, err := os.ReadFile(filepath.Join(state, "agent.json"))
-	if err != nil {
-		return
-	}
-	var r struct{ PID int }
-	if json.Unmarshal(b, &r) != nil || r.PID <= 0 {
-		return
-	}
-	if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", r.PID)); err == nil && strings.Contains(string(cmdline), state) {
-		if p, err := os.FindProcess(r.PID); err == nil {
-			_ = p.Kill()
-		}
 	}
 }
