@@ -69,21 +69,10 @@ func CacheDir() (string, error) {
 // EnsureBinaries builds the control-plane binaries and kwok unless a build
 // for the same tools module (go.sum hash), Go version and platform is cached.
 func EnsureBinaries(ctx context.Context, logf func(string, ...any)) (*Binaries, error) {
-	root, err := RepoRoot()
+	tools, dir, err := cachePath("tools", "k8s-"+KubernetesVersion, runtime.Version()+runtime.GOOS+runtime.GOARCH+KwokVersion)
 	if err != nil {
 		return nil, err
 	}
-	tools := filepath.Join(root, "e2e", "tools")
-	sum, err := os.ReadFile(filepath.Join(tools, "go.sum"))
-	if err != nil {
-		return nil, err
-	}
-	h := sha256.Sum256(append(sum, []byte(runtime.Version()+runtime.GOOS+runtime.GOARCH+KwokVersion)...))
-	cache, err := CacheDir()
-	if err != nil {
-		return nil, err
-	}
-	dir := filepath.Join(cache, "k8s-"+KubernetesVersion+"-"+hex.EncodeToString(h[:6]))
 	b := &Binaries{
 		Dir:                   dir,
 		Etcd:                  filepath.Join(dir, "etcd"),
@@ -110,7 +99,7 @@ func EnsureBinaries(ctx context.Context, logf func(string, ...any)) (*Binaries, 
 	if err := goCmd(ctx, dir, []string{"GOBIN=" + dir}, "install", "sigs.k8s.io/kwok/cmd/kwok@"+KwokVersion); err != nil {
 		return nil, err
 	}
-	if err := writeKwokStages(ctx, root, b.KwokStages); err != nil {
+	if err := writeKwokStages(ctx, tools, b.KwokStages); err != nil {
 		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(dir, ".complete"), nil, 0o644); err != nil {
@@ -131,9 +120,9 @@ func goCmd(ctx context.Context, dir string, env []string, args ...string) error 
 }
 
 // writeKwokStages concatenates the Stage documents kwok ships in its module.
-func writeKwokStages(ctx context.Context, root, dst string) error {
+func writeKwokStages(ctx context.Context, toolsDir, dst string) error {
 	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", "sigs.k8s.io/kwok@"+KwokVersion)
-	cmd.Dir = filepath.Join(root, "e2e", "tools")
+	cmd.Dir = toolsDir
 	out, err := cmd.Output()
 	if err != nil {
 		return fmt.Errorf("locating the kwok module: %w", err)
@@ -165,25 +154,14 @@ func writeKwokStages(ctx context.Context, root, dst string) error {
 // EnsureConformance builds the OCI distribution-spec conformance suite
 // pinned by the e2e/conformance module, cached like the other binaries.
 func EnsureConformance(ctx context.Context) (string, error) {
-	root, err := RepoRoot()
+	mod, bin, err := cachePath("conformance", "oci-conformance", runtime.Version())
 	if err != nil {
 		return "", err
 	}
-	mod := filepath.Join(root, "e2e", "conformance")
-	sum, err := os.ReadFile(filepath.Join(mod, "go.sum"))
-	if err != nil {
-		return "", err
-	}
-	h := sha256.Sum256(append(sum, []byte(runtime.Version())...))
-	cache, err := CacheDir()
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(cache, "oci-conformance-"+hex.EncodeToString(h[:6]))
 	if _, err := os.Stat(bin); err == nil {
 		return bin, nil
 	}
-	if err := os.MkdirAll(cache, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
 		return "", err
 	}
 	if err := goCmd(ctx, mod, nil, "build", "-o", bin, "github.com/opencontainers/distribution-spec/conformance"); err != nil {
@@ -217,21 +195,10 @@ func EnsureGoInstall(ctx context.Context, pkgAtVersion, binName string) (string,
 // EnsureNodeBinaries builds kubelet and kube-proxy (from the tools module,
 // version-stamped) and containerd v2.4.2 with its runc shim and ctr, cached.
 func EnsureNodeBinaries(ctx context.Context, logf func(string, ...any)) (*NodeBinaries, error) {
-	root, err := RepoRoot()
+	tools, dir, err := cachePath("tools", "node-"+KubernetesVersion, runtime.Version()+ContainerdVersion)
 	if err != nil {
 		return nil, err
 	}
-	tools := filepath.Join(root, "e2e", "tools")
-	sum, err := os.ReadFile(filepath.Join(tools, "go.sum"))
-	if err != nil {
-		return nil, err
-	}
-	h := sha256.Sum256(append(sum, []byte(runtime.Version()+ContainerdVersion)...))
-	cache, err := CacheDir()
-	if err != nil {
-		return nil, err
-	}
-	dir := filepath.Join(cache, "node-"+KubernetesVersion+"-"+hex.EncodeToString(h[:6]))
 	b := &NodeBinaries{Kubelet: filepath.Join(dir, "kubelet"), KubeProxy: filepath.Join(dir, "kube-proxy"),
 		Containerd: filepath.Join(dir, "containerd"), Shim: filepath.Join(dir, "containerd-shim-runc-v2"), Ctr: filepath.Join(dir, "ctr")}
 	if _, err := os.Stat(filepath.Join(dir, ".complete")); err == nil {
@@ -272,4 +239,25 @@ func versionLDFlags() string {
 			pkg, KubernetesVersion, pkg, pkg, pkg)
 	}
 	return ldflags
+}
+
+// cachePath is where a build from the pinned module e2e/<module> is cached:
+// <cache>/<name>-<hash of the module's go.sum and salt>. It also returns the
+// module's directory.
+func cachePath(module, name, salt string) (moduleDir, path string, err error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return "", "", err
+	}
+	moduleDir = filepath.Join(root, "e2e", module)
+	sum, err := os.ReadFile(filepath.Join(moduleDir, "go.sum"))
+	if err != nil {
+		return "", "", err
+	}
+	h := sha256.Sum256(append(sum, []byte(salt)...))
+	cache, err := CacheDir()
+	if err != nil {
+		return "", "", err
+	}
+	return moduleDir, filepath.Join(cache, name+"-"+hex.EncodeToString(h[:6])), nil
 }
