@@ -204,13 +204,14 @@ func diagnose(ctx context.Context, k kubernetes.Interface, w Workload) *FailedEr
 	for i := range pods.Items {
 		pod := &pods.Items[i]
 		if f := DiagnosePod(pod, now); f != nil {
-			return &FailedError{Workload: w, Failure: *f, Events: warningEvents(ctx, k, pod)}
+			return &FailedError{Workload: w, Failure: *f, Events: describeEvents(podWarnings(ctx, k, pod))}
 		}
 		// Failures before any container exists (the sandbox cannot be
 		// created, a volume cannot be mounted) show only as events.
 		if pod.DeletionTimestamp == nil && pod.Status.Phase == corev1.PodPending && now.Sub(pod.CreationTimestamp.Time) >= configErrorGrace {
-			if f := stuckByEvents(ctx, k, pod); f != nil {
-				return &FailedError{Workload: w, Failure: *f, Events: warningEvents(ctx, k, pod)}
+			evs := podWarnings(ctx, k, pod)
+			if f := stuckByEvents(pod, evs); f != nil {
+				return &FailedError{Workload: w, Failure: *f, Events: describeEvents(evs)}
 			}
 		}
 	}
@@ -221,14 +222,8 @@ func diagnose(ctx context.Context, k kubernetes.Interface, w Workload) *FailedEr
 // starting until something outside it changes.
 var blockingEvents = map[string]bool{"FailedCreatePodSandBox": true, "FailedMount": true, "FailedAttachVolume": true}
 
-func stuckByEvents(ctx context.Context, k kubernetes.Interface, pod *corev1.Pod) *PodFailure {
-	evs, err := k.CoreV1().Events(pod.Namespace).List(ctx, metav1.ListOptions{
-		FieldSelector: fields.AndSelectors(fields.OneTermEqualSelector("involvedObject.name", pod.Name),
-			fields.OneTermEqualSelector("type", corev1.EventTypeWarning)).String()})
-	if err != nil {
-		return nil
-	}
-	for _, e := range evs.Items {
+func stuckByEvents(pod *corev1.Pod, evs []corev1.Event) *PodFailure {
+	for _, e := range evs {
 		if blockingEvents[e.Reason] && (e.Count >= 2 || e.Series != nil) {
 			return &PodFailure{Pod: pod.Name, Reason: e.Reason, Message: strings.TrimSpace(e.Message)}
 		}
@@ -279,8 +274,8 @@ func podSelector(ctx context.Context, k kubernetes.Interface, w Workload) (label
 	return nil, nil
 }
 
-// warningEvents returns the pod's last three Warning events.
-func warningEvents(ctx context.Context, k kubernetes.Interface, pod *corev1.Pod) []string {
+// podWarnings lists the pod's Warning events, oldest first.
+func podWarnings(ctx context.Context, k kubernetes.Interface, pod *corev1.Pod) []corev1.Event {
 	evs, err := k.CoreV1().Events(pod.Namespace).List(ctx, metav1.ListOptions{
 		FieldSelector: fields.AndSelectors(fields.OneTermEqualSelector("involvedObject.name", pod.Name),
 			fields.OneTermEqualSelector("type", corev1.EventTypeWarning)).String()})
@@ -289,6 +284,11 @@ func warningEvents(ctx context.Context, k kubernetes.Interface, pod *corev1.Pod)
 	}
 	items := evs.Items
 	sort.Slice(items, func(i, j int) bool { return items[i].LastTimestamp.Before(&items[j].LastTimestamp) })
+	return items
+}
+
+// describeEvents renders the last three events as "Reason: message".
+func describeEvents(items []corev1.Event) []string {
 	if len(items) > 3 {
 		items = items[len(items)-3:]
 	}
