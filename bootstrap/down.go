@@ -72,10 +72,7 @@ func Down(ctx context.Context, deps Deps, cfg *config.Config, opts DownOptions) 
 			if err != nil {
 				return "", err
 			}
-			data := cfg.Registry.DataDir
-			if data == "" {
-				data = dirs.RegistryData()
-			}
+			data := RegistryDataDir(cfg, dirs)
 			if !opts.Purge {
 				if _, err := os.Stat(data); err != nil {
 					return "none", nil

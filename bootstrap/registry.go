@@ -13,8 +13,8 @@ import (
 	"github.com/devcluster/devcluster/bootstrap/config"
 	"github.com/devcluster/devcluster/bootstrap/kube"
 	"github.com/devcluster/devcluster/bootstrap/provider"
+	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
-	"github.com/devcluster/devcluster/registry"
 )
 
 // RegistryHelp is the help URL published in the KEP-1755 ConfigMap.
@@ -191,10 +191,7 @@ func startAgent(ctx context.Context, s *operation) (string, error) {
 		if addr, err = clusterAddress(s.cfg, s.cluster); err != nil {
 			return "", problem.New(problem.Config, "choosing the registry's cluster address", err, "set registry.clusterAddress in devcluster.yaml")
 		}
-		spec.DataDir = s.cfg.Registry.DataDir
-		if spec.DataDir == "" {
-			spec.DataDir = dirs.RegistryData()
-		}
+		spec.DataDir = RegistryDataDir(s.cfg, dirs)
 		local := s.deps.LocalAddress
 		if local == nil {
 			local = LocalAddress
@@ -271,5 +268,11 @@ func wireRegistry(ctx context.Context, s *operation) (string, error) {
 	return strings.Join(done, ", "), nil
 }
 
-// dirSize sums the sizes of regular files below dir.
-func dirSize(dir string) int64 { return registry.SizeOf(dir) }
+// RegistryDataDir is where the cluster's registry keeps its storage:
+// registry.dataDir, or the default under the cluster's data directory.
+func RegistryDataDir(cfg *config.Config, dirs paths.Dirs) string {
+	if cfg.Registry.DataDir != "" {
+		return cfg.Registry.DataDir
+	}
+	return dirs.RegistryData()
+}

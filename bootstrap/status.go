@@ -81,12 +81,9 @@ func registryStatus(ctx context.Context, deps Deps, cfg *config.Config, c *provi
 	if err != nil {
 		return nil
 	}
-	data := cfg.Registry.DataDir
-	if data == "" {
-		data = dirs.RegistryData()
-	}
+	data := RegistryDataDir(cfg, dirs)
 	port := strconv.Itoa(cfg.Registry.Port)
-	sum := &RegistrySummary{Host: "localhost:" + port, DataDir: data, SizeBytes: dirSize(data)}
+	sum := &RegistrySummary{Host: "localhost:" + port, DataDir: data, SizeBytes: registry.SizeOf(data)}
 	if addr, err := clusterAddress(cfg, c); err == nil && c.IP != "" {
 		sum.ClusterHost = net.JoinHostPort(addr, port)
 	}

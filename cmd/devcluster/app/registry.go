@@ -13,6 +13,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/urfave/cli/v2"
 
+	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/bootstrap/agent"
 	"github.com/devcluster/devcluster/bootstrap/config"
 	"github.com/devcluster/devcluster/internal/paths"
@@ -41,10 +42,7 @@ func (g *globals) registryTarget(c *cli.Context, name, address string) (*registr
 	if err != nil {
 		return nil, problem.New(problem.Failed, "locating devcluster's data directory", err, "set HOME or XDG_DATA_HOME")
 	}
-	t := &registryTarget{cfg: cfg, dirs: dirs, dataDir: cfg.Registry.DataDir}
-	if t.dataDir == "" {
-		t.dataDir = dirs.RegistryData()
-	}
+	t := &registryTarget{cfg: cfg, dirs: dirs, dataDir: bootstrap.RegistryDataDir(cfg, dirs)}
 	if st, err := deps.Agent.Status(c.Context, dirs.State); err == nil {
 		t.agent = st
 	}
