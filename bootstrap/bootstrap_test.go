@@ -109,7 +109,7 @@ func (f *fixture) mutating() [][]string {
 	var out [][]string
 	for _, c := range f.runner.Calls() {
 		switch c[1] {
-		case "version", "profile", "status", "ip", "ssh":
+		case "version", "profile", "status", "ip", "ssh", "cp":
 			continue
 		}
 		out = append(out, c)
@@ -135,7 +135,7 @@ func TestUpFreshStart(t *testing.T) {
 	if d := cmp.Diff(want, f.mutating()); d != "" {
 		t.Errorf("commands (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff([]string{"created", "agent started"}, res.Actions); d != "" {
+	if d := cmp.Diff([]string{"created", "agent started", "hosts.toml written"}, res.Actions); d != "" {
 		t.Errorf("actions (-want +got):\n%s", d)
 	}
 	if res.Cluster.State != provider.Running || res.Cluster.CPUs != 4 || res.Cluster.MemoryMB != 6144 || res.Cluster.IP != "192.168.49.2" {
@@ -173,8 +173,8 @@ func TestUpConvergedRerunStartsNothing(t *testing.T) {
 		{"minikube", "status", "-p", "dev", "-o", "json"},
 		{"minikube", "profile", "list", "-o", "json", "-l"},
 		{"minikube", "status", "-p", "dev", "-o", "json"},
-		{"minikube", "ssh", "-p", "dev", "--", "sudo sh -c " + minikube.ShellQuote(hostsTOMLScript(
-			fmt.Sprintf("192.168.49.1:%d", f.port), fmt.Sprintf("192.168.49.1:%d", f.port), fmt.Sprintf("localhost:%d", f.port)))},
+		// hosts.toml is read and found in place: nothing is written.
+		{"minikube", "ssh", "-p", "dev", "--", fmt.Sprintf("sudo cat /etc/containerd/certs.d/192.168.49.1:%d/hosts.toml /etc/containerd/certs.d/localhost:%d/hosts.toml", f.port, f.port)},
 	}
 	if d := cmp.Diff(want, f.runner.Calls()); d != "" {
 		t.Errorf("commands (-want +got):\n%s", d)
@@ -520,5 +520,69 @@ func TestUpReportsLoadBalancerURLs(t *testing.T) {
 	}
 	if d := cmp.Diff(want, res.LoadBalancers); d != "" {
 		t.Errorf("load balancers (-want +got):\n%s", d)
+	}
+}
+
+// hosts.toml reaches the node as a file copied with `minikube cp`: the only
+// commands a node's shell runs are mkdir -p and cat with quoted paths, so no
+// configuration text is ever shell code. A converged re-run reads the files
+// and writes nothing; a node that lost them (minikube stop/start) gets them
+// again.
+func TestHostsTOMLIsCopiedNotScripted(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cfg := f.cfg(nil)
+	if _, err := Up(context.Background(), f.deps, cfg, UpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cluster, local := fmt.Sprintf("192.168.49.1:%d", f.port), fmt.Sprintf("localhost:%d", f.port)
+	var ssh, cp [][]string
+	for _, c := range f.runner.Calls() {
+		switch c[1] {
+		case "ssh":
+			ssh = append(ssh, c)
+		case "cp":
+			cp = append(cp, c)
+		}
+	}
+	wantSSH := [][]string{
+		{"minikube", "ssh", "-p", "dev", "--", "sudo cat /etc/containerd/certs.d/" + cluster + "/hosts.toml /etc/containerd/certs.d/" + local + "/hosts.toml"},
+		{"minikube", "ssh", "-p", "dev", "--", "sudo mkdir -p /etc/containerd/certs.d/" + cluster + " /etc/containerd/certs.d/" + local},
+	}
+	if d := cmp.Diff(wantSSH, ssh); d != "" {
+		t.Errorf("ssh commands (-want +got):\n%s", d)
+	}
+	if len(cp) != 2 || cp[0][5] != "/etc/containerd/certs.d/"+cluster+"/hosts.toml" || cp[1][5] != "/etc/containerd/certs.d/"+local+"/hosts.toml" {
+		t.Fatalf("cp commands = %q", cp)
+	}
+	nodeFS := filepath.Join(f.runner.Env["MINIKUBE_HOME"], ".minikube", "machines", "dev", "fs", "dev")
+	for _, name := range []string{cluster, local} {
+		b, err := os.ReadFile(filepath.Join(nodeFS, "etc", "containerd", "certs.d", name, "hosts.toml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != hostsTOML(cluster) {
+			t.Errorf("%s/hosts.toml = %q, want %q", name, b, hostsTOML(cluster))
+		}
+	}
+	// The temporary source file is gone.
+	if _, err := os.Stat(cp[0][4]); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("temporary file %s left behind", cp[0][4])
+	}
+
+	// Lost on the node: written again.
+	if err := os.RemoveAll(filepath.Join(nodeFS, "etc", "containerd", "certs.d", local)); err != nil {
+		t.Fatal(err)
+	}
+	f.runner.Reset()
+	res, err := Up(context.Background(), f.deps, cfg, UpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(res.Actions, "hosts.toml written") {
+		t.Errorf("actions = %q, want hosts.toml written", res.Actions)
+	}
+	if _, err := os.Stat(filepath.Join(nodeFS, "etc", "containerd", "certs.d", local, "hosts.toml")); err != nil {
+		t.Errorf("hosts.toml was not written again: %v", err)
 	}
 }

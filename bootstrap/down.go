@@ -2,8 +2,14 @@ package bootstrap
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/devcluster/devcluster/bootstrap/agent"
+	"github.com/devcluster/devcluster/registry"
 
 	"github.com/devcluster/devcluster/bootstrap/config"
 	"github.com/devcluster/devcluster/bootstrap/provider"
@@ -14,6 +20,10 @@ import (
 type DownOptions struct {
 	// Purge also deletes the registry's data and the agent's state.
 	Purge bool
+	// Protect are directories that are never deleted, nor any directory
+	// that contains one of them (the working directory, the home
+	// directory). "/" is always protected.
+	Protect []string
 }
 
 // DownResult is what `down` reports.
@@ -23,8 +33,69 @@ type DownResult struct {
 	AgentStopped bool   `json:"agentStopped"`
 	// Purged lists the directories removed by --purge.
 	Purged []string `json:"purged"`
-	// Kept is the registry data left in place (without --purge).
+	// Kept is the registry data left in place (without --purge, or when
+	// --purge refused to delete it).
 	Kept string `json:"kept,omitempty"`
+	// KeptReason says why --purge kept it.
+	KeptReason string `json:"keptReason,omitempty"`
+}
+
+// purgeRegistryData deletes a registry data directory, but only one that
+// devcluster created and that holds nothing but registry storage: it must
+// carry devcluster's marker (or be the default location under devcluster's
+// own data directory), hold only Distribution's docker/registry/v2 tree and
+// devcluster's files, not be or contain a protected directory, and not be in
+// use by a registry (its lock is taken for the deletion).
+func purgeRegistryData(ctx context.Context, dir string, isDefault bool, protect []string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	for _, p := range append([]string{"/"}, protect...) {
+		if p == "" {
+			continue
+		}
+		pa, err := filepath.Abs(p)
+		if err != nil {
+			continue
+		}
+		if real, err := filepath.EvalSymlinks(pa); err == nil {
+			pa = real
+		}
+		if pa == abs || strings.HasPrefix(pa, abs+string(filepath.Separator)) || abs == "/" {
+			return fmt.Errorf("refusing to delete %s: it is or contains %s", abs, pa)
+		}
+	}
+	if err := registry.OwnedDataDir(abs); err != nil {
+		if !isDefault || !errors.Is(err, registry.ErrNotMarked) {
+			return fmt.Errorf("refusing to delete it: %w", err)
+		}
+	}
+	lock, err := registry.LockDir(ctx, abs, "devcluster down --purge", 0)
+	if err != nil {
+		return fmt.Errorf("refusing to delete it while it is in use: %w", err)
+	}
+	defer lock.Close()
+	if err := os.RemoveAll(abs); err != nil {
+		return fmt.Errorf("deleting it: %w", err)
+	}
+	return nil
+}
+
+// removeOwnDir deletes the named files of one of devcluster's own
+// directories, then the directory if it is empty. It reports whether the
+// directory is gone.
+func removeOwnDir(dir string, files []string) bool {
+	if _, err := os.Stat(dir); err != nil {
+		return false
+	}
+	for _, f := range files {
+		_ = os.Remove(filepath.Join(dir, f))
+	}
+	return os.Remove(dir) == nil
 }
 
 // Down stops the cluster's agent and deletes the cluster. Deleting a cluster
@@ -80,14 +151,30 @@ func Down(ctx context.Context, deps Deps, cfg *config.Config, opts DownOptions) 
 				out.Kept = data
 				return "kept in " + data + " (--purge deletes it)", nil
 			}
-			for _, d := range []string{data, dirs.Data, dirs.State} {
-				if _, err := os.Stat(d); err != nil {
-					continue
+			if _, err := os.Stat(data); err == nil {
+				if err := purgeRegistryData(ctx, data, data == dirs.RegistryData(), opts.Protect); err != nil {
+					out.Kept = data
+					out.KeptReason = err.Error()
+					deps.Report.Warn("kept " + data + ": " + err.Error())
+				} else {
+					out.Purged = append(out.Purged, data)
 				}
-				if err := os.RemoveAll(d); err != nil {
-					return "", problem.New(problem.Failed, "deleting "+d, err, "")
+			}
+			// devcluster's own per-cluster directories: only the files it
+			// writes there, then the directories if nothing else is left.
+			for _, d := range []struct {
+				dir   string
+				files []string
+			}{
+				{dirs.Data, nil},
+				{dirs.State, agent.StateFiles},
+			} {
+				if removeOwnDir(d.dir, d.files) {
+					out.Purged = append(out.Purged, d.dir)
 				}
-				out.Purged = append(out.Purged, d)
+			}
+			if out.Kept != "" {
+				return fmt.Sprintf("kept %s; deleted %d director(ies)", out.Kept, len(out.Purged)), nil
 			}
 			return fmt.Sprintf("deleted %d director(ies)", len(out.Purged)), nil
 		}})

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -163,19 +166,59 @@ func hostsTOML(server string) string {
 	return fmt.Sprintf("server = \"http://%s\"\n\n[host.\"http://%s\"]\n  capabilities = [\"pull\", \"resolve\"]\n", server, server)
 }
 
-// hostsTOMLScript writes hosts.toml for every name under
-// /etc/containerd/certs.d, all pointing at server.
-func hostsTOMLScript(server string, names ...string) string {
-	var b strings.Builder
+// certsDir is where containerd (config_path in minikube's and kind's
+// containerd configuration) looks for per-registry hosts.toml files.
+const certsDir = "/etc/containerd/certs.d"
+
+// hostsTOMLPath is the hosts.toml of one registry name (host:port).
+func hostsTOMLPath(name string) string { return path.Join(certsDir, name, "hosts.toml") }
+
+// ensureHostsTOML makes every node's containerd send pulls of each name to
+// server over plain HTTP. It reads the files first (one command per node)
+// and writes only a node where they differ: the directories with mkdir -p,
+// then each file copied with the provider (`minikube cp`). No shell ever
+// sees the file's content or an unquoted name. It returns the nodes
+// written.
+func ensureHostsTOML(ctx context.Context, p provider.Provider, c *provider.Cluster, server string, names ...string) ([]string, error) {
 	content := hostsTOML(server)
+	files := make([]string, len(names))
+	dirs := make([]string, len(names))
 	for i, n := range names {
-		if i > 0 {
-			b.WriteString(" && ")
-		}
-		dir := "/etc/containerd/certs.d/" + n
-		fmt.Fprintf(&b, "mkdir -p %s && printf '%%s' \"%s\" > %s/hosts.toml", dir, strings.ReplaceAll(content, `"`, `\"`), dir)
+		files[i], dirs[i] = hostsTOMLPath(n), path.Join(certsDir, n)
 	}
-	return b.String()
+	want := strings.Repeat(content, len(names))
+	var src string
+	var written []string
+	for _, node := range c.NodeNames {
+		if have, err := p.RunOnNode(ctx, c.Name, node, append([]string{"cat"}, files...)...); err == nil && string(have) == want {
+			continue
+		}
+		if src == "" {
+			dir, err := os.MkdirTemp("", "devcluster-hosts-")
+			if err != nil {
+				return nil, err
+			}
+			defer os.RemoveAll(dir)
+			src = filepath.Join(dir, "hosts.toml")
+			if err := os.WriteFile(src, []byte(content), 0o644); err != nil {
+				return nil, err
+			}
+			// The mode minikube's docker-driver copy keeps as it is.
+			if err := os.Chmod(src, 0o644); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := p.RunOnNode(ctx, c.Name, node, append([]string{"mkdir", "-p"}, dirs...)...); err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			if err := p.CopyToNode(ctx, c.Name, node, src, f); err != nil {
+				return nil, err
+			}
+		}
+		written = append(written, node)
+	}
+	return written, nil
 }
 
 // startAgent ensures the cluster's background agent runs with the wanted
@@ -247,13 +290,16 @@ func wireRegistry(ctx context.Context, s *operation) (string, error) {
 	r := s.result.Registry
 	var done []string
 	if s.cluster.ContainerRuntime == "containerd" {
-		script := hostsTOMLScript(r.ClusterHost, r.ClusterHost, r.Host)
-		for _, node := range s.cluster.NodeNames {
-			if err := s.deps.Provider.RunOnNode(ctx, s.cluster.Name, node, script); err != nil {
-				return "", err
-			}
+		written, err := ensureHostsTOML(ctx, s.deps.Provider, s.cluster, r.ClusterHost, r.ClusterHost, r.Host)
+		if err != nil {
+			return "", err
 		}
-		done = append(done, fmt.Sprintf("hosts.toml for %s and %s on %d node(s)", r.ClusterHost, r.Host, len(s.cluster.NodeNames)))
+		if len(written) > 0 {
+			s.did("hosts.toml written")
+			done = append(done, fmt.Sprintf("hosts.toml for %s and %s written on %d of %d node(s)", r.ClusterHost, r.Host, len(written), len(s.cluster.NodeNames)))
+		} else {
+			done = append(done, fmt.Sprintf("hosts.toml for %s and %s in place on %d node(s)", r.ClusterHost, r.Host, len(s.cluster.NodeNames)))
+		}
 	} else if !slices.Contains(s.cluster.InsecureRegistries, r.ClusterHost) {
 		s.deps.Report.Warn(fmt.Sprintf("the %s runtime only pulls over plain HTTP from registries given at creation, and %s was not: "+
 			"run `devcluster up --recreate`", s.cluster.ContainerRuntime, r.ClusterHost))

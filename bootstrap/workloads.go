@@ -23,7 +23,7 @@ func buildSample(ctx context.Context, s *operation) (string, error) {
 	if r == nil || s.agent == nil || len(s.agent.Listen) == 0 {
 		return "", errors.New("the sample needs the local registry")
 	}
-	base, err := registry.LoadBase(ctx, s.cfg.Workloads.SampleBase)
+	base, err := registry.LoadBase(ctx, s.cfg.Workloads.SampleBase, append([]string{r.Host, r.ClusterHost}, s.agent.Listen...)...)
 	if err != nil {
 		return "", problem.New(problem.Failed, "loading the sample's base image", err,
 			"set workloads.sampleBase to an OCI layout (oci:/path), a docker-archive (docker-archive:/path.tar) or an image in the local registry, or disable samples with --no-samples")

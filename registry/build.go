@@ -6,7 +6,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -21,9 +24,11 @@ import (
 )
 
 // LoadBase opens a base image: "oci:<dir>" (an OCI image layout, first
-// image), "docker-archive:<file>" (docker save), or a registry reference
-// (plain HTTP is allowed for loopback and the local registry).
-func LoadBase(ctx context.Context, ref string) (v1.Image, error) {
+// image), "docker-archive:<file>" (docker save), or a registry reference.
+// A registry is reached over HTTPS, except loopback and the hosts listed in
+// plainHTTP (devcluster's own registry), which are allowed plain HTTP;
+// go-containerregistry itself also allows it for private-range addresses.
+func LoadBase(ctx context.Context, ref string, plainHTTP ...string) (v1.Image, error) {
 	switch {
 	case strings.HasPrefix(ref, "oci:"):
 		dir := strings.TrimPrefix(ref, "oci:")
@@ -44,15 +49,36 @@ func LoadBase(ctx context.Context, ref string) (v1.Image, error) {
 	case strings.HasPrefix(ref, "docker-archive:"):
 		return tarball.ImageFromPath(strings.TrimPrefix(ref, "docker-archive:"), nil)
 	}
-	r, err := name.ParseReference(ref, name.Insecure)
+	r, err := name.ParseReference(ref)
 	if err != nil {
 		return nil, fmt.Errorf("parsing base image %q: %w", ref, err)
 	}
-	img, err := remote.Image(r, remote.WithContext(ctx))
+	if host := r.Context().RegistryStr(); isLoopbackHost(host) || slices.Contains(plainHTTP, host) {
+		if r, err = name.ParseReference(ref, name.Insecure); err != nil {
+			return nil, fmt.Errorf("parsing base image %q: %w", ref, err)
+		}
+	}
+	img, err := remote.Image(r, remote.WithContext(ctx), remote.WithTransport(remoteTransport))
 	if err != nil {
 		return nil, fmt.Errorf("fetching base image %s: %w", ref, err)
 	}
 	return img, nil
+}
+
+// remoteTransport carries base-image pulls (tests observe it).
+var remoteTransport http.RoundTripper = remote.DefaultTransport
+
+// isLoopbackHost reports whether a registry host[:port] is on loopback.
+func isLoopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // epoch is the fixed modification time of built files: the same content

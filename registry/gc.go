@@ -2,9 +2,13 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/distribution/distribution/v3/registry/storage"
 	"github.com/distribution/distribution/v3/registry/storage/driver/factory"
@@ -17,12 +21,41 @@ type GCResult struct {
 	DryRun      bool  `json:"dryRun"`
 }
 
+// GCOptions configure GarbageCollect.
+type GCOptions struct {
+	// RemoveUntagged also deletes manifests no tag references.
+	RemoveUntagged bool
+	// DryRun only reports.
+	DryRun bool
+	// LockWait bounds the wait for another holder of the data directory
+	// (a stopping agent) to let go; after it gc refuses.
+	LockWait time.Duration
+	// Log receives Distribution's log lines; nil discards them.
+	Log io.Writer
+}
+
 // GarbageCollect deletes blobs no manifest references (and, with
-// removeUntagged, manifests no tag references) from the storage in dataDir.
-// Distribution's collector is stop-the-world: the registry must not be
-// serving that directory while it runs.
-func GarbageCollect(ctx context.Context, dataDir string, removeUntagged, dryRun bool) (*GCResult, error) {
+// RemoveUntagged, manifests no tag references) from the storage in dataDir.
+// Distribution's collector is stop-the-world: it holds the data directory's
+// lock while it runs, so no registry serves the directory meanwhile, and it
+// refuses (a *LockedError) when one does.
+func GarbageCollect(ctx context.Context, dataDir string, o GCOptions) (*GCResult, error) {
+	if fi, err := os.Stat(dataDir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("no registry storage at %s", dataDir)
+	}
+	lock, err := LockDir(ctx, dataDir, "devcluster registry gc", o.LockWait)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Close()
+	setLogging(o.Log, false)
+	removeUntagged, dryRun := o.RemoveUntagged, o.DryRun
 	res := &GCResult{BytesBefore: SizeOf(dataDir), DryRun: dryRun}
+	if _, err := os.Stat(filepath.Join(dataDir, "docker", "registry", "v2", "repositories")); errors.Is(err, os.ErrNotExist) {
+		// Nothing was ever pushed: nothing to collect.
+		res.BytesAfter = res.BytesBefore
+		return res, nil
+	}
 	driver, err := factory.Create(ctx, "filesystem", map[string]any{"rootdirectory": dataDir})
 	if err != nil {
 		return nil, fmt.Errorf("opening registry storage %s: %w", dataDir, err)

@@ -29,6 +29,8 @@ import (
 	"github.com/distribution/distribution/v3/registry/handlers"
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem" // storage driver "filesystem"
 	"github.com/sirupsen/logrus"
+
+	"github.com/devcluster/devcluster/internal/lockfile"
 )
 
 // HealthPath answers GET with the server's identity (see Health).
@@ -50,6 +52,12 @@ type Options struct {
 	// Identity is extra information served on the health endpoint (the
 	// agent puts its cluster name and version there).
 	Identity map[string]string
+	// Holder describes this server in the data directory's lock file, for
+	// the message a second process gets ("devcluster registry serve").
+	Holder string
+	// LockWait is how long New waits for another holder of the data
+	// directory to let go (0: refuse at once).
+	LockWait time.Duration
 }
 
 // Health is what HealthPath returns.
@@ -71,35 +79,59 @@ type Server struct {
 	started   time.Time
 	mu        sync.Mutex
 	servers   []*http.Server
+	lock      *lockfile.Lock
 }
 
 // logMu guards logrus' global configuration (Distribution logs through it).
 var logMu sync.Mutex
 
-// New creates the storage directory, builds Distribution from its YAML
-// configuration (configuration.Parse, as the registry binary does) and binds
-// every listen address. It serves nothing until Serve.
-func New(ctx context.Context, o Options) (s *Server, err error) {
+// New prepares the storage directory (created 0700 and marked as
+// devcluster's when it is new), takes its exclusive lock, builds Distribution
+// from its YAML configuration (configuration.Parse, as the registry binary
+// does) and binds every listen address. It serves nothing until Serve; Close
+// (or the end of Serve) releases the lock and the listeners.
+//
+// A second server, or a garbage collection, on the same directory is refused
+// with a *LockedError; a taken port names the process holding it where this
+// host lets devcluster see it.
+func New(ctx context.Context, o Options) (*Server, error) {
 	if len(o.Listen) == 0 {
 		return nil, errors.New("registry: no listen address")
 	}
-	if o.DataDir == "" {
-		s := &Server{opts: o, started: time.Now()}
-		for _, addr := range o.Listen {
-			l, err := net.Listen("tcp", addr)
-			if err != nil {
-				s.closeListeners()
-				return nil, fmt.Errorf("listening on %s: %w", addr, err)
-			}
-			s.listeners = append(s.listeners, l)
+	s := &Server{opts: o, started: time.Now()}
+	ok := false
+	defer func() {
+		if !ok {
+			s.Close()
 		}
-		mux := http.NewServeMux()
-		mux.HandleFunc(HealthPath, s.health)
-		s.handler = mux
-		return s, nil
+	}()
+	if o.DataDir != "" {
+		if err := PrepareDataDir(o.DataDir); err != nil {
+			return nil, err
+		}
+		what := o.Holder
+		if what == "" {
+			what = "a devcluster registry"
+		}
+		lock, err := LockDir(ctx, o.DataDir, what, o.LockWait)
+		if err != nil {
+			return nil, err
+		}
+		s.lock = lock
 	}
-	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating the registry data directory: %w", err)
+	for _, addr := range o.Listen {
+		l, err := listen(addr)
+		if err != nil {
+			return nil, err
+		}
+		s.listeners = append(s.listeners, l)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc(HealthPath, s.health)
+	s.handler = mux
+	if o.DataDir == "" {
+		ok = true
+		return s, nil
 	}
 	// Distribution's tracing would otherwise try to export to localhost:4318.
 	if _, set := os.LookupEnv("OTEL_TRACES_EXPORTER"); !set {
@@ -113,38 +145,48 @@ func New(ctx context.Context, o Options) (s *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("building the registry configuration: %w", err)
 	}
+	setLogging(o.Log, o.Verbose)
+	app, err := newApp(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.app = app
+	mux.Handle("/", loopbackWritesOnly(s.app))
+	ok = true
+	return s, nil
+}
+
+// newApp builds Distribution's application, which panics on configuration
+// problems.
+func newApp(ctx context.Context, cfg *configuration.Configuration) (app *handlers.App, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			app, err = nil, fmt.Errorf("starting the registry: %v", r)
+		}
+	}()
+	return handlers.NewApp(ctx, cfg), nil
+}
+
+// setLogging points Distribution's logger (logrus) at w.
+func setLogging(w io.Writer, verbose bool) {
 	logMu.Lock()
-	logrus.SetOutput(orDiscard(o.Log))
-	if o.Verbose {
+	defer logMu.Unlock()
+	logrus.SetOutput(orDiscard(w))
+	if verbose {
 		logrus.SetLevel(logrus.InfoLevel)
 	} else {
 		logrus.SetLevel(logrus.WarnLevel)
 	}
-	logMu.Unlock()
+}
 
-	s = &Server{opts: o, started: time.Now()}
-	defer func() {
-		// handlers.NewApp panics on configuration problems.
-		if r := recover(); r != nil {
-			err = fmt.Errorf("starting the registry: %v", r)
-		}
-		if err != nil {
-			s.closeListeners()
-		}
-	}()
-	for _, addr := range o.Listen {
-		l, err := net.Listen("tcp", addr)
-		if err != nil {
-			return nil, fmt.Errorf("listening on %s: %w", addr, err)
-		}
-		s.listeners = append(s.listeners, l)
+// Close releases the listeners and the data directory's lock; Serve does
+// it by itself when it returns.
+func (s *Server) Close() {
+	s.closeListeners()
+	if s.lock != nil {
+		_ = s.lock.Close()
+		s.lock = nil
 	}
-	s.app = handlers.NewApp(ctx, cfg)
-	mux := http.NewServeMux()
-	mux.HandleFunc(HealthPath, s.health)
-	mux.Handle("/", loopbackWritesOnly(s.app))
-	s.handler = mux
-	return s, nil
 }
 
 func orDiscard(w io.Writer) io.Writer {
@@ -226,7 +268,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	errs := make(chan error, len(s.listeners))
 	s.mu.Lock()
 	for _, l := range s.listeners {
-		srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 30 * time.Second}
+		srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout}
 		s.servers = append(s.servers, srv)
 		go func(l net.Listener) {
 			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -250,8 +292,17 @@ func (s *Server) Serve(ctx context.Context) error {
 	if s.app != nil {
 		_ = s.app.Shutdown()
 	}
+	s.Close()
 	return err
 }
+
+// Connection timeouts: a client gets readHeaderTimeout to send its request
+// headers, and an idle keep-alive connection is closed after idleTimeout.
+// Bodies (layer uploads) have no deadline: a large push may take long.
+const (
+	readHeaderTimeout = 30 * time.Second
+	idleTimeout       = 90 * time.Second
+)
 
 func (s *Server) closeListeners() {
 	for _, l := range s.listeners {

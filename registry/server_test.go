@@ -26,6 +26,12 @@ import (
 
 // start runs a server on a free loopback port until the test ends.
 func start(t *testing.T, dir string) (*Server, string) {
+	s, host, _ := startStoppable(t, dir)
+	return s, host
+}
+
+// startStoppable is start with a function that stops the server early.
+func startStoppable(t *testing.T, dir string) (*Server, string, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := New(ctx, Options{DataDir: dir, Listen: []string{"127.0.0.1:0"}})
@@ -46,12 +52,12 @@ func start(t *testing.T, dir string) (*Server, string) {
 		}
 	}
 	t.Cleanup(stop)
-	return s, s.Addrs()[0]
+	return s, s.Addrs()[0], stop
 }
 
 func TestPushPullListAndRestart(t *testing.T) {
 	dir := t.TempDir()
-	s, host := start(t, dir)
+	_, host, stop := startStoppable(t, dir)
 	img, err := random.Image(2048, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +88,7 @@ func TestPushPullListAndRestart(t *testing.T) {
 	}
 
 	// Restart on the same directory: the tag and its content are still there.
-	_ = s
+	stop()
 	_, host2 := start(t, dir)
 	pulled, err := remote.Image(mustRef(t, host2+"/team/app:v1"))
 	if err != nil {

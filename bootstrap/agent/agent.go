@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/devcluster/devcluster/internal/lockfile"
 	"github.com/devcluster/devcluster/registry"
 )
 
@@ -67,6 +68,9 @@ type Status struct {
 	// LoadBalancerIP is the IP the agent's LoadBalancer controller hands
 	// out ("" when it does not run one).
 	LoadBalancerIP string `json:"loadBalancerIP,omitempty"`
+	// Spec is what the agent was started with (from its record), so it can
+	// be started again exactly so (after `registry gc`).
+	Spec Spec `json:"-"`
 }
 
 // Manager starts, inspects and stops agents.
@@ -76,22 +80,26 @@ type Manager interface {
 	Stop(ctx context.Context, stateDir string) (bool, error)
 }
 
-// Status also reports the LoadBalancer controller.
-func (s *Status) lbFrom(r *record) {
+// fromRecord fills what the record says: the LoadBalancer controller and
+// the spec the agent runs with.
+func (s *Status) fromRecord(r *record, stateDir string) {
 	if r != nil {
 		s.LoadBalancerIP = r.LB.NodeIP
+		s.Spec = Spec{Name: r.Name, StateDir: stateDir, DataDir: r.DataDir, Listen: slices.Clone(r.SpecListen), LB: r.LB, Verbose: r.Verbose}
 	}
 }
 
 // record is agent.json in the state directory.
 type record struct {
-	PID int `json:"pid"`
+	PID  int    `json:"pid"`
+	Name string `json:"name"`
 	// Listen are the bound addresses; SpecListen what was asked (port 0
 	// stays 0 there, so a re-run compares like with like).
 	Listen     []string  `json:"listen"`
 	SpecListen []string  `json:"specListen"`
 	DataDir    string    `json:"dataDir"`
 	LB         LBSpec    `json:"loadBalancer"`
+	Verbose    bool      `json:"verbose,omitempty"`
 	StartedAt  time.Time `json:"startedAt"`
 }
 
@@ -103,11 +111,20 @@ func (r *record) matches(s Spec) bool {
 const (
 	recordFile = "agent.json"
 	logFile    = "agent.log"
+	// lockFile serialises starting and stopping one cluster's agent, so two
+	// concurrent `up` runs never start two agents.
+	lockFile = "agent.lock"
+	// lockWait bounds the wait for another devcluster command that starts
+	// or stops the same agent.
+	lockWait = 2 * time.Minute
 	// startTimeout bounds how long Ensure waits for a new agent's health.
 	startTimeout = 15 * time.Second
 	// stopGrace is how long a stopping agent gets before SIGKILL.
 	stopGrace = 10 * time.Second
 )
+
+// StateFiles are the files an agent keeps in its state directory.
+var StateFiles = []string{recordFile, recordFile + ".tmp", logFile, lockFile}
 
 func readRecord(stateDir string) (*record, error) {
 	b, err := os.ReadFile(filepath.Join(stateDir, recordFile))
@@ -163,27 +180,41 @@ type Process struct {
 
 var _ Manager = (*Process)(nil)
 
-// Ensure implements Manager.
-func (p *Process) Ensure(ctx context.Context, s Spec) (*Status, error) {
-	if err := os.MkdirAll(s.StateDir, 0o700); err != nil {
+// lockAgent takes the per-cluster lock around starting and stopping.
+func lockAgent(ctx context.Context, stateDir, what string) (*lockfile.Lock, error) {
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the agent state directory: %w", err)
 	}
+	l, err := lockfile.Acquire(ctx, filepath.Join(stateDir, lockFile), what, lockWait)
+	if errors.Is(err, lockfile.ErrLocked) {
+		return nil, fmt.Errorf("another devcluster command is starting or stopping this cluster's agent and did not finish within %s: %w", lockWait, err)
+	}
+	return l, err
+}
+
+// Ensure implements Manager.
+func (p *Process) Ensure(ctx context.Context, s Spec) (*Status, error) {
+	lock, err := lockAgent(ctx, s.StateDir, "devcluster starting the agent of "+s.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Close()
 	logPath := filepath.Join(s.StateDir, logFile)
 	r, _ := readRecord(s.StateDir)
 	action := "started"
 	if _, ok := alive(ctx, s.StateDir, r); ok {
 		if r.matches(s) {
 			st := &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: r.DataDir, LogPath: logPath, Action: "reused"}
-			st.lbFrom(r)
+			st.fromRecord(r, s.StateDir)
 			return st, nil
 		}
-		if _, err := p.Stop(ctx, s.StateDir); err != nil {
+		if _, err := p.stop(ctx, s.StateDir); err != nil {
 			return nil, err
 		}
 		action = "replaced"
 	} else if r != nil {
 		action = "replaced"
-		stopStale(r)
+		stopStale(r, s.StateDir)
 	}
 	if err := freeAddresses(s.Listen); err != nil {
 		return nil, err
@@ -193,7 +224,12 @@ func (p *Process) Ensure(ctx context.Context, s Spec) (*Status, error) {
 		return nil, err
 	}
 	defer logf.Close()
-	args := append(append([]string(nil), p.Args...), "agent", "--name", s.Name, "--state-dir", s.StateDir)
+	// Global flags go before the command: `devcluster --verbose agent ...`.
+	args := append([]string(nil), p.Args...)
+	if s.Verbose {
+		args = append(args, "--verbose")
+	}
+	args = append(args, "agent", "--name", s.Name, "--state-dir", s.StateDir)
 	if s.DataDir != "" {
 		args = append(args, "--data-dir", s.DataDir)
 	}
@@ -205,9 +241,6 @@ func (p *Process) Ensure(ctx context.Context, s Spec) (*Status, error) {
 		if s.LB.Kubeconfig != "" {
 			args = append(args, "--kubeconfig", s.LB.Kubeconfig)
 		}
-	}
-	if s.Verbose {
-		args = append(args, "--verbose")
 	}
 	cmd := exec.Command(p.Executable, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -223,7 +256,7 @@ func (p *Process) Ensure(ctx context.Context, s Spec) (*Status, error) {
 		if r, err := readRecord(s.StateDir); err == nil && r.PID == cmd.Process.Pid {
 			if _, ok := alive(ctx, s.StateDir, r); ok {
 				st := &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: r.DataDir, LogPath: logPath, Action: action}
-				st.lbFrom(r)
+				st.fromRecord(r, s.StateDir)
 				return st, nil
 			}
 		}
@@ -253,7 +286,7 @@ func (p *Process) Status(ctx context.Context, stateDir string) (*Status, error) 
 		return nil, err
 	}
 	st.Listen, st.DataDir = r.Listen, r.DataDir
-	st.lbFrom(r)
+	st.fromRecord(r, stateDir)
 	if _, ok := alive(ctx, stateDir, r); ok {
 		st.Running, st.PID = true, r.PID
 		return st, nil
@@ -265,6 +298,18 @@ func (p *Process) Status(ctx context.Context, stateDir string) (*Status, error) 
 // Stop implements Manager: SIGTERM to the agent that answers for stateDir,
 // SIGKILL after a grace period. It reports whether an agent was running.
 func (p *Process) Stop(ctx context.Context, stateDir string) (bool, error) {
+	if _, err := os.Stat(stateDir); errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	lock, err := lockAgent(ctx, stateDir, "devcluster stopping the agent")
+	if err != nil {
+		return false, err
+	}
+	defer lock.Close()
+	return p.stop(ctx, stateDir)
+}
+
+func (p *Process) stop(ctx context.Context, stateDir string) (bool, error) {
 	r, err := readRecord(stateDir)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
@@ -273,7 +318,7 @@ func (p *Process) Stop(ctx context.Context, stateDir string) (bool, error) {
 	}
 	h, ok := alive(ctx, stateDir, r)
 	if !ok {
-		stopStale(r)
+		stopStale(r, stateDir)
 		_ = os.Remove(filepath.Join(stateDir, recordFile))
 		return false, nil
 	}
@@ -285,9 +330,10 @@ func (p *Process) Stop(ctx context.Context, stateDir string) (bool, error) {
 }
 
 // stopStale kills a recorded agent that no longer answers, but only if its
-// command line shows it is a devcluster agent for the same state directory
-// (the PID may have been reused by an unrelated process).
-func stopStale(r *record) {
+// command line shows it is the devcluster agent of exactly this state
+// directory: the PID may have been reused by an unrelated process, or by the
+// agent of another cluster.
+func stopStale(r *record, stateDir string) {
 	if r.PID <= 0 {
 		return
 	}
@@ -295,11 +341,32 @@ func stopStale(r *record) {
 	if err != nil {
 		return
 	}
-	args := splitNull(b)
-	if !slices.Contains(args, "agent") || !slices.Contains(args, "--state-dir") {
+	if !isAgentOf(splitNull(b), stateDir) {
 		return
 	}
 	_ = terminate(r.PID)
+}
+
+// isAgentOf reports whether a command line is `... agent ... --state-dir
+// DIR ...` (or --state-dir=DIR) with DIR exactly stateDir.
+func isAgentOf(args []string, stateDir string) bool {
+	if !slices.Contains(args, "agent") {
+		return false
+	}
+	want := filepath.Clean(stateDir)
+	for i, a := range args {
+		switch {
+		case (a == "--state-dir" || a == "-state-dir") && i+1 < len(args):
+			if filepath.Clean(args[i+1]) == want {
+				return true
+			}
+		case strings.HasPrefix(a, "--state-dir="):
+			if filepath.Clean(strings.TrimPrefix(a, "--state-dir=")) == want {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func splitNull(b []byte) []string {

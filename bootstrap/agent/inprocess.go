@@ -43,7 +43,7 @@ func (m *InProcess) Ensure(ctx context.Context, s Spec) (*Status, error) {
 	if cur != nil {
 		if cur.spec.DataDir == s.DataDir && sameSet(cur.spec.Listen, s.Listen) && cur.spec.LB == s.LB {
 			r, _ := readRecord(s.StateDir)
-			return &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: s.DataDir, Action: "reused", LoadBalancerIP: s.LB.NodeIP}, nil
+			return &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: s.DataDir, Action: "reused", LoadBalancerIP: s.LB.NodeIP, Spec: s}, nil
 		}
 		if _, err := m.Stop(ctx, s.StateDir); err != nil {
 			return nil, err
@@ -66,7 +66,7 @@ func (m *InProcess) Ensure(ctx context.Context, s Spec) (*Status, error) {
 				m.mu.Lock()
 				m.running[s.StateDir] = p
 				m.mu.Unlock()
-				return &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: s.DataDir, Action: action, LoadBalancerIP: s.LB.NodeIP}, nil
+				return &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: s.DataDir, Action: action, LoadBalancerIP: s.LB.NodeIP, Spec: s}, nil
 			}
 		}
 		select {

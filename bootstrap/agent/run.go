@@ -31,11 +31,14 @@ func Run(ctx context.Context, s Spec, log io.Writer, version string, clients Cli
 	srv, err := registry.New(ctx, registry.Options{
 		DataDir: s.DataDir, Listen: s.Listen, Log: log, Verbose: s.Verbose,
 		Identity: map[string]string{"cluster": s.Name, "stateDir": s.StateDir, "version": version},
+		Holder:   fmt.Sprintf("the devcluster agent of cluster %q", s.Name),
+		// A `registry gc` holds the directory for a moment: wait for it.
+		LockWait: 10 * time.Second,
 	})
 	if err != nil {
 		return err
 	}
-	rec := record{PID: os.Getpid(), Listen: srv.Addrs(), SpecListen: s.Listen, DataDir: s.DataDir, LB: s.LB, StartedAt: time.Now()}
+	rec := record{PID: os.Getpid(), Name: s.Name, Verbose: s.Verbose, Listen: srv.Addrs(), SpecListen: s.Listen, DataDir: s.DataDir, LB: s.LB, StartedAt: time.Now()}
 	b, _ := json.MarshalIndent(rec, "", "  ")
 	tmp := filepath.Join(s.StateDir, recordFile+".tmp")
 	if err := os.WriteFile(tmp, b, 0o600); err != nil {

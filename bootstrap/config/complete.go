@@ -160,15 +160,19 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 	}
 
 	c.Registry = Registry{Enabled: *f.Registry.Enabled, Port: f.Registry.Port, DataDir: f.Registry.DataDir}
+	if d := f.Registry.DataDir; d != "" && !filepath.IsAbs(d) && o.BaseDir != "" {
+		// Relative to the file, like manifests.
+		c.Registry.DataDir = filepath.Join(o.BaseDir, d)
+	}
 	if p := f.Registry.Port; p < 1 || p > 65535 {
 		add("registry.port", fmt.Errorf("invalid port %d: use 1-65535", p))
 	}
-	switch a := f.Registry.ClusterAddress; {
-	case a == "auto":
-	case net.ParseIP(a) != nil, registryHost.MatchString(a) && !strings.Contains(a, ":"):
-		c.Registry.ClusterAddress = a
-	default:
-		add("registry.clusterAddress", fmt.Errorf("invalid address %q: use auto, an IP address or a host name (no port)", a))
+	if a := f.Registry.ClusterAddress; a != "auto" {
+		if err := ValidHost(a); err != nil {
+			add("registry.clusterAddress", fmt.Errorf("%w; or auto", err))
+		} else {
+			c.Registry.ClusterAddress = a
+		}
 	}
 	for i, a := range f.Registry.ListenAddresses {
 		if net.ParseIP(a) == nil {

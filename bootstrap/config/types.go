@@ -113,7 +113,8 @@ type RegistryFile struct {
 	// (where the host pushes) plus the cluster address when it is an
 	// address of this host. Never all interfaces unless listed here.
 	ListenAddresses []string `yaml:"listenAddresses,omitempty" json:"listenAddresses,omitempty"`
-	// DataDir keeps the registry's storage. Default:
+	// DataDir keeps the registry's storage; a relative path is taken from
+	// the directory of the configuration file. Default:
 	// $XDG_DATA_HOME/devcluster/<name>/registry (~/.local/share/...).
 	DataDir string `yaml:"dataDir,omitempty" json:"dataDir,omitempty"`
 }

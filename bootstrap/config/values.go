@@ -1,12 +1,16 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // MinMemoryMB is minikube's usable minimum (RSRC_INSUFFICIENT_REQ_MEMORY).
@@ -77,10 +81,49 @@ func ParseCPUs(s string) (CPUs, error) {
 // profileName is minikube's config.ProfileNameValid pattern.
 var profileName = regexp.MustCompile(`^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9\-]*[A-Za-z0-9])$`)
 
-// ValidName reports whether name is a valid minikube profile name.
+// MaxNameLength bounds cluster names: kind's limit (longer names break node
+// container host names, which get suffixes such as "-control-plane"), and
+// short enough for minikube's machine and network names.
+const MaxNameLength = 50
+
+// reservedNames are minikube command words it refuses as profile names.
+var reservedNames = []string{"start", "stop", "status", "delete", "config", "open", "profile", "addons", "cache", "logs"}
+
+// ValidName reports whether name is a valid cluster name: a valid minikube
+// profile name (config.ProfileNameValid, not a reserved command word) that
+// kind also accepts as it is (lower case, ^[a-z0-9.-]+$) and at most
+// MaxNameLength characters.
 func ValidName(name string) error {
-	if len(name) < 2 || !profileName.MatchString(name) {
+	switch {
+	case name == "":
+		return errors.New("the name is empty: use letters, digits and dashes, for example dev")
+	case len(name) > MaxNameLength:
+		return fmt.Errorf("invalid name %q: %d characters, at most %d are allowed", shorten(name), len(name), MaxNameLength)
+	case len(name) < 2 || !profileName.MatchString(name):
 		return fmt.Errorf("invalid name %q: use letters, digits and dashes, at least 2 characters, starting and ending with a letter or digit", name)
+	case strings.ToLower(name) != name:
+		return fmt.Errorf("invalid name %q: use lower case (kind and Kubernetes host names are lower case)", name)
+	case slices.Contains(reservedNames, name):
+		return fmt.Errorf("invalid name %q: minikube reserves it for a command", name)
+	}
+	return nil
+}
+
+func shorten(s string) string {
+	if len(s) > 40 {
+		return s[:37] + "..."
+	}
+	return s
+}
+
+// ValidHost reports whether a is an IP address or a DNS name (RFC 1123,
+// lower case, no port): the only forms an address of devcluster's may take.
+func ValidHost(a string) error {
+	if net.ParseIP(a) != nil {
+		return nil
+	}
+	if errs := validation.IsDNS1123Subdomain(a); len(errs) > 0 {
+		return fmt.Errorf("invalid address %q: use an IP address or a DNS name such as host.example (no port): %s", a, strings.Join(errs, "; "))
 	}
 	return nil
 }

@@ -103,8 +103,14 @@ type Provider interface {
 	// IP returns the address of the cluster's primary node as the host
 	// reaches it (`minikube ip`).
 	IP(ctx context.Context, name string) (string, error)
-	// RunOnNode runs a shell command on one node as root (`minikube ssh`).
-	RunOnNode(ctx context.Context, name, node, command string) error
+	// RunOnNode runs argv on one node as root (`minikube ssh`) and returns
+	// its standard output. Every word is quoted by the provider: no shell
+	// ever reads configuration text as code.
+	RunOnNode(ctx context.Context, name, node string, argv ...string) ([]byte, error)
+	// CopyToNode copies the local file src to the absolute path dst on one
+	// node (`minikube cp`), owned by root, mode 0644. dst's directory must
+	// exist.
+	CopyToNode(ctx context.Context, name, node, src, dst string) error
 	// Delete deletes the cluster; deleting an absent cluster is not an error.
 	Delete(ctx context.Context, name string, p Progress) error
 }

@@ -16,8 +16,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Stream names the output stream a line came from.
@@ -118,23 +120,94 @@ func IsNotFound(err error) bool {
 	return errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist)
 }
 
-// Quote renders argv as a shell-like command line for messages.
-func Quote(argv []string) string {
+// Quote renders argv as a shell command line for messages, with the values
+// of secret-looking flags redacted (see Redact).
+func Quote(argv []string) string { return ShellJoin(Redact(argv)) }
+
+// ShellQuote quotes s as one word for a POSIX shell: unchanged when it holds
+// only characters no shell treats specially, else in single quotes (a
+// single quote inside becomes '\”). It is the one quoting function
+// devcluster uses for anything a shell will read.
+func ShellQuote(s string) string {
+	if s != "" && strings.Trim(s, shellSafe) == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+const shellSafe = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=@%+,"
+
+// ShellJoin quotes every word of argv with ShellQuote and joins them with
+// spaces: a shell that reads the result sees exactly argv.
+func ShellJoin(argv []string) string {
 	parts := make([]string, len(argv))
 	for i, a := range argv {
-		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`|&;<>()*?[]{}!#~") {
-			parts[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		} else {
-			parts[i] = a
-		}
+		parts[i] = ShellQuote(a)
 	}
 	return strings.Join(parts, " ")
+}
+
+// secretWord matches flag and variable names whose values are credentials.
+var secretWord = regexp.MustCompile(`(?i)(pass(word|wd)?|secret|token|credential|api[-_]?key|private[-_]?key|auth)`)
+
+// userinfo matches the password of a URL (scheme://user:password@host).
+var userinfo = regexp.MustCompile(`(://[^/:@\s]*:)[^@/\s]+@`)
+
+// Redacted replaces a secret value in messages.
+const Redacted = "REDACTED"
+
+// Redact returns a copy of argv for messages, with the values of flags that
+// look like credentials replaced (--token=x, --password x, and NAME=value
+// pairs such as --docker-env=AWS_SECRET_ACCESS_KEY=x), and passwords in
+// URLs.
+func Redact(argv []string) []string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		out[i] = userinfo.ReplaceAllString(a, "${1}"+Redacted+"@")
+		if !strings.HasPrefix(a, "-") {
+			if i > 0 && isSecretFlag(argv[i-1]) && !strings.Contains(argv[i-1], "=") {
+				out[i] = Redacted
+			}
+			continue
+		}
+		name, val, ok := strings.Cut(a, "=")
+		if !ok {
+			continue
+		}
+		if secretWord.MatchString(name) {
+			out[i] = name + "=" + Redacted
+			continue
+		}
+		// --docker-env=NAME=value, --extra-config=comp.key=value
+		if inner, _, ok := strings.Cut(val, "="); ok && secretWord.MatchString(inner) {
+			out[i] = name + "=" + inner + "=" + Redacted
+		}
+	}
+	return out
+}
+
+func isSecretFlag(a string) bool {
+	return strings.HasPrefix(a, "-") && secretWord.MatchString(strings.TrimLeft(a, "-"))
 }
 
 // Local runs commands on this machine.
 type Local struct {
 	// Env is the base environment; nil means the process environment.
 	Env []string
+	// WaitDelay is how long a cancelled command gets between SIGINT and
+	// SIGKILL, and how long Run waits for its output afterwards; zero
+	// means DefaultWaitDelay.
+	WaitDelay time.Duration
+}
+
+// DefaultWaitDelay is Local's default grace after cancellation.
+const DefaultWaitDelay = 3 * time.Second
+
+func (l *Local) waitDelay() time.Duration {
+	if l.WaitDelay > 0 {
+		return l.WaitDelay
+	}
+	return DefaultWaitDelay
 }
 
 var _ Runner = (*Local)(nil)
@@ -146,6 +219,12 @@ func (l *Local) Run(ctx context.Context, c Cmd) (Result, error) {
 		return Result{ExitCode: -1}, &Error{Argv: c.Argv(), ExitCode: -1, Err: err}
 	}
 	cmd := exec.CommandContext(ctx, path, c.Args...)
+	// On cancellation (Ctrl-C), ask the command to stop as a terminal
+	// would (SIGINT); it is killed if it has not exited after WaitDelay,
+	// and Run stops waiting for output pipes that children it left behind
+	// still hold open.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = l.waitDelay()
 	env := l.Env
 	if env == nil {
 		env = os.Environ()

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -42,6 +43,7 @@ var commands = map[string]command{
 	"unpause":        {flags: []flagSpec{{long: "all-namespaces", short: "A", kind: boolFlag}, {long: "output", short: "o", kind: stringFlag}}, run: (*invocation).unpause},
 	"delete":         {flags: []flagSpec{{long: "all", kind: boolFlag}, {long: "purge", kind: boolFlag}, {long: "output", short: "o", kind: stringFlag}}, run: (*invocation).delete},
 	"update-context": {run: (*invocation).updateContext},
+	"cp":             {run: (*invocation).cp},
 	"ssh":            {flags: []flagSpec{{long: "node", short: "n", kind: stringFlag}, {long: "native-ssh", kind: stringFlag}}, run: (*invocation).ssh},
 	"kubectl":        {flags: []flagSpec{{long: "ssh", kind: boolFlag}}, run: (*invocation).kubectl},
 }
@@ -760,28 +762,36 @@ func (s *invocation) updateContext(_ *parsed) int {
 }
 
 // ssh records the command in the profile's ssh.log (one JSON array per
-// line). With STANDIN_SSH_EXEC it also runs it, prefixed by that command,
-// and answers as minikube's native client does: exit 1 with "ssh: Process
-// exited with status N" when it fails.
+// line) and runs it on the node: with STANDIN_SSH_EXEC, prefixed by that
+// command, answering as minikube's native client does (exit 1 with "ssh:
+// Process exited with status N" when it fails); without, on the node's
+// stand-in file system (see emulate).
 func (s *invocation) ssh(p *parsed) int {
 	o := &out{s: s}
 	cc, code := s.running(o)
 	if cc == nil {
 		return code
 	}
-	argv := append(p.rest, p.dashdash...)
-	f, err := os.OpenFile(filepath.Join(s.profileDir(cc.Name), "ssh.log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-	if err == nil {
-		b, _ := json.Marshal(argv)
-		fmt.Fprintln(f, string(b))
-		_ = f.Close()
+	node := cc.Name
+	if n := p.str("node"); n != "" {
+		if !slices.Contains(nodeNames(cc), n) {
+			return o.Fatal(exGuestNotFound, "GUEST_NODE_RETRIEVE", fmt.Sprintf("retrieving node: Could not find node %s", n), "")
+		}
+		node = n
 	}
+	argv := append(p.rest, p.dashdash...)
+	s.record(cc.Name, "ssh.log", argv)
+	// The command reaches the node as one string run by a shell.
+	line := strings.Join(argv, " ")
 	prefix := strings.Fields(s.env.get("STANDIN_SSH_EXEC"))
 	if len(prefix) == 0 {
+		if st := s.emulate(cc.Name, node, line); st != 0 {
+			fmt.Fprintf(s.env.Stderr, "ssh: Process exited with status %d\n", st)
+			return exFailure
+		}
 		return 0
 	}
-	// The command reaches the node as one string run by a shell.
-	full := append(append([]string(nil), prefix...), "sh", "-c", strings.Join(argv, " "))
+	full := append(append([]string(nil), prefix...), "sh", "-c", line)
 	c := exec.CommandContext(s.ctx, full[0], full[1:]...)
 	c.Stdout, c.Stderr = s.env.Stdout, s.env.Stderr
 	if err := c.Run(); err != nil {

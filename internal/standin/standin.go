@@ -61,6 +61,8 @@ const (
 	exProgramError          = 10
 	exProgramUsage          = 14
 	exInsufficientMemory    = 23
+	exHostError             = 30
+	exHostNotFound          = 35
 	exInsufficientCores     = 29
 	exDriverUnsupported     = 56
 	exProviderNotFound      = 65

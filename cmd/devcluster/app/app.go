@@ -364,3 +364,13 @@ func reported(err error) error {
 }
 
 var _ provider.Provider = (*minikube.Minikube)(nil)
+
+// noArgs refuses positional arguments to a command that takes none (a
+// mistyped flag value would otherwise be ignored silently).
+func noArgs(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return nil
+	}
+	return problem.New(problem.Usage, "", fmt.Errorf("%s takes no arguments, got %q", c.Command.FullName(), c.Args().Slice()),
+		"flags start with --, for example --name=dev; run `devcluster "+c.Command.FullName()+" --help`")
+}

@@ -101,7 +101,7 @@ func TestUpStatusDownRoundTrip(t *testing.T) {
 	if code := h.run("up"); code != 0 {
 		t.Fatalf("up: exit %d\n%s", code, h.stderr.String())
 	}
-	if !strings.Contains(h.stdout.String(), `Cluster "devcluster" is ready (created, agent started).`) ||
+	if !strings.Contains(h.stdout.String(), `Cluster "devcluster" is ready (created, agent started, hosts.toml written).`) ||
 		!strings.Contains(h.stdout.String(), fmt.Sprintf("push to localhost:%d, pull in the cluster from 192.168.49.1:%d", h.port, h.port)) {
 		t.Errorf("up summary:\n%s", h.stdout.String())
 	}

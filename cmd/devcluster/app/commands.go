@@ -204,7 +204,8 @@ func newDownCommand(g *globals) *cli.Command {
 				return err
 			}
 			defer g.printer().Close()
-			res, err := bootstrap.Down(c.Context, g.deps(), cfg, bootstrap.DownOptions{Purge: purge})
+			home, _ := g.env.LookupEnv("HOME")
+			res, err := bootstrap.Down(c.Context, g.deps(), cfg, bootstrap.DownOptions{Purge: purge, Protect: []string{g.env.Dir, home}})
 			if err != nil {
 				return err
 			}
@@ -216,7 +217,10 @@ func newDownCommand(g *globals) *cli.Command {
 			} else {
 				fmt.Fprintf(g.env.Stdout, "Cluster %q does not exist; nothing to delete.\n", cfg.Name)
 			}
-			if res.Kept != "" {
+			switch {
+			case res.KeptReason != "":
+				fmt.Fprintf(g.env.Stdout, "Registry data kept in %s: %s\n", res.Kept, res.KeptReason)
+			case res.Kept != "":
 				fmt.Fprintf(g.env.Stdout, "Registry data kept in %s (devcluster down --purge deletes it).\n", res.Kept)
 			}
 			return nil
@@ -298,7 +302,7 @@ func printStatus(w io.Writer, r *bootstrap.Result) {
 		if reg.Repositories != nil {
 			repos = strconv.Itoa(*reg.Repositories)
 		}
-		fmt.Fprintf(tw, "REGISTRY DATA\t%s (%s, %s repositories)\n", reg.DataDir, humanBytes(reg.SizeBytes), repos)
+		fmt.Fprintf(tw, "REGISTRY DATA\t%s (%s, %s repositories)\n", reg.DataDir, bootstrap.HumanBytes(reg.SizeBytes), repos)
 	}
 	if k := r.Kubernetes; k != nil {
 		defer printLoadBalancers(w, r.LoadBalancers)
@@ -361,18 +365,6 @@ func newVersionCommand(g *globals) *cli.Command {
 			return nil
 		},
 	}
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
 
 func writeJSON(w io.Writer, v any) error {

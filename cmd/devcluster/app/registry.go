@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -151,7 +152,7 @@ func newRegistryPushCommand(g *globals, common []cli.Flag, name, address *string
 				for u := range updates {
 					if mb := u.Complete >> 20; mb != last {
 						last = mb
-						p.Progress(fmt.Sprintf("%s of %s", humanBytes(u.Complete), humanBytes(u.Total)))
+						p.Progress(fmt.Sprintf("%s of %s", bootstrap.HumanBytes(u.Complete), bootstrap.HumanBytes(u.Total)))
 					}
 				}
 			}()
@@ -203,58 +204,45 @@ func (g *globals) openSource(ctx context.Context, src string) (*registry.Source,
 }
 
 func newRegistryGCCommand(g *globals, name *string) *cli.Command {
-	var untagged, dryRun bool
+	var o bootstrap.GCOptions
 	var output string
 	return &cli.Command{
 		Name:  "gc",
 		Usage: "delete unreferenced blobs (stops the agent's registry while it runs)",
 		Description: "Distribution's garbage collector is stop-the-world: gc stops the agent if it runs, marks and sweeps\n" +
-			"the storage, and starts the agent again with the same addresses.",
+			"the storage while holding the data directory's lock, and starts the agent again with all its previous\n" +
+			"settings (registry addresses and LoadBalancer controller). It refuses while another registry (such as\n" +
+			"`devcluster registry serve`) uses the same directory.",
 		Flags: []cli.Flag{
 			nameFlag(name), outputFlag(&output),
-			&cli.BoolFlag{Name: "delete-untagged", Usage: "also delete manifests no tag points to", Destination: &untagged},
-			&cli.BoolFlag{Name: "dry-run", Usage: "only report what would be deleted", Destination: &dryRun},
+			&cli.BoolFlag{Name: "delete-untagged", Usage: "also delete manifests no tag points to", Destination: &o.RemoveUntagged},
+			&cli.BoolFlag{Name: "dry-run", Usage: "only report what would be deleted", Destination: &o.DryRun},
 		},
 		Action: func(c *cli.Context) error {
 			if err := checkOutput(output); err != nil {
 				return err
 			}
-			t, err := g.registryTarget(c, *name, "")
+			if err := noArgs(c); err != nil {
+				return err
+			}
+			cfg, err := g.clusterConfig(c, *name)
 			if err != nil {
 				return err
 			}
-			deps := g.deps()
-			p := g.printer()
-			defer p.Close()
-			wasRunning := t.agent != nil && t.agent.Running
-			if wasRunning {
-				p.Start("Stopping the registry agent")
-				if _, err := deps.Agent.Stop(c.Context, t.dirs.State); err != nil {
-					return problem.New(problem.Failed, "stopping the registry agent", err, "")
-				}
-				p.End(true, "stopped")
+			if g.verbose {
+				o.Log = g.env.Stderr
 			}
-			p.Start("Collecting garbage in " + t.dataDir)
-			res, gcErr := registry.GarbageCollect(c.Context, t.dataDir, untagged, dryRun)
-			if gcErr == nil {
-				p.End(true, fmt.Sprintf("%s → %s", humanBytes(res.BytesBefore), humanBytes(res.BytesAfter)))
-			} else {
-				p.End(false, "")
-			}
-			if wasRunning {
-				p.Start("Starting the registry agent again")
-				if _, err := deps.Agent.Ensure(c.Context, agent.Spec{Name: t.cfg.Name, StateDir: t.dirs.State, DataDir: t.agent.DataDir, Listen: t.agent.Listen}); err != nil {
-					return problem.New(problem.Failed, "restarting the registry agent after gc", err, "run `devcluster up`")
-				}
-				p.End(true, "running")
-			}
-			if gcErr != nil {
-				return problem.New(problem.Failed, "garbage collection", gcErr, "")
+			defer g.printer().Close()
+			res, err := bootstrap.CollectGarbage(c.Context, g.deps(), cfg, o)
+			if err != nil {
+				return err
 			}
 			if output == "json" {
 				return writeJSON(g.env.Stdout, res)
 			}
-			fmt.Fprintf(g.env.Stdout, "Registry storage: %s before, %s after.\n", humanBytes(res.BytesBefore), humanBytes(res.BytesAfter))
+			if !g.quiet {
+				fmt.Fprintf(g.env.Stdout, "Registry storage: %s before, %s after.\n", bootstrap.HumanBytes(res.BytesBefore), bootstrap.HumanBytes(res.BytesAfter))
+			}
 			return nil
 		},
 	}
@@ -283,9 +271,14 @@ func newRegistryServeCommand(g *globals) *cli.Command {
 			if len(addrs) == 0 {
 				addrs = []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(t.cfg.Registry.Port))}
 			}
-			srv, err := registry.New(c.Context, registry.Options{DataDir: dataDir, Listen: addrs, Log: g.env.Stderr, Verbose: g.verbose})
+			srv, err := registry.New(c.Context, registry.Options{DataDir: dataDir, Listen: addrs, Log: g.env.Stderr, Verbose: g.verbose,
+				Holder: "devcluster registry serve"})
 			if err != nil {
-				return problem.New(problem.Failed, "starting the registry", err, "pick a free port with --listen")
+				fix := "pick a free port with --listen"
+				if errors.Is(err, registry.ErrLocked) {
+					fix = "stop the other registry first, or serve another directory with --data-dir"
+				}
+				return problem.New(problem.Failed, "starting the registry", err, fix)
 			}
 			fmt.Fprintf(g.env.Stderr, "Serving the registry on %s (data in %s). Ctrl-C stops it.\n", strings.Join(srv.Addrs(), ", "), dataDir)
 			if err := srv.Serve(c.Context); err != nil {

@@ -1,0 +1,129 @@
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/devcluster/devcluster/bootstrap/agent"
+	"github.com/devcluster/devcluster/bootstrap/config"
+	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/registry"
+)
+
+// GCOptions are the options of CollectGarbage.
+type GCOptions struct {
+	// RemoveUntagged also deletes manifests no tag points to.
+	RemoveUntagged bool
+	// DryRun only reports what would be deleted.
+	DryRun bool
+	// Log receives Distribution's log lines (verbose mode); nil discards.
+	Log io.Writer
+}
+
+// GCResult is what `registry gc` reports.
+type GCResult struct {
+	*registry.GCResult
+	DataDir string `json:"dataDir"`
+	// AgentRestarted is true when the agent was stopped for the collection
+	// and started again with its previous settings.
+	AgentRestarted bool `json:"agentRestarted"`
+}
+
+// gcLockWait bounds how long gc waits for the data directory after the
+// agent stopped (its process lets go of the lock as it exits).
+const gcLockWait = 15 * time.Second
+
+// CollectGarbage runs Distribution's stop-the-world garbage collector on
+// the cluster's registry storage: it stops the cluster's agent, collects
+// while holding the data directory's lock (so no registry serves it
+// meanwhile; another server on the directory makes it refuse), and starts
+// the agent again with exactly the settings it had — registry addresses
+// and LoadBalancer controller alike. The agent is restarted even when the
+// collection fails.
+func CollectGarbage(ctx context.Context, deps Deps, cfg *config.Config, o GCOptions) (*GCResult, error) {
+	dirs, err := deps.Dirs(cfg.Name)
+	if err != nil {
+		return nil, problem.New(problem.Failed, "locating devcluster's data directory", err, "set HOME or XDG_DATA_HOME")
+	}
+	out := &GCResult{DataDir: RegistryDataDir(cfg, dirs)}
+	var prev *agent.Status
+	if st, err := deps.Agent.Status(ctx, dirs.State); err == nil && st.Running {
+		prev = st
+		if prev.Spec.DataDir != "" {
+			out.DataDir = prev.Spec.DataDir
+		}
+	}
+	steps := []step{}
+	if prev != nil {
+		steps = append(steps, step{title: "Stopping the agent", run: func(ctx context.Context, _ *operation) (string, error) {
+			if _, err := deps.Agent.Stop(ctx, dirs.State); err != nil {
+				return "", problem.New(problem.Failed, "stopping the agent", err, "")
+			}
+			return fmt.Sprintf("stopped (pid %d)", prev.PID), nil
+		}})
+	}
+	var gcErr error
+	steps = append(steps, step{title: "Collecting garbage in " + out.DataDir, run: func(ctx context.Context, _ *operation) (string, error) {
+		res, err := registry.GarbageCollect(ctx, out.DataDir, registry.GCOptions{
+			RemoveUntagged: o.RemoveUntagged, DryRun: o.DryRun, LockWait: gcLockWait, Log: o.Log})
+		if err != nil {
+			gcErr = gcProblem(err, out.DataDir)
+			if prev == nil {
+				return "", gcErr
+			}
+			return "failed; starting the agent again", nil
+		}
+		out.GCResult = res
+		verb := "freed"
+		if o.DryRun {
+			verb = "would free"
+		}
+		return fmt.Sprintf("%s %s (%s → %s)", verb, HumanBytes(res.BytesBefore-res.BytesAfter), HumanBytes(res.BytesBefore), HumanBytes(res.BytesAfter)), nil
+	}})
+	if prev != nil {
+		steps = append(steps, step{title: "Starting the agent again", run: func(ctx context.Context, _ *operation) (string, error) {
+			spec := prev.Spec
+			spec.StateDir = dirs.State
+			if spec.Name == "" {
+				spec.Name = cfg.Name
+			}
+			st, err := deps.Agent.Ensure(ctx, spec)
+			if err != nil {
+				return "", problem.New(problem.Failed, "starting the agent again after gc", err, "run `devcluster up`")
+			}
+			out.AgentRestarted = true
+			return fmt.Sprintf("running (pid %d) with its previous settings", st.PID), nil
+		}})
+	}
+	if err := runSteps(ctx, &operation{deps: deps, cfg: cfg}, steps); err != nil {
+		return nil, err
+	}
+	if gcErr != nil {
+		return nil, gcErr
+	}
+	return out, nil
+}
+
+func gcProblem(err error, dir string) error {
+	if errors.Is(err, registry.ErrLocked) {
+		return problem.New(problem.Failed, "garbage collection", err,
+			"stop the other registry (a `devcluster registry serve` on the same directory) and run gc again")
+	}
+	return problem.New(problem.Failed, "garbage collection of "+dir, err, "")
+}
+
+// HumanBytes renders a byte count in binary units: 1.5 MiB.
+func HumanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
