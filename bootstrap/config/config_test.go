@@ -1,6 +1,9 @@
 package config
 
 import (
+	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/devcluster/devcluster/internal/problem"
 )
 
 func TestLoadTestdataAndExamples(t *testing.T) {
@@ -48,7 +53,7 @@ func TestInvalidFilesReportEveryProblemWithLines(t *testing.T) {
 		file string
 		want []string
 	}{
-		{"invalid-unknown-field.yaml", []string{`line 4: unknown field "cpu"`, `line 5: unknown field "memmory"`}},
+		{"invalid-unknown-field.yaml", []string{`line 4: cpu: unknown field`, `line 5: memmory: unknown field`}},
 		{"invalid-values.yaml", []string{
 			"line 3: name: invalid name \"bad_name\"",
 			"line 4: cpus: requested cpu count 1 is less than the minimum allowed of 2",
@@ -66,7 +71,7 @@ func TestInvalidFilesReportEveryProblemWithLines(t *testing.T) {
 		}},
 		{"invalid-api-version.yaml", []string{`unsupported apiVersion "devcluster.dev/v1"`, `unknown kind "Clusters"`}},
 		{"invalid-no-limit-vm.yaml", []string{`line 4: cpus: the "kvm2" driver does not support cpus: no-limit`, `line 5: memory: the "kvm2" driver does not support memory: no-limit`}},
-		{"invalid-wrong-type.yaml", []string{"line 3: cannot unmarshal !!seq into string", "line 4: cannot unmarshal !!str `--addon...` into []string"}},
+		{"invalid-wrong-type.yaml", []string{"line 3: cpus: expected a string, got a list", `line 4: extraStartArgs: expected a list of strings, got a string "--addon..."`}},
 		{"invalid-two-documents.yaml", []string{"line 3: a second document was found"}},
 	}
 	for _, tc := range cases {
@@ -240,4 +245,84 @@ func TestDecodeEmptyFile(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "the file is empty") {
 		t.Fatalf("got %v", err)
 	}
+}
+
+// Each structural problem names its line, its field and the real cause —
+// not "apiVersion is missing" because the header failed to decode.
+func TestDecodeNamesTheRealProblem(t *testing.T) {
+	t.Parallel()
+	head := "apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\n"
+	for _, tc := range []struct {
+		name, doc string
+		want      []string
+		notWant   string
+	}{
+		{"duplicate cpus", head + "cpus: 2\nmemory: 4g\ncpus: 4\n", []string{"line 5: cpus: duplicate key, first given at line 3"}, "apiVersion is missing"},
+		{"duplicate kind", head + "kind: Cluster\n", []string{"line 3: kind: duplicate key, first given at line 2"}, "apiVersion is missing"},
+		{"nested duplicate", head + "registry:\n  port: 5001\n  port: 5002\n", []string{"line 5: registry.port: duplicate key, first given at line 4"}, ""},
+		{"apiVersion list", "apiVersion: [devcluster.dev/v1alpha1]\nkind: Cluster\n", []string{"line 1: apiVersion: expected a string, got a list"}, "apiVersion is missing"},
+		{"kind mapping", "apiVersion: devcluster.dev/v1alpha1\nkind: {a: b}\n", []string{"line 2: kind: expected a string, got a mapping"}, "kind is missing"},
+		{"malformed second document", head + "cpus: 2\n---\nfoo: [unclosed\n", []string{"after the first document: did not find expected"}, ""},
+		{"second document", head + "---\napiVersion: x\n", []string{"line 3: a second document was found"}, ""},
+		{"trailing separator is fine", head + "cpus: 2\n---\n", nil, ""},
+		{"type error names a nested field", head + "registry:\n  port: [5001]\n", []string{"line 4: registry.port: expected a whole number, got a list"}, ""},
+		{"type error in a block list", head + "cpus:\n  - 2\n  - 4\n", []string{"line 4: cpus: expected a string, got a list"}, ""},
+		{"bool field", head + "registry:\n  enabled: sometimes\n", []string{"line 4: registry.enabled: expected true or false, got a string \"sometimes\""}, ""},
+		{"top level list", "- a\n- b\n", []string{"line 1: expected a mapping with apiVersion and kind, got a list"}, ""},
+		{"syntax error", head + "cpus: [2\n", []string{"line ", "did not find expected"}, ""},
+	} {
+		tc := tc
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Decode("devcluster.yaml", []byte(tc.doc))
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("Decode: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Decode succeeded, want %q", tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not mention %q:\n%s", w, err)
+				}
+			}
+			if tc.notWant != "" && strings.Contains(err.Error(), tc.notWant) {
+				t.Errorf("error blames %q:\n%s", tc.notWant, err)
+			}
+			if problem.KindOf(err) != problem.Config {
+				t.Errorf("kind = %v, want a configuration error (exit 2)", problem.KindOf(err))
+			}
+		})
+	}
+}
+
+func TestReadLimitedCapsAndCancels(t *testing.T) {
+	t.Parallel()
+	// /dev/zero-like: never ends.
+	_, err := ReadLimited(context.Background(), zeroReader{}, "/dev/zero")
+	if err == nil || !strings.Contains(err.Error(), "larger than 1024 KiB") {
+		t.Errorf("endless input: %v", err)
+	}
+	// A pipe nobody writes to: cancellation returns at once.
+	r, w := io.Pipe()
+	defer w.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(100 * time.Millisecond); cancel() }()
+	start := time.Now()
+	if _, err := ReadLimited(ctx, r, "stdin"); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled read: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("cancelled read took %s", d)
+	}
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }
