@@ -63,6 +63,9 @@ func applyWorkloads(ctx context.Context, s *operation) (string, error) {
 			if err != nil {
 				return "", problem.New(problem.Failed, "decoding the samples", err, "")
 			}
+			for i := range o {
+				o[i].Owned = true
+			}
 			objs = append(objs, o...)
 		}
 	}

@@ -32,6 +32,8 @@ type Overrides struct {
 	Manifests []string
 	// BaseDir resolves relative paths in the file (its directory).
 	BaseDir string
+	// Home expands a leading ~ in registry.dataDir.
+	Home string
 }
 
 // Complete merges overrides into the file (flags win), fills defaults, and
@@ -68,6 +70,23 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		f.Registry.Port = *o.RegistryPort
 		fromFlag["registry.port"] = true
 	}
+	// A flag given with an empty value is a mistake (an unset shell
+	// variable), not a request for the default.
+	var problems []string
+	for _, field := range []string{"name", "cpus", "memory", "driver", "containerRuntime", "kubernetesVersion", "wait"} {
+		if v := map[string]*string{"name": o.Name, "cpus": o.CPUs, "memory": o.Memory, "driver": o.Driver,
+			"containerRuntime": o.ContainerRuntime, "kubernetesVersion": o.KubernetesVersion, "wait": o.Wait}[field]; v != nil && strings.TrimSpace(*v) == "" {
+			problems = append(problems, flagNames[field]+": the value is empty; leave the flag out for the default")
+		}
+	}
+	if o.RegistryPort != nil && *o.RegistryPort == 0 {
+		problems = append(problems, "--registry-port: 0 is not a port; leave the flag out for the default (5001)")
+	}
+	for _, m := range o.Manifests {
+		if m == "" {
+			problems = append(problems, "--manifest: the path is empty")
+		}
+	}
 	if o.NoRegistry {
 		off := false
 		f.Registry.Enabled = &off
@@ -82,7 +101,6 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 	}
 	SetDefaults(&f)
 
-	var problems []string
 	add := func(field string, err error) {
 		where := field
 		switch {
@@ -160,7 +178,10 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 	}
 
 	c.Registry = Registry{Enabled: *f.Registry.Enabled, Port: f.Registry.Port, DataDir: f.Registry.DataDir}
-	if d := f.Registry.DataDir; d != "" && !filepath.IsAbs(d) && o.BaseDir != "" {
+	switch d := f.Registry.DataDir; {
+	case (d == "~" || strings.HasPrefix(d, "~/")) && o.Home != "":
+		c.Registry.DataDir = filepath.Join(o.Home, strings.TrimPrefix(d, "~"))
+	case d != "" && !filepath.IsAbs(d) && o.BaseDir != "":
 		// Relative to the file, like manifests.
 		c.Registry.DataDir = filepath.Join(o.BaseDir, d)
 	}
@@ -195,7 +216,11 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		}
 		c.Workloads.Manifests = append(c.Workloads.Manifests, m)
 	}
-	c.Workloads.Manifests = append(c.Workloads.Manifests, o.Manifests...)
+	for _, m := range o.Manifests {
+		if m != "" {
+			c.Workloads.Manifests = append(c.Workloads.Manifests, m)
+		}
+	}
 	if d, err := time.ParseDuration(f.Workloads.Timeout); err != nil || d <= 0 {
 		add("workloads.timeout", fmt.Errorf("invalid duration %q: use a positive duration such as 5m", f.Workloads.Timeout))
 	} else {

@@ -326,3 +326,26 @@ func (zeroReader) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
 }
+
+// registry.clusterAddress ends up in file paths on every node: only an IP
+// address or a DNS name is accepted, never shell metacharacters.
+func TestClusterAddressIsAnIPOrADNSName(t *testing.T) {
+	t.Parallel()
+	for _, a := range []string{"192.168.49.1", "10.0.2.2", "fd00::1", "host.minikube.internal", "registry", "a-b.example"} {
+		if err := ValidHost(a); err != nil {
+			t.Errorf("ValidHost(%q) = %v", a, err)
+		}
+	}
+	for _, a := range []string{";reboot", ">x", "$(id)", "`id`", "a\nb", "a b", "-x", "192.168.49.1:5000", "a..b", "A_B", "", "x;y", "a/b", "'q'"} {
+		if err := ValidHost(a); err == nil {
+			t.Errorf("ValidHost(%q) accepted it", a)
+		}
+		file := File{APIVersion: APIVersion, Kind: KindCluster, Registry: RegistryFile{ClusterAddress: a}}
+		if a == "" {
+			continue // empty means the default, auto
+		}
+		if _, err := Complete(&Source{File: file}, Overrides{}); err == nil || !strings.Contains(err.Error(), "registry.clusterAddress") {
+			t.Errorf("Complete with clusterAddress %q: %v", a, err)
+		}
+	}
+}

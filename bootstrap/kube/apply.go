@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -27,6 +28,31 @@ type Object struct {
 	Source string // file path or "sample:<name>"
 	Index  int    // document index in the file, from 0
 	Obj    *unstructured.Unstructured
+	// Owned marks devcluster's own objects (the samples): devcluster takes
+	// their fields over from any other manager. The user's manifests are
+	// applied without force, so a field another manager owns is a
+	// conflict, as with kubectl apply --server-side without
+	// --force-conflicts.
+	Owned bool
+}
+
+// applyOptions are the server-side apply options for an object.
+func (o Object) applyOptions(dryRun bool) metav1.ApplyOptions {
+	opts := metav1.ApplyOptions{FieldManager: FieldManager, Force: o.Owned}
+	if dryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	return opts
+}
+
+// applyError names the object and, for a conflict, the fields and their
+// managers and what to do.
+func (o Object) applyError(err error) string {
+	msg := fmt.Sprintf("%s (%s): %v", o.Where(), o.Describe(), err)
+	if apierrors.IsConflict(err) {
+		msg += "; these fields are managed by another tool: remove them from this manifest, set them to the value they have (to co-own them), or change them with the tool that manages them"
+	}
+	return msg
 }
 
 // Where names the document for messages: "deploy/app.yaml document 2".
@@ -242,16 +268,15 @@ func (a *Applier) Apply(ctx context.Context, objs []Object, o ApplyOptions) ([]A
 	}
 	for _, it := range items {
 		if it.Obj.GetKind() == "Namespace" && it.GVR.Group == "" {
-			if _, err := a.resource(it).Apply(ctx, it.Obj.GetName(), it.Obj, metav1.ApplyOptions{FieldManager: FieldManager, Force: true}); err != nil {
-				return nil, fmt.Errorf("%s (%s): %w", it.Where(), it.Describe(), err)
+			if _, err := a.resource(it).Apply(ctx, it.Obj.GetName(), it.Obj, it.applyOptions(false)); err != nil {
+				return nil, errors.New(it.applyError(err))
 			}
 		}
 	}
 
 	for _, it := range items {
-		if _, err := a.resource(it).Apply(ctx, it.Obj.GetName(), it.Obj,
-			metav1.ApplyOptions{FieldManager: FieldManager, Force: true, DryRun: []string{metav1.DryRunAll}}); err != nil {
-			problems = append(problems, fmt.Sprintf("%s (%s): %v", it.Where(), it.Describe(), err))
+		if _, err := a.resource(it).Apply(ctx, it.Obj.GetName(), it.Obj, it.applyOptions(true)); err != nil {
+			problems = append(problems, it.applyError(err))
 		}
 	}
 	if len(problems) > 0 {
@@ -264,8 +289,8 @@ func (a *Applier) Apply(ctx context.Context, objs []Object, o ApplyOptions) ([]A
 	}
 	var done []string
 	for _, it := range items {
-		if _, err := a.resource(it).Apply(ctx, it.Obj.GetName(), it.Obj, metav1.ApplyOptions{FieldManager: FieldManager, Force: true}); err != nil {
-			return nil, fmt.Errorf("%s (%s): %w (already applied: %s)", it.Where(), it.Describe(), err, orNone(done))
+		if _, err := a.resource(it).Apply(ctx, it.Obj.GetName(), it.Obj, it.applyOptions(false)); err != nil {
+			return nil, fmt.Errorf("%s (already applied: %s)", it.applyError(err), orNone(done))
 		}
 		done = append(done, it.Describe())
 		if o.Progress != nil {

@@ -81,6 +81,16 @@ func TestContract(t *testing.T) {
 		{name: "stop of a missing profile exits 85", args: []string{"stop", "-p", "foo"}, code: 85},
 		{name: "stop", setup: [][]string{{"start"}}, args: []string{"stop"}, stdout: "* 1 node stopped."},
 		{name: "profile from MINIKUBE_PROFILE", setup: [][]string{{"start", "-p", "envprof"}}, args: []string{"ip"}, stdout: "=192.168.49.2\n", extraEnv: map[string]string{"MINIKUBE_PROFILE": "envprof"}},
+		{name: "cp of a missing source exits 35", setup: [][]string{{"start"}}, args: []string{"cp", "/nonexistent/x", "/etc/x"}, code: 35, stderr: "X Exiting due to HOST_PATH_MISSING: Cannot find directory /nonexistent/x for copy"},
+		{name: "cp to a relative target exits 14", setup: [][]string{{"start"}}, args: []string{"cp", "/etc/passwd", "etc/x"}, code: 14, stderr: "Target <remote file path> must be an absolute Path"},
+		{name: "cp with one argument exits 14", setup: [][]string{{"start"}}, args: []string{"cp", "/etc/passwd"}, code: 14, stderr: "Please specify the path to copy"},
+		{name: "cp into a missing directory with the docker driver exits 10", setup: [][]string{{"start", "--driver=docker"}}, args: []string{"cp", "/etc/passwd", "/etc/containerd/certs.d/x:5000/hosts.toml"},
+			code: 10, stderr: "X Exiting due to MK_COMMAND_RUNNER: Fail to copy file /etc/passwd: Error response from daemon: Could not find the file /etc/containerd/certs.d/x:5000 in container minikube"},
+		{name: "cp after mkdir -p", setup: [][]string{{"start", "--driver=docker"}, {"ssh", "--", "sudo mkdir -p /etc/d"}}, args: []string{"cp", "/etc/passwd", "/etc/d/p"}},
+		{name: "cp to a missing node exits 85", setup: [][]string{{"start"}}, args: []string{"cp", "/etc/passwd", "minikube-m09:/etc/x"}, code: 85, stderr: "Node minikube-m09 does not exist."},
+		{name: "cp to a stopped profile exits 83", setup: [][]string{{"start"}, {"stop"}}, args: []string{"cp", "/etc/passwd", "/etc/x"}, code: 83},
+		{name: "ssh of a failing command exits 1", setup: [][]string{{"start"}}, args: []string{"ssh", "--", "sudo cat /etc/missing"}, code: 1, stderr: "ssh: Process exited with status 1"},
+		{name: "ssh reads what cp wrote, with CRLF", setup: [][]string{{"start"}, {"ssh", "--", "sudo mkdir -p '/etc/a b'"}, {"cp", "/etc/passwd", "/etc/a b/h"}}, args: []string{"ssh", "--", "sudo cat '/etc/a b/h'"}},
 		{name: "klog flags are accepted", setup: [][]string{{"start", "--alsologtostderr", "-v=1"}}, args: []string{"ip", "--alsologtostderr"}, stdout: "=192.168.49.2\n"},
 	}
 	for _, tc := range cases {

@@ -165,3 +165,44 @@ func TestStartErrorFromJSONEvents(t *testing.T) {
 		t.Errorf("progress = %q", progress)
 	}
 }
+
+// RunOnNode quotes every word for the node's shell (minikube ssh joins its
+// arguments into one command line), and CopyToNode copies with minikube cp:
+// file content never passes through a shell.
+func TestRunOnNodeQuotesAndCopyToNodeUsesCp(t *testing.T) {
+	t.Parallel()
+	f := &runtest.Fake{Handler: func(argv []string) runtest.Reply {
+		if argv[1] == "ssh" {
+			return runtest.Reply{Stdout: "a\r\nb\r\n"}
+		}
+		return runtest.Reply{}
+	}}
+	m := New(f)
+	out, err := m.RunOnNode(context.Background(), "dev", "dev-m02", "cat", "/etc/x y/hosts.toml", "$(reboot)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != "a\nb\n" {
+		t.Errorf("output = %q, want LF line ends", out)
+	}
+	if err := m.CopyToNode(context.Background(), "dev", "dev", "/tmp/h.toml", "/etc/containerd/certs.d/localhost:5001/hosts.toml"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.CopyToNode(context.Background(), "dev", "dev-m02", "/tmp/h.toml", "/etc/h.toml"); err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"minikube", "ssh", "-p", "dev", "-n", "dev-m02", "--", "sudo cat '/etc/x y/hosts.toml' '$(reboot)'"},
+		{"minikube", "cp", "-p", "dev", "/tmp/h.toml", "/etc/containerd/certs.d/localhost:5001/hosts.toml"},
+		{"minikube", "cp", "-p", "dev", "/tmp/h.toml", "dev-m02:/etc/h.toml"},
+	}
+	got := f.Calls()
+	if len(got) != len(want) {
+		t.Fatalf("calls = %q", got)
+	}
+	for i := range want {
+		if strings.Join(got[i], "\x00") != strings.Join(want[i], "\x00") {
+			t.Errorf("call %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+}

@@ -129,6 +129,12 @@ func Run(ctx context.Context, env Env, args []string) error {
 	if errors.As(err, &rep) {
 		return rep.err
 	}
+	if errors.Is(err, context.Canceled) {
+		// Ctrl-C or SIGTERM: say so, and nothing else — the advice of the
+		// step that was cut short does not apply.
+		g.printer().ErrorBlock("interrupted", "", "")
+		return err
+	}
 	if problem.KindOf(err) == problem.Failed && isUsageError(err) {
 		err = problem.New(problem.Usage, "", err, "run `devcluster --help` or `devcluster <command> --help`")
 	}
@@ -147,12 +153,7 @@ func isUsageError(err error) bool {
 	return false
 }
 
-func errorMessage(err error) string {
-	if errors.Is(err, context.Canceled) {
-		return "interrupted"
-	}
-	return err.Error()
-}
+func errorMessage(err error) string { return err.Error() }
 
 // errorDetails shows the failed command and the tail of its output.
 func errorDetails(err error) string {
@@ -180,8 +181,10 @@ type globals struct {
 	cfgPath  string
 	minikube string
 	kubecfg  string
-	notFound string
-	p        *ui.Printer
+	// cmdCfgPath is --config given after the command (`up -f FILE`).
+	cmdCfgPath string
+	notFound   string
+	p          *ui.Printer
 }
 
 func (g *globals) printer() *ui.Printer {
@@ -245,9 +248,15 @@ func (g *globals) platform() loadbalancer.Platform {
 
 // loadConfig reads --config, or devcluster.yaml in the working directory if
 // present, and completes it with the flag overrides.
-func (g *globals) loadConfig(o config.Overrides) (*config.Config, error) {
+func (g *globals) loadConfig(ctx context.Context, o config.Overrides) (*config.Config, error) {
 	var src *config.Source
 	path := g.cfgPath
+	if g.cmdCfgPath != "" {
+		if path != "" && path != g.cmdCfgPath {
+			return nil, problem.New(problem.Usage, "", fmt.Errorf("--config is given twice, as %q and %q", path, g.cmdCfgPath), "give it once")
+		}
+		path = g.cmdCfgPath
+	}
 	if path == "" {
 		def := filepath.Join(g.env.Dir, config.DefaultFile)
 		if _, err := os.Stat(def); err == nil {
@@ -258,16 +267,24 @@ func (g *globals) loadConfig(o config.Overrides) (*config.Config, error) {
 	}
 	switch {
 	case path == "-":
-		data, err := io.ReadAll(g.env.Stdin)
+		data, err := config.ReadLimited(ctx, g.env.Stdin, "standard input")
 		if err != nil {
-			return nil, problem.New(problem.Config, "reading config from standard input", err, "")
+			return nil, err
 		}
 		if src, err = config.Decode("stdin", data); err != nil {
 			return nil, err
 		}
 	case path != "":
-		var err error
-		if src, err = config.Load(path); err != nil {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, problem.New(problem.Config, "reading config", err, "check the path given with --config")
+		}
+		data, err := config.ReadLimited(ctx, f, g.displayPath(path))
+		_ = f.Close()
+		if err != nil {
+			return nil, err
+		}
+		if src, err = config.Decode(path, data); err != nil {
 			return nil, err
 		}
 		src.Path = g.displayPath(path)
@@ -276,6 +293,7 @@ func (g *globals) loadConfig(o config.Overrides) (*config.Config, error) {
 	if o.BaseDir == "" {
 		o.BaseDir = g.env.Dir
 	}
+	o.Home, _ = g.env.LookupEnv("HOME")
 	return config.Complete(src, o)
 }
 
@@ -350,6 +368,12 @@ func checkOutput(o string) error {
 	return nil
 }
 
+// configFlag is --config/-f accepted after a command too (`up -f FILE`); it
+// means the same as the global flag.
+func configFlag(g *globals) cli.Flag {
+	return &cli.StringFlag{Name: "config", Aliases: []string{"f"}, Usage: "read settings from `FILE` (same as the global --config)", Destination: &g.cmdCfgPath}
+}
+
 // nameFlag is --name, shared by every command that addresses a cluster.
 func nameFlag(dst *string) cli.Flag {
 	return &cli.StringFlag{Name: "name", Aliases: []string{"n"}, Usage: "cluster `NAME` (the minikube profile and kubeconfig context; default devcluster)", Destination: dst}
@@ -371,6 +395,7 @@ func noArgs(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return nil
 	}
-	return problem.New(problem.Usage, "", fmt.Errorf("%s takes no arguments, got %q", c.Command.FullName(), c.Args().Slice()),
-		"flags start with --, for example --name=dev; run `devcluster "+c.Command.FullName()+" --help`")
+	name := strings.TrimPrefix(c.Command.HelpName, "devcluster ")
+	return problem.New(problem.Usage, "", fmt.Errorf("%s takes no arguments, got %q", name, c.Args().Slice()),
+		"flags start with --, for example --name=dev; run `devcluster "+name+" --help`")
 }

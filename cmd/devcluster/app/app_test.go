@@ -2,9 +2,11 @@ package app
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -39,6 +41,8 @@ type harness struct {
 	agents         *agent.InProcess
 	port           int
 	clientset      kubernetes.Interface
+	// workDir is the working directory (default: dir).
+	workDir string
 }
 
 func newHarness(t *testing.T) *harness {
@@ -73,13 +77,18 @@ func freePort(t *testing.T) int {
 }
 
 func (h *harness) run(args ...string) int {
+	return h.runWith(context.Background(), strings.NewReader(""), args...)
+}
+
+// runWith runs with a context and standard input of the test's choosing.
+func (h *harness) runWith(ctx context.Context, stdin io.Reader, args ...string) int {
 	h.stdout.Reset()
 	h.stderr.Reset()
 	clientset := h.clientset
 	env := Env{
-		Stdin: strings.NewReader(""), Stdout: &h.stdout, Stderr: &h.stderr,
+		Stdin: stdin, Stdout: &h.stdout, Stderr: &h.stderr,
 		LookupEnv: func(k string) (string, bool) { v, ok := h.env[k]; return v, ok },
-		Dir:       h.dir, Runner: h.runner, Agent: h.agents,
+		Dir:       cmp.Or(h.workDir, h.dir), Runner: h.runner, Agent: h.agents,
 		LocalAddress: func(string) bool { return false },
 		Kube: func(string) kube.Loader {
 			return func(ctx string) (*kube.Clients, error) {
@@ -87,7 +96,7 @@ func (h *harness) run(args ...string) int {
 			}
 		},
 	}
-	return ExitCode(Run(context.Background(), env, append([]string{"devcluster"}, args...)))
+	return ExitCode(Run(ctx, env, append([]string{"devcluster"}, args...)))
 }
 
 func TestUpStatusDownRoundTrip(t *testing.T) {

@@ -40,6 +40,7 @@ func newUpCommand(g *globals) *cli.Command {
 			"minikube ignores changed CPUs, memory and insecure registries on an existing cluster; up compares them\n" +
 			"itself and stops with the list of differences (exit code 4). --recreate deletes and recreates the cluster.",
 		Flags: []cli.Flag{
+			configFlag(g),
 			nameFlag(&f.name),
 			&cli.StringFlag{Name: "cpus", Usage: "CPUs: a number ≥ 2, max or no-limit (default 2)", Destination: &f.cpus},
 			&cli.StringFlag{Name: "memory", Aliases: []string{"m"}, Usage: "memory: 4096 (MB), 4g, 4GiB, max or no-limit (default 4g)", Destination: &f.memory},
@@ -61,7 +62,10 @@ func newUpCommand(g *globals) *cli.Command {
 			if err := checkOutput(f.output); err != nil {
 				return err
 			}
-			cfg, err := g.loadConfig(f.overrides(c, g.env.Dir))
+			if err := noArgs(c); err != nil {
+				return err
+			}
+			cfg, err := g.loadConfig(c.Context, f.overrides(c, g.env.Dir))
 			if err != nil {
 				return err
 			}
@@ -109,9 +113,11 @@ func (f *upFlags) overrides(c *cli.Context, dir string) config.Overrides {
 	o.NoLoadBalancer = f.noLB
 	o.NoSamples = f.noSamples
 	for _, m := range f.manifests.Value() {
-		if !filepath.IsAbs(m) {
+		if m != "" && !filepath.IsAbs(m) {
 			m = filepath.Join(dir, m)
 		}
+		// An empty path stays empty, so Complete refuses it instead of
+		// applying the working directory.
 		o.Manifests = append(o.Manifests, m)
 	}
 	return o
@@ -193,10 +199,13 @@ func newDownCommand(g *globals) *cli.Command {
 		Description: "down stops the cluster's background agent and deletes the minikube cluster and its kubeconfig context.\n" +
 			"Deleting a cluster that does not exist succeeds. The registry's images are kept (they survive down and\n" +
 			"up --recreate) unless --purge is given.",
-		Flags: []cli.Flag{nameFlag(&name), outputFlag(&output),
+		Flags: []cli.Flag{configFlag(g), nameFlag(&name), outputFlag(&output),
 			&cli.BoolFlag{Name: "purge", Usage: "also delete the registry's data and the agent's state", Destination: &purge}},
 		Action: func(c *cli.Context) error {
 			if err := checkOutput(output); err != nil {
+				return err
+			}
+			if err := noArgs(c); err != nil {
 				return err
 			}
 			cfg, err := g.clusterConfig(c, name)
@@ -235,7 +244,7 @@ func (g *globals) clusterConfig(c *cli.Context, flag string) (*config.Config, er
 	if c.IsSet("name") {
 		o.Name = &flag
 	}
-	return g.loadConfig(o)
+	return g.loadConfig(c.Context, o)
 }
 
 func newStatusCommand(g *globals) *cli.Command {
@@ -245,9 +254,12 @@ func newStatusCommand(g *globals) *cli.Command {
 		Usage: "show the cluster's state (exit code 3 when it is not running)",
 		Description: "status reads the cluster's state without changing anything: provider state, node IP, Kubernetes\n" +
 			"version, CPUs and memory, and whether the API server answers. -o json prints the same as a JSON object.",
-		Flags: []cli.Flag{nameFlag(&name), outputFlag(&output)},
+		Flags: []cli.Flag{configFlag(g), nameFlag(&name), outputFlag(&output)},
 		Action: func(c *cli.Context) error {
 			if err := checkOutput(output); err != nil {
+				return err
+			}
+			if err := noArgs(c); err != nil {
 				return err
 			}
 			cfg, err := g.clusterConfig(c, name)

@@ -22,10 +22,13 @@ func newLBCommand(g *globals) *cli.Command {
 			"loadBalancerClass and no IP from another implementation, once, and exits; with --watch it runs the\n" +
 			"controller until interrupted. Ports that would take over the node's own (22, 6443, 8443, 10250, ...) are\n" +
 			"refused with a Warning event.",
-		Flags: []cli.Flag{nameFlag(&name), outputFlag(&output),
+		Flags: []cli.Flag{configFlag(g), nameFlag(&name), outputFlag(&output),
 			&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "keep assigning as Services change, until interrupted", Destination: &watch}},
 		Action: func(c *cli.Context) error {
 			if err := checkOutput(output); err != nil {
+				return err
+			}
+			if err := noArgs(c); err != nil {
 				return err
 			}
 			cfg, err := g.clusterConfig(c, name)

@@ -61,6 +61,7 @@ func (g *globals) registryTarget(c *cli.Context, name, address string) (*registr
 func newRegistryCommand(g *globals) *cli.Command {
 	var name, address string
 	common := []cli.Flag{
+		configFlag(g),
 		nameFlag(&name),
 		&cli.StringFlag{Name: "address", Usage: "registry `HOST:PORT` (default: the running agent's loopback address)", Destination: &address},
 	}
@@ -214,7 +215,7 @@ func newRegistryGCCommand(g *globals, name *string) *cli.Command {
 			"settings (registry addresses and LoadBalancer controller). It refuses while another registry (such as\n" +
 			"`devcluster registry serve`) uses the same directory.",
 		Flags: []cli.Flag{
-			nameFlag(name), outputFlag(&output),
+			configFlag(g), nameFlag(name), outputFlag(&output),
 			&cli.BoolFlag{Name: "delete-untagged", Usage: "also delete manifests no tag points to", Destination: &o.RemoveUntagged},
 			&cli.BoolFlag{Name: "dry-run", Usage: "only report what would be deleted", Destination: &o.DryRun},
 		},
@@ -255,6 +256,7 @@ func newRegistryServeCommand(g *globals) *cli.Command {
 		Name:  "serve",
 		Usage: "run the registry in the foreground (Ctrl-C stops it)",
 		Flags: []cli.Flag{
+			configFlag(g),
 			nameFlag(&name),
 			&cli.StringFlag{Name: "data-dir", Usage: "storage `DIR` (default: the cluster's registry data directory)", Destination: &dataDir},
 			&cli.StringSliceFlag{Name: "listen", Usage: "`HOST:PORT` to listen on (repeatable; default 127.0.0.1:<registry port>)", Destination: &listen},
