@@ -195,7 +195,7 @@ func (u *user) mutatingCalls() []string {
 			continue
 		}
 		switch argv[0] {
-		case "version", "profile", "status", "ip", "ssh":
+		case "version", "profile", "status", "ip", "ssh", "cp":
 			continue
 		}
 		out = append(out, strings.Join(argv, " "))

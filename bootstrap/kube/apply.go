@@ -114,6 +114,36 @@ func DecodeManifests(source string, data []byte) ([]Object, error) {
 	return out, nil
 }
 
+// MaxManifestSize bounds one manifest file (the API server's own request
+// limit is 3 MiB per object; a file of many objects gets more room).
+const MaxManifestSize = 32 << 20
+
+// readManifest reads a regular file of at most MaxManifestSize bytes: a
+// device or a FIFO given by mistake (--manifest /dev/zero) must not hang or
+// fill memory.
+func readManifest(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() && path != os.DevNull {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxManifestSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxManifestSize {
+		return nil, fmt.Errorf("%s: larger than %d MiB", path, MaxManifestSize>>20)
+	}
+	return b, nil
+}
+
 // LoadManifests reads files and directories (recursively: *.yaml, *.yml,
 // *.json, in lexical order).
 func LoadManifests(paths []string) ([]Object, error) {
@@ -144,7 +174,7 @@ func LoadManifests(paths []string) ([]Object, error) {
 		}
 		sort.Strings(files)
 		for _, f := range files {
-			b, err := os.ReadFile(f)
+			b, err := readManifest(f)
 			if err != nil {
 				problems = append(problems, err.Error())
 				continue

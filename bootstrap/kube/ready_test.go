@@ -77,3 +77,11 @@ func TestPodsRunning(t *testing.T) {
 		}
 	}
 }
+
+// A device or FIFO given as a manifest is refused, not read forever.
+func TestLoadManifestsRefusesDevices(t *testing.T) {
+	t.Parallel()
+	if _, err := LoadManifests([]string{"/dev/zero"}); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("LoadManifests(/dev/zero) = %v", err)
+	}
+}
