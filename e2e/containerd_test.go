@@ -27,7 +27,7 @@ import (
 // registry; the registry tier runs the same checks against devcluster's own.
 func TestContainerdPullsFromLoopbackRegistry(t *testing.T) {
 	if err := harness.ContainerdAvailable(); err != nil {
-		t.Skipf("containerd tier unavailable: %v", err)
+		missing(t, "containerd tier unavailable: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

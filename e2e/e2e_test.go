@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/e2e/harness"
 )
 
@@ -108,6 +109,8 @@ type user struct {
 	t    testing.TB
 	home string
 	env  []string
+	// dir is the working directory of the commands (default: home).
+	dir string
 }
 
 func newUser(t testing.TB) *user {
@@ -151,6 +154,21 @@ func (u *user) devcluster(args ...string) result {
 	return u.exec(filepath.Join(binDir, "devcluster"), args...)
 }
 
+// upJSON runs `up -o json` with args and returns its result; a failed up
+// ends the test.
+func (u *user) upJSON(args ...string) *bootstrap.Result {
+	u.t.Helper()
+	r := u.devcluster(append([]string{"up", "-o", "json"}, args...)...)
+	if r.code != 0 {
+		u.t.Fatalf("up: exit %d", r.code)
+	}
+	var res bootstrap.Result
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		u.t.Fatalf("up -o json: %v", err)
+	}
+	return &res
+}
+
 // minikube runs the stand-in directly (to arrange a state, like a user
 // typing minikube commands).
 func (u *user) minikube(args ...string) result {
@@ -163,6 +181,9 @@ func (u *user) exec(bin string, args ...string) result {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = u.home
+	if u.dir != "" {
+		cmd.Dir = u.dir
+	}
 	cmd.Env = u.env
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e

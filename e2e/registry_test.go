@@ -33,13 +33,13 @@ import (
 // writes; tags survive an agent restart; down keeps the data.
 func TestRegistryEndToEnd(t *testing.T) {
 	if nodeNet == nil {
-		t.Skip("needs the node network namespace (root and iproute2)")
+		missing(t, "needs the node network namespace (root and iproute2)")
 	}
 	if err := harness.ContainerdAvailable(); err != nil {
-		t.Skipf("needs containerd: %v", err)
+		missing(t, "needs containerd: %v", err)
 	}
 	if _, err := os.Stat("/etc/containerd"); err != nil {
-		t.Skip("needs /etc/containerd as a mount point for the simulated node's files")
+		missing(t, "needs /etc/containerd as a mount point for the simulated node's files")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -192,14 +192,7 @@ func TestRegistryKill9DuringPushes(t *testing.T) {
 	u := newUser(t)
 	port := freePort(t)
 	const cluster = "e2e-kill"
-	r := u.devcluster("up", "--name", cluster, "--registry-port", port, "-o", "json")
-	if r.code != 0 {
-		t.Fatalf("up: exit %d", r.code)
-	}
-	var res bootstrap.Result
-	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
-		t.Fatal(err)
-	}
+	res := u.upJSON("--name", cluster, "--registry-port", port)
 	defer u.devcluster("down", "--name", cluster, "--purge")
 	host := "127.0.0.1:" + port
 

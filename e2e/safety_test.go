@@ -37,14 +37,7 @@ func TestGCDuringConcurrentPushes(t *testing.T) {
 	u := newUser(t)
 	port := freePort(t)
 	const cluster = "e2e-gc"
-	r := u.devcluster("up", "--name", cluster, "--registry-port", port, "-o", "json")
-	if r.code != 0 {
-		t.Fatalf("up: exit %d", r.code)
-	}
-	var res bootstrap.Result
-	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
-		t.Fatal(err)
-	}
+	res := u.upJSON("--name", cluster, "--registry-port", port)
 	defer u.devcluster("down", "--name", cluster, "--purge")
 	host := "127.0.0.1:" + port
 	lbIP := res.Registry.Agent.LoadBalancerIP
@@ -168,23 +161,11 @@ func TestPurgeNeverDeletesTheUsersDirectories(t *testing.T) {
 			}
 			writeFile(t, filepath.Join(work, "devcluster.yaml"), "apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nname: e2e-purge\n"+
 				"workloads:\n  samples: false\nregistry:\n  port: "+freePort(t)+"\n  dataDir: "+tc.dataDir+"\n")
-			in := func(args ...string) result {
-				cmd := exec.Command(filepath.Join(binDir, "devcluster"), args...)
-				cmd.Dir, cmd.Env = work, u.env
-				var o, e bytes.Buffer
-				cmd.Stdout, cmd.Stderr = &o, &e
-				err := cmd.Run()
-				r := result{stdout: o.String(), stderr: e.String()}
-				if ee, ok := err.(*exec.ExitError); ok {
-					r.code = ee.ExitCode()
-				}
-				t.Logf("$ devcluster %s → exit %d\n%s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
-				return r
-			}
-			if r := in("up"); r.code != 0 {
+			u.dir = work
+			if r := u.devcluster("up"); r.code != 0 {
 				t.Fatalf("up: exit %d", r.code)
 			}
-			r := in("down", "--purge")
+			r := u.devcluster("down", "--purge")
 			if r.code != 0 {
 				t.Fatalf("down --purge: exit %d", r.code)
 			}

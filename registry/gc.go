@@ -38,7 +38,7 @@ type GCOptions struct {
 // RemoveUntagged, manifests no tag references) from the storage in dataDir.
 // Distribution's collector is stop-the-world: it holds the data directory's
 // lock while it runs, so no registry serves the directory meanwhile, and it
-// refuses (a *LockedError) when one does.
+// refuses (ErrLocked, naming the holder) when one does.
 func GarbageCollect(ctx context.Context, dataDir string, o GCOptions) (*GCResult, error) {
 	if fi, err := os.Stat(dataDir); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("no registry storage at %s", dataDir)

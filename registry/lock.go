@@ -23,27 +23,8 @@ const LockFile = ".devcluster.lock"
 const MarkerFile = ".devcluster-registry"
 
 // ErrLocked is matched (errors.Is) when another process holds a data
-// directory.
+// directory; the error names the holder.
 var ErrLocked = lockfile.ErrLocked
-
-// LockedError says which process holds a data directory.
-type LockedError struct {
-	Dir string
-	// Holder is what the holder wrote into the lock file: "pid 123
-	// (devcluster registry serve)"; empty when unknown.
-	Holder string
-}
-
-func (e *LockedError) Error() string {
-	who := "another process"
-	if e.Holder != "" {
-		who = e.Holder
-	}
-	return fmt.Sprintf("the registry data directory %s is in use by %s; only one registry or garbage collection may use it at a time", e.Dir, who)
-}
-
-// Is makes errors.Is(err, ErrLocked) true.
-func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
 // LockDir takes the exclusive lock of the data directory dir (which must
 // exist), waiting up to wait for a holder to release it (0: do not wait).
@@ -52,7 +33,11 @@ func LockDir(ctx context.Context, dir, what string, wait time.Duration) (*lockfi
 	l, err := lockfile.Acquire(ctx, filepath.Join(dir, LockFile), what, wait)
 	var le *lockfile.LockedError
 	if errors.As(err, &le) {
-		return nil, &LockedError{Dir: dir, Holder: le.Holder}
+		who := le.Holder
+		if who == "" {
+			who = "another process"
+		}
+		return nil, fmt.Errorf("the registry data directory %s is in use by %s; only one registry or garbage collection may use it at a time: %w", dir, who, ErrLocked)
 	}
 	return l, err
 }

@@ -92,7 +92,7 @@ var logMu sync.Mutex
 // (or the end of Serve) releases the lock and the listeners.
 //
 // A second server, or a garbage collection, on the same directory is refused
-// with a *LockedError; a taken port names the process holding it where this
+// with ErrLocked, naming the holder; a taken port names the process holding it where this
 // host lets devcluster see it.
 func New(ctx context.Context, o Options) (*Server, error) {
 	if len(o.Listen) == 0 {
