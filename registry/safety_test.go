@@ -240,3 +240,33 @@ func TestLoadBaseUsesPlainHTTPOnlyForLoopbackAndTheLocalRegistry(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// Idle keep-alive connections are closed (they used to stay open forever),
+// and a client that never finishes its request headers is cut off.
+func TestIdleAndSlowConnectionsAreClosed(t *testing.T) {
+	savedIdle, savedHeader := idleTimeout, readHeaderTimeout
+	idleTimeout, readHeaderTimeout = 300*time.Millisecond, 300*time.Millisecond
+	defer func() { idleTimeout, readHeaderTimeout = savedIdle, savedHeader }()
+	_, host := start(t, t.TempDir())
+	for _, tc := range []struct{ name, send string }{
+		{"idle keep-alive", "GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n"},
+		{"unfinished headers", "GET /v2/ HTTP/1.1\r\nHost: x\r\n"},
+	} {
+		c, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Write([]byte(tc.send)); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		start := time.Now()
+		_, err = io.Copy(io.Discard, c) // returns when the server closes
+		_ = c.Close()
+		if err != nil {
+			t.Errorf("%s: the connection was not closed by the server within 5 s: %v", tc.name, err)
+		} else if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("%s: closed after %s", tc.name, d)
+		}
+	}
+}

@@ -299,7 +299,7 @@ func (s *Server) Serve(ctx context.Context) error {
 // Connection timeouts: a client gets readHeaderTimeout to send its request
 // headers, and an idle keep-alive connection is closed after idleTimeout.
 // Bodies (layer uploads) have no deadline: a large push may take long.
-const (
+var (
 	readHeaderTimeout = 30 * time.Second
 	idleTimeout       = 90 * time.Second
 )
