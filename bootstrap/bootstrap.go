@@ -34,10 +34,6 @@ type Reporter interface {
 	End(ok bool, result string)
 	// Warn reports something the user should know about.
 	Warn(msg string)
-	// Info prints a line.
-	Info(msg string)
-	// Debug prints a line shown only in verbose mode.
-	Debug(msg string)
 }
 
 // Deps are the parts bootstrap works with.

@@ -37,9 +37,7 @@ func (r *recorder) Progress(l string) { r.lines = append(r.lines, "progress "+l)
 func (r *recorder) End(ok bool, res string) {
 	r.lines = append(r.lines, "end "+map[bool]string{true: "ok", false: "failed"}[ok]+" "+res)
 }
-func (r *recorder) Warn(m string)  { r.lines = append(r.lines, "warn "+m) }
-func (r *recorder) Info(m string)  { r.lines = append(r.lines, "info "+m) }
-func (r *recorder) Debug(m string) { r.lines = append(r.lines, "debug "+m) }
+func (r *recorder) Warn(m string) { r.lines = append(r.lines, "warn "+m) }
 
 type fixture struct {
 	port   int

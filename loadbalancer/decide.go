@@ -126,7 +126,7 @@ func deniedPorts(svc *corev1.Service) []string {
 func ownsIngress(svc *corev1.Service) bool {
 	for _, m := range svc.ManagedFields {
 		if m.Manager == FieldManager && m.FieldsV1 != nil &&
-			strings.Contains(string(m.FieldsV1.Raw), `"f:ingress"`) {
+			strings.Contains(m.FieldsV1.GetRawString(), `"f:ingress"`) {
 			return true
 		}
 	}
@@ -137,7 +137,7 @@ func ownsIngress(svc *corev1.Service) bool {
 func ingressManagers(svc *corev1.Service) []string {
 	var out []string
 	for _, m := range svc.ManagedFields {
-		if m.FieldsV1 != nil && strings.Contains(string(m.FieldsV1.Raw), `"f:ingress"`) {
+		if m.FieldsV1 != nil && strings.Contains(m.FieldsV1.GetRawString(), `"f:ingress"`) {
 			out = append(out, m.Manager)
 		}
 	}

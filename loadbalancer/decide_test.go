@@ -22,7 +22,7 @@ func withIngress(s *corev1.Service, ip string, manager string) *corev1.Service {
 	s.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: ip, IPMode: ptr(corev1.LoadBalancerIPModeVIP)}}
 	if manager != "" {
 		s.ManagedFields = append(s.ManagedFields, metav1.ManagedFieldsEntry{Manager: manager, Subresource: "status",
-			FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:status":{"f:loadBalancer":{"f:ingress":{}}}}`)}})
+			FieldsV1: metav1.NewFieldsV1(`{"f:status":{"f:loadBalancer":{"f:ingress":{}}}}`)})
 	}
 	return s
 }
@@ -104,6 +104,6 @@ func TestReachability(t *testing.T) {
 func takenOver() *corev1.Service {
 	s := withIngress(svc(corev1.ServiceTypeLoadBalancer, 80), "192.168.49.100", "metallb-controller")
 	s.ManagedFields = append(s.ManagedFields, metav1.ManagedFieldsEntry{Manager: FieldManager, Subresource: "status",
-		FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:status":{"f:loadBalancer":{}}}`)}})
+		FieldsV1: metav1.NewFieldsV1(`{"f:status":{"f:loadBalancer":{}}}`)})
 	return s
 }

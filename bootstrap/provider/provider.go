@@ -7,7 +7,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/devcluster/devcluster/bootstrap/config"
 )
@@ -115,11 +114,3 @@ type Provider interface {
 	Delete(ctx context.Context, name string, p Progress) error
 }
 
-// FormatDiff renders differences one per line.
-func FormatDiff(diffs []Difference) string {
-	lines := make([]string, len(diffs))
-	for i, d := range diffs {
-		lines[i] = d.String()
-	}
-	return strings.Join(lines, "\n")
-}

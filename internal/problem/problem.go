@@ -58,11 +58,6 @@ func New(kind Kind, what string, cause error, fix string) *Error {
 	return &Error{Kind: kind, What: what, Err: cause, Fix: fix}
 }
 
-// Errorf returns a problem of the given kind whose cause is formatted.
-func Errorf(kind Kind, fix string, format string, args ...any) *Error {
-	return &Error{Kind: kind, Err: fmt.Errorf(format, args...), Fix: fix}
-}
-
 // KindOf returns the kind of the outermost *Error in err's chain, or Failed.
 func KindOf(err error) Kind {
 	var p *Error

@@ -213,6 +213,7 @@ func resolveKubernetesVersion(v, existing string) (string, error) {
 	}
 	m := kubeVersionRE.FindStringSubmatch(v)
 	if m == nil {
+		//lint:ignore ST1005 minikube's own message, word for word
 		return "", fmt.Errorf("Unable to parse %q: No Major.Minor.Patch elements found", v)
 	}
 	if m[3] == "" {

@@ -22,7 +22,6 @@ type flagSpec struct {
 
 // parsed is a parsed command line.
 type parsed struct {
-	cmd      []string // command words, e.g. ["profile", "list"]
 	rest     []string // positional arguments after the command words
 	dashdash []string // arguments after "--"
 	values   map[string]string

@@ -3,7 +3,6 @@ package standin
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os/exec"
 	"sync"
@@ -49,7 +48,7 @@ func (r *Runner) Run(ctx context.Context, c run.Cmd) (run.Result, error) {
 	}
 	res := run.Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: code}
 	if code != 0 {
-		return res, &run.Error{Argv: argv, ExitCode: code, Stdout: res.Stdout, Stderr: res.Stderr, Err: errors.New(fmt.Sprintf("exit status %d", code))}
+		return res, &run.Error{Argv: argv, ExitCode: code, Stdout: res.Stdout, Stderr: res.Stderr, Err: fmt.Errorf("exit status %d", code)}
 	}
 	return res, nil
 }

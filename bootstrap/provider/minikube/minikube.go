@@ -31,9 +31,17 @@ import (
 // Exit codes of minikube that devcluster branches on
 // (pkg/minikube/reason/exitcodes.go).
 const (
-	exitUsage          = 14
-	exitGuestNotFound  = 85
-	exitGuestNotRuning = 83
+	exitUsage                 = 14  // ExProgramUsage
+	exitInsufficientMemory    = 23  // ExInsufficientMemory (RSRC_INSUFFICIENT_REQ_MEMORY)
+	exitInsufficientCores     = 29  // ExInsufficientCores (RSRC_INSUFFICIENT_CORES)
+	exitDriverNotFound        = 55  // ExDriverNotFound (DRV_NOT_DETECTED, DRV_DOCKER_NOT_RUNNING)
+	exitDriverUnsupported     = 56  // ExDriverUnsupported (DRV_UNSUPPORTED_OS, unknown driver)
+	exitProviderNotRunning    = 63  // ExProviderNotRunning (PROVIDER_DOCKER_NOT_RUNNING)
+	exitProviderNotFound      = 65  // ExProviderNotFound (PROVIDER_*_NOT_FOUND)
+	exitProviderUnavailable   = 69  // ExProviderUnavailable
+	exitGuestNotRuning        = 83  // ExGuestNotRunning
+	exitGuestNotFound         = 85  // ExGuestNotFound
+	exitControlPlaneUnsupport = 106 // ExControlPlaneUnsupported (K8S_DOWNGRADE_UNSUPPORTED, versions)
 )
 
 // MinVersion is the oldest minikube devcluster drives: it has the JSON
@@ -76,9 +84,6 @@ var _ provider.Provider = (*Minikube)(nil)
 
 // Name implements provider.Provider.
 func (m *Minikube) Name() string { return "minikube" }
-
-// Version returns the version recorded by EnsureInstalled.
-func (m *Minikube) Version() string { return m.version }
 
 func (m *Minikube) run(ctx context.Context, p provider.Progress, args ...string) (run.Result, error) {
 	c := run.Cmd{Name: m.binary, Args: args}
@@ -390,9 +395,9 @@ func startError(what, name string, res run.Result, err error) error {
 	}
 	kind := problem.Failed
 	switch run.ExitCode(err) {
-	case exitUsage, 23, 29, 56, 106:
+	case exitUsage, exitInsufficientMemory, exitInsufficientCores, exitDriverUnsupported, exitControlPlaneUnsupport:
 		kind = problem.Config
-	case 55, 63, 65, 69:
+	case exitDriverNotFound, exitProviderNotRunning, exitProviderNotFound, exitProviderUnavailable:
 		kind = problem.Missing
 	}
 	// Show minikube's CloudEvents as the lines it would have printed.
@@ -568,10 +573,4 @@ func versionParts(v string) []int {
 		out = append(out, n)
 	}
 	return out
-}
-
-// IsNotFound reports whether err is minikube's "profile not found" exit.
-func IsNotFound(err error) bool {
-	var re *run.Error
-	return errors.As(err, &re) && re.ExitCode == exitGuestNotFound
 }

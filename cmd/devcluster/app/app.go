@@ -78,12 +78,6 @@ func System() Env {
 	}
 }
 
-// errReported marks an error whose message has already been printed.
-type errReported struct{ err error }
-
-func (e errReported) Error() string { return e.err.Error() }
-func (e errReported) Unwrap() error { return e.err }
-
 // ExitCode maps an error returned by Run to the process exit code.
 func ExitCode(err error) int {
 	if err == nil {
@@ -124,10 +118,6 @@ func Run(ctx context.Context, env Env, args []string) error {
 	}
 	if err == nil {
 		return nil
-	}
-	var rep errReported
-	if errors.As(err, &rep) {
-		return rep.err
 	}
 	if errors.Is(err, context.Canceled) {
 		// Ctrl-C or SIGTERM: say so, and nothing else — the advice of the
@@ -379,13 +369,6 @@ func nameFlag(dst *string) cli.Flag {
 	return &cli.StringFlag{Name: "name", Aliases: []string{"n"}, Usage: "cluster `NAME` (the minikube profile and kubeconfig context; default devcluster)", Destination: dst}
 }
 
-// reported wraps an error already printed by the command.
-func reported(err error) error {
-	if err == nil {
-		return nil
-	}
-	return errReported{err}
-}
 
 var _ provider.Provider = (*minikube.Minikube)(nil)
 

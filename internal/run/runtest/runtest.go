@@ -75,13 +75,3 @@ func (f *Fake) Calls() [][]string {
 	return append([][]string(nil), f.calls...)
 }
 
-// CallsTo returns the argv of calls whose second word (the subcommand) is sub.
-func (f *Fake) CallsTo(sub string) [][]string {
-	var out [][]string
-	for _, c := range f.Calls() {
-		if len(c) > 1 && c[1] == sub {
-			out = append(out, c)
-		}
-	}
-	return out
-}
