@@ -369,7 +369,6 @@ func nameFlag(dst *string) cli.Flag {
 	return &cli.StringFlag{Name: "name", Aliases: []string{"n"}, Usage: "cluster `NAME` (the minikube profile and kubeconfig context; default devcluster)", Destination: dst}
 }
 
-
 var _ provider.Provider = (*minikube.Minikube)(nil)
 
 // noArgs refuses positional arguments to a command that takes none (a

@@ -74,4 +74,3 @@ func (f *Fake) Calls() [][]string {
 	defer f.mu.Unlock()
 	return append([][]string(nil), f.calls...)
 }
-
