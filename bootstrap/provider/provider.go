@@ -113,4 +113,3 @@ type Provider interface {
 	// Delete deletes the cluster; deleting an absent cluster is not an error.
 	Delete(ctx context.Context, name string, p Progress) error
 }
-
