@@ -15,13 +15,13 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/devcluster/devcluster/bootstrap/agent"
-	"github.com/devcluster/devcluster/bootstrap/config"
-	"github.com/devcluster/devcluster/bootstrap/kube"
-	"github.com/devcluster/devcluster/bootstrap/provider"
+	"github.com/devcluster/devcluster/agent"
+	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/loadbalancer"
+	"github.com/devcluster/devcluster/provider"
 )
 
 // Reporter receives progress. ui.Printer implements it; tests record it.

@@ -19,14 +19,14 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/rest"
 
-	"github.com/devcluster/devcluster/bootstrap/agent"
-	"github.com/devcluster/devcluster/bootstrap/config"
-	"github.com/devcluster/devcluster/bootstrap/kube"
-	"github.com/devcluster/devcluster/bootstrap/provider"
-	"github.com/devcluster/devcluster/bootstrap/provider/minikube"
+	"github.com/devcluster/devcluster/agent"
+	"github.com/devcluster/devcluster/config"
+	fakeminikube "github.com/devcluster/devcluster/internal/fake/minikube"
 	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
-	"github.com/devcluster/devcluster/internal/standin"
+	"github.com/devcluster/devcluster/kube"
+	"github.com/devcluster/devcluster/provider"
+	"github.com/devcluster/devcluster/provider/minikube"
 )
 
 // recorder is a Reporter that keeps every line.
@@ -42,7 +42,7 @@ func (r *recorder) Warn(m string) { r.lines = append(r.lines, "warn "+m) }
 type fixture struct {
 	port   int
 	t      *testing.T
-	runner *standin.Runner
+	runner *fakeminikube.Runner
 	deps   Deps
 	rec    *recorder
 }
@@ -50,7 +50,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	dir := t.TempDir()
-	r := &standin.Runner{Env: map[string]string{
+	r := &fakeminikube.Runner{Env: map[string]string{
 		"MINIKUBE_HOME": dir,
 		"KUBECONFIG":    filepath.Join(dir, "kubeconfig"),
 	}}
@@ -95,7 +95,7 @@ func (f *fixture) minikube(args ...string) {
 	f.t.Helper()
 	var out strings.Builder
 	env := f.runner.Env
-	code := standin.Main(context.Background(), standin.Env{Args: args, Stdout: &out, Stderr: &out,
+	code := fakeminikube.Main(context.Background(), fakeminikube.Env{Args: args, Stdout: &out, Stderr: &out,
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
 	if code != 0 {
 		f.t.Fatalf("minikube %v: exit %d: %s", args, code, out.String())

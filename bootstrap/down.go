@@ -8,12 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/devcluster/devcluster/bootstrap/agent"
+	"github.com/devcluster/devcluster/agent"
 	"github.com/devcluster/devcluster/registry"
 
-	"github.com/devcluster/devcluster/bootstrap/config"
-	"github.com/devcluster/devcluster/bootstrap/provider"
+	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/provider"
 )
 
 // DownOptions are the options of Down.

@@ -7,8 +7,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/devcluster/devcluster/bootstrap/agent"
-	"github.com/devcluster/devcluster/bootstrap/config"
+	"github.com/devcluster/devcluster/agent"
+	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/registry"
 )

@@ -12,12 +12,12 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/devcluster/devcluster/bootstrap/agent"
-	"github.com/devcluster/devcluster/bootstrap/config"
-	"github.com/devcluster/devcluster/bootstrap/kube"
-	"github.com/devcluster/devcluster/bootstrap/provider"
+	"github.com/devcluster/devcluster/agent"
+	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/kube"
+	"github.com/devcluster/devcluster/provider"
 )
 
 // RegistryHelp is the help URL published in the KEP-1755 ConfigMap.

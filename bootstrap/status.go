@@ -7,11 +7,11 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/devcluster/devcluster/bootstrap/config"
+	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/registry"
 
-	"github.com/devcluster/devcluster/bootstrap/kube"
-	"github.com/devcluster/devcluster/bootstrap/provider"
+	"github.com/devcluster/devcluster/kube"
+	"github.com/devcluster/devcluster/provider"
 )
 
 // statusProbeTimeout bounds how long `status` waits for the API server: it

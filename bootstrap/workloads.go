@@ -10,8 +10,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/devcluster/devcluster/bootstrap/kube"
+	"github.com/devcluster/devcluster/image"
 	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/manifests"
 	"github.com/devcluster/devcluster/registry"
 )
@@ -23,12 +24,12 @@ func buildSample(ctx context.Context, s *operation) (string, error) {
 	if r == nil || s.agent == nil || len(s.agent.Listen) == 0 {
 		return "", errors.New("the sample needs the local registry")
 	}
-	base, err := registry.LoadBase(ctx, s.cfg.Workloads.SampleBase, append([]string{r.Host, r.ClusterHost}, s.agent.Listen...)...)
+	base, err := image.LoadBase(ctx, s.cfg.Workloads.SampleBase, append([]string{r.Host, r.ClusterHost}, s.agent.Listen...)...)
 	if err != nil {
 		return "", problem.New(problem.Failed, "loading the sample's base image", err,
 			"set workloads.sampleBase to an OCI layout (oci:/path), a docker-archive (docker-archive:/path.tar) or an image in the local registry, or disable samples with --no-samples")
 	}
-	img, err := registry.AddFiles(base, manifests.SiteFiles())
+	img, err := image.AddFiles(base, manifests.SiteFiles())
 	if err != nil {
 		return "", problem.New(problem.Failed, "building the sample image", err, "")
 	}

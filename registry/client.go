@@ -146,3 +146,8 @@ func Push(ctx context.Context, src *Source, host, target string, progress chan<-
 	}
 	return &PushResult{Reference: ref.String(), Digest: digest.String()}, nil
 }
+
+// PushImage pushes img to host/repo:tag and returns the reference.
+func PushImage(ctx context.Context, img v1.Image, host, repoTag string) (*PushResult, error) {
+	return Push(ctx, &Source{Image: img, Desc: "image"}, host, repoTag, nil)
+}

@@ -93,7 +93,7 @@ func run(m *testing.M) int {
 	env.bin = filepath.Join(work, "bin")
 	_ = os.MkdirAll(env.home, 0o755)
 	root, _ := harness.RepoRoot()
-	for out, pkg := range map[string]string{"devcluster": "./cmd/devcluster", "minikube": "./internal/standin/cmd/minikube",
+	for out, pkg := range map[string]string{"devcluster": "./cmd/devcluster", "minikube": "./internal/fake/minikube/cmd/minikube",
 		"pause": "./e2e/realnode/pause", "hello": "./e2e/realnode/hello"} {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(env.bin, out), pkg)
 		cmd.Dir, cmd.Env = root, append(os.Environ(), "CGO_ENABLED=0")

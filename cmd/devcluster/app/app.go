@@ -17,17 +17,17 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/devcluster/devcluster/agent"
 	"github.com/devcluster/devcluster/bootstrap"
-	"github.com/devcluster/devcluster/bootstrap/agent"
-	"github.com/devcluster/devcluster/bootstrap/config"
-	"github.com/devcluster/devcluster/bootstrap/kube"
-	"github.com/devcluster/devcluster/bootstrap/provider"
-	"github.com/devcluster/devcluster/bootstrap/provider/minikube"
+	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/internal/ui"
+	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/loadbalancer"
+	"github.com/devcluster/devcluster/provider"
+	"github.com/devcluster/devcluster/provider/minikube"
 )
 
 // Exit codes (documented in the README).

@@ -22,12 +22,12 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/rest"
 
+	"github.com/devcluster/devcluster/agent"
 	"github.com/devcluster/devcluster/bootstrap"
-	"github.com/devcluster/devcluster/bootstrap/agent"
-	"github.com/devcluster/devcluster/bootstrap/kube"
+	fakeminikube "github.com/devcluster/devcluster/internal/fake/minikube"
 	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/internal/run/runtest"
-	"github.com/devcluster/devcluster/internal/standin"
+	"github.com/devcluster/devcluster/kube"
 )
 
 // The tests in this file do not run in parallel: urfave/cli v2 mutates
@@ -52,7 +52,7 @@ func newHarness(t *testing.T) *harness {
 	agents := &agent.InProcess{Clients: func(agent.LBSpec) (kubernetes.Interface, error) { return clientset, nil }}
 	t.Cleanup(agents.StopAll)
 	h := &harness{t: t, dir: dir, env: map[string]string{"TERM": "xterm", "HOME": dir}, agents: agents, port: freePort(t), clientset: clientset,
-		runner: &standin.Runner{Env: map[string]string{"MINIKUBE_HOME": dir, "KUBECONFIG": filepath.Join(dir, "kubeconfig")}}}
+		runner: &fakeminikube.Runner{Env: map[string]string{"MINIKUBE_HOME": dir, "KUBECONFIG": filepath.Join(dir, "kubeconfig")}}}
 	h.writeConfig("")
 	return h
 }

@@ -14,9 +14,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/devcluster/devcluster/bootstrap"
-	"github.com/devcluster/devcluster/bootstrap/config"
-	"github.com/devcluster/devcluster/bootstrap/provider"
+	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/provider"
 )
 
 // upFlags are the flags of `up`.

@@ -6,9 +6,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/devcluster/devcluster/bootstrap/provider"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/loadbalancer"
+	"github.com/devcluster/devcluster/provider"
 )
 
 func newLBCommand(g *globals) *cli.Command {

@@ -14,9 +14,9 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/urfave/cli/v2"
 
+	"github.com/devcluster/devcluster/agent"
 	"github.com/devcluster/devcluster/bootstrap"
-	"github.com/devcluster/devcluster/bootstrap/agent"
-	"github.com/devcluster/devcluster/bootstrap/config"
+	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"

@@ -22,10 +22,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/devcluster/devcluster/bootstrap/config"
-	"github.com/devcluster/devcluster/bootstrap/provider"
+	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
+	"github.com/devcluster/devcluster/provider"
 )
 
 // Exit codes of minikube that devcluster branches on

@@ -1,4 +1,8 @@
-package registry
+// Package image builds container images without a Docker engine, with
+// go-containerregistry: it opens a base image (an OCI layout, a docker
+// archive or a registry reference) and adds one reproducible layer of files,
+// so the same content always makes the same digest.
+package image
 
 import (
 	"archive/tar"
@@ -144,9 +148,4 @@ func AddFiles(base v1.Image, files map[string][]byte) (v1.Image, error) {
 		return nil, err
 	}
 	return mutate.CreatedAt(img, v1.Time{Time: epoch})
-}
-
-// PushImage pushes img to host/repo:tag and returns the reference.
-func PushImage(ctx context.Context, img v1.Image, host, repoTag string) (*PushResult, error) {
-	return Push(ctx, &Source{Image: img, Desc: "image"}, host, repoTag, nil)
 }

@@ -11,7 +11,7 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/devcluster/devcluster/bootstrap/kube"
+	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/loadbalancer"
 	"github.com/devcluster/devcluster/registry"
 )

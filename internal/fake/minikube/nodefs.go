@@ -1,4 +1,4 @@
-package standin
+package minikube
 
 import (
 	"encoding/json"

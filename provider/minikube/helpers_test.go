@@ -1,6 +1,6 @@
 package minikube
 
-import "github.com/devcluster/devcluster/bootstrap/config"
+import "github.com/devcluster/devcluster/config"
 
 func nil2cfg() *config.Config {
 	c, err := config.Complete(nil, config.Overrides{})

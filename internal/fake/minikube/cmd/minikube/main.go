@@ -6,11 +6,11 @@ import (
 	"context"
 	"os"
 
-	"github.com/devcluster/devcluster/internal/standin"
+	fakeminikube "github.com/devcluster/devcluster/internal/fake/minikube"
 )
 
 func main() {
-	os.Exit(standin.Main(context.Background(), standin.Env{
+	os.Exit(fakeminikube.Main(context.Background(), fakeminikube.Env{
 		Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin, LookupEnv: os.LookupEnv,
 	}))
 }

@@ -8,7 +8,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/devcluster/devcluster/bootstrap/config"
+	"github.com/devcluster/devcluster/config"
 )
 
 // State is the observed state of a cluster.

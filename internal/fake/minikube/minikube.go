@@ -1,4 +1,5 @@
-// Package standin is a test-only stand-in for the minikube command. It
+// Package minikube is a fake of the minikube command, for tests only (the
+// "stand-in"). It
 // implements minikube's command-line contract — flags, validation order,
 // exit codes, JSON shapes and warnings, the profile files under
 // MINIKUBE_HOME and the kubeconfig entries — without any VM or container.
@@ -8,7 +9,7 @@
 //
 // Faithfulness matters more than completeness: the commands devcluster uses
 // (version, start, status, ip, profile list, stop, pause, unpause, delete,
-// update-context, ssh, kubectl) behave as minikube v1.38.1 does, including
+// update-context, ssh, cp, kubectl) behave as minikube v1.38.1 does, including
 // the quirks devcluster must cope with: changed --cpus/--memory on an
 // existing profile only warn, a changed --insecure-registry is silently
 // ignored, `status` encodes state in exit-code bits and exits 85 for a
@@ -23,9 +24,10 @@
 //	STANDIN_NO_DOCKER     when set, the docker driver is "not found" (exit 65)
 //	STANDIN_FAIL_START    a reason ID (e.g. GUEST_START): `start` fails with it (exit 80)
 //	STANDIN_CALL_LOG      a file to which every invocation's arguments are appended (JSON)
-//	STANDIN_SSH_EXEC      a command prefix that runs `ssh` commands for real (e.g. nsenter ...)
+//	STANDIN_SSH_EXEC      a command prefix that runs `ssh` and `cp` for real (e.g. nsenter ...);
+//	                      without it they act on a per-node directory (see nodefs.go)
 //	STANDIN_HOST_CPUS     CPUs of the simulated host (8), STANDIN_HOST_MEMORY_MB (16384)
-package standin
+package minikube
 
 import (
 	"context"

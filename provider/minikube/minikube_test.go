@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/devcluster/devcluster/bootstrap/provider"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/internal/run/runtest"
+	"github.com/devcluster/devcluster/provider"
 )
 
 func TestEnsureInstalled(t *testing.T) {
