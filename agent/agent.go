@@ -16,7 +16,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -25,6 +24,7 @@ import (
 	"time"
 
 	"github.com/devcluster/devcluster/internal/lockfile"
+	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/registry"
 )
 
@@ -242,18 +242,14 @@ func (p *Process) Ensure(ctx context.Context, s Spec) (*Status, error) {
 			args = append(args, "--kubeconfig", s.LB.Kubeconfig)
 		}
 	}
-	cmd := exec.Command(p.Executable, args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	fmt.Fprintf(logf, "--- %s starting agent: %s %v\n", time.Now().Format(time.RFC3339), p.Executable, args)
-	if err := cmd.Start(); err != nil {
+	proc, err := run.StartBackground(run.Cmd{Name: p.Executable, Args: args}, logf)
+	if err != nil {
 		return nil, fmt.Errorf("starting the agent: %w", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
 	deadline := time.Now().Add(startTimeout)
 	for {
-		if r, err := readRecord(s.StateDir); err == nil && r.PID == cmd.Process.Pid {
+		if r, err := readRecord(s.StateDir); err == nil && r.PID == proc.PID() {
 			if _, ok := alive(ctx, s.StateDir, r); ok {
 				st := &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: r.DataDir, LogPath: logPath, Action: action}
 				st.fromRecord(r, s.StateDir)
@@ -261,15 +257,15 @@ func (p *Process) Ensure(ctx context.Context, s Spec) (*Status, error) {
 			}
 		}
 		select {
-		case err := <-exited:
-			return nil, fmt.Errorf("the agent exited during start-up (%v); its log %s ends with:\n%s", err, logPath, tail(logPath, 15))
+		case <-proc.Exited():
+			return nil, fmt.Errorf("the agent exited during start-up (%v); its log %s ends with:\n%s", proc.Err(), logPath, tail(logPath, 15))
 		case <-ctx.Done():
-			_ = cmd.Process.Kill()
+			_ = proc.Kill()
 			return nil, ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
+			_ = proc.Kill()
 			return nil, fmt.Errorf("the agent did not become healthy within %s; its log %s ends with:\n%s", startTimeout, logPath, tail(logPath, 15))
 		}
 	}

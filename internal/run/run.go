@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -308,3 +309,46 @@ func Lines(b []byte) []string {
 	}
 	return out
 }
+
+// Background is a process started by StartBackground.
+type Background struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+}
+
+// StartBackground starts c detached from this process (its own session,
+// no terminal), its output appended to out, and returns at once. It is how
+// devcluster starts its agent, which outlives the command that started it.
+func StartBackground(c Cmd, out io.Writer) (*Background, error) {
+	path, err := exec.LookPath(c.Name)
+	if err != nil {
+		return nil, &Error{Argv: c.Argv(), ExitCode: -1, Err: err}
+	}
+	cmd := exec.Command(path, c.Args...)
+	cmd.Env = append(os.Environ(), c.Env...)
+	cmd.Stdin = c.Stdin
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, &Error{Argv: c.Argv(), ExitCode: -1, Err: err}
+	}
+	b := &Background{cmd: cmd, done: make(chan struct{})}
+	go func() { b.err = cmd.Wait(); close(b.done) }()
+	return b, nil
+}
+
+// PID is the process ID.
+func (b *Background) PID() int { return b.cmd.Process.Pid }
+
+// Exited is closed when the process has exited; Err then says how.
+func (b *Background) Exited() <-chan struct{} { return b.done }
+
+// Err is the process' exit status once Exited is closed.
+func (b *Background) Err() error { return b.err }
+
+// Kill stops the process at once.
+func (b *Background) Kill() error { return b.cmd.Process.Kill() }
+
+// LookPath finds a program as Run would.
+func LookPath(name string) (string, error) { return exec.LookPath(name) }
