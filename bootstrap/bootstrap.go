@@ -88,43 +88,55 @@ type KubeSummary struct {
 	Detail        string `json:"detail"`
 }
 
-// step is one named, idempotent part of an operation.
-type step struct {
+// step is one named, idempotent part of an operation whose state is S.
+type step[S any] struct {
 	title string
-	run   func(ctx context.Context, s *operation) (result string, err error)
+	run   func(ctx context.Context, s *S) (result string, err error)
 }
 
-// operation is the state shared by the steps of one operation.
-type operation struct {
+// runSteps runs steps in order, reporting each, and stops at the first
+// failure.
+func runSteps[S any](ctx context.Context, r Reporter, s *S, steps []step[S]) error {
+	for _, st := range steps {
+		r.Start(st.title)
+		res, err := st.run(ctx, s)
+		if err != nil {
+			r.End(false, "")
+			return err
+		}
+		r.End(true, res)
+	}
+	return nil
+}
+
+// upState is the state of one `up`. Data flows one way: the inputs are
+// set before the first step; every other field is written by exactly the
+// step named beside it and only read by later steps; the Result is built
+// from them once, at the end.
+type upState struct {
 	deps     Deps
 	cfg      *config.Config
 	recreate bool
-	cluster  *provider.Cluster
-	clients  *kube.Clients
-	agent    *agent.Status
-	// sampleImage is the sample's reference as the host names it.
-	sampleImage string
-	workloads   []kube.Workload
-	result      Result
+
+	cluster     *provider.Cluster    // ensureCluster
+	clients     *kube.Clients        // waitForKubernetes
+	kubernetes  *KubeSummary         // waitForKubernetes
+	agent       *agent.Status        // startAgent
+	registry    *RegistrySummary     // startAgent
+	sampleImage string               // buildSample: the sample's reference as the host names it
+	workloads   []kube.Workload      // applyWorkloads
+	rollouts    []kube.WorkloadState // waitForWorkloads
+	lbs         []LBService          // checkLoadBalancers
+	// actions is what the steps changed, in order (each step appends).
+	actions []string
 }
 
-func (s *operation) did(action string) {
-	s.result.Actions = append(s.result.Actions, action)
-	s.result.Changed = true
-}
+func (s *upState) did(action string) { s.actions = append(s.actions, action) }
 
-// runSteps runs steps in order, stopping at the first failure.
-func runSteps(ctx context.Context, s *operation, steps []step) error {
-	for _, st := range steps {
-		s.deps.Report.Start(st.title)
-		res, err := st.run(ctx, s)
-		if err != nil {
-			s.deps.Report.End(false, "")
-			return err
-		}
-		s.deps.Report.End(true, res)
-	}
-	return nil
+// result is the Result of `up`, as far as it got.
+func (s *upState) result() *Result {
+	return &Result{Cluster: s.cluster, Kubernetes: s.kubernetes, Registry: s.registry, LoadBalancers: s.lbs,
+		Workloads: s.rollouts, Actions: append([]string{}, s.actions...), Changed: len(s.actions) > 0}
 }
 
 // UpOptions are the options of Up.
@@ -136,38 +148,35 @@ type UpOptions struct {
 
 // Up makes the cluster described by cfg exist, run and be ready.
 func Up(ctx context.Context, deps Deps, cfg *config.Config, o UpOptions) (*Result, error) {
-	s := &operation{deps: deps, cfg: cfg, recreate: o.Recreate, result: Result{Actions: []string{}}}
-	steps := []step{
+	s := &upState{deps: deps, cfg: cfg, recreate: o.Recreate}
+	steps := []step[upState]{
 		{title: "Checking " + deps.Provider.Name(), run: checkProvider},
 		{title: fmt.Sprintf("Ensuring cluster %q", cfg.Name), run: ensureCluster},
 		{title: "Waiting for Kubernetes", run: waitForKubernetes},
 	}
 	if cfg.Registry.Enabled || cfg.LoadBalancer.Enabled {
-		steps = append(steps, step{title: "Starting the agent", run: startAgent})
+		steps = append(steps, step[upState]{title: "Starting the agent", run: startAgent})
 	}
 	if cfg.Registry.Enabled {
-		steps = append(steps, step{title: "Connecting the registry to the cluster", run: wireRegistry})
+		steps = append(steps, step[upState]{title: "Connecting the registry to the cluster", run: wireRegistry})
 	}
 	samples := cfg.Workloads.Samples && cfg.Registry.Enabled
 	if samples {
-		steps = append(steps, step{title: "Building the sample image", run: buildSample})
+		steps = append(steps, step[upState]{title: "Building the sample image", run: buildSample})
 	}
 	if samples || len(cfg.Workloads.Manifests) > 0 {
 		steps = append(steps,
-			step{title: "Applying workloads", run: applyWorkloads},
-			step{title: "Waiting for rollouts", run: waitForWorkloads})
+			step[upState]{title: "Applying workloads", run: applyWorkloads},
+			step[upState]{title: "Waiting for rollouts", run: waitForWorkloads})
 	}
 	if cfg.LoadBalancer.Enabled {
-		steps = append(steps, step{title: "LoadBalancer Services", run: checkLoadBalancers})
+		steps = append(steps, step[upState]{title: "LoadBalancer Services", run: checkLoadBalancers})
 	}
-	if err := runSteps(ctx, s, steps); err != nil {
-		return &s.result, err
-	}
-	s.result.Cluster = s.cluster
-	return &s.result, nil
+	err := runSteps(ctx, deps.Report, s, steps)
+	return s.result(), err
 }
 
-func checkProvider(ctx context.Context, s *operation) (string, error) {
+func checkProvider(ctx context.Context, s *upState) (string, error) {
 	v, err := s.deps.Provider.EnsureInstalled(ctx)
 	if err != nil {
 		return "", err
@@ -176,69 +185,73 @@ func checkProvider(ctx context.Context, s *operation) (string, error) {
 }
 
 // ensureCluster creates, resumes or keeps the cluster, refusing to touch one
-// that has drifted from the configuration unless asked to recreate it.
-func ensureCluster(ctx context.Context, s *operation) (string, error) {
-	p, cfg := s.deps.Provider, withRegistryFlags(s.cfg)
-	have, err := p.Get(ctx, cfg.Name)
+// that has drifted from the configuration unless asked to recreate it. A
+// cluster that already runs as configured is read once and left alone.
+func ensureCluster(ctx context.Context, s *upState) (string, error) {
+	p, spec := s.deps.Provider, clusterSpec(s.cfg)
+	have, err := p.Get(ctx, spec.Name)
 	if err != nil {
 		return "", err
 	}
 	var outcome string
+	changed := true
 	switch {
 	case have.State == provider.Absent:
-		if err := p.Create(ctx, cfg, s.deps.Report.Progress); err != nil {
+		if err := p.Create(ctx, spec, s.deps.Report.Progress); err != nil {
 			return "", err
 		}
 		s.did("created")
 		outcome = "created"
 	case s.recreate:
 		s.deps.Report.Progress("deleting the existing cluster (--recreate)")
-		if err := p.Delete(ctx, cfg.Name, s.deps.Report.Progress); err != nil {
+		if err := p.Delete(ctx, spec.Name, s.deps.Report.Progress); err != nil {
 			return "", err
 		}
-		if err := p.Create(ctx, cfg, s.deps.Report.Progress); err != nil {
+		if err := p.Create(ctx, spec, s.deps.Report.Progress); err != nil {
 			return "", err
 		}
 		s.did("recreated")
 		outcome = "recreated"
 	case have.State == provider.Invalid:
-		return "", problem.New(problem.Drift, fmt.Sprintf("cluster %q cannot be used", cfg.Name),
+		return "", problem.New(problem.Drift, fmt.Sprintf("cluster %q cannot be used", spec.Name),
 			errors.New(have.Detail), "run `devcluster up --recreate` to delete and recreate it")
 	default:
-		if diffs := p.Diff(cfg, have); len(diffs) > 0 {
-			return "", driftError(cfg.Name, diffs)
+		if diffs := p.Diff(spec, have); len(diffs) > 0 {
+			return "", driftError(spec.Name, diffs)
 		}
 		switch have.State {
 		case provider.Stopped, provider.Degraded:
 			if have.Detail != "" {
 				s.deps.Report.Progress(string(have.State) + ": " + have.Detail)
 			}
-			if err := p.Start(ctx, cfg.Name, s.deps.Report.Progress); err != nil {
+			if err := p.Start(ctx, spec.Name, s.deps.Report.Progress); err != nil {
 				return "", err
 			}
 			s.did("started")
 			outcome = "started"
 		case provider.Paused:
-			if err := p.Unpause(ctx, cfg.Name, s.deps.Report.Progress); err != nil {
+			if err := p.Unpause(ctx, spec.Name, s.deps.Report.Progress); err != nil {
 				return "", err
 			}
 			s.did("unpaused")
 			outcome = "unpaused"
 		default:
 			outcome = "already running"
+			changed = false
 		}
 	}
-	have, err = p.Get(ctx, cfg.Name)
-	if err != nil {
-		return "", err
+	if changed {
+		if have, err = p.Get(ctx, spec.Name); err != nil {
+			return "", err
+		}
 	}
 	if have.State == provider.Running && !have.KubeconfigOK {
-		if err := p.RepairKubeconfig(ctx, cfg.Name); err != nil {
+		if err := p.RepairKubeconfig(ctx, spec.Name); err != nil {
 			return "", err
 		}
 		s.did("kubeconfig updated")
 		outcome += ", kubeconfig context updated"
-		if have, err = p.Get(ctx, cfg.Name); err != nil {
+		if have, err = p.Get(ctx, spec.Name); err != nil {
 			return "", err
 		}
 	}
@@ -247,8 +260,8 @@ func ensureCluster(ctx context.Context, s *operation) (string, error) {
 		if have.Detail != "" {
 			detail += ": " + have.Detail
 		}
-		return "", problem.New(problem.Failed, fmt.Sprintf("cluster %q is not running after %s", cfg.Name, outcome),
-			errors.New(detail), fmt.Sprintf("see `%s logs -p %s`, or run `devcluster up --recreate`", p.Name(), cfg.Name))
+		return "", problem.New(problem.Failed, fmt.Sprintf("cluster %q is not running after %s", spec.Name, outcome),
+			errors.New(detail), fmt.Sprintf("see `%s logs -p %s`, or run `devcluster up --recreate`", p.Name(), spec.Name))
 	}
 	s.cluster = have
 	return fmt.Sprintf("%s (%s, Kubernetes %s, %d CPUs, %d MB)", outcome, orDash(have.IP), orDash(have.KubernetesVersion), have.CPUs, have.MemoryMB), nil
@@ -263,7 +276,7 @@ func driftError(name string, diffs []provider.Difference) error {
 		"run `devcluster up --recreate` to delete and recreate the cluster with the requested settings, or change the configuration back to the cluster's values")
 }
 
-func waitForKubernetes(ctx context.Context, s *operation) (string, error) {
+func waitForKubernetes(ctx context.Context, s *upState) (string, error) {
 	c, err := s.deps.Kube(s.cluster.KubeContext)
 	if err != nil {
 		return "", problem.New(problem.Failed, "connecting to the cluster", err,
@@ -274,7 +287,7 @@ func waitForKubernetes(ctx context.Context, s *operation) (string, error) {
 		Timeout: s.cfg.Wait, Interval: s.deps.WaitInterval, Progress: s.deps.Report.Progress,
 	})
 	summary := &KubeSummary{Context: c.Context, Server: c.Config.Host, Ready: err == nil, Detail: msg}
-	s.result.Kubernetes = summary
+	s.kubernetes = summary
 	if err != nil {
 		kind := problem.Failed
 		if errors.Is(err, kube.ErrTimeout) {

@@ -12,6 +12,7 @@ import (
 	"github.com/devcluster/devcluster/registry"
 
 	"github.com/devcluster/devcluster/config"
+	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/provider"
 )
@@ -98,86 +99,107 @@ func removeOwnDir(dir string, files []string) bool {
 	return os.Remove(dir) == nil
 }
 
+// downState is the state of one `down`: inputs first, then what each step
+// found or did.
+type downState struct {
+	deps Deps
+	cfg  *config.Config
+	opts DownOptions
+	dirs paths.Dirs // set when Deps.Dirs is
+
+	deleted      bool     // deleteCluster
+	agentStopped bool     // stopAgent
+	purged       []string // registryData
+	kept         string   // registryData
+	keptReason   string   // registryData
+}
+
 // Down stops the cluster's agent and deletes the cluster. Deleting a cluster
 // that does not exist is not an error. Registry data is kept unless
-// opts.Purge.
+// opts.Purge, and then deleted only where that is safe (see
+// purgeRegistryData).
 func Down(ctx context.Context, deps Deps, cfg *config.Config, opts DownOptions) (*DownResult, error) {
-	name := cfg.Name
-	s := &operation{deps: deps, cfg: cfg}
-	out := &DownResult{Name: name, Purged: []string{}}
-	steps := []step{{title: "Checking " + deps.Provider.Name(), run: checkProvider}}
-	if deps.Agent != nil && deps.Dirs != nil {
-		steps = append(steps, step{title: "Stopping the agent", run: func(ctx context.Context, s *operation) (string, error) {
-			dirs, err := deps.Dirs(name)
-			if err != nil {
-				return "", err
-			}
-			stopped, err := deps.Agent.Stop(ctx, dirs.State)
-			if err != nil {
-				return "", problem.New(problem.Failed, "stopping the registry agent", err, "")
-			}
-			out.AgentStopped = stopped
-			if !stopped {
-				return "not running", nil
-			}
-			return "stopped", nil
-		}})
-	}
-	steps = append(steps, step{title: fmt.Sprintf("Deleting cluster %q", name), run: func(ctx context.Context, s *operation) (string, error) {
-		have, err := deps.Provider.Get(ctx, name)
-		if err != nil {
-			return "", err
-		}
-		if have.State == provider.Absent {
-			return "not found, nothing to delete", nil
-		}
-		if err := deps.Provider.Delete(ctx, name, deps.Report.Progress); err != nil {
-			return "", err
-		}
-		out.Deleted = true
-		return "deleted", nil
-	}})
+	s := &downState{deps: deps, cfg: cfg, opts: opts}
+	steps := []step[downState]{{title: "Checking " + deps.Provider.Name(), run: func(ctx context.Context, s *downState) (string, error) {
+		return deps.Provider.EnsureInstalled(ctx)
+	}}}
 	if deps.Dirs != nil {
-		steps = append(steps, step{title: "Registry data", run: func(ctx context.Context, s *operation) (string, error) {
-			dirs, err := deps.Dirs(name)
-			if err != nil {
-				return "", err
-			}
-			data := RegistryDataDir(cfg, dirs)
-			if !opts.Purge {
-				if _, err := os.Stat(data); err != nil {
-					return "none", nil
-				}
-				out.Kept = data
-				return "kept in " + data + " (--purge deletes it)", nil
-			}
-			if _, err := os.Stat(data); err == nil {
-				if err := purgeRegistryData(ctx, data, data == dirs.RegistryData(), opts.Protect); err != nil {
-					out.Kept = data
-					out.KeptReason = err.Error()
-					deps.Report.Warn("kept " + data + ": " + err.Error())
-				} else {
-					out.Purged = append(out.Purged, data)
-				}
-			}
-			// devcluster's own per-cluster directories: only the files it
-			// writes there, then the directories if nothing else is left.
-			for _, d := range []struct {
-				dir   string
-				files []string
-			}{
-				{dirs.Data, nil},
-				{dirs.State, agent.StateFiles},
-			} {
-				if removeOwnDir(d.dir, d.files) {
-					out.Purged = append(out.Purged, d.dir)
-				}
-			}
-			if out.Kept != "" {
-				return fmt.Sprintf("kept %s; deleted %d director(ies)", out.Kept, len(out.Purged)), nil
-			}
-			return fmt.Sprintf("deleted %d director(ies)", len(out.Purged)), nil
-		}})
+		dirs, err := deps.Dirs(cfg.Name)
+		if err != nil {
+			return nil, problem.New(problem.Failed, "locating devcluster's data directory", err, "set HOME or XDG_DATA_HOME and XDG_STATE_HOME")
+		}
+		s.dirs = dirs
+		if deps.Agent != nil {
+			steps = append(steps, step[downState]{title: "Stopping the agent", run: stopAgent})
+		}
 	}
-	return out, runSteps(ctx, s, steps)
+	steps = append(steps, step[downState]{title: fmt.Sprintf("Deleting cluster %q", cfg.Name), run: deleteCluster})
+	if deps.Dirs != nil {
+		steps = append(steps, step[downState]{title: "Registry data", run: registryData})
+	}
+	err := runSteps(ctx, deps.Report, s, steps)
+	return &DownResult{Name: cfg.Name, Deleted: s.deleted, AgentStopped: s.agentStopped, Purged: append([]string{}, s.purged...),
+		Kept: s.kept, KeptReason: s.keptReason}, err
+}
+
+func stopAgent(ctx context.Context, s *downState) (string, error) {
+	stopped, err := s.deps.Agent.Stop(ctx, s.dirs.State)
+	if err != nil {
+		return "", problem.New(problem.Failed, "stopping the registry agent", err, "")
+	}
+	s.agentStopped = stopped
+	if !stopped {
+		return "not running", nil
+	}
+	return "stopped", nil
+}
+
+func deleteCluster(ctx context.Context, s *downState) (string, error) {
+	have, err := s.deps.Provider.Get(ctx, s.cfg.Name)
+	if err != nil {
+		return "", err
+	}
+	if have.State == provider.Absent {
+		return "not found, nothing to delete", nil
+	}
+	if err := s.deps.Provider.Delete(ctx, s.cfg.Name, s.deps.Report.Progress); err != nil {
+		return "", err
+	}
+	s.deleted = true
+	return "deleted", nil
+}
+
+// registryData keeps the registry's data, or with --purge deletes it where
+// that is safe, and then devcluster's own per-cluster directories.
+func registryData(ctx context.Context, s *downState) (string, error) {
+	data := RegistryDataDir(s.cfg, s.dirs)
+	if !s.opts.Purge {
+		if _, err := os.Stat(data); err != nil {
+			return "none", nil
+		}
+		s.kept = data
+		return "kept in " + data + " (--purge deletes it)", nil
+	}
+	if _, err := os.Stat(data); err == nil {
+		if err := purgeRegistryData(ctx, data, data == s.dirs.RegistryData(), s.opts.Protect); err != nil {
+			s.kept, s.keptReason = data, err.Error()
+			s.deps.Report.Warn("kept " + data + ": " + err.Error())
+		} else {
+			s.purged = append(s.purged, data)
+		}
+	}
+	// devcluster's own per-cluster directories: only the files it writes
+	// there, then the directories if nothing else is left.
+	for _, d := range []struct {
+		dir   string
+		files []string
+	}{{s.dirs.Data, nil}, {s.dirs.State, agent.StateFiles}} {
+		if removeOwnDir(d.dir, d.files) {
+			s.purged = append(s.purged, d.dir)
+		}
+	}
+	if s.kept != "" {
+		return fmt.Sprintf("kept %s; deleted %d director(ies)", s.kept, len(s.purged)), nil
+	}
+	return fmt.Sprintf("deleted %d director(ies)", len(s.purged)), nil
 }

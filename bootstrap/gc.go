@@ -48,63 +48,81 @@ func CollectGarbage(ctx context.Context, deps Deps, cfg *config.Config, o GCOpti
 	if err != nil {
 		return nil, problem.New(problem.Failed, "locating devcluster's data directory", err, "set HOME or XDG_DATA_HOME")
 	}
-	out := &GCResult{DataDir: RegistryDataDir(cfg, dirs)}
-	var prev *agent.Status
+	s := &gcState{deps: deps, opts: o, stateDir: dirs.State, name: cfg.Name, dataDir: RegistryDataDir(cfg, dirs)}
 	if st, err := deps.Agent.Status(ctx, dirs.State); err == nil && st.Running {
-		prev = st
-		if prev.Spec.DataDir != "" {
-			out.DataDir = prev.Spec.DataDir
+		s.prev = st
+		if st.Spec.DataDir != "" {
+			s.dataDir = st.Spec.DataDir
 		}
 	}
-	steps := []step{}
-	if prev != nil {
-		steps = append(steps, step{title: "Stopping the agent", run: func(ctx context.Context, _ *operation) (string, error) {
-			if _, err := deps.Agent.Stop(ctx, dirs.State); err != nil {
-				return "", problem.New(problem.Failed, "stopping the agent", err, "")
-			}
-			return fmt.Sprintf("stopped (pid %d)", prev.PID), nil
-		}})
+	steps := []step[gcState]{}
+	if s.prev != nil {
+		steps = append(steps, step[gcState]{title: "Stopping the agent", run: gcStopAgent})
 	}
-	var gcErr error
-	steps = append(steps, step{title: "Collecting garbage in " + out.DataDir, run: func(ctx context.Context, _ *operation) (string, error) {
-		res, err := registry.GarbageCollect(ctx, out.DataDir, registry.GCOptions{
-			RemoveUntagged: o.RemoveUntagged, DryRun: o.DryRun, LockWait: gcLockWait, Log: o.Log})
-		if err != nil {
-			gcErr = gcProblem(err, out.DataDir)
-			if prev == nil {
-				return "", gcErr
-			}
-			return "failed; starting the agent again", nil
-		}
-		out.GCResult = res
-		verb := "freed"
-		if o.DryRun {
-			verb = "would free"
-		}
-		return fmt.Sprintf("%s %s (%s → %s)", verb, HumanBytes(res.BytesBefore-res.BytesAfter), HumanBytes(res.BytesBefore), HumanBytes(res.BytesAfter)), nil
-	}})
-	if prev != nil {
-		steps = append(steps, step{title: "Starting the agent again", run: func(ctx context.Context, _ *operation) (string, error) {
-			spec := prev.Spec
-			spec.StateDir = dirs.State
-			if spec.Name == "" {
-				spec.Name = cfg.Name
-			}
-			st, err := deps.Agent.Ensure(ctx, spec)
-			if err != nil {
-				return "", problem.New(problem.Failed, "starting the agent again after gc", err, "run `devcluster up`")
-			}
-			out.AgentRestarted = true
-			return fmt.Sprintf("running (pid %d) with its previous settings", st.PID), nil
-		}})
+	steps = append(steps, step[gcState]{title: "Collecting garbage in " + s.dataDir, run: collect})
+	if s.prev != nil {
+		steps = append(steps, step[gcState]{title: "Starting the agent again", run: gcRestartAgent})
 	}
-	if err := runSteps(ctx, &operation{deps: deps, cfg: cfg}, steps); err != nil {
+	if err := runSteps(ctx, deps.Report, s, steps); err != nil {
 		return nil, err
 	}
-	if gcErr != nil {
-		return nil, gcErr
+	if s.gcErr != nil {
+		return nil, s.gcErr
 	}
-	return out, nil
+	return &GCResult{GCResult: s.res, DataDir: s.dataDir, AgentRestarted: s.restarted}, nil
+}
+
+// gcState is the state of one `registry gc`.
+type gcState struct {
+	deps     Deps
+	opts     GCOptions
+	name     string
+	stateDir string
+	dataDir  string
+	prev     *agent.Status // the agent that ran before, with its spec
+
+	res       *registry.GCResult // collect
+	gcErr     error              // collect, reported after the agent is back
+	restarted bool               // gcRestartAgent
+}
+
+func gcStopAgent(ctx context.Context, s *gcState) (string, error) {
+	if _, err := s.deps.Agent.Stop(ctx, s.stateDir); err != nil {
+		return "", problem.New(problem.Failed, "stopping the agent", err, "")
+	}
+	return fmt.Sprintf("stopped (pid %d)", s.prev.PID), nil
+}
+
+func collect(ctx context.Context, s *gcState) (string, error) {
+	res, err := registry.GarbageCollect(ctx, s.dataDir, registry.GCOptions{
+		RemoveUntagged: s.opts.RemoveUntagged, DryRun: s.opts.DryRun, LockWait: gcLockWait, Log: s.opts.Log})
+	if err != nil {
+		s.gcErr = gcProblem(err, s.dataDir)
+		if s.prev == nil {
+			return "", s.gcErr
+		}
+		return "failed; starting the agent again", nil
+	}
+	s.res = res
+	verb := "freed"
+	if s.opts.DryRun {
+		verb = "would free"
+	}
+	return fmt.Sprintf("%s %s (%s → %s)", verb, HumanBytes(res.BytesBefore-res.BytesAfter), HumanBytes(res.BytesBefore), HumanBytes(res.BytesAfter)), nil
+}
+
+func gcRestartAgent(ctx context.Context, s *gcState) (string, error) {
+	spec := s.prev.Spec
+	spec.StateDir = s.stateDir
+	if spec.Name == "" {
+		spec.Name = s.name
+	}
+	st, err := s.deps.Agent.Ensure(ctx, spec)
+	if err != nil {
+		return "", problem.New(problem.Failed, "starting the agent again after gc", err, "run `devcluster up`")
+	}
+	s.restarted = true
+	return fmt.Sprintf("running (pid %d) with its previous settings", st.PID), nil
 }
 
 func gcProblem(err error, dir string) error {

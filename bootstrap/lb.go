@@ -10,9 +10,13 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
+	"github.com/devcluster/devcluster/config"
+	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/loadbalancer"
+	"github.com/devcluster/devcluster/provider"
 )
 
 // LBService is one Service of type LoadBalancer as `up` and `status`
@@ -31,7 +35,7 @@ type LBService struct {
 // already exist their IPs (it normally takes milliseconds).
 const lbSettle = 5 * time.Second
 
-func checkLoadBalancers(ctx context.Context, s *operation) (string, error) {
+func checkLoadBalancers(ctx context.Context, s *upState) (string, error) {
 	ip := ""
 	if s.agent != nil {
 		ip = s.agent.LoadBalancerIP
@@ -40,7 +44,7 @@ func checkLoadBalancers(ctx context.Context, s *operation) (string, error) {
 	deadline := time.Now().Add(lbSettle)
 	for {
 		var err error
-		svcs, err = listLoadBalancers(ctx, s, ip)
+		svcs, err = listLoadBalancers(ctx, s.clients.Kube, ip)
 		if err != nil {
 			return "", err
 		}
@@ -59,7 +63,7 @@ func checkLoadBalancers(ctx context.Context, s *operation) (string, error) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	s.result.LoadBalancers = svcs
+	s.lbs = svcs
 	platform := s.deps.Platform
 	platform.Driver = s.cluster.Driver
 	if ok, why := loadbalancer.Reachability(platform); !ok {
@@ -83,17 +87,14 @@ func checkLoadBalancers(ctx context.Context, s *operation) (string, error) {
 
 // listLoadBalancers reads every Service of type LoadBalancer and classifies
 // it with the same decision the agent uses.
-func listLoadBalancers(ctx context.Context, s *operation, ip string) ([]LBService, error) {
-	list, err := s.clients.Kube.CoreV1().Services("").List(ctx, metav1.ListOptions{})
+func listLoadBalancers(ctx context.Context, k kubernetes.Interface, ip string) ([]LBService, error) {
+	list, err := kube.LoadBalancerServices(ctx, k)
 	if err != nil {
-		return nil, fmt.Errorf("listing Services: %w", err)
+		return nil, err
 	}
 	var out []LBService
-	for i := range list.Items {
-		svc := &list.Items[i]
-		if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
-			continue
-		}
+	for i := range list {
+		svc := &list[i]
 		l := LBService{Namespace: svc.Namespace, Name: svc.Name}
 		d := loadbalancer.Decide(svc, ip)
 		switch d.Action {
@@ -129,4 +130,69 @@ func urlFor(ip string, p corev1.ServicePort) string {
 		return "http://" + hostPort
 	}
 	return "tcp://" + hostPort
+}
+
+// LBOptions are the options of AssignLoadBalancers.
+type LBOptions struct {
+	// Watch keeps assigning as Services change, until ctx ends.
+	Watch bool
+	// Log receives one line per assignment or refusal.
+	Log func(format string, args ...any)
+	// Watching, when set, is told the IP before the controller runs.
+	Watching func(ip string)
+}
+
+// LBResult is what `devcluster lb` reports.
+type LBResult struct {
+	IP          string                `json:"ip"`
+	Assignments []loadbalancer.Result `json:"assignments"`
+}
+
+// AssignLoadBalancers gives the running cluster's LoadBalancer Services the
+// node IP (or loadBalancer.ip) once — for CI jobs without the agent — or,
+// with Watch, runs the controller in the foreground until ctx ends.
+func AssignLoadBalancers(ctx context.Context, deps Deps, cfg *config.Config, o LBOptions) (*LBResult, error) {
+	p := deps.Provider
+	if _, err := p.EnsureInstalled(ctx); err != nil {
+		return nil, err
+	}
+	have, err := p.Get(ctx, cfg.Name)
+	if err != nil {
+		return nil, err
+	}
+	if have.State != provider.Running {
+		return nil, problem.New(problem.NotRunning, "", fmt.Errorf("cluster %q is %s", cfg.Name, Describe(have)), "run `devcluster up`")
+	}
+	ip := cfg.LoadBalancer.IP
+	if ip == "" {
+		ip = have.IP
+	}
+	if ip == "" {
+		if ip, err = p.IP(ctx, cfg.Name); err != nil {
+			return nil, err
+		}
+	}
+	clients, err := deps.Kube(have.KubeContext)
+	if err != nil {
+		return nil, problem.New(problem.Failed, "connecting to the cluster", err, "")
+	}
+	log := o.Log
+	if log == nil {
+		log = func(string, ...any) {}
+	}
+	ctl := loadbalancer.New(clients.Kube, ip, log)
+	if o.Watch {
+		if o.Watching != nil {
+			o.Watching(ip)
+		}
+		if err := ctl.Run(ctx, 2); err != nil && ctx.Err() == nil {
+			return nil, problem.New(problem.Failed, "assigning LoadBalancer IPs", err, "")
+		}
+		return &LBResult{IP: ip, Assignments: []loadbalancer.Result{}}, nil
+	}
+	res, err := ctl.SyncOnce(ctx)
+	if err != nil {
+		return nil, problem.New(problem.Failed, "assigning LoadBalancer IPs", err, "")
+	}
+	return &LBResult{IP: ip, Assignments: res}, nil
 }

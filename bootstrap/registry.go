@@ -106,25 +106,25 @@ func predictedClusterAddress(cfg *config.Config) string {
 	return ""
 }
 
-// withRegistryFlags returns the configuration minikube is started with: for
-// the docker and cri-o runtimes the registry's cluster address must be an
-// insecure registry from creation on. containerd is configured through
-// hosts.toml on every up instead, so it needs no flag (and no drift check).
-func withRegistryFlags(cfg *config.Config) *config.Config {
+// clusterSpec is what the provider creates the cluster from: the cluster
+// settings, plus — for the docker and cri-o runtimes — the registry's
+// cluster address as an insecure registry, which must be given at creation.
+// containerd is configured through hosts.toml on every up instead, so it
+// needs no flag (and no drift check).
+func clusterSpec(cfg *config.Config) provider.Spec {
+	spec := provider.SpecOf(cfg)
 	if !cfg.Registry.Enabled || cfg.ContainerRuntime == "containerd" {
-		return cfg
+		return spec
 	}
 	addr := predictedClusterAddress(cfg)
 	if addr == "" {
-		return cfg
+		return spec
 	}
 	host := net.JoinHostPort(addr, strconv.Itoa(cfg.Registry.Port))
-	if slices.Contains(cfg.InsecureRegistries, host) {
-		return cfg
+	if !slices.Contains(spec.InsecureRegistries, host) {
+		spec.InsecureRegistries = append(spec.InsecureRegistries, host)
 	}
-	c := *cfg
-	c.InsecureRegistries = append(slices.Clone(cfg.InsecureRegistries), host)
-	return &c
+	return spec
 }
 
 // listenAddresses are the registry's bind addresses: configured, or
@@ -223,7 +223,7 @@ func ensureHostsTOML(ctx context.Context, p provider.Provider, c *provider.Clust
 
 // startAgent ensures the cluster's background agent runs with the wanted
 // registry and LoadBalancer settings.
-func startAgent(ctx context.Context, s *operation) (string, error) {
+func startAgent(ctx context.Context, s *upState) (string, error) {
 	dirs, err := s.deps.Dirs(s.cfg.Name)
 	if err != nil {
 		return "", problem.New(problem.Failed, "locating devcluster's data directory", err, "set HOME or XDG_DATA_HOME and XDG_STATE_HOME")
@@ -267,7 +267,7 @@ func startAgent(ctx context.Context, s *operation) (string, error) {
 	parts := []string{}
 	if s.cfg.Registry.Enabled {
 		port := strconv.Itoa(s.cfg.Registry.Port)
-		s.result.Registry = &RegistrySummary{Host: "localhost:" + port, ClusterHost: net.JoinHostPort(addr, port),
+		s.registry = &RegistrySummary{Host: "localhost:" + port, ClusterHost: net.JoinHostPort(addr, port),
 			Listen: st.Listen, DataDir: spec.DataDir, Agent: st}
 		clusterReachable := slices.Contains(st.Listen, net.JoinHostPort(addr, port)) || cfgListensAll(st.Listen, port)
 		if !clusterReachable && net.ParseIP(addr) != nil && !net.ParseIP(addr).IsLoopback() && addr != "10.0.2.2" {
@@ -286,8 +286,8 @@ func cfgListensAll(listen []string, port string) bool {
 	return slices.Contains(listen, "0.0.0.0:"+port) || slices.Contains(listen, "[::]:"+port)
 }
 
-func wireRegistry(ctx context.Context, s *operation) (string, error) {
-	r := s.result.Registry
+func wireRegistry(ctx context.Context, s *upState) (string, error) {
+	r := s.registry
 	var done []string
 	if s.cluster.ContainerRuntime == "containerd" {
 		written, err := ensureHostsTOML(ctx, s.deps.Provider, s.cluster, r.ClusterHost, r.ClusterHost, r.Host)

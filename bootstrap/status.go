@@ -18,33 +18,82 @@ import (
 // reports, it does not wait for readiness.
 const statusProbeTimeout = 5 * time.Second
 
+// statusState is the state of one `status`: inputs, then what each step
+// read.
+type statusState struct {
+	deps Deps
+	cfg  *config.Config
+
+	cluster    *provider.Cluster // readCluster
+	clients    *kube.Clients     // readKubernetes
+	kubernetes *KubeSummary      // readKubernetes
+	registry   *RegistrySummary  // readRegistry
+	lbs        []LBService       // readLoadBalancers
+}
+
 // Status reads the cluster's state without changing anything. The result's
-// Cluster.State says whether it runs; the caller decides the exit code.
+// Cluster.State says whether it runs; the caller decides the exit code. Its
+// steps report nothing but warnings: status answers, it does not narrate.
 func Status(ctx context.Context, deps Deps, cfg *config.Config) (*Result, error) {
-	name := cfg.Name
-	p := deps.Provider
-	if _, err := p.EnsureInstalled(ctx); err != nil {
-		return nil, err
+	s := &statusState{deps: deps, cfg: cfg}
+	steps := []step[statusState]{
+		{title: "Checking " + deps.Provider.Name(), run: func(ctx context.Context, s *statusState) (string, error) {
+			return s.deps.Provider.EnsureInstalled(ctx)
+		}},
+		{title: "Reading the cluster", run: readCluster},
 	}
-	have, err := p.Get(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	res := &Result{Cluster: have, Actions: []string{}}
 	if cfg.Registry.Enabled && deps.Agent != nil && deps.Dirs != nil {
-		res.Registry = registryStatus(ctx, deps, cfg, have)
+		steps = append(steps, step[statusState]{title: "Reading the registry", run: readRegistry})
 	}
-	if have.State != provider.Running {
-		return res, nil
+	steps = append(steps, step[statusState]{title: "Asking Kubernetes", run: readKubernetes})
+	if cfg.LoadBalancer.Enabled {
+		steps = append(steps, step[statusState]{title: "Listing LoadBalancer Services", run: readLoadBalancers})
 	}
-	if ip, err := p.IP(ctx, name); err == nil && ip != "" {
-		have.IP = ip
+	if err := runSteps(ctx, silent{deps.Report}, s, steps); err != nil {
+		return nil, err
 	}
-	c, err := deps.Kube(have.KubeContext)
+	return &Result{Cluster: s.cluster, Kubernetes: s.kubernetes, Registry: s.registry, LoadBalancers: s.lbs, Actions: []string{}}, nil
+}
+
+// silent passes on warnings only.
+type silent struct{ r Reporter }
+
+func (silent) Start(string)      {}
+func (silent) Progress(string)   {}
+func (silent) End(bool, string)  {}
+func (q silent) Warn(msg string) { q.r.Warn(msg) }
+
+func readCluster(ctx context.Context, s *statusState) (string, error) {
+	have, err := s.deps.Provider.Get(ctx, s.cfg.Name)
 	if err != nil {
-		res.Kubernetes = &KubeSummary{Context: have.KubeContext, Detail: err.Error()}
-		return res, nil
+		return "", err
 	}
+	s.cluster = have
+	if have.State == provider.Running {
+		if ip, err := s.deps.Provider.IP(ctx, s.cfg.Name); err == nil && ip != "" {
+			have.IP = ip
+		}
+	}
+	return string(have.State), nil
+}
+
+func readRegistry(ctx context.Context, s *statusState) (string, error) {
+	s.registry = registryStatus(ctx, s.deps, s.cfg, s.cluster)
+	return "", nil
+}
+
+// readKubernetes asks the API server, bounded by statusProbeTimeout; a
+// cluster that does not run is not asked.
+func readKubernetes(ctx context.Context, s *statusState) (string, error) {
+	if s.cluster.State != provider.Running {
+		return "skipped", nil
+	}
+	c, err := s.deps.Kube(s.cluster.KubeContext)
+	if err != nil {
+		s.kubernetes = &KubeSummary{Context: s.cluster.KubeContext, Detail: err.Error()}
+		return "", nil
+	}
+	s.clients = c
 	pctx, cancel := context.WithTimeout(ctx, statusProbeTimeout)
 	defer cancel()
 	ready, msg := kube.CheckCluster(pctx, c.Kube)
@@ -52,18 +101,24 @@ func Status(ctx context.Context, deps Deps, cfg *config.Config) (*Result, error)
 	if v, err := c.Kube.Discovery().ServerVersion(); err == nil {
 		sum.ServerVersion = v.GitVersion
 	}
-	res.Kubernetes = sum
-	if cfg.LoadBalancer.Enabled {
-		ip := cfg.LoadBalancer.IP
-		if ip == "" {
-			ip = have.IP
-		}
-		s := &operation{deps: deps, cfg: cfg, cluster: have, clients: c}
-		if lbs, err := listLoadBalancers(pctx, s, ip); err == nil {
-			res.LoadBalancers = lbs
-		}
+	s.kubernetes = sum
+	return msg, nil
+}
+
+func readLoadBalancers(ctx context.Context, s *statusState) (string, error) {
+	if s.clients == nil {
+		return "skipped", nil
 	}
-	return res, nil
+	ip := s.cfg.LoadBalancer.IP
+	if ip == "" {
+		ip = s.cluster.IP
+	}
+	pctx, cancel := context.WithTimeout(ctx, statusProbeTimeout)
+	defer cancel()
+	if lbs, err := listLoadBalancers(pctx, s.clients.Kube, ip); err == nil {
+		s.lbs = lbs
+	}
+	return "", nil
 }
 
 // Describe renders a one-line state for messages.

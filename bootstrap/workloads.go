@@ -7,9 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"github.com/devcluster/devcluster/image"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/kube"
@@ -19,8 +16,8 @@ import (
 
 // buildSample builds the sample image (base + site content, reproducible)
 // and pushes it to the local registry; an unchanged image is not pushed.
-func buildSample(ctx context.Context, s *operation) (string, error) {
-	r := s.result.Registry
+func buildSample(ctx context.Context, s *upState) (string, error) {
+	r := s.registry
 	if r == nil || s.agent == nil || len(s.agent.Listen) == 0 {
 		return "", errors.New("the sample needs the local registry")
 	}
@@ -41,10 +38,8 @@ func buildSample(ctx context.Context, s *operation) (string, error) {
 	pushHost := s.agent.Listen[0]
 	repoTag := manifests.SampleWebRepository + ":" + tag
 	s.sampleImage = r.Host + "/" + repoTag
-	if ref, err := name.ParseReference(pushHost+"/"+repoTag, name.Insecure); err == nil {
-		if desc, err := remote.Head(ref, remote.WithContext(ctx)); err == nil && desc.Digest == digest {
-			return s.sampleImage + " (up to date)", nil
-		}
+	if registry.Has(ctx, pushHost, repoTag, digest) {
+		return s.sampleImage + " (up to date)", nil
 	}
 	if _, err := registry.PushImage(ctx, img, pushHost, repoTag); err != nil {
 		return "", problem.New(problem.Failed, "pushing the sample image", err, "check the agent with `devcluster status`")
@@ -56,7 +51,7 @@ func buildSample(ctx context.Context, s *operation) (string, error) {
 // applyWorkloads applies the samples and the configured manifests with
 // server-side apply, rewriting localhost:<port>/ images to the address the
 // cluster pulls from.
-func applyWorkloads(ctx context.Context, s *operation) (string, error) {
+func applyWorkloads(ctx context.Context, s *upState) (string, error) {
 	var objs []kube.Object
 	if s.sampleImage != "" {
 		for _, smp := range manifests.Samples(s.sampleImage) {
@@ -82,7 +77,7 @@ func applyWorkloads(ctx context.Context, s *operation) (string, error) {
 		return "", problem.New(problem.Failed, "connecting to the cluster", err, "")
 	}
 	rewrites := map[string]string{}
-	if r := s.result.Registry; r != nil {
+	if r := s.registry; r != nil {
 		port := strconv.Itoa(s.cfg.Registry.Port)
 		for _, h := range []string{"localhost:" + port, "127.0.0.1:" + port} {
 			rewrites[h+"/"] = r.ClusterHost + "/"
@@ -103,12 +98,12 @@ func applyWorkloads(ctx context.Context, s *operation) (string, error) {
 
 // waitForWorkloads waits for every applied workload to roll out, failing
 // fast with the failing pod's reason.
-func waitForWorkloads(ctx context.Context, s *operation) (string, error) {
+func waitForWorkloads(ctx context.Context, s *upState) (string, error) {
 	if len(s.workloads) == 0 {
 		return "nothing to wait for", nil
 	}
 	states, err := kube.WaitForRollouts(ctx, s.clients.Kube, s.workloads, s.cfg.Workloads.Timeout, s.deps.Report.Progress)
-	s.result.Workloads = states
+	s.rollouts = states
 	if err != nil {
 		var fe *kube.FailedError
 		fix := "look at `kubectl get pods -A` and the workloads' events"

@@ -21,7 +21,7 @@ func TestLoadTestdataAndExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	examples, err := filepath.Glob("../../examples/*.yaml")
+	examples, err := filepath.Glob("../examples/*.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/devcluster/devcluster/config"
 )
@@ -74,6 +75,30 @@ func (d Difference) String() string {
 	return s
 }
 
+// Spec is what a provider creates a cluster from and compares an existing
+// one with: the cluster's own settings, and nothing of the registry,
+// LoadBalancer or workload settings.
+type Spec struct {
+	Name              string
+	CPUs              config.CPUs
+	Memory            config.Memory
+	Driver            string
+	ContainerRuntime  string
+	KubernetesVersion string
+	// InsecureRegistries are plain-HTTP registries the runtime may pull
+	// from; minikube only applies them at creation.
+	InsecureRegistries []string
+	// ExtraStartArgs are passed to the provider's create command as they
+	// are.
+	ExtraStartArgs []string
+}
+
+// SpecOf is the cluster part of a configuration.
+func SpecOf(c *config.Config) Spec {
+	return Spec{Name: c.Name, CPUs: c.CPUs, Memory: c.Memory, Driver: c.Driver, ContainerRuntime: c.ContainerRuntime,
+		KubernetesVersion: c.KubernetesVersion, InsecureRegistries: slices.Clone(c.InsecureRegistries), ExtraStartArgs: slices.Clone(c.ExtraStartArgs)}
+}
+
 // Progress receives human-readable progress lines from a long operation.
 type Progress func(line string)
 
@@ -90,9 +115,9 @@ type Provider interface {
 	// Diff lists the settings that differ between the requested
 	// configuration and an existing cluster and that the provider would not
 	// apply by starting it again.
-	Diff(want *config.Config, have *Cluster) []Difference
+	Diff(want Spec, have *Cluster) []Difference
 	// Create creates and starts a new cluster.
-	Create(ctx context.Context, want *config.Config, p Progress) error
+	Create(ctx context.Context, want Spec, p Progress) error
 	// Start starts a stopped or degraded cluster with its saved settings.
 	Start(ctx context.Context, name string, p Progress) error
 	// Unpause resumes a paused cluster.

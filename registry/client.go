@@ -151,3 +151,14 @@ func Push(ctx context.Context, src *Source, host, target string, progress chan<-
 func PushImage(ctx context.Context, img v1.Image, host, repoTag string) (*PushResult, error) {
 	return Push(ctx, &Source{Image: img, Desc: "image"}, host, repoTag, nil)
 }
+
+// Has reports whether the registry at host already holds repoTag
+// (NAME:TAG) as exactly digest, so an unchanged image is not pushed again.
+func Has(ctx context.Context, host, repoTag string, digest v1.Hash) bool {
+	ref, err := name.ParseReference(host+"/"+repoTag, name.Insecure)
+	if err != nil {
+		return false
+	}
+	desc, err := remote.Head(ref, remote.WithContext(ctx))
+	return err == nil && desc.Digest == digest
+}

@@ -1,7 +1,7 @@
 // Package paths says where devcluster keeps things on disk, per cluster:
 // data that must survive (registry storage) under the XDG data directory,
-// runtime state (agent PID, log) under the XDG state directory. Both are
-// created 0700.
+// runtime state (agent PID, log, locks) under the XDG state directory. It
+// only computes paths; their users create them (0700).
 package paths
 
 import (
@@ -23,7 +23,18 @@ type Dirs struct {
 // RegistryData is the default registry storage directory.
 func (d Dirs) RegistryData() string { return filepath.Join(d.Data, "registry") }
 
-// For returns the directories of cluster name.
+// VersionCache is the file remembering the version of each provider
+// executable ($XDG_STATE_HOME/devcluster/tool-versions.json).
+func VersionCache(env Env) (string, error) {
+	d, err := For(env, "")
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d.State, "tool-versions.json"), nil
+}
+
+// For returns the directories of cluster name ("" for devcluster's own
+// top-level directories).
 func For(env Env, name string) (Dirs, error) {
 	get := func(k string) string { v, _ := env(k); return v }
 	home := get("HOME")

@@ -352,3 +352,13 @@ func (b *Background) Kill() error { return b.cmd.Process.Kill() }
 
 // LookPath finds a program as Run would.
 func LookPath(name string) (string, error) { return exec.LookPath(name) }
+
+// Which finds the program a runner would run for name: the runner's own
+// LookPath when it has one (fakes answer for the programs they stand in
+// for), else the PATH.
+func Which(r Runner, name string) (string, error) {
+	if lp, ok := r.(interface{ LookPath(string) (string, error) }); ok {
+		return lp.LookPath(name)
+	}
+	return exec.LookPath(name)
+}

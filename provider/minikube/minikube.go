@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -55,6 +56,10 @@ const InstallHint = "install minikube (https://minikube.sigs.k8s.io/docs/start/)
 type Minikube struct {
 	runner run.Runner
 	binary string
+	// env reads the environment minikube runs in (MINIKUBE_HOME, HOME).
+	env func(string) (string, bool)
+	// versionCache is a file remembering the version of each executable.
+	versionCache string
 	// version is recorded by EnsureInstalled.
 	version string
 }
@@ -71,9 +76,26 @@ func WithBinary(path string) Option {
 	}
 }
 
+// WithEnv sets how the environment minikube runs in is read (default: this
+// process'), to find its profiles as minikube does.
+func WithEnv(lookup func(string) (string, bool)) Option {
+	return func(m *Minikube) {
+		if lookup != nil {
+			m.env = lookup
+		}
+	}
+}
+
+// WithVersionCache keeps the version of each minikube executable in file,
+// keyed by its path, size and modification time, so `minikube version` runs
+// once per installed binary rather than on every command.
+func WithVersionCache(file string) Option {
+	return func(m *Minikube) { m.versionCache = file }
+}
+
 // New returns a minikube provider that runs commands through r.
 func New(r run.Runner, opts ...Option) *Minikube {
-	m := &Minikube{runner: r, binary: "minikube"}
+	m := &Minikube{runner: r, binary: "minikube", env: os.LookupEnv}
 	for _, o := range opts {
 		o(m)
 	}
@@ -110,8 +132,14 @@ func relay(p provider.Progress, line string) {
 	}
 }
 
-// EnsureInstalled implements provider.Provider: `minikube version -o json`.
+// EnsureInstalled implements provider.Provider: `minikube version -o json`,
+// or the version remembered for this very executable.
 func (m *Minikube) EnsureInstalled(ctx context.Context) (string, error) {
+	cached, entry := m.cachedVersion()
+	if cached != "" && compareVersions(cached, MinVersion) >= 0 {
+		m.version = cached
+		return cached, nil
+	}
 	res, err := m.run(ctx, nil, "version", "-o", "json")
 	if err != nil {
 		if run.IsNotFound(err) {
@@ -132,43 +160,31 @@ func (m *Minikube) EnsureInstalled(ctx context.Context) (string, error) {
 			"upgrade minikube: https://minikube.sigs.k8s.io/docs/start/")
 	}
 	m.version = v.MinikubeVersion
+	entry.Version = v.MinikubeVersion
+	m.rememberVersion(entry)
 	return v.MinikubeVersion, nil
 }
 
-// Get implements provider.Provider.
+// Get implements provider.Provider with one minikube process: the saved
+// configuration is read from the profile's config.json (what `profile list`
+// would print), the state from `status -o json`.
 func (m *Minikube) Get(ctx context.Context, name string) (*provider.Cluster, error) {
 	c := &provider.Cluster{Name: name, Provider: m.Name(), ProviderVersion: m.version, State: provider.Absent,
 		InsecureRegistries: []string{}}
-	res, err := m.run(ctx, nil, "profile", "list", "-o", "json", "-l")
-	if err != nil && !noProfiles(res, err) {
-		return nil, problem.New(problem.Failed, "listing minikube profiles", err, "run `minikube profile list` to see the problem")
-	}
-	var list profileList
-	if err == nil {
-		if jerr := json.Unmarshal(res.Stdout, &list); jerr != nil {
-			return nil, problem.New(problem.Failed, "listing minikube profiles",
-				fmt.Errorf("unexpected output of `minikube profile list -o json`: %w", jerr), "")
-		}
-	}
-	for _, p := range list.Invalid {
-		if p.Name == name {
-			c.State = provider.Invalid
-			c.Detail = "minikube lists the profile as invalid (its saved config has no driver or Kubernetes version)"
-			return c, nil
-		}
-	}
-	var cfg *clusterConfig
-	for _, p := range list.Valid {
-		if p.Name == name {
-			cfg = p.Config
-		}
-	}
-	if cfg == nil {
+	cfg, err := m.readProfile(name)
+	switch {
+	case errors.Is(err, errNoProfile):
 		return c, nil
+	case errors.Is(err, errInvalidProfile):
+		c.State = provider.Invalid
+		c.Detail = "minikube lists the profile as invalid (" + strings.TrimPrefix(err.Error(), errInvalidProfile.Error()+": ") + ")"
+		return c, nil
+	case err != nil:
+		return nil, problem.New(problem.Failed, "reading the minikube profile", err, "run `minikube profile list` to see the problem")
 	}
 	fill(c, cfg)
 
-	res, err = m.run(ctx, nil, "status", "-p", name, "-o", "json")
+	res, err := m.run(ctx, nil, "status", "-p", name, "-o", "json")
 	code := run.ExitCode(err)
 	switch {
 	case err == nil || (code >= 1 && code <= 7):
@@ -179,7 +195,7 @@ func (m *Minikube) Get(ctx context.Context, name string) (*provider.Cluster, err
 		}
 		c.State, c.Detail, c.KubeconfigOK = stateOf(st)
 	case code == exitGuestNotFound:
-		// The profile went away between the two calls.
+		// The profile went away since its file was read.
 		c.State = provider.Absent
 	default:
 		return nil, problem.New(problem.Failed, "reading minikube status", err, "run `minikube status -p "+name+"` to see the problem")
@@ -187,11 +203,6 @@ func (m *Minikube) Get(ctx context.Context, name string) (*provider.Cluster, err
 	return c, nil
 }
 
-// noProfiles recognises older releases that exit 14 (MK_USAGE_NO_PROFILE)
-// when no profile exists.
-func noProfiles(res run.Result, err error) bool {
-	return run.ExitCode(err) == exitUsage && strings.Contains(string(res.Stdout)+string(res.Stderr), "No minikube profile was found")
-}
 
 func fill(c *provider.Cluster, cfg *clusterConfig) {
 	c.CPUs = cfg.CPUs
@@ -254,7 +265,7 @@ func stateOf(nodes []status) (provider.State, string, bool) {
 }
 
 // StartArgs returns the `minikube start` arguments for a new cluster.
-func StartArgs(want *config.Config) []string {
+func StartArgs(want provider.Spec) []string {
 	args := []string{"start", "-p", want.Name,
 		"--cpus=" + want.CPUs.String(),
 		"--memory=" + memoryFlag(want.Memory),
@@ -282,7 +293,7 @@ func memoryFlag(m config.Memory) string {
 }
 
 // Create implements provider.Provider.
-func (m *Minikube) Create(ctx context.Context, want *config.Config, p provider.Progress) error {
+func (m *Minikube) Create(ctx context.Context, want provider.Spec, p provider.Progress) error {
 	res, err := m.run(ctx, p, StartArgs(want)...)
 	if err != nil {
 		return startError(fmt.Sprintf("creating minikube cluster %q", want.Name), want.Name, res, err)
@@ -453,7 +464,7 @@ func canonicalDriver(d string) string {
 
 // Diff implements provider.Provider. It reports the settings that minikube
 // would not apply when starting the existing profile again.
-func (m *Minikube) Diff(want *config.Config, have *provider.Cluster) []provider.Difference {
+func (m *Minikube) Diff(want provider.Spec, have *provider.Cluster) []provider.Difference {
 	var out []provider.Difference
 	recreate := "minikube keeps the saved value for an existing cluster"
 	switch {

@@ -3,6 +3,8 @@ package minikube
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -46,56 +48,74 @@ func TestEnsureInstalled(t *testing.T) {
 	}
 }
 
+// profileHome is a MINIKUBE_HOME holding saved profiles as minikube writes
+// them (<MINIKUBE_HOME>/.minikube/profiles/<name>/config.json).
+func profileHome(t *testing.T, profiles map[string]string) func(string) (string, bool) {
+	t.Helper()
+	home := t.TempDir()
+	for name, cfg := range profiles {
+		dir := filepath.Join(home, ".minikube", "profiles", name)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return func(k string) (string, bool) {
+		if k == "MINIKUBE_HOME" {
+			return home, true
+		}
+		return "", false
+	}
+}
+
 func TestGetStates(t *testing.T) {
 	t.Parallel()
-	list := `{"invalid":[{"Name":"broken","Status":"Unknown","Config":null}],"valid":[{"Name":"dev","Status":"Skipped","Config":{"Name":"dev","Memory":4096,"CPUs":2,"Driver":"docker","InsecureRegistry":null,"KubernetesConfig":{"KubernetesVersion":"v1.35.1","ContainerRuntime":"containerd"},"Nodes":[{"Name":"","IP":"192.168.49.2","ControlPlane":true,"Worker":true}]}}]}`
+	profiles := map[string]string{
+		"dev":        `{"Name":"dev","Memory":4096,"CPUs":2,"Driver":"docker","InsecureRegistry":null,"KubernetesConfig":{"KubernetesVersion":"v1.35.1","ContainerRuntime":"containerd"},"Nodes":[{"Name":"","IP":"192.168.49.2","KubernetesVersion":"v1.35.1","ControlPlane":true,"Worker":true}]}`,
+		"broken":     `{"Name":"broken","Driver":""}`,
+		"unreadable": `{"Name":`,
+	}
 	cases := []struct {
 		name       string
 		profile    string
-		listReply  runtest.Reply
 		status     runtest.Reply
 		want       provider.State
 		kubeconfig bool
 	}{
-		{name: "running", profile: "dev", listReply: runtest.Reply{Stdout: list},
+		{name: "running", profile: "dev",
 			status: runtest.Reply{Stdout: `{"Name":"dev","Host":"Running","Kubelet":"Running","APIServer":"Running","Kubeconfig":"Configured","Worker":false}`},
 			want:   provider.Running, kubeconfig: true},
-		{name: "paused exits 2", profile: "dev", listReply: runtest.Reply{Stdout: list},
+		{name: "paused exits 2", profile: "dev",
 			status: runtest.Reply{ExitCode: 2, Stdout: `{"Name":"dev","Host":"Running","Kubelet":"Stopped","APIServer":"Paused","Kubeconfig":"Configured","Worker":false}`},
 			want:   provider.Paused, kubeconfig: true},
-		{name: "stopped exits 7", profile: "dev", listReply: runtest.Reply{Stdout: list},
+		{name: "stopped exits 7", profile: "dev",
 			status: runtest.Reply{ExitCode: 7, Stdout: `{"Name":"dev","Host":"Stopped","Kubelet":"Stopped","APIServer":"Stopped","Kubeconfig":"Stopped","Worker":false}`},
 			want:   provider.Stopped},
-		{name: "machine gone prints null", profile: "dev", listReply: runtest.Reply{Stdout: list},
-			status: runtest.Reply{ExitCode: 7, Stdout: "null"}, want: provider.Stopped},
-		{name: "apiserver down", profile: "dev", listReply: runtest.Reply{Stdout: list},
+		{name: "machine gone prints null", profile: "dev", status: runtest.Reply{ExitCode: 7, Stdout: "null"}, want: provider.Stopped},
+		{name: "apiserver down", profile: "dev",
 			status: runtest.Reply{ExitCode: 2, Stdout: `{"Name":"dev","Host":"Running","Kubelet":"Running","APIServer":"Stopped","Kubeconfig":"Configured","Worker":false}`},
 			want:   provider.Degraded, kubeconfig: true},
-		{name: "misconfigured kubeconfig", profile: "dev", listReply: runtest.Reply{Stdout: list},
+		{name: "misconfigured kubeconfig", profile: "dev",
 			status: runtest.Reply{ExitCode: 4, Stdout: `{"Name":"dev","Host":"Running","Kubelet":"Running","APIServer":"Running","Kubeconfig":"Misconfigured","Worker":false}`},
 			want:   provider.Running, kubeconfig: false},
-		{name: "multi-node array", profile: "dev", listReply: runtest.Reply{Stdout: list},
+		{name: "multi-node array", profile: "dev",
 			status: runtest.Reply{Stdout: `[{"Name":"dev","Host":"Running","Kubelet":"Running","APIServer":"Running","Kubeconfig":"Configured","Worker":false},{"Name":"dev-m02","Host":"Running","Kubelet":"Running","APIServer":"Irrelevant","Kubeconfig":"Irrelevant","Worker":true}]`},
 			want:   provider.Running, kubeconfig: true},
-		{name: "absent", profile: "other", listReply: runtest.Reply{Stdout: list}, want: provider.Absent},
-		{name: "no profiles at all", profile: "dev", listReply: runtest.Reply{Stdout: `{"invalid":[],"valid":[]}`}, want: provider.Absent},
-		{name: "older release exits 14 without profiles", profile: "dev",
-			listReply: runtest.Reply{ExitCode: 14, Stderr: "X Exiting due to MK_USAGE_NO_PROFILE: No minikube profile was found."}, want: provider.Absent},
-		{name: "invalid profile", profile: "broken", listReply: runtest.Reply{Stdout: list}, want: provider.Invalid},
-		{name: "deleted between calls", profile: "dev", listReply: runtest.Reply{Stdout: list},
+		{name: "absent", profile: "other", want: provider.Absent},
+		{name: "invalid profile (no driver)", profile: "broken", want: provider.Invalid},
+		{name: "unreadable profile", profile: "unreadable", want: provider.Invalid},
+		{name: "deleted between the read and status", profile: "dev",
 			status: runtest.Reply{ExitCode: 85, Stdout: `* Profile "dev" not found.`}, want: provider.Absent},
 	}
+	env := profileHome(t, profiles)
 	for _, tc := range cases {
 		tc := tc
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := &runtest.Fake{Handler: func(argv []string) runtest.Reply {
-				if argv[1] == "profile" {
-					return tc.listReply
-				}
-				return tc.status
-			}}
-			c, err := New(f).Get(context.Background(), tc.profile)
+			f := &runtest.Fake{Handler: func(argv []string) runtest.Reply { return tc.status }}
+			c, err := New(f, WithEnv(env)).Get(context.Background(), tc.profile)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,18 +125,61 @@ func TestGetStates(t *testing.T) {
 			if c.State == provider.Running && c.KubeconfigOK != tc.kubeconfig {
 				t.Errorf("kubeconfigOK = %v, want %v", c.KubeconfigOK, tc.kubeconfig)
 			}
+			// One minikube process at most: the profile comes from its file.
+			calls := f.Calls()
+			if len(calls) > 1 || (len(calls) == 1 && calls[0][1] != "status") {
+				t.Errorf("minikube calls = %q, want at most one status", calls)
+			}
+			if tc.want == provider.Running && (c.IP != "192.168.49.2" || c.CPUs != 2 || c.MemoryMB != 4096 || c.KubernetesVersion != "v1.35.1") {
+				t.Errorf("cluster read from the profile = %+v", c)
+			}
 		})
 	}
 }
 
-func TestGetFailsOnBrokenListing(t *testing.T) {
+func TestGetFailsOnBrokenStatus(t *testing.T) {
 	t.Parallel()
+	env := profileHome(t, map[string]string{"dev": `{"Name":"dev","Driver":"docker","Nodes":[{"Name":"","KubernetesVersion":"v1.35.1"}]}`})
 	f := &runtest.Fake{Handler: func([]string) runtest.Reply {
-		return runtest.Reply{ExitCode: 80, Stdout: `{"error":{"Op":"open"}}`}
+		return runtest.Reply{ExitCode: 80, Stderr: "X Exiting due to GUEST_STATUS"}
 	}}
-	_, err := New(f).Get(context.Background(), "dev")
-	if err == nil || !strings.Contains(err.Error(), "listing minikube profiles") {
+	_, err := New(f, WithEnv(env)).Get(context.Background(), "dev")
+	if err == nil || !strings.Contains(err.Error(), "reading minikube status") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// The version is asked once per executable: a second provider finds it in
+// the cache; a changed executable is asked again.
+func TestVersionIsCachedPerExecutable(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "minikube")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cache := filepath.Join(dir, "state", "versions.json")
+	f := &runtest.Fake{Handler: func([]string) runtest.Reply {
+		return runtest.Reply{Stdout: `{"commit":"c","minikubeVersion":"v1.38.1"}`}
+	}}
+	for i := 0; i < 3; i++ {
+		v, err := New(f, WithBinary(bin), WithVersionCache(cache)).EnsureInstalled(context.Background())
+		if err != nil || v != "v1.38.1" {
+			t.Fatalf("EnsureInstalled = %q, %v", v, err)
+		}
+	}
+	if n := len(f.Calls()); n != 1 {
+		t.Errorf("minikube version ran %d times, want 1", n)
+	}
+	// A new binary (another size) is asked again.
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\n# upgraded\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(f, WithBinary(bin), WithVersionCache(cache)).EnsureInstalled(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.Calls()); n != 2 {
+		t.Errorf("after an upgrade minikube version ran %d times in all, want 2", n)
 	}
 }
 
@@ -150,7 +213,7 @@ func TestStartErrorFromJSONEvents(t *testing.T) {
 	f := &runtest.Fake{Handler: func([]string) runtest.Reply { return runtest.Reply{ExitCode: 65, Stdout: out} }}
 	var progress []string
 	m := New(f)
-	err := m.Create(context.Background(), nil2cfg(), func(l string) { progress = append(progress, l) })
+	err := m.Create(context.Background(), provider.SpecOf(nil2cfg()), func(l string) { progress = append(progress, l) })
 	if problem.KindOf(err) != problem.Missing {
 		t.Errorf("kind = %v, want Missing", problem.KindOf(err))
 	}

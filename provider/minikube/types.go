@@ -11,19 +11,6 @@ type versionJSON struct {
 	MinikubeVersion string `json:"minikubeVersion"`
 }
 
-// profileList is `minikube profile list -o json`.
-type profileList struct {
-	Invalid []profile `json:"invalid"`
-	Valid   []profile `json:"valid"`
-	Error   any       `json:"error,omitempty"`
-}
-
-type profile struct {
-	Name   string         `json:"Name"`
-	Status string         `json:"Status"`
-	Config *clusterConfig `json:"Config"`
-}
-
 // clusterConfig is the part of minikube's ClusterConfig devcluster reads.
 type clusterConfig struct {
 	Name             string           `json:"Name"`

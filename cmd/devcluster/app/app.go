@@ -201,6 +201,7 @@ func (g *globals) deps() bootstrap.Deps {
 			bin = v
 		}
 	}
+	versionCache, _ := paths.VersionCache(paths.Env(g.env.LookupEnv))
 	mgr := g.env.Agent
 	if mgr == nil {
 		exe, err := os.Executable()
@@ -210,7 +211,7 @@ func (g *globals) deps() bootstrap.Deps {
 		mgr = &agent.Process{Executable: exe}
 	}
 	return bootstrap.Deps{
-		Provider:     minikube.New(g.env.Runner, minikube.WithBinary(bin)),
+		Provider:     minikube.New(g.env.Runner, minikube.WithBinary(bin), minikube.WithEnv(g.env.LookupEnv), minikube.WithVersionCache(versionCache)),
 		Kube:         g.env.Kube(g.kubecfg),
 		Report:       g.printer(),
 		Agent:        mgr,

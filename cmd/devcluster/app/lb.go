@@ -4,11 +4,8 @@ import (
 	"fmt"
 	"text/tabwriter"
 
+	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/urfave/cli/v2"
-
-	"github.com/devcluster/devcluster/internal/problem"
-	"github.com/devcluster/devcluster/loadbalancer"
-	"github.com/devcluster/devcluster/provider"
 )
 
 func newLBCommand(g *globals) *cli.Command {
@@ -35,47 +32,27 @@ func newLBCommand(g *globals) *cli.Command {
 			if err != nil {
 				return err
 			}
-			deps := g.deps()
-			if _, err := deps.Provider.EnsureInstalled(c.Context); err != nil {
-				return err
-			}
-			have, err := deps.Provider.Get(c.Context, cfg.Name)
-			if err != nil {
-				return err
-			}
-			if have.State != provider.Running {
-				return problem.New(problem.NotRunning, "", fmt.Errorf("cluster %q is %s", cfg.Name, have.State), "run `devcluster up`")
-			}
-			ip := cfg.LoadBalancer.IP
-			if ip == "" {
-				if ip, err = deps.Provider.IP(c.Context, cfg.Name); err != nil {
-					return err
-				}
-			}
-			clients, err := deps.Kube(have.KubeContext)
-			if err != nil {
-				return problem.New(problem.Failed, "connecting to the cluster", err, "")
-			}
 			p := g.printer()
-			ctl := loadbalancer.New(clients.Kube, ip, func(f string, a ...any) { p.Info(fmt.Sprintf(f, a...)) })
-			if watch {
-				fmt.Fprintf(g.env.Stderr, "Assigning %s to LoadBalancer Services in %q; Ctrl-C stops.\n", ip, cfg.Name)
-				return ctl.Run(c.Context, 2)
-			}
-			res, err := ctl.SyncOnce(c.Context)
-			if err != nil {
-				return problem.New(problem.Failed, "assigning LoadBalancer IPs", err, "")
+			res, err := bootstrap.AssignLoadBalancers(c.Context, g.deps(), cfg, bootstrap.LBOptions{
+				Watch: watch,
+				Log:   func(f string, a ...any) { p.Info(fmt.Sprintf(f, a...)) },
+				Watching: func(ip string) {
+					fmt.Fprintf(g.env.Stderr, "Assigning %s to LoadBalancer Services in %q; Ctrl-C stops.\n", ip, cfg.Name)
+				},
+			})
+			if err != nil || watch {
+				return err
 			}
 			if output == "json" {
-				return writeJSON(g.env.Stdout, res)
+				return writeJSON(g.env.Stdout, res.Assignments)
 			}
-			if len(res) == 0 {
+			if len(res.Assignments) == 0 {
 				fmt.Fprintln(g.env.Stdout, "No Services of type LoadBalancer.")
 				return nil
 			}
 			tw := tabwriter.NewWriter(g.env.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SERVICE\tACTION\tIP\tDETAIL")
-			for _, r := range res {
+			for _, r := range res.Assignments {
 				fmt.Fprintf(tw, "%s/%s\t%s\t%s\t%s\n", r.Namespace, r.Name, r.Action, orDash(r.IP), r.Reason)
 			}
 			return tw.Flush()
