@@ -203,7 +203,6 @@ func (m *Minikube) Get(ctx context.Context, name string) (*provider.Cluster, err
 	return c, nil
 }
 
-
 func fill(c *provider.Cluster, cfg *clusterConfig) {
 	c.CPUs = cfg.CPUs
 	c.MemoryMB = cfg.Memory
