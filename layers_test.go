@@ -69,12 +69,17 @@ func listPackages(t *testing.T, tags string) []pkg {
 	return pkgs
 }
 
+// isTestHelper reports the packages only tests may use.
+func isTestHelper(rel string) bool {
+	return strings.HasPrefix(rel, "internal/fake") || rel == "internal/run/runtest" || rel == "internal/testutil"
+}
+
 // violations applies the import rules to a package list.
 func violations(pkgs []pkg) []string {
 	var out []string
 	for _, p := range pkgs {
 		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")
-		testOnly := strings.HasPrefix(rel, "e2e") || strings.HasPrefix(rel, "internal/fake") || rel == "internal/run/runtest"
+		testOnly := strings.HasPrefix(rel, "e2e") || isTestHelper(rel)
 		for _, imp := range p.Imports {
 			switch {
 			case imp == "os/exec" && !testOnly && rel != "internal/run":
@@ -86,7 +91,7 @@ func violations(pkgs []pkg) []string {
 				continue
 			}
 			dep := strings.TrimPrefix(imp, module+"/")
-			if strings.HasPrefix(dep, "internal/fake") || dep == "internal/run/runtest" {
+			if isTestHelper(dep) {
 				out = append(out, fmt.Sprintf("%s imports the test fake %s", rel, dep))
 				continue
 			}

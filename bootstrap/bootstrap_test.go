@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,6 +23,7 @@ import (
 	fakeminikube "github.com/devcluster/devcluster/internal/fake/minikube"
 	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/internal/testutil"
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/provider"
 	"github.com/devcluster/devcluster/provider/minikube"
@@ -60,7 +60,7 @@ func newFixture(t *testing.T) *fixture {
 	rec := &recorder{}
 	agents := &agent.InProcess{Clients: func(agent.LBSpec) (kubernetes.Interface, error) { return clientset, nil }}
 	t.Cleanup(agents.StopAll)
-	return &fixture{t: t, runner: r, rec: rec, port: freePort(t), deps: Deps{
+	return &fixture{t: t, runner: r, rec: rec, port: testutil.Port(t), deps: Deps{
 		Agent: agents,
 		Dirs: func(name string) (paths.Dirs, error) {
 			return paths.For(func(k string) (string, bool) { return map[string]string{"HOME": dir}[k], k == "HOME" }, name)
@@ -372,16 +372,6 @@ func TestDownAndStatus(t *testing.T) {
 	if err != nil || res.Deleted {
 		t.Fatalf("second down = %+v, %v; want nothing deleted", res, err)
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func TestUpRunsAndWiresTheRegistry(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +42,29 @@ func waitIngress(t *testing.T, k kubernetes.Interface, ns, name string, within t
 			t.Fatalf("Service %s/%s: ingress %+v did not reach the expected state within %s (err %v)", ns, name, svcIngress(svc), within, err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitLog waits until the file holds every one of lines.
+func waitLog(t *testing.T, path string, within time.Duration, lines ...string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		b, _ := os.ReadFile(path)
+		missing := ""
+		for _, l := range lines {
+			if !strings.Contains(string(b), l) {
+				missing = l
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s lacks %q after %s:\n%s", path, missing, within, b)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -84,8 +109,11 @@ func TestLoadBalancer(t *testing.T) {
 	if r := u.devcluster("up", "--name", cluster, "--no-registry", "--no-lb"); r.code != 0 {
 		t.Fatalf("up --no-lb: exit %d", r.code)
 	}
+	// With --no-lb (and no registry) no agent runs, so nothing can assign.
+	if n := agentsFor(filepath.Join(u.home, ".local", "state", "devcluster", cluster)); n != 0 {
+		t.Fatalf("with --no-lb --no-registry %d agents run", n)
+	}
 	create(lbService("once", 8080))
-	time.Sleep(300 * time.Millisecond)
 	if s, _ := admin.CoreV1().Services(ns).Get(ctx, "once", metav1.GetOptions{}); len(s.Status.LoadBalancer.Ingress) != 0 {
 		t.Fatalf("with --no-lb nothing may assign IPs, got %+v", s.Status.LoadBalancer.Ingress)
 	}
@@ -134,9 +162,11 @@ func TestLoadBalancer(t *testing.T) {
 	}
 	// A deny-listed port is refused with a Warning event.
 	create(lbService("ssh", 22))
-	create(lbService("marker", 81))
-	waitIngress(t, admin, ns, "marker", 5*time.Second, hasNodeIP)
-	time.Sleep(500 * time.Millisecond)
+	// The controller has decided on each of them once the agent logs it
+	// (the refusal also as an event, checked below).
+	agentLog := filepath.Join(u.home, ".local", "state", "devcluster", cluster, "agent.log")
+	waitLog(t, agentLog, 10*time.Second,
+		"LoadBalancer "+ns+"/other-class: left alone", "LoadBalancer "+ns+"/metal: left alone", "LoadBalancer "+ns+"/ssh: refused")
 	if s, _ := admin.CoreV1().Services(ns).Get(ctx, "other-class", metav1.GetOptions{}); len(s.Status.LoadBalancer.Ingress) != 0 {
 		t.Errorf("a Service of another loadBalancerClass got %+v", s.Status.LoadBalancer.Ingress)
 	}

@@ -198,6 +198,7 @@ func TestRegistryKill9DuringPushes(t *testing.T) {
 
 	type push struct {
 		ref    string
+		parsed name.Reference
 		img    v1.Image
 		err    error
 		doneAt time.Time
@@ -214,11 +215,12 @@ func TestRegistryKill9DuringPushes(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := &push{ref: fmt.Sprintf("%s/load/img%d:v1", host, i), img: img}
+		p.parsed = mustRef(t, p.ref) // here: t.Fatal must not run in the goroutine
 		pushes[i] = p
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.err = remote.Write(mustRef(t, p.ref), p.img)
+			p.err = remote.Write(p.parsed, p.img)
 			mu.Lock()
 			p.doneAt = time.Now()
 			if p.err == nil {

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
@@ -69,8 +70,13 @@ func TestGCDuringConcurrentPushes(t *testing.T) {
 					return
 				}
 				ref := fmt.Sprintf("%s/gc/w%d:v%d", host, w, i)
+				parsed, err := name.ParseReference(ref, name.Insecure)
+				if err != nil {
+					t.Error(err) // not Fatal: this is not the test's goroutine
+					return
+				}
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				err = remote.Write(mustRef(t, ref), img, remote.WithContext(ctx))
+				err = remote.Write(parsed, img, remote.WithContext(ctx))
 				cancel()
 				mu.Lock()
 				attempts++

@@ -7,23 +7,18 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"strconv"
 	"testing"
 
+	"github.com/devcluster/devcluster/internal/testutil"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // freePort returns a free TCP port on loopback, as a string for flags.
 func freePort(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	return strconv.Itoa(testutil.Port(t))
 }
 
 func writeFile(t *testing.T, path, content string) {

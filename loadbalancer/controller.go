@@ -220,6 +220,10 @@ func (c *Controller) reconcile(ctx context.Context, svc *corev1.Service) (Decisi
 	case d.Action == Refuse && (!seen || prev != Refuse):
 		c.log("LoadBalancer %s: refused: %s", key, d.Reason)
 		c.event(ctx, svc, corev1.EventTypeWarning, "PortRefused", "devcluster did not assign a LoadBalancer IP: "+d.Reason)
+	case d.Action == Skip && (!seen || prev != Skip):
+		// Another implementation's Service: a log line, no event (it is
+		// not ours to annotate).
+		c.log("LoadBalancer %s: left alone: %s", key, d.Reason)
 	case d.Action == Clear:
 		c.log("LoadBalancer %s: cleared (%s)", key, d.Reason)
 		c.event(ctx, svc, corev1.EventTypeNormal, "IPCleared", "devcluster removed its LoadBalancer IP: "+d.Reason)

@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/devcluster/devcluster/internal/testutil"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
@@ -93,7 +93,7 @@ func StartControlPlane(ctx context.Context, bins *Binaries, dir string, options 
 		}
 	}()
 	for _, name := range []string{"etcd-client", "etcd-peer", "apiserver", "kcm", "scheduler", "kwok"} {
-		p, err := freePort()
+		p, err := testutil.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -304,15 +304,6 @@ current-context: e2e
 		}
 	}
 	return nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 var insecureClient = &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{

@@ -39,6 +39,7 @@ import (
 
 	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/e2e/harness"
+	"github.com/devcluster/devcluster/internal/testutil"
 	"github.com/devcluster/devcluster/registry"
 )
 
@@ -122,7 +123,12 @@ func run(m *testing.M) int {
 
 	// The registry port, and the pause image seeded into the registry's
 	// storage before the agent starts, so the node can create sandboxes.
-	env.port = freePort()
+	port, err := testutil.FreePort()
+	if err != nil {
+		logf("a registry port: %v", err)
+		return 1
+	}
+	env.port = strconv.Itoa(port)
 	dataDir := filepath.Join(env.home, ".local", "share", "devcluster", profile, "registry")
 	if err := seedPause(ctx, filepath.Join(env.bin, "pause"), dataDir); err != nil {
 		logf("seeding the pause image: %v", err)
@@ -201,12 +207,6 @@ func imageWithFile(content []byte, name string, entrypoint []string) (v1.Image, 
 	cfg.OS, cfg.Architecture = "linux", "amd64"
 	cfg.Config.Entrypoint = entrypoint
 	return mutate.ConfigFile(img, cfg)
-}
-
-func freePort() string {
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
 
 type result struct {

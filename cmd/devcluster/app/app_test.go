@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,6 +26,7 @@ import (
 	fakeminikube "github.com/devcluster/devcluster/internal/fake/minikube"
 	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/internal/run/runtest"
+	"github.com/devcluster/devcluster/internal/testutil"
 	"github.com/devcluster/devcluster/kube"
 )
 
@@ -51,7 +51,7 @@ func newHarness(t *testing.T) *harness {
 		Status: corev1.NodeStatus{Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}}})
 	agents := &agent.InProcess{Clients: func(agent.LBSpec) (kubernetes.Interface, error) { return clientset, nil }}
 	t.Cleanup(agents.StopAll)
-	h := &harness{t: t, dir: dir, env: map[string]string{"TERM": "xterm", "HOME": dir}, agents: agents, port: freePort(t), clientset: clientset,
+	h := &harness{t: t, dir: dir, env: map[string]string{"TERM": "xterm", "HOME": dir}, agents: agents, port: testutil.Port(t), clientset: clientset,
 		runner: &fakeminikube.Runner{Env: map[string]string{"MINIKUBE_HOME": dir, "KUBECONFIG": filepath.Join(dir, "kubeconfig")}}}
 	h.writeConfig("")
 	return h
@@ -64,16 +64,6 @@ func (h *harness) writeConfig(extra string) {
 	if err := os.WriteFile(filepath.Join(h.dir, "devcluster.yaml"), []byte(cfg), 0o600); err != nil {
 		h.t.Fatal(err)
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func (h *harness) run(args ...string) int {

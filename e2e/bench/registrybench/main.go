@@ -37,6 +37,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/devcluster/devcluster/e2e/harness"
+	"github.com/devcluster/devcluster/internal/testutil"
 )
 
 func main() {
@@ -124,7 +125,7 @@ func run(runs, smallMiB, bigMiB int) error {
 		}
 	}()
 	for _, label := range []string{"devcluster", "distribution"} {
-		port, err := freePort()
+		port, err := testutil.FreePort()
 		if err != nil {
 			return err
 		}
@@ -298,15 +299,6 @@ func peakRSS(pid int) int64 {
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
 func logf(f string, a ...any) { fmt.Fprintf(os.Stderr, "• "+f+"\n", a...) }
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
 
 func waitHTTP(addr string) error {
 	for i := 0; i < 200; i++ {

@@ -1,0 +1,48 @@
+// Package testutil holds helpers shared by the tests and test harnesses,
+// never by the product.
+package testutil
+
+import (
+	"fmt"
+	"net"
+	"sync"
+	"testing"
+)
+
+var (
+	mu     sync.Mutex
+	handed = map[int]bool{}
+)
+
+// FreePort returns a loopback TCP port nobody listened on a moment ago,
+// for a program that must be told its port (etcd, the API server, the
+// devcluster binary). It never hands out the same port twice in one
+// process, so concurrent tests cannot collide with each other; a listener
+// of this process should rather bind port 0 and ask for its address.
+func FreePort() (int, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	for i := 0; i < 100; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		_ = l.Close()
+		if !handed[port] {
+			handed[port] = true
+			return port, nil
+		}
+	}
+	return 0, fmt.Errorf("no free loopback port found")
+}
+
+// Port is FreePort for a test: a failure ends it.
+func Port(t testing.TB) int {
+	t.Helper()
+	p, err := FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
