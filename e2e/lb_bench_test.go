@@ -21,8 +21,9 @@ import (
 // the real API server and measures, per Service, the time from create to an
 // ingress IP — for devcluster's informer-based controller and, side by side,
 // for the reference design of a 1-second relist loop running the same
-// decision. Reported: p50 and p99 in ms for each (goals for devcluster:
-// ≤ 100 ms and ≤ 500 ms).
+// decision. Reported: p50 and p99 in ms for each, over every Service of
+// every iteration; devcluster's goals (p50 ≤ 100 ms, p99 ≤ 500 ms) are
+// checked.
 func BenchmarkLoadBalancerAssignment(b *testing.B) {
 	const services = 200
 	admin, err := cp.Client()
@@ -47,6 +48,7 @@ func BenchmarkLoadBalancerAssignment(b *testing.B) {
 			}
 		}},
 	}
+	all := map[string][]time.Duration{}
 	for i := 0; i < b.N; i++ {
 		for _, d := range designs {
 			ctx, cancel := context.WithCancel(context.Background())
@@ -66,7 +68,7 @@ func BenchmarkLoadBalancerAssignment(b *testing.B) {
 			var mu sync.Mutex
 			created := map[string]time.Time{}
 			latency := map[string]time.Duration{}
-			all := make(chan struct{})
+			allAssigned := make(chan struct{})
 			go func() {
 				for ev := range w.ResultChan() {
 					s, ok := ev.Object.(*corev1.Service)
@@ -83,7 +85,7 @@ func BenchmarkLoadBalancerAssignment(b *testing.B) {
 					n := len(latency)
 					mu.Unlock()
 					if n == services {
-						close(all)
+						close(allAssigned)
 						return
 					}
 				}
@@ -99,22 +101,27 @@ func BenchmarkLoadBalancerAssignment(b *testing.B) {
 				time.Sleep(5 * time.Millisecond)
 			}
 			select {
-			case <-all:
+			case <-allAssigned:
 			case <-time.After(2 * time.Minute):
 				b.Fatalf("%s: only %d of %d Services got an IP", d.name, len(latency), services)
 			}
 			w.Stop()
 			cancel()
 			<-done
-			var ds []time.Duration
 			for _, l := range latency {
-				ds = append(ds, l)
+				all[d.name] = append(all[d.name], l)
 			}
-			sort.Slice(ds, func(x, y int) bool { return ds[x] < ds[y] })
-			p50, p99 := ds[len(ds)*50/100], ds[len(ds)*99/100]
-			b.ReportMetric(float64(p50.Microseconds())/1000, d.name+"-p50-ms")
-			b.ReportMetric(float64(p99.Microseconds())/1000, d.name+"-p99-ms")
 			_ = admin.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
+		}
+	}
+	for _, d := range designs {
+		ds := all[d.name]
+		sort.Slice(ds, func(x, y int) bool { return ds[x] < ds[y] })
+		p50, p99 := ds[len(ds)*50/100], ds[len(ds)*99/100]
+		b.ReportMetric(float64(p50.Microseconds())/1000, d.name+"-p50-ms")
+		b.ReportMetric(float64(p99.Microseconds())/1000, d.name+"-p99-ms")
+		if d.name == "informer" && (p50 > 100*time.Millisecond || p99 > 500*time.Millisecond) {
+			b.Errorf("informer controller: p50 %s, p99 %s over %d assignments; goals p50 ≤ 100 ms, p99 ≤ 500 ms", p50, p99, len(ds))
 		}
 	}
 }

@@ -144,6 +144,20 @@ func run(m *testing.M) int {
 	logf("control plane and real node started in %s", time.Since(start).Round(time.Millisecond))
 	code := m.Run()
 	harness.KillAgents(env.home)
+	// After the last test's `down` (minikube's delete, emulated by the
+	// stand-in), no container may be left on the node.
+	deadline := time.Now().Add(2 * time.Minute)
+	for code == 0 {
+		n, err := env.node.RunningTasks(context.Background())
+		if err == nil && n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			logf("containers still running on the node after down: %d (%v)", n, err)
+			code = 1
+		}
+		time.Sleep(time.Second)
+	}
 	if code != 0 {
 		logf("component logs:\n%s\n%s", env.cp.Logs(60), env.node.Logs(80))
 	}
@@ -216,6 +230,12 @@ type result struct {
 
 func devcluster(t *testing.T, args ...string) result {
 	t.Helper()
+	return devclusterEnv(t, nil, args...)
+}
+
+// devclusterEnv runs the binary with extra environment variables.
+func devclusterEnv(t *testing.T, extra []string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(env.bin, "devcluster"), args...)
@@ -226,6 +246,7 @@ func devcluster(t *testing.T, args ...string) result {
 		"STANDIN_APISERVER=" + env.cp.URL, "STANDIN_TOKEN=" + env.cp.Token, "STANDIN_NODE_IP=" + nodeIP, "STANDIN_REAL_NODE=1",
 		"STANDIN_SSH_EXEC=" + strings.Join(env.node.ExecPrefix(), " "),
 	}
+	cmd.Env = append(cmd.Env, extra...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
@@ -438,26 +459,73 @@ spec:
 	t.Logf("missing image reported after %s", took.Round(time.Millisecond))
 }
 
-// TestDownEmptiesNode is scenario 4's end: `down` stops the agent and
-// deletes the cluster, and no container is left running on the node.
-func TestDownEmptiesNode(t *testing.T) {
+// TestDown checks what `down` itself is responsible for: it asks minikube
+// to delete the profile, stops the agent (no process, the registry answers
+// on neither address, the LoadBalancer controller is gone with it), and
+// keeps the registry's images. That the machine's containers then vanish is
+// minikube's part (the stand-in emulates it); teardown checks the node is
+// left clean.
+func TestDown(t *testing.T) {
 	writeConfig(t)
-	if r := devcluster(t, "down"); r.code != 0 {
+	calls := filepath.Join(env.home, "down-calls.log")
+	r := devclusterEnv(t, []string{"STANDIN_CALL_LOG=" + calls}, "down", "-o", "json")
+	if r.code != 0 {
 		t.Fatalf("down: exit %d", r.code)
 	}
-	if c, err := net.DialTimeout("tcp", hostIP+":"+env.port, time.Second); err == nil {
-		c.Close()
-		t.Error("the registry still listens after down")
+	var res struct {
+		Deleted, AgentStopped bool
+		Kept                  string
 	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		n, err := env.node.RunningTasks(context.Background())
-		if err == nil && n == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("containers still running on the node after down: %d (%v)", n, err)
-		}
-		time.Sleep(time.Second)
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatal(err)
 	}
+	if !res.Deleted || !res.AgentStopped {
+		t.Errorf("down reports %+v, want the cluster deleted and the agent stopped", res)
+	}
+	b, _ := os.ReadFile(calls)
+	if !strings.Contains(string(b), `["delete","-p","`+profile+`"]`) {
+		t.Errorf("down did not run minikube delete -p %s; minikube calls:\n%s", profile, b)
+	}
+	stateDir := filepath.Join(env.home, ".local", "state", "devcluster", profile)
+	if _, err := os.Stat(filepath.Join(stateDir, "agent.json")); err == nil {
+		t.Error("the agent's record is still there after down")
+	}
+	if n := agentProcesses(stateDir); n != 0 {
+		t.Errorf("%d agent processes run after down", n)
+	}
+	for _, host := range []string{"127.0.0.1", hostIP} {
+		if c, err := net.DialTimeout("tcp", host+":"+env.port, time.Second); err == nil {
+			c.Close()
+			t.Errorf("the registry still listens on %s after down", host)
+		}
+	}
+	dataDir := filepath.Join(env.home, ".local", "share", "devcluster", profile, "registry")
+	if res.Kept != dataDir {
+		t.Errorf("down kept %q, want the registry data %s", res.Kept, dataDir)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "docker", "registry", "v2", "repositories", "team", "hello")); err != nil {
+		t.Errorf("the pushed image is gone after down: %v", err)
+	}
+}
+
+// agentProcesses counts the processes that are the agent of stateDir.
+func agentProcesses(stateDir string) int {
+	n := 0
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(b), "\x00")
+		if !contains(args, "agent") {
+			continue
+		}
+		for i, a := range args {
+			if a == "--state-dir" && i+1 < len(args) && args[i+1] == stateDir {
+				n++
+			}
+		}
+	}
+	return n
 }
