@@ -1,11 +1,14 @@
 // Package agent runs and manages devcluster's background agent: one
-// process per cluster that serves the local registry (and, later, assigns
-// LoadBalancer IPs) after `devcluster up` has returned.
+// process per cluster that serves the local registry and runs the
+// LoadBalancer controller after `devcluster up` has returned.
 //
-// The agent is started detached (setsid, log file, PID file) by
-// Ensure, which reuses a healthy agent with the same settings, replaces one
-// with other settings, and replaces a dead one. Identity is checked through
-// the agent's health endpoint, so a recycled PID is never signalled.
+// The agent is started detached (its own session, log file, record file) by
+// Ensure, through the run package, which reuses a healthy agent with the same
+// settings, replaces one with other settings, and replaces a dead one;
+// starting and stopping one cluster's agent is serialised by a lock file.
+// Identity is checked through the agent's health endpoint, and a stale PID
+// is only signalled when its command line names exactly this cluster's
+// state directory, so a recycled PID is never signalled.
 package agent
 
 import (

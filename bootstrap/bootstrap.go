@@ -1,12 +1,16 @@
-// Package bootstrap is devcluster's orchestration: `up`, `down` and `status`
-// as ordered lists of named steps. Each step is idempotent — it reads what
-// exists, compares it with what is wanted, acts only when they differ, and
-// re-reads the result — and reports itself through a Reporter, so a
-// converged re-run changes nothing and says so.
+// Package bootstrap is devcluster's orchestration: `up`, `down`, `status`,
+// `registry gc` and `lb` as ordered lists of named steps over a typed state
+// of their own. Each step is idempotent — it reads what exists, compares it
+// with what is wanted, acts only when they differ, and re-reads the result
+// only when it changed something — and reports itself through a Reporter,
+// so a converged re-run changes nothing and says so.
 //
-// bootstrap does no I/O of its own: it calls the provider (which runs the
-// provider's binary through an injected runner), the Kubernetes clients made
-// by an injected loader, and the Reporter the command layer renders.
+// bootstrap reaches the outside world through its Deps: the provider (which
+// runs the provider's binary through an injected runner), the agent
+// manager, the Kubernetes clients made by an injected loader, and the
+// Reporter the command layer renders. Its own file system work is the
+// hosts.toml it stages for copying and the registry data it deletes on
+// `down --purge`, under the guards of purgeRegistryData.
 package bootstrap
 
 import (
