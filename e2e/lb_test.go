@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devcluster/devcluster/internal/testutil"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
@@ -110,7 +111,7 @@ func TestLoadBalancer(t *testing.T) {
 		t.Fatalf("up --no-lb: exit %d", r.code)
 	}
 	// With --no-lb (and no registry) no agent runs, so nothing can assign.
-	if n := agentsFor(filepath.Join(u.home, ".local", "state", "devcluster", cluster)); n != 0 {
+	if n := testutil.AgentProcesses(filepath.Join(u.home, ".local", "state", "devcluster", cluster)); n != 0 {
 		t.Fatalf("with --no-lb --no-registry %d agents run", n)
 	}
 	create(lbService("once", 8080))

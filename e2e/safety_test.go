@@ -26,6 +26,7 @@ import (
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 
 	"github.com/devcluster/devcluster/bootstrap"
+	"github.com/devcluster/devcluster/internal/testutil"
 )
 
 // TestGCDuringConcurrentPushes runs `registry gc` again and again while
@@ -207,28 +208,9 @@ func TestConcurrentUpStartsOneAgent(t *testing.T) {
 		}
 	}
 	stateDir := filepath.Join(u.home, ".local", "state", "devcluster", cluster)
-	if n := agentsFor(stateDir); n != 1 {
+	if n := testutil.AgentProcesses(stateDir); n != 1 {
 		t.Errorf("%d agents run for %s, want 1", n, stateDir)
 	}
-}
-
-// agentsFor counts the processes that are the agent of stateDir.
-func agentsFor(stateDir string) int {
-	n := 0
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, p := range procs {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		args := strings.Split(string(b), "\x00")
-		for i, a := range args {
-			if a == "--state-dir" && i+1 < len(args) && args[i+1] == stateDir && strings.Contains(string(b), "\x00agent\x00") {
-				n++
-			}
-		}
-	}
-	return n
 }
 
 // TestInterrupts: Ctrl-C while the configuration comes from a pipe that

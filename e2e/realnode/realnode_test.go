@@ -490,7 +490,7 @@ func TestDown(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(stateDir, "agent.json")); err == nil {
 		t.Error("the agent's record is still there after down")
 	}
-	if n := agentProcesses(stateDir); n != 0 {
+	if n := testutil.AgentProcesses(stateDir); n != 0 {
 		t.Errorf("%d agent processes run after down", n)
 	}
 	for _, host := range []string{"127.0.0.1", hostIP} {
@@ -506,26 +506,4 @@ func TestDown(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dataDir, "docker", "registry", "v2", "repositories", "team", "hello")); err != nil {
 		t.Errorf("the pushed image is gone after down: %v", err)
 	}
-}
-
-// agentProcesses counts the processes that are the agent of stateDir.
-func agentProcesses(stateDir string) int {
-	n := 0
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, p := range procs {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		args := strings.Split(string(b), "\x00")
-		if !contains(args, "agent") {
-			continue
-		}
-		for i, a := range args {
-			if a == "--state-dir" && i+1 < len(args) && args[i+1] == stateDir {
-				n++
-			}
-		}
-	}
-	return n
 }

@@ -5,6 +5,10 @@ package testutil
 import (
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -45,4 +49,27 @@ func Port(t testing.TB) int {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// AgentProcesses counts the running processes that are the devcluster agent
+// of stateDir (`devcluster … agent … --state-dir stateDir`).
+func AgentProcesses(stateDir string) int {
+	n := 0
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(b), "\x00")
+		if !slices.Contains(args, "agent") {
+			continue
+		}
+		for i, a := range args {
+			if a == "--state-dir" && i+1 < len(args) && args[i+1] == stateDir {
+				n++
+			}
+		}
+	}
+	return n
 }
