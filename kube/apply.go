@@ -3,8 +3,6 @@ package kube
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,10 +12,12 @@ import (
 	"sort"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/dynamic"
@@ -202,6 +202,9 @@ type ApplyOptions struct {
 	ImageRewrites map[string]string
 	// Progress receives a line per applied object.
 	Progress func(string)
+	// DryRunOnly stops after the server-side dry run: nothing but missing
+	// namespaces is written.
+	DryRunOnly bool
 }
 
 // Applied is one object that was applied.
@@ -280,11 +283,18 @@ func (a *Applier) Apply(ctx context.Context, objs []Object, o ApplyOptions) ([]A
 		}
 	}
 	var created []string
+	absent := map[string]bool{}
 	for ns := range needed {
-		if declared[ns] {
+		if _, err := a.Dynamic.Resource(nsGVR).Get(ctx, ns, metav1.GetOptions{}); err == nil {
 			continue
 		}
-		if _, err := a.Dynamic.Resource(nsGVR).Get(ctx, ns, metav1.GetOptions{}); err == nil {
+		if o.DryRunOnly {
+			// Writes nothing: objects in a namespace that does not exist
+			// yet cannot be dry-run.
+			absent[ns] = true
+			continue
+		}
+		if declared[ns] {
 			continue
 		}
 		u := &unstructured.Unstructured{}
@@ -297,7 +307,7 @@ func (a *Applier) Apply(ctx context.Context, objs []Object, o ApplyOptions) ([]A
 		created = append(created, ns)
 	}
 	for _, it := range items {
-		if it.Obj.GetKind() == "Namespace" && it.GVR.Group == "" {
+		if it.Obj.GetKind() == "Namespace" && it.GVR.Group == "" && !o.DryRunOnly {
 			if _, err := a.resource(it).Apply(ctx, it.Obj.GetName(), it.Obj, it.applyOptions(false)); err != nil {
 				return nil, errors.New(it.applyError(err))
 			}
@@ -305,6 +315,12 @@ func (a *Applier) Apply(ctx context.Context, objs []Object, o ApplyOptions) ([]A
 	}
 
 	for _, it := range items {
+		if it.Namespaced && absent[it.Obj.GetNamespace()] {
+			if o.Progress != nil {
+				o.Progress("not validated (namespace " + it.Obj.GetNamespace() + " does not exist yet): " + it.Describe())
+			}
+			continue
+		}
 		if _, err := a.resource(it).Apply(ctx, it.Obj.GetName(), it.Obj, it.applyOptions(true)); err != nil {
 			problems = append(problems, it.applyError(err))
 		}
@@ -316,6 +332,9 @@ func (a *Applier) Apply(ctx context.Context, objs []Object, o ApplyOptions) ([]A
 			msg += " (namespaces created: " + strings.Join(created, ", ") + ")"
 		}
 		return nil, fmt.Errorf("%s:\n  %s", msg, strings.Join(problems, "\n  "))
+	}
+	if o.DryRunOnly {
+		return items, nil
 	}
 	var done []string
 	for _, it := range items {
@@ -383,29 +402,20 @@ func rewriteImages(u *unstructured.Unstructured, rewrites map[string]string) {
 	}
 }
 
-// ConfigHashAnnotation on a pod template changes when a ConfigMap it mounts
-// (from the same apply) changes, so the workload rolls out the new
-// configuration — the checksum pattern of Helm charts, done for you.
-const ConfigHashAnnotation = "devcluster.dev/config-hash"
-
+// stampConfigHashes sets ConfigHashAnnotation on every workload template
+// that references a ConfigMap of the same apply, over the digests of those
+// ConfigMaps.
 func stampConfigHashes(items []Applied) {
-	data := map[string]string{} // namespace/name → hash of data
+	digests := map[string]string{} // namespace/name → digest
 	for _, it := range items {
 		if it.Obj.GetKind() == "ConfigMap" && it.GVR.Group == "" {
-			h := sha256.New()
-			d, _, _ := unstructured.NestedStringMap(it.Obj.Object, "data")
-			keys := make([]string, 0, len(d))
-			for k := range d {
-				keys = append(keys, k)
+			var cm corev1.ConfigMap
+			if runtime.DefaultUnstructuredConverter.FromUnstructured(it.Obj.Object, &cm) == nil {
+				digests[it.Obj.GetNamespace()+"/"+it.Obj.GetName()] = ConfigMapDigest(cm.Data, cm.BinaryData)
 			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				fmt.Fprintf(h, "%s\x00%s\x00", k, d[k])
-			}
-			data[it.Obj.GetNamespace()+"/"+it.Obj.GetName()] = hex.EncodeToString(h.Sum(nil))[:16]
 		}
 	}
-	if len(data) == 0 {
+	if len(digests) == 0 {
 		return
 	}
 	for _, it := range items {
@@ -413,29 +423,29 @@ func stampConfigHashes(items []Applied) {
 		if !ok || it.Obj.GetKind() == "Pod" {
 			continue
 		}
-		vols, _, _ := unstructured.NestedSlice(it.Obj.Object, append(append([]string(nil), path...), "volumes")...)
-		var hashes []string
-		for _, v := range vols {
-			vm, _ := v.(map[string]any)
-			if cm, ok := vm["configMap"].(map[string]any); ok {
-				if n, _ := cm["name"].(string); n != "" {
-					if h, ok := data[it.Obj.GetNamespace()+"/"+n]; ok {
-						hashes = append(hashes, n+"="+h)
-					}
-				}
-			}
-		}
-		if len(hashes) == 0 {
+		raw, found, _ := unstructured.NestedMap(it.Obj.Object, path...)
+		if !found {
 			continue
 		}
-		sort.Strings(hashes)
+		var spec corev1.PodSpec
+		if runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &spec) != nil {
+			continue
+		}
+		mine := map[string]string{}
+		for _, n := range ReferencedConfigMaps(&spec) {
+			if d, ok := digests[it.Obj.GetNamespace()+"/"+n]; ok {
+				mine[n] = d
+			}
+		}
+		if len(mine) == 0 {
+			continue
+		}
 		tmplMeta := append(append([]string(nil), path[:len(path)-1]...), "metadata", "annotations")
 		ann, _, _ := unstructured.NestedStringMap(it.Obj.Object, tmplMeta...)
 		if ann == nil {
 			ann = map[string]string{}
 		}
-		sum := sha256.Sum256([]byte(strings.Join(hashes, ",")))
-		ann[ConfigHashAnnotation] = hex.EncodeToString(sum[:])[:16]
+		ann[ConfigHashAnnotation] = ConfigHash(mine)
 		_ = unstructured.SetNestedStringMap(it.Obj.Object, ann, tmplMeta...)
 	}
 }

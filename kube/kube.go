@@ -20,6 +20,8 @@ type Clients struct {
 	Config  *rest.Config
 	Kube    kubernetes.Interface
 	Context string
+	// Namespace is the context's namespace ("" when it sets none).
+	Namespace string
 
 	applier *Applier
 }
@@ -69,6 +71,10 @@ func KubeconfigLoader(explicitPath string) Loader {
 		if err != nil {
 			return nil, fmt.Errorf("creating a client for context %q: %w", context, err)
 		}
-		return &Clients{Config: cfg, Kube: k, Context: context}, nil
+		ns, _, _ := cc.Namespace()
+		if raw, err := cc.RawConfig(); err == nil && context == "" {
+			context = raw.CurrentContext
+		}
+		return &Clients{Config: cfg, Kube: k, Context: context, Namespace: ns}, nil
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"gopkg.in/yaml.v3"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/kubernetes"
@@ -50,4 +51,21 @@ func ApplyLocalRegistryHosting(ctx context.Context, k kubernetes.Interface, h Lo
 		return fmt.Errorf("applying %s/%s: %w", LocalRegistryHostingNamespace, LocalRegistryHostingName, err)
 	}
 	return nil
+}
+
+// ReadLocalRegistryHosting reads the cluster's KEP-1755 ConfigMap; nil
+// without an error when the cluster publishes no local registry.
+func ReadLocalRegistryHosting(ctx context.Context, k kubernetes.Interface) (*LocalRegistryHosting, error) {
+	cm, err := k.CoreV1().ConfigMaps(LocalRegistryHostingNamespace).Get(ctx, LocalRegistryHostingName, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var h LocalRegistryHosting
+	if err := yaml.Unmarshal([]byte(cm.Data[LocalRegistryHostingKey]), &h); err != nil {
+		return nil, fmt.Errorf("reading %s/%s: %w", LocalRegistryHostingNamespace, LocalRegistryHostingName, err)
+	}
+	return &h, nil
 }

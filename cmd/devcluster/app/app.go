@@ -330,6 +330,7 @@ func newApp(g *globals) *cli.App {
 			newUpCommand(g),
 			newDownCommand(g),
 			newStatusCommand(g),
+			newDeployCommand(g),
 			newRegistryCommand(g),
 			newLBCommand(g),
 			newVersionCommand(g),
