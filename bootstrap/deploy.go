@@ -144,6 +144,9 @@ func Deploy(ctx context.Context, deps Deps, o DeployOptions) (*DeployResult, err
 			if rerr := runSteps(ctx, deps.Report, s, []step[deployState]{{title: "Rolling back", run: rollBack}}); rerr != nil {
 				err = problem.New(problem.KindOf(err), "", fmt.Errorf("%w\nand the rollback failed too: %v", err, rerr),
 					"look at `kubectl rollout history` and the ConfigMaps; the previous state was not fully restored")
+			} else if pe := (*problem.Error)(nil); errors.As(err, &pe) {
+				pe.Fix = strings.Replace(pe.Fix, "the previous state is being restored (--rollback-on-failure)",
+					"the previous templates and ConfigMap data were restored and rolled out again (--rollback-on-failure)", 1)
 			}
 		}
 	}

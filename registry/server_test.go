@@ -3,6 +3,8 @@ package registry
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -272,4 +274,55 @@ func mustRef(t *testing.T, s string) name.Reference {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// BuildKit keeps its layer cache (--cache-to type=registry,mode=max) as an
+// OCI image manifest whose config is application/vnd.buildkit.cacheconfig.v0:
+// the registry stores it and gives it back byte for byte, so the cache in
+// devcluster's registry survives `devcluster down`.
+func TestBuildKitCacheManifestRoundTrips(t *testing.T) {
+	_, host := start(t, t.TempDir())
+	img, err := random.Image(4096, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img = mutate.MediaType(img, types.OCIManifestSchema1)
+	img = mutate.ConfigMediaType(img, "application/vnd.buildkit.cacheconfig.v0")
+	ref := mustRef(t, host+"/app:buildcache")
+	if err := remote.Write(ref, img); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := img.RawManifest()
+	desc, err := remote.Get(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(desc.Manifest, want) {
+		t.Errorf("manifest changed on the way:\n%s\nwant\n%s", desc.Manifest, want)
+	}
+	if desc.MediaType != types.OCIManifestSchema1 {
+		t.Errorf("media type %s", desc.MediaType)
+	}
+	got, err := desc.Image()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := got.Manifest()
+	if m.Config.MediaType != "application/vnd.buildkit.cacheconfig.v0" {
+		t.Errorf("config media type %s", m.Config.MediaType)
+	}
+	layers, _ := got.Layers()
+	for _, l := range layers {
+		rc, err := l.Compressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _ := l.Digest()
+		h := sha256.New()
+		_, _ = io.Copy(h, rc)
+		rc.Close()
+		if "sha256:"+hex.EncodeToString(h.Sum(nil)) != d.String() {
+			t.Errorf("layer %s does not verify", d)
+		}
+	}
 }

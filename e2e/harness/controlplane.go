@@ -334,7 +334,11 @@ func httpOK(url, token string) error {
 // kubelet reports a pod that cannot start.
 const FailureLabel = "e2e.devcluster.dev/fail"
 
-// FailureStages is the kwok Stage behind FailureLabel. Its weight beats
+// MissingImage is an image no registry has: kwok holds a pod whose first
+// container runs it in ImagePullBackOff, as a kubelet would report it.
+const MissingImage = "registry.invalid/e2e/missing:v0"
+
+// FailureStages is the kwok Stage behind FailureLabel (and MissingImage). Its weight beats
 // kwok's pod-ready stage, and its delay keeps it from re-applying in a
 // tight loop.
 const FailureStages = `apiVersion: kwok.x-k8s.io/v1alpha1
@@ -377,5 +381,47 @@ spec:
           waiting:
             reason: {{ $reason | Quote }}
             message: {{ printf "stage %s for image %s" $reason .image | Quote }}
+      {{ end }}
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: devcluster-e2e-missing-image
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.spec.containers[0].image'
+      operator: 'In'
+      values: ['` + MissingImage + `']
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+  delay:
+    durationMilliseconds: 500
+  weight: 10000
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      phase: Pending
+      conditions:
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: PodScheduled
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "False"
+        type: Ready
+      containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: false
+        restartCount: 0
+        started: false
+        state:
+          waiting:
+            reason: ImagePullBackOff
+            message: {{ printf "Back-off pulling image %q: ErrImagePull: failed to resolve reference %q: not found" .image .image | Quote }}
       {{ end }}
 `

@@ -112,7 +112,7 @@ func Run(ctx context.Context, env Env, args []string) error {
 	}
 	g := &globals{env: env}
 	a := newApp(g)
-	err := a.RunContext(ctx, args)
+	err := a.RunContext(ctx, flagsFirst(a, args))
 	if err == nil && g.notFound != "" {
 		err = problem.New(problem.Usage, "", fmt.Errorf("unknown command %q", g.notFound), "run `devcluster --help` for the list of commands")
 	}
@@ -382,4 +382,67 @@ func noArgs(c *cli.Context) error {
 	name := strings.TrimPrefix(c.Command.HelpName, "devcluster ")
 	return problem.New(problem.Usage, "", fmt.Errorf("%s takes no arguments, got %q", name, c.Args().Slice()),
 		"flags start with --, for example --name=dev; run `devcluster "+name+" --help`")
+}
+
+// flagsFirst lets flags follow positional arguments, as kubectl does
+// (`devcluster deploy deployment/web -n apps --image ...`): urfave/cli
+// stops at the first argument, so the words after the command are
+// reordered, flags (with their values) before arguments. "--" ends the
+// flags. Only commands that take arguments need it.
+func flagsFirst(a *cli.App, args []string) []string {
+	cmdAt := -1
+	var cmd *cli.Command
+	for i := 1; i < len(args); i++ {
+		if strings.HasPrefix(args[i], "-") {
+			if takesValue(a.Flags, args[i]) {
+				i++
+			}
+			continue
+		}
+		if c := a.Command(args[i]); c != nil && c.Name == "deploy" {
+			cmdAt, cmd = i, c
+		}
+		break
+	}
+	if cmd == nil {
+		return args
+	}
+	var flags, positional []string
+	rest := args[cmdAt+1:]
+	for i := 0; i < len(rest); i++ {
+		w := rest[i]
+		switch {
+		case w == "--":
+			positional = append(positional, rest[i+1:]...)
+			i = len(rest)
+		case strings.HasPrefix(w, "-") && w != "-":
+			flags = append(flags, w)
+			if takesValue(cmd.Flags, w) && i+1 < len(rest) {
+				flags = append(flags, rest[i+1])
+				i++
+			}
+		default:
+			positional = append(positional, w)
+		}
+	}
+	out := append(append([]string(nil), args[:cmdAt+1]...), flags...)
+	return append(out, positional...)
+}
+
+// takesValue reports whether the flag word (-n, --image, not --image=x)
+// names a flag that takes a value.
+func takesValue(flags []cli.Flag, word string) bool {
+	if strings.Contains(word, "=") {
+		return false
+	}
+	name := strings.TrimLeft(word, "-")
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				_, isBool := f.(*cli.BoolFlag)
+				return !isBool
+			}
+		}
+	}
+	return false
 }

@@ -232,3 +232,33 @@ func TestPurgeKeepsADirectoryWithOtherFiles(t *testing.T) {
 		t.Errorf("down does not say why it kept the directory:\n%s", h.stdout.String())
 	}
 }
+
+// deploy takes its flags after the workloads too, as kubectl does.
+func TestFlagsFirstForDeploy(t *testing.T) {
+	a := newApp(&globals{env: Env{}})
+	got := flagsFirst(a, []string{"devcluster", "-q", "--kubeconfig", "k", "deploy", "deployment/web", "-n", "apps", "--image", "nginx=x:1",
+		"sts/db", "--dry-run", "--timeout=2m", "--", "-weird"})
+	want := "devcluster -q --kubeconfig k deploy -n apps --image nginx=x:1 --dry-run --timeout=2m deployment/web sts/db -weird"
+	if strings.Join(got, " ") != want {
+		t.Errorf("flagsFirst =\n%s\nwant\n%s", strings.Join(got, " "), want)
+	}
+	other := []string{"devcluster", "registry", "push", "a.tar", "x:1", "--name", "dev"}
+	if strings.Join(flagsFirst(a, other), " ") != strings.Join(other, " ") {
+		t.Errorf("other commands are reordered: %q", flagsFirst(a, other))
+	}
+}
+
+// Bad deploy input is exit 2 before any cluster is contacted.
+func TestDeployRefusesBadFlags(t *testing.T) {
+	h := newHarness(t)
+	for _, args := range [][]string{
+		{"deploy", "deployment/web", "--configmap", "nameonly"},
+		{"deploy", "deployment/web", "--configmap", "cm=a,,b"},
+		{"deploy", "deployment/web", "--timeout", "0s"},
+		{"deploy", "deployment/web", "--manifest", ""},
+	} {
+		if code := h.run(args...); code != ExitUsage {
+			t.Errorf("%q: exit %d, want %d\n%s", args, code, ExitUsage, h.stderr.String())
+		}
+	}
+}

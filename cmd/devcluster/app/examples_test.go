@@ -1,0 +1,126 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/urfave/cli/v2"
+	"gopkg.in/yaml.v3"
+)
+
+// The CI examples parse, and every devcluster command they run exists with
+// the flags it uses.
+func TestCIExamplesUseRealCommandsAndFlags(t *testing.T) {
+	files, _ := filepath.Glob("../../../examples/ci/*.yml")
+	if len(files) < 2 {
+		t.Fatalf("CI examples: %q", files)
+	}
+	a := newApp(&globals{env: Env{}})
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc any
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		var scripts []string
+		collectScripts(doc, &scripts)
+		n := 0
+		for _, script := range scripts {
+			for _, line := range joinContinuations(script) {
+				words := strings.Fields(line)
+				if len(words) == 0 || words[0] != "devcluster" {
+					continue
+				}
+				n++
+				if err := checkInvocation(a, words[1:]); err != "" {
+					t.Errorf("%s: `%s`: %s", filepath.Base(f), line, err)
+				}
+			}
+		}
+		if n < 3 {
+			t.Errorf("%s runs devcluster %d times; expected up, registry push and deploy", f, n)
+		}
+	}
+}
+
+// collectScripts gathers the shell scripts of Buildkite steps (command,
+// commands) and GitHub Actions steps (run).
+func collectScripts(v any, out *[]string) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			switch s := val.(type) {
+			case string:
+				if k == "command" || k == "run" {
+					*out = append(*out, s)
+				}
+			case []any:
+				if k == "commands" {
+					for _, c := range s {
+						if cs, ok := c.(string); ok {
+							*out = append(*out, cs)
+						}
+					}
+				}
+			}
+			collectScripts(val, out)
+		}
+	case []any:
+		for _, e := range x {
+			collectScripts(e, out)
+		}
+	}
+}
+
+func joinContinuations(script string) []string {
+	return strings.Split(strings.ReplaceAll(script, "\\\n", " "), "\n")
+}
+
+// checkInvocation finds the command and checks every flag against it.
+func checkInvocation(a *cli.App, words []string) string {
+	flags := a.Flags
+	var cmd *cli.Command
+	for len(words) > 0 && !strings.HasPrefix(words[0], "-") {
+		var next *cli.Command
+		if cmd == nil {
+			next = a.Command(words[0])
+		} else {
+			next = cmd.Command(words[0])
+		}
+		if next == nil {
+			break
+		}
+		cmd, flags = next, next.Flags
+		words = words[1:]
+	}
+	if cmd == nil {
+		return "no such command"
+	}
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		if !strings.HasPrefix(w, "-") {
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(w, "-"), "=")
+		found := false
+		for _, f := range flags {
+			for _, n := range f.Names() {
+				if n == name {
+					found = true
+				}
+			}
+		}
+		if !found {
+			return "`" + cmd.Name + "` has no flag --" + name
+		}
+		if takesValue(flags, w) {
+			i++
+		}
+	}
+	return ""
+}

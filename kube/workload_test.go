@@ -1,0 +1,80 @@
+package kube
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+func TestParseWorkload(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"deployment/web": "Deployment", "deploy/web": "Deployment", "deployments/web": "Deployment", "deployment.apps/web": "Deployment",
+		"statefulset/web": "StatefulSet", "sts/web": "StatefulSet", "daemonset/web": "DaemonSet", "ds/web": "DaemonSet", "Deployment/web": "Deployment",
+	} {
+		w, err := ParseWorkload(in, "apps")
+		if err != nil || w.Kind != want || w.Name != "web" || w.Namespace != "apps" {
+			t.Errorf("ParseWorkload(%q) = %+v, %v", in, w, err)
+		}
+	}
+	for _, in := range []string{"web", "pod/web", "deployment/", "deployment/Web_1", "deployment/a/b", "/web", "service/web"} {
+		if _, err := ParseWorkload(in, "apps"); err == nil {
+			t.Errorf("ParseWorkload(%q) accepted it", in)
+		}
+	}
+}
+
+// ConfigMaps from files follow kubectl create configmap --from-file: keys
+// are file names, a directory gives its regular files, binary content goes
+// to binaryData; every problem is reported at once.
+func TestConfigMapFromFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	_ = os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte("server {}\n"), 0o600)
+	conf := filepath.Join(dir, "conf.d")
+	_ = os.MkdirAll(filepath.Join(conf, "sub"), 0o700)
+	_ = os.WriteFile(filepath.Join(conf, "a.conf"), []byte("a"), 0o600)
+	_ = os.WriteFile(filepath.Join(conf, "logo.png"), []byte{0x89, 'P', 'N', 'G', 0xff, 0xfe}, 0o600)
+	cm, err := ConfigMapFromFiles("web", "apps", []string{filepath.Join(dir, "nginx.conf"), conf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cm.Data["nginx.conf"] != "server {}\n" || cm.Data["a.conf"] != "a" || len(cm.BinaryData["logo.png"]) != 6 || len(cm.Data) != 2 {
+		t.Errorf("ConfigMap = %+v", cm)
+	}
+	_, err = ConfigMapFromFiles("Bad_Name", "apps", []string{filepath.Join(dir, "missing"), filepath.Join(dir, "nginx.conf"), filepath.Join(dir, "nginx.conf")})
+	if err == nil {
+		t.Fatal("bad inputs accepted")
+	}
+	for _, want := range []string{"invalid ConfigMap name", "missing: no such file", `key "nginx.conf" is already given`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+// The config hash covers every way a template uses a ConfigMap.
+func TestReferencedConfigMaps(t *testing.T) {
+	t.Parallel()
+	spec := &corev1.PodSpec{
+		Volumes: []corev1.Volume{
+			{Name: "a", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "vol"}}}},
+			{Name: "b", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
+				{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "projected"}}}}}}},
+		},
+		InitContainers: []corev1.Container{{Name: "init", EnvFrom: []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "envfrom"}}}}}},
+		Containers: []corev1.Container{{Name: "app", Env: []corev1.EnvVar{{Name: "X", ValueFrom: &corev1.EnvVarSource{
+			ConfigMapKeyRef: &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "keyref"}, Key: "x"}}}}}},
+	}
+	if got := strings.Join(ReferencedConfigMaps(spec), ","); got != "envfrom,keyref,projected,vol" {
+		t.Errorf("ReferencedConfigMaps = %s", got)
+	}
+	a := ConfigHash(map[string]string{"vol": ConfigMapDigest(map[string]string{"k": "v1"}, nil)})
+	b := ConfigHash(map[string]string{"vol": ConfigMapDigest(map[string]string{"k": "v2"}, nil)})
+	if a == b || a == "" || ConfigHash(nil) != "" {
+		t.Errorf("ConfigHash: %q %q", a, b)
+	}
+}
