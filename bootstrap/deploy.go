@@ -101,19 +101,19 @@ type deployState struct {
 	deps Deps
 	o    DeployOptions
 
-	clients    *kube.Clients                      // connect
-	namespace  string                             // connect
-	workloads  []kube.Workload                    // connect
-	before     map[kube.Workload]*kube.Template   // readWorkloads
-	configMaps []*corev1.ConfigMap                // readInputs
-	previous   map[string]*corev1.ConfigMap       // readWorkloads: the ConfigMaps as they were (nil: absent)
-	manifests  []kube.Object                      // readInputs
+	clients    *kube.Clients                         // connect
+	namespace  string                                // connect
+	workloads  []kube.Workload                       // connect
+	before     map[kube.Workload]*kube.Template      // readWorkloads
+	configMaps []*corev1.ConfigMap                   // readInputs
+	previous   map[string]*corev1.ConfigMap          // readWorkloads: the ConfigMaps as they were (nil: absent)
+	manifests  []kube.Object                         // readInputs
 	changes    map[kube.Workload]kube.TemplateChange // plan
-	cmActions  map[string]string                  // plan
-	changedAny bool                               // applyChanges
-	rollouts   []kube.WorkloadState               // waitRollouts
-	failure    *DeployFailure                     // waitRollouts
-	rolledBack bool                               // rollBack
+	cmActions  map[string]string                     // plan
+	changedAny bool                                  // applyChanges
+	rollouts   []kube.WorkloadState                  // waitRollouts
+	failure    *DeployFailure                        // waitRollouts
+	rolledBack bool                                  // rollBack
 }
 
 // Deploy is the deploy step of a rolling update, on any cluster the
