@@ -26,7 +26,7 @@ func DeploymentRollout(d *appsv1.Deployment) RolloutStatus {
 	}
 	for _, c := range d.Status.Conditions {
 		if c.Type == appsv1.DeploymentProgressing && c.Reason == timedOutReason {
-			return RolloutStatus{Err: fmt.Errorf("deployment %q exceeded its progress deadline", d.Name)}
+			return RolloutStatus{Err: fmt.Errorf("deployment %q exceeded its progress deadline: %w", d.Name, errProgressDeadline)}
 		}
 	}
 	s := d.Status

@@ -112,6 +112,10 @@ func WaitForRollouts(ctx context.Context, k kubernetes.Interface, ws []Workload,
 				states[i].Ready, states[i].Message = true, msg
 			case failed != nil:
 				errs[i] = failed
+			case errors.Is(err, errProgressDeadline):
+				// kubectl says only "exceeded its progress deadline":
+				// name the pod behind it and why it is not ready.
+				errs[i] = explainDeadline(ctx, k, w, err)
 			case errors.Is(ctx.Err(), context.DeadlineExceeded):
 				errs[i] = fmt.Errorf("%s: %w after %s: %s", w, ErrTimeout, timeout, states[i].Message)
 			default:
@@ -189,6 +193,99 @@ func byName(sel string, list func(context.Context, metav1.ListOptions) (runtime.
 	}
 }
 
+// errProgressDeadline marks a Deployment whose controller gave up
+// (Progressing=False, ProgressDeadlineExceeded).
+var errProgressDeadline = errors.New("progress deadline exceeded")
+
+// explainDeadline turns a progress-deadline error into a FailedError naming
+// a pod of the new revision that is not ready and why.
+func explainDeadline(ctx context.Context, k kubernetes.Interface, w Workload, err error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	sel, serr := podSelector(ctx, k, w)
+	if serr != nil || sel == nil {
+		return fmt.Errorf("%s: %w", w, err)
+	}
+	pods, lerr := k.CoreV1().Pods(w.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if lerr != nil {
+		return fmt.Errorf("%s: %w", w, err)
+	}
+	sort.Slice(pods.Items, func(i, j int) bool { return pods.Items[i].Name < pods.Items[j].Name })
+	for i := range pods.Items {
+		pod := &pods.Items[i]
+		if podReady(pod) {
+			continue
+		}
+		f := PodFailure{Pod: pod.Name, Reason: "ProgressDeadlineExceeded", Message: "phase " + string(pod.Status.Phase)}
+		for _, cs := range pod.Status.ContainerStatuses {
+			if cs.Ready {
+				continue
+			}
+			f.Container = cs.Name
+			switch {
+			case cs.State.Waiting != nil:
+				f.Message = cs.State.Waiting.Reason + ": " + cs.State.Waiting.Message
+			case cs.State.Running != nil:
+				f.Message = "running but not ready"
+			case cs.State.Terminated != nil:
+				f.Message = fmt.Sprintf("terminated: %s (exit code %d)", cs.State.Terminated.Reason, cs.State.Terminated.ExitCode)
+			}
+			break
+		}
+		return &FailedError{Workload: w, Failure: f, Events: describeEvents(podWarnings(ctx, k, pod))}
+	}
+	return fmt.Errorf("%s: %w", w, err)
+}
+
+func podReady(pod *corev1.Pod) bool {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// readinessFailure reports a container that runs but has failed its
+// readiness probe for longer than the probe's own threshold (initial delay
+// plus failureThreshold periods), with the kubelet's Unhealthy events to
+// prove it: it will not become ready by waiting.
+func readinessFailure(pod *corev1.Pod, evs []corev1.Event, now time.Time) *PodFailure {
+	if pod.Status.Phase != corev1.PodRunning {
+		return nil
+	}
+	probes := map[string]*corev1.Probe{}
+	for i := range pod.Spec.Containers {
+		if p := pod.Spec.Containers[i].ReadinessProbe; p != nil {
+			probes[pod.Spec.Containers[i].Name] = p
+		}
+	}
+	for _, cs := range pod.Status.ContainerStatuses {
+		p := probes[cs.Name]
+		if p == nil || cs.Ready || cs.State.Running == nil {
+			continue
+		}
+		period, threshold := p.PeriodSeconds, p.FailureThreshold
+		if period <= 0 {
+			period = 10
+		}
+		if threshold <= 0 {
+			threshold = 3
+		}
+		limit := time.Duration(p.InitialDelaySeconds+period*threshold) * time.Second
+		if now.Sub(cs.State.Running.StartedAt.Time) < limit {
+			continue
+		}
+		for i := len(evs) - 1; i >= 0; i-- {
+			e := evs[i]
+			if e.Reason == "Unhealthy" && strings.Contains(e.Message, "Readiness probe failed") && e.Count >= threshold {
+				return &PodFailure{Pod: pod.Name, Container: cs.Name, Reason: "ReadinessProbeFailed", Message: strings.TrimSpace(e.Message)}
+			}
+		}
+	}
+	return nil
+}
+
 // diagnose looks at the pods of the workload's current revision.
 func diagnose(ctx context.Context, k kubernetes.Interface, w Workload) *FailedError {
 	sel, err := podSelector(ctx, k, w)
@@ -205,6 +302,13 @@ func diagnose(ctx context.Context, k kubernetes.Interface, w Workload) *FailedEr
 		pod := &pods.Items[i]
 		if f := DiagnosePod(pod, now); f != nil {
 			return &FailedError{Workload: w, Failure: *f, Events: describeEvents(podWarnings(ctx, k, pod))}
+		}
+		// A readiness probe that keeps failing past its threshold.
+		if pod.DeletionTimestamp == nil && pod.Status.Phase == corev1.PodRunning && !podReady(pod) {
+			evs := podWarnings(ctx, k, pod)
+			if f := readinessFailure(pod, evs, now); f != nil {
+				return &FailedError{Workload: w, Failure: *f, Events: describeEvents(evs)}
+			}
 		}
 		// Failures before any container exists (the sandbox cannot be
 		// created, a volume cannot be mounted) show only as events.

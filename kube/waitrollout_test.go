@@ -185,3 +185,47 @@ func TestWaitForRolloutsEndsOnDeleteAndTimeout(t *testing.T) {
 		t.Errorf("timeout: err = %v", err)
 	}
 }
+
+// kubectl says only "exceeded its progress deadline"; the waiter names the
+// pod behind it and why it is not ready.
+func TestProgressDeadlineNamesThePod(t *testing.T) {
+	t.Parallel()
+	d := web(2, 2, appsv1.DeploymentStatus{Replicas: 2, UpdatedReplicas: 1, AvailableReplicas: 1,
+		Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse,
+			Reason: "ProgressDeadlineExceeded", Message: `ReplicaSet "web-7d9c5b6f4" has timed out progressing.`}}})
+	p := revisionPod("web-7d9c5b6f4-x2x7q", "7d9c5b6f4", corev1.ContainerStatus{Name: "nginx",
+		State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(time.Now().Add(-time.Minute))}}})
+	p.Status.Phase = corev1.PodRunning
+	cs := fake.NewClientset(d, replicaSet("2", "7d9c5b6f4"), p)
+	_, err := WaitForRollouts(context.Background(), cs, []Workload{{Kind: "Deployment", Namespace: "apps", Name: "web"}}, 30*time.Second, nil)
+	var fe *FailedError
+	if !errors.As(err, &fe) || fe.Failure.Reason != "ProgressDeadlineExceeded" || fe.Failure.Pod != p.Name || fe.Failure.Message != "running but not ready" {
+		t.Fatalf("err = %v (%+v)", err, fe)
+	}
+}
+
+// A readiness probe failing past its own threshold ends the wait; one
+// still within it does not.
+func TestReadinessFailure(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	mk := func(startedAgo time.Duration) *corev1.Pod {
+		p := revisionPod("web-1", "h", corev1.ContainerStatus{Name: "nginx",
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(now.Add(-startedAgo))}}})
+		p.Status.Phase = corev1.PodRunning
+		p.Spec.Containers = []corev1.Container{{Name: "nginx", ReadinessProbe: &corev1.Probe{PeriodSeconds: 1, FailureThreshold: 3}}}
+		return p
+	}
+	unhealthy := []corev1.Event{{Reason: "Unhealthy", Type: corev1.EventTypeWarning, Count: 5,
+		Message: `Readiness probe failed: Get "http://10.244.0.7:8080/": dial tcp 10.244.0.7:8080: connect: connection refused`}}
+	if f := readinessFailure(mk(time.Minute), unhealthy, now); f == nil || f.Reason != "ReadinessProbeFailed" || !strings.Contains(f.Message, "connection refused") {
+		t.Errorf("past the threshold: %+v", f)
+	}
+	if f := readinessFailure(mk(time.Second), unhealthy, now); f != nil {
+		t.Errorf("within the threshold: %+v", f)
+	}
+	few := []corev1.Event{{Reason: "Unhealthy", Count: 1, Message: "Readiness probe failed: HTTP probe failed with statuscode: 503"}}
+	if f := readinessFailure(mk(time.Minute), few, now); f != nil {
+		t.Errorf("fewer failures than the threshold: %+v", f)
+	}
+}
