@@ -39,6 +39,7 @@ import (
 
 	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/e2e/harness"
+	"github.com/devcluster/devcluster/image"
 	"github.com/devcluster/devcluster/internal/testutil"
 	"github.com/devcluster/devcluster/registry"
 )
@@ -457,6 +458,116 @@ spec:
 		t.Errorf("reported after %s, want under 15 s", took)
 	}
 	t.Logf("missing image reported after %s", took.Round(time.Millisecond))
+}
+
+// TestDeployOnRealNode: `devcluster deploy` rolls out a second sample
+// image pushed to devcluster's registry (the node really pulls it), a
+// changed nginx.conf changes the header the page is served with, and a
+// crash-looping image is reported with its real log lines and rolled back.
+func TestDeployOnRealNode(t *testing.T) {
+	ctx := context.Background()
+	writeConfig(t)
+	if r := devcluster(t, "up"); r.code != 0 {
+		t.Fatalf("up: exit %d", r.code)
+	}
+	base, err := image.LoadBase(ctx, "oci:"+env.nginxBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err := image.AddFiles(base, map[string][]byte{"usr/share/nginx/html/index.html": []byte("<h1>devcluster sample-web v2</h1>\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := registry.PushImage(ctx, v2, "127.0.0.1:"+env.port, "devcluster/sample-web:v2"); err != nil {
+		t.Fatal(err)
+	}
+	deploy := func(args ...string) result {
+		return devcluster(t, append([]string{"deploy", "deployment/web", "-n", "devcluster-samples", "--timeout", "2m"}, args...)...)
+	}
+
+	// A new image: the node pulls it from the registry and the page changes.
+	if r := deploy("--image", "nginx=localhost:"+env.port+"/devcluster/sample-web:v2"); r.code != 0 {
+		t.Fatalf("deploy --image: exit %d", r.code)
+	}
+	if body := curlUntil(t, "http://"+nodeIP+":8080/", time.Minute, func(b string, _ http.Header) bool { return strings.Contains(b, "sample-web v2") }); body == "" {
+		t.Error("the new page is not served")
+	}
+
+	// A new nginx.conf: the header changes.
+	admin, err := env.cp.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, err := admin.CoreV1().ConfigMaps("devcluster-samples").Get(ctx, "web-nginx", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(env.home, "nginx.conf")
+	if err := os.WriteFile(conf, []byte(strings.ReplaceAll(cm.Data["nginx.conf"], "sample-web/v1", "sample-web/v2")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := deploy("--configmap", "web-nginx="+conf); r.code != 0 {
+		t.Fatalf("deploy --configmap: exit %d", r.code)
+	}
+	curlUntil(t, "http://"+nodeIP+":8080/", time.Minute, func(_ string, h http.Header) bool { return h.Get("X-Devcluster-Config") == "sample-web/v2" })
+
+	// A crash-looping image: reported with its own log lines, rolled back.
+	crasher, err := mutateEntrypoint(base, []string{"/bin/sh", "-c", "echo starting the crasher; echo 'config file /etc/app.conf is missing' >&2; exit 3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := registry.PushImage(ctx, crasher, "127.0.0.1:"+env.port, "devcluster/crasher:v1"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r := deploy("--image", "nginx=localhost:"+env.port+"/devcluster/crasher:v1", "--rollback-on-failure", "-o", "json")
+	if r.code != 1 {
+		t.Fatalf("crash-looping image: exit %d, want 1", r.code)
+	}
+	t.Logf("crash loop reported and rolled back in %s", time.Since(start).Round(time.Millisecond))
+	var res bootstrap.DeployResult
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Failure == nil || !strings.Contains(strings.Join(res.Failure.Logs, "\n"), "config file /etc/app.conf is missing") {
+		t.Errorf("the failure does not carry the container's log lines: %+v", res.Failure)
+	}
+	if !res.RolledBack {
+		t.Error("not rolled back")
+	}
+	curlUntil(t, "http://"+nodeIP+":8080/", time.Minute, func(b string, _ http.Header) bool { return strings.Contains(b, "sample-web v2") })
+}
+
+// curlUntil polls url until ok accepts the answer, and returns the body.
+func curlUntil(t *testing.T, url string, within time.Duration, ok func(string, http.Header) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	var last string
+	for time.Now().Before(deadline) {
+		resp, err := (&http.Client{Timeout: 3 * time.Second}).Get(url)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			last = string(b)
+			if ok(last, resp.Header) {
+				return last
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s did not give the expected answer within %s; last: %q", url, within, last)
+	return ""
+}
+
+// mutateEntrypoint is img with another entrypoint.
+func mutateEntrypoint(img v1.Image, entrypoint []string) (v1.Image, error) {
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	cfg = cfg.DeepCopy()
+	cfg.Config.Entrypoint, cfg.Config.Cmd = entrypoint, nil
+	return mutate.ConfigFile(img, cfg)
 }
 
 // TestDown checks what `down` itself is responsible for: it asks minikube
