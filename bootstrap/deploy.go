@@ -558,9 +558,11 @@ func waitRollouts(ctx context.Context, s *deployState) (string, error) {
 		f := &DeployFailure{Workload: fe.Workload.String(), Pod: fe.Failure.Pod, Container: fe.Failure.Container,
 			Reason: fe.Failure.Reason, Message: fe.Failure.Message, Events: fe.Events}
 		if f.Pod != "" && f.Container != "" {
-			logs := kube.PodLogs(ctx, k, fe.Workload.Namespace, f.Pod, f.Container, true, 20)
+			// The container that just failed, else its previous instance
+			// (a crash loop waits with no current one).
+			logs := kube.PodLogs(ctx, k, fe.Workload.Namespace, f.Pod, f.Container, false, 20)
 			if logs == "" {
-				logs = kube.PodLogs(ctx, k, fe.Workload.Namespace, f.Pod, f.Container, false, 20)
+				logs = kube.PodLogs(ctx, k, fe.Workload.Namespace, f.Pod, f.Container, true, 20)
 			}
 			if logs != "" {
 				f.Logs = strings.Split(logs, "\n")

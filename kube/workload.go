@@ -281,5 +281,10 @@ func PodLogs(ctx context.Context, k kubernetes.Interface, namespace, pod, contai
 	if err != nil {
 		return ""
 	}
-	return strings.TrimRight(string(b), "\n")
+	out := strings.TrimRight(string(b), "\n")
+	// The kubelet answers a log it cannot find with a line of its own.
+	if strings.HasPrefix(out, "unable to retrieve container logs") {
+		return ""
+	}
+	return out
 }

@@ -338,64 +338,36 @@ const FailureLabel = "e2e.devcluster.dev/fail"
 // container runs it in ImagePullBackOff, as a kubelet would report it.
 const MissingImage = "registry.invalid/e2e/missing:v0"
 
-// FailureStages is the kwok Stage behind FailureLabel (and MissingImage). Its weight beats
-// kwok's pod-ready stage, and its delay keeps it from re-applying in a
-// tight loop.
-const FailureStages = `apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: devcluster-e2e-pod-failure
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchExpressions:
-    - key: '.metadata.labels["` + FailureLabel + `"]'
-      operator: 'Exists'
-    - key: '.metadata.deletionTimestamp'
-      operator: 'DoesNotExist'
-  delay:
-    durationMilliseconds: 500
-  weight: 10000
-  next:
-    statusTemplate: |
-      {{ $now := Now }}
-      {{ $reason := index .metadata.labels "` + FailureLabel + `" }}
-      phase: Pending
-      conditions:
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "True"
-        type: PodScheduled
-      - lastTransitionTime: {{ $now | Quote }}
-        status: "False"
-        type: Ready
-      containerStatuses:
-      {{ range .spec.containers }}
-      - image: {{ .image | Quote }}
-        name: {{ .name | Quote }}
-        ready: false
-        restartCount: 0
-        started: false
-        state:
-          waiting:
-            reason: {{ $reason | Quote }}
-            message: {{ printf "stage %s for image %s" $reason .image | Quote }}
-      {{ end }}
----
-apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata:
-  name: devcluster-e2e-missing-image
-spec:
-  resourceRef:
-    apiGroup: v1
-    kind: Pod
-  selector:
-    matchExpressions:
-    - key: '.spec.containers[0].image'
+// FailureStages are the kwok Stages behind FailureLabel and MissingImage.
+// Their weight beats kwok's pod-ready stage, and their delay keeps them from
+// re-applying in a tight loop.
+var FailureStages = waitingStage("devcluster-e2e-pod-failure",
+	`    - key: '.metadata.labels["`+FailureLabel+`"]'
+      operator: 'Exists'`,
+	`{{ index $.metadata.labels "`+FailureLabel+`" | Quote }}`,
+	`{{ printf "stage %s for image %s" (index $.metadata.labels "`+FailureLabel+`") .image | Quote }}`) +
+	"---\n" + waitingStage("devcluster-e2e-missing-image",
+	`    - key: '.spec.containers[0].image'
       operator: 'In'
-      values: ['` + MissingImage + `']
+      values: ['`+MissingImage+`']`,
+	`ImagePullBackOff`,
+	`{{ printf "Back-off pulling image %q: ErrImagePull: failed to resolve reference %q: not found" .image .image | Quote }}`)
+
+// waitingStage is a kwok Stage that holds the pods matched by selector
+// pending, every container waiting with reason and message (templates
+// evaluated per container).
+func waitingStage(name, selector, reason, message string) string {
+	return `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: ` + name + `
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+` + selector + `
     - key: '.metadata.deletionTimestamp'
       operator: 'DoesNotExist'
   delay:
@@ -421,7 +393,8 @@ spec:
         started: false
         state:
           waiting:
-            reason: ImagePullBackOff
-            message: {{ printf "Back-off pulling image %q: ErrImagePull: failed to resolve reference %q: not found" .image .image | Quote }}
+            reason: ` + reason + `
+            message: ` + message + `
       {{ end }}
 `
+}
