@@ -261,3 +261,25 @@ func cachePath(module, name, salt string) (moduleDir, path string, err error) {
 	}
 	return moduleDir, filepath.Join(cache, name+"-"+hex.EncodeToString(h[:6])), nil
 }
+
+// EnsureKubectl builds kubectl of the pinned Kubernetes version (for the
+// benchmarks that compare devcluster with the kubectl command sequence),
+// cached like the other binaries.
+func EnsureKubectl(ctx context.Context, logf func(string, ...any)) (string, error) {
+	tools, dir, err := cachePath("tools", "kubectl-"+KubernetesVersion, runtime.Version()+runtime.GOOS+runtime.GOARCH)
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "kubectl")
+	if _, err := os.Stat(filepath.Join(dir, ".complete")); err == nil {
+		return bin, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	logf("building kubectl %s into %s (first run only)", KubernetesVersion, dir)
+	if err := goCmd(ctx, tools, nil, "build", "-ldflags", versionLDFlags(), "-o", bin, "k8s.io/kubernetes/cmd/kubectl"); err != nil {
+		return "", err
+	}
+	return bin, os.WriteFile(filepath.Join(dir, ".complete"), nil, 0o644)
+}
