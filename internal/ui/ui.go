@@ -95,8 +95,15 @@ type Printer struct {
 	w     io.Writer
 	style Style
 	level Level
+	ci    CI
 	now   func() time.Time
 	width func() int
+
+	// out is where step lines go: w, or (GitLab) the open section's buffer.
+	out      io.Writer
+	section  strings.Builder
+	sections int
+	warnings int
 
 	mu        sync.Mutex
 	title     string
@@ -114,14 +121,21 @@ type Options struct {
 	Level Level
 	// Now is the clock (time.Now by default).
 	Now func() time.Time
+	// CI selects the log conventions of a CI system (see DetectCI).
+	CI CI
 }
 
 // NewPrinter returns a Printer writing to w.
 func NewPrinter(w io.Writer, o Options) *Printer {
-	p := &Printer{w: w, style: o.Style, level: o.Level, now: o.Now}
+	p := &Printer{w: w, style: o.Style, level: o.Level, now: o.Now, ci: o.CI}
 	if p.now == nil {
 		p.now = time.Now
 	}
+	if p.ci != NoCI {
+		// CI logs are append-only, terminal or not (Buildkite's PTY).
+		p.style.Spinner = false
+	}
+	p.out = w
 	p.width = func() int {
 		if f, ok := w.(*os.File); ok {
 			if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
@@ -169,7 +183,18 @@ func (p *Printer) Start(title string) {
 		go p.spin(p.stop, p.done)
 		return
 	}
-	fmt.Fprintf(p.w, " • %s ...\n", title)
+	switch p.ci {
+	case Buildkite:
+		fmt.Fprintf(p.w, "--- %s\n", title)
+	case GitHub:
+		fmt.Fprintf(p.w, "::group::%s\n", githubData(title))
+	case GitLab:
+		// GitLab decides a section's collapsed state at its start, so the
+		// step's lines wait until its outcome is known.
+		p.section.Reset()
+		p.out = &p.section
+	}
+	fmt.Fprintf(p.out, " • %s ...\n", title)
 }
 
 // Progress reports what the current step is doing.
@@ -192,7 +217,7 @@ func (p *Printer) Progress(line string) {
 	case p.style.Spinner:
 		p.drawLocked()
 	default:
-		fmt.Fprintf(p.w, "   %s (+%s)\n", line, short(elapsed))
+		fmt.Fprintf(p.out, "   %s (+%s)\n", line, short(elapsed))
 	}
 }
 
@@ -229,11 +254,41 @@ func (p *Printer) End(ok bool, result string) {
 	if p.style.Spinner {
 		prefix = clear
 	}
-	fmt.Fprintf(p.w, "%s %s %s %s\n", prefix, mark, line, p.paint(dim, "("+short(p.now().Sub(p.stepStart))+")"))
+	fmt.Fprintf(p.out, "%s %s %s %s\n", prefix, mark, line, p.paint(dim, "("+short(p.now().Sub(p.stepStart))+")"))
+	switch p.ci {
+	case Buildkite:
+		if !ok {
+			// Expand the failed step's group.
+			fmt.Fprint(p.w, "^^^ +++\n")
+		}
+	case GitHub:
+		fmt.Fprint(p.w, "::endgroup::\n")
+	case GitLab:
+		p.sections++
+		name := gitlabSection(p.sections, p.title)
+		collapsed := "[collapsed=true]"
+		if !ok {
+			collapsed = ""
+		}
+		ts := p.now().Unix()
+		fmt.Fprintf(p.w, "\x1b[0Ksection_start:%d:%s%s\r\x1b[0K%s\n%s\x1b[0Ksection_end:%d:%s\r\x1b[0K\n",
+			p.stepStart.Unix(), name, collapsed, p.title, p.section.String(), ts, name)
+		p.section.Reset()
+		p.out = p.w
+	}
 }
 
-// Warn prints a warning; warnings show even with -q.
+// Warn prints a warning; warnings show even with -q. On GitHub the first
+// ten are also warning annotations.
 func (p *Printer) Warn(msg string) {
+	p.mu.Lock()
+	if p.ci == GitHub && p.warnings < maxGitHubAnnotations {
+		p.warnings++
+		fmt.Fprintf(p.w, "::warning::%s\n", githubData(msg))
+		p.mu.Unlock()
+		return
+	}
+	p.mu.Unlock()
 	p.line(Quiet, p.paint(yellow, "!")+" "+msg)
 }
 
@@ -254,7 +309,7 @@ func (p *Printer) line(min Level, msg string) {
 		p.drawLocked()
 		return
 	}
-	fmt.Fprintf(p.w, " %s\n", msg)
+	fmt.Fprintf(p.out, " %s\n", msg)
 }
 
 var frames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
@@ -304,6 +359,17 @@ func (p *Printer) Close() {
 func (p *Printer) ErrorBlock(msg, details, fix string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	first, _, _ := strings.Cut(msg, "\n")
+	switch p.ci {
+	case Buildkite:
+		fmt.Fprintf(p.w, "+++ :x: %s\n", first)
+	case GitHub:
+		body := msg
+		if fix != "" {
+			body += "\nTo fix: " + fix
+		}
+		fmt.Fprintf(p.w, "::error title=%s::%s\n", githubProperty("devcluster: "+first), githubData(body))
+	}
 	fmt.Fprintf(p.w, "%s %s\n", p.paint(red, "✗ Error:"), msg)
 	if d := strings.TrimSpace(details); d != "" {
 		for _, l := range strings.Split(d, "\n") {

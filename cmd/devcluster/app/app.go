@@ -171,6 +171,8 @@ type globals struct {
 	cfgPath  string
 	minikube string
 	kubecfg  string
+	// ci is --ci: auto, buildkite, github, gitlab, generic or none.
+	ci string
 	// cmdCfgPath is --config given after the command (`up -f FILE`).
 	cmdCfgPath string
 	notFound   string
@@ -186,9 +188,14 @@ func (g *globals) printer() *ui.Printer {
 		case g.verbose:
 			level = ui.Verbose
 		}
+		ci, err := ui.DetectCI(g.env.LookupEnv, g.ci)
+		if err != nil {
+			ci = ui.GenericCI // the flag's value is refused in Before
+		}
 		g.p = ui.NewPrinter(g.env.Stderr, ui.Options{
 			Style: ui.Detect(g.env.LookupEnv, g.env.IsTerminal(g.env.Stderr)),
 			Level: level,
+			CI:    ci,
 		})
 	}
 	return g.p
@@ -325,6 +332,13 @@ func newApp(g *globals) *cli.App {
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print every progress line", Destination: &g.verbose},
 			&cli.StringFlag{Name: "minikube", Usage: "the minikube executable (default: minikube on PATH; env MINIKUBE_BINARY)", Destination: &g.minikube},
 			&cli.StringFlag{Name: "kubeconfig", Usage: "kubeconfig `FILE` (default: $KUBECONFIG, then ~/.kube/config)", Destination: &g.kubecfg},
+			&cli.StringFlag{Name: "ci", Value: "auto", Usage: "log conventions: auto (detected from BUILDKITE, GITHUB_ACTIONS, GITLAB_CI, CI), buildkite, github, gitlab, generic or none (env DEVCLUSTER_CI)", Destination: &g.ci},
+		},
+		Before: func(*cli.Context) error {
+			if _, err := ui.DetectCI(g.env.LookupEnv, g.ci); err != nil {
+				return problem.New(problem.Usage, "", fmt.Errorf("--ci: %w", err), "")
+			}
+			return nil
 		},
 		Commands: []*cli.Command{
 			newUpCommand(g),

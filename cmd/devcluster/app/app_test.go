@@ -43,6 +43,8 @@ type harness struct {
 	clientset      kubernetes.Interface
 	// workDir is the working directory (default: dir).
 	workDir string
+	// tty makes stderr a terminal (as in Buildkite's PTY).
+	tty bool
 }
 
 func newHarness(t *testing.T) *harness {
@@ -80,6 +82,7 @@ func (h *harness) runWith(ctx context.Context, stdin io.Reader, args ...string) 
 		LookupEnv: func(k string) (string, bool) { v, ok := h.env[k]; return v, ok },
 		Dir:       cmp.Or(h.workDir, h.dir), Runner: h.runner, Agent: h.agents,
 		LocalAddress: func(string) bool { return false },
+		IsTerminal:   func(io.Writer) bool { return h.tty },
 		Kube: func(string) kube.Loader {
 			return func(ctx string) (*kube.Clients, error) {
 				return &kube.Clients{Config: &rest.Config{Host: "https://192.168.49.2:8443"}, Kube: clientset, Context: ctx}, nil

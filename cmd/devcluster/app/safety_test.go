@@ -262,3 +262,26 @@ func TestDeployRefusesBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// Under Buildkite (a PTY: a terminal by every test) up prints groups and no
+// cursor control; --ci overrides the detection; a bad --ci is exit 2.
+func TestCIConventionsThroughTheCommandLine(t *testing.T) {
+	h := newHarness(t)
+	h.writeConfig("  clusterAddress: 127.0.0.1\n")
+	h.env["BUILDKITE"] = "true"
+	h.env["CI"] = "true"
+	h.tty = true
+	if code := h.run("up"); code != 0 {
+		t.Fatalf("up: %d\n%s", code, h.stderr.String())
+	}
+	out := h.stderr.String()
+	if !strings.Contains(out, "--- Checking minikube\n") || strings.ContainsAny(out, "\r⠋⠙") || strings.Contains(out, "\x1b[2K") {
+		t.Errorf("Buildkite log:\n%q", out)
+	}
+	if code := h.run("--ci", "github", "status"); code != 0 && code != ExitNotRunning {
+		t.Fatalf("status: %d", code)
+	}
+	if code := h.run("--ci", "jenkins", "status"); code != ExitUsage || !strings.Contains(h.stderr.String(), "unknown CI system") {
+		t.Errorf("--ci jenkins: exit %d\n%s", code, h.stderr.String())
+	}
+}
