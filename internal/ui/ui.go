@@ -99,6 +99,9 @@ type Printer struct {
 	now   func() time.Time
 	width func() int
 
+	// steps records every ended step, for summaries.
+	steps []StepRecord
+
 	// out is where step lines go: w, or (GitLab) the open section's buffer.
 	out      io.Writer
 	section  strings.Builder
@@ -221,6 +224,21 @@ func (p *Printer) Progress(line string) {
 	}
 }
 
+// StepRecord is one ended step.
+type StepRecord struct {
+	Title    string
+	OK       bool
+	Result   string
+	Duration time.Duration
+}
+
+// Steps returns the steps ended so far, in order.
+func (p *Printer) Steps() []StepRecord {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]StepRecord(nil), p.steps...)
+}
+
 // End ends the current step with its outcome; result (e.g. "created",
 // "unchanged") is shown after the title.
 func (p *Printer) End(ok bool, result string) {
@@ -239,6 +257,8 @@ func (p *Printer) End(ok bool, result string) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	took := p.now().Sub(p.stepStart)
+	p.steps = append(p.steps, StepRecord{Title: p.title, OK: ok, Result: result, Duration: took})
 	if p.level < Normal {
 		return
 	}
@@ -254,7 +274,7 @@ func (p *Printer) End(ok bool, result string) {
 	if p.style.Spinner {
 		prefix = clear
 	}
-	fmt.Fprintf(p.out, "%s %s %s %s\n", prefix, mark, line, p.paint(dim, "("+short(p.now().Sub(p.stepStart))+")"))
+	fmt.Fprintf(p.out, "%s %s %s %s\n", prefix, mark, line, p.paint(dim, "("+short(took)+")"))
 	switch p.ci {
 	case Buildkite:
 		if !ok {

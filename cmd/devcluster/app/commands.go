@@ -72,6 +72,8 @@ func newUpCommand(g *globals) *cli.Command {
 			p := g.printer()
 			defer p.Close()
 			res, err := bootstrap.Up(c.Context, g.deps(), cfg, bootstrap.UpOptions{Recreate: f.recreate})
+			p.Close()
+			g.publishSummary(c.Context, err == nil, upSummary(res, err, p.Steps()))
 			if err != nil {
 				return err
 			}

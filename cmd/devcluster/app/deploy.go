@@ -87,8 +87,11 @@ func newDeployCommand(g *globals) *cli.Command {
 			if len(bad) > 0 {
 				return problem.New(problem.Usage, "", &problem.List{Subject: "deploy", Problems: bad}, "run `devcluster deploy --help`")
 			}
-			defer g.printer().Close()
+			p := g.printer()
+			defer p.Close()
 			res, err := bootstrap.Deploy(c.Context, g.deps(), o)
+			p.Close()
+			g.publishSummary(c.Context, err == nil, deploySummary(res, err, p.Steps()))
 			if output == "json" && res != nil && (err == nil || res.Failure != nil || res.RolledBack) {
 				if werr := writeJSON(g.env.Stdout, res); werr != nil {
 					return werr

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devcluster/devcluster/internal/run"
 )
 
 // Bad input is refused with exit 2 and a message that says what to do —
@@ -283,5 +286,76 @@ func TestCIConventionsThroughTheCommandLine(t *testing.T) {
 	}
 	if code := h.run("--ci", "jenkins", "status"); code != ExitUsage || !strings.Contains(h.stderr.String(), "unknown CI system") {
 		t.Errorf("--ci jenkins: exit %d\n%s", code, h.stderr.String())
+	}
+}
+
+// agentRunner answers buildkite-agent itself and passes everything else on.
+type agentRunner struct {
+	next  run.Runner
+	calls [][]string
+	stdin []string
+	fail  bool
+}
+
+func (a *agentRunner) Run(ctx context.Context, c run.Cmd) (run.Result, error) {
+	if c.Name != "buildkite-agent" {
+		return a.next.Run(ctx, c)
+	}
+	a.calls = append(a.calls, c.Argv())
+	b, _ := io.ReadAll(c.Stdin)
+	a.stdin = append(a.stdin, string(b))
+	if a.fail {
+		return run.Result{ExitCode: 1}, &run.Error{Argv: c.Argv(), ExitCode: 1, Err: errors.New("exit status 1")}
+	}
+	return run.Result{}, nil
+}
+
+func (a *agentRunner) LookPath(name string) (string, error) {
+	if name == "buildkite-agent" {
+		return "/usr/local/bin/buildkite-agent", nil
+	}
+	return "", errors.New("not found")
+}
+
+// On GitHub Actions `up` appends a Markdown summary to
+// $GITHUB_STEP_SUMMARY; on Buildkite it annotates the build through the
+// runner seam, success or error style, and a failing agent only warns.
+func TestJobSummaries(t *testing.T) {
+	h := newHarness(t)
+	h.writeConfig("  clusterAddress: 127.0.0.1\n")
+	summary := filepath.Join(h.dir, "summary.md")
+	h.env["GITHUB_ACTIONS"] = "true"
+	h.env["GITHUB_STEP_SUMMARY"] = summary
+	if code := h.run("up"); code != 0 {
+		t.Fatalf("up: %d\n%s", code, h.stderr.String())
+	}
+	b, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"### ✅ devcluster up: cluster `devcluster` is ready", "Kubernetes v1.35.1", "push to `localhost:" + strconv.Itoa(h.port) + "`",
+		"| step | result | time |", "| ✅ Checking minikube | v1.38.1 |"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("summary lacks %q:\n%s", want, b)
+		}
+	}
+
+	delete(h.env, "GITHUB_ACTIONS")
+	h.env["BUILDKITE"] = "true"
+	agent := &agentRunner{next: h.runner}
+	h.runner = agent
+	if code := h.run("up"); code != 0 {
+		t.Fatalf("up: %d\n%s", code, h.stderr.String())
+	}
+	if len(agent.calls) != 1 || strings.Join(agent.calls[0], " ") != "buildkite-agent annotate --context devcluster --style success" ||
+		!strings.Contains(agent.stdin[0], "is ready") {
+		t.Errorf("buildkite-agent calls %q, body %q", agent.calls, agent.stdin)
+	}
+	agent.fail = true
+	if code := h.run("up"); code != 0 {
+		t.Fatalf("a failing buildkite-agent failed up: exit %d\n%s", code, h.stderr.String())
+	}
+	if !strings.Contains(h.stderr.String(), "could not annotate the build") {
+		t.Errorf("no warning about the failed annotation:\n%s", h.stderr.String())
 	}
 }

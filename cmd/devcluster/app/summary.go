@@ -1,0 +1,167 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/devcluster/devcluster/bootstrap"
+	"github.com/devcluster/devcluster/internal/run"
+	"github.com/devcluster/devcluster/internal/ui"
+)
+
+// maxSummary keeps a job summary well under GitHub's 1 MiB per step and
+// Buildkite's 1 MiB per annotation.
+const maxSummary = 512 << 10
+
+// publishSummary hands a Markdown summary of the command to the CI system:
+// appended to $GITHUB_STEP_SUMMARY on GitHub Actions, a `buildkite-agent
+// annotate --context devcluster` on Buildkite when the agent is on PATH.
+// It never fails the command: a problem is a warning.
+func (g *globals) publishSummary(ctx context.Context, ok bool, md string) {
+	ci, err := ui.DetectCI(g.env.LookupEnv, g.ci)
+	if err != nil || md == "" {
+		return
+	}
+	if len(md) > maxSummary {
+		md = md[:maxSummary] + "\n\n… (cut at 512 KiB)\n"
+	}
+	switch ci {
+	case ui.GitHub:
+		path, _ := g.env.LookupEnv("GITHUB_STEP_SUMMARY")
+		if path == "" {
+			return
+		}
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err == nil {
+			_, err = f.WriteString(md + "\n")
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			g.printer().Warn("could not write the job summary: " + err.Error())
+		}
+	case ui.Buildkite:
+		if _, err := run.Which(g.env.Runner, "buildkite-agent"); err != nil {
+			return
+		}
+		style := "success"
+		if !ok {
+			style = "error"
+		}
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if _, err := g.env.Runner.Run(actx, run.Cmd{Name: "buildkite-agent",
+			Args: []string{"annotate", "--context", "devcluster", "--style", style}, Stdin: strings.NewReader(md)}); err != nil {
+			g.printer().Warn("could not annotate the build: " + err.Error())
+		}
+	}
+}
+
+// stepTable renders the steps and their durations.
+func stepTable(steps []ui.StepRecord) string {
+	var b strings.Builder
+	b.WriteString("| step | result | time |\n|---|---|---|\n")
+	for _, s := range steps {
+		mark := "✅"
+		if !s.OK {
+			mark = "❌"
+		}
+		fmt.Fprintf(&b, "| %s %s | %s | %s |\n", mark, mdCell(s.Title), mdCell(s.Result), s.Duration.Round(100*time.Millisecond))
+	}
+	return b.String()
+}
+
+func mdCell(s string) string {
+	return strings.NewReplacer("|", "\\|", "\n", " ").Replace(s)
+}
+
+// upSummary is the Markdown summary of `up`.
+func upSummary(r *bootstrap.Result, err error, steps []ui.StepRecord) string {
+	var b strings.Builder
+	name := "devcluster"
+	if r != nil && r.Cluster != nil {
+		name = r.Cluster.Name
+	}
+	if err != nil {
+		fmt.Fprintf(&b, "### ❌ devcluster up: cluster `%s` failed\n\n```\n%s\n```\n\n", name, err)
+	} else {
+		fmt.Fprintf(&b, "### ✅ devcluster up: cluster `%s` is ready\n\n", name)
+	}
+	if r != nil && r.Cluster != nil {
+		c := r.Cluster
+		fmt.Fprintf(&b, "- **Cluster:** %s %s, Kubernetes %s, node IP %s, state %s\n", c.Provider, c.ProviderVersion, orDash(c.KubernetesVersion), orDash(c.IP), c.State)
+	}
+	if r != nil && r.Kubernetes != nil {
+		fmt.Fprintf(&b, "- **Context:** `%s` (%s)\n", r.Kubernetes.Context, r.Kubernetes.Server)
+	}
+	if r != nil && r.Registry != nil {
+		fmt.Fprintf(&b, "- **Registry:** push to `%s`, the cluster pulls from `%s`\n", r.Registry.Host, r.Registry.ClusterHost)
+	}
+	if r != nil && len(r.Workloads) > 0 {
+		b.WriteString("\n| workload | state |\n|---|---|\n")
+		for _, w := range r.Workloads {
+			state := "✅ " + w.Message
+			if !w.Ready {
+				state = "❌ " + w.Message
+			}
+			fmt.Fprintf(&b, "| %s %s/%s | %s |\n", w.Kind, w.Namespace, w.Name, mdCell(state))
+		}
+	}
+	if r != nil && len(r.LoadBalancers) > 0 {
+		b.WriteString("\n| LoadBalancer Service | URLs |\n|---|---|\n")
+		for _, l := range r.LoadBalancers {
+			fmt.Fprintf(&b, "| %s/%s | %s |\n", l.Namespace, l.Name, mdCell(strings.Join(l.URLs, " ")+" "+l.State))
+		}
+	}
+	b.WriteString("\n" + stepTable(steps))
+	return b.String()
+}
+
+// deploySummary is the Markdown summary of `deploy`.
+func deploySummary(r *bootstrap.DeployResult, err error, steps []ui.StepRecord) string {
+	var b strings.Builder
+	if err != nil {
+		b.WriteString("### ❌ devcluster deploy failed\n\n")
+	} else if r != nil && !r.Changed {
+		b.WriteString("### ✅ devcluster deploy: unchanged\n\n")
+	} else {
+		b.WriteString("### ✅ devcluster deploy: rolled out\n\n")
+	}
+	if r != nil {
+		fmt.Fprintf(&b, "- **Context:** `%s`, namespace `%s`\n", orDash(r.Context), r.Namespace)
+		for _, cm := range r.ConfigMaps {
+			fmt.Fprintf(&b, "- **ConfigMap** `%s`: %s (%s)\n", cm.Name, cm.Action, strings.Join(cm.Keys, ", "))
+		}
+		if len(r.Workloads) > 0 {
+			b.WriteString("\n| workload | revision | images | state |\n|---|---|---|---|\n")
+			for _, w := range r.Workloads {
+				fmt.Fprintf(&b, "| %s/%s | %s | %s | %s |\n", strings.ToLower(w.Kind), w.Name, orDash(w.Revision), mdCell(strings.Join(w.Images, " ")), mdCell(w.Message))
+			}
+		}
+		if f := r.Failure; f != nil {
+			fmt.Fprintf(&b, "\n**%s** — pod `%s`, container `%s`: **%s** %s\n", f.Workload, f.Pod, f.Container, f.Reason, mdCell(f.Message))
+			if len(f.Events) > 0 || len(f.Logs) > 0 {
+				b.WriteString("\n<details><summary>events and last log lines</summary>\n\n```\n")
+				for _, e := range f.Events {
+					b.WriteString(e + "\n")
+				}
+				for _, l := range f.Logs {
+					b.WriteString(l + "\n")
+				}
+				b.WriteString("```\n</details>\n")
+			}
+			if r.RolledBack {
+				b.WriteString("\nRolled back: the previous templates and ConfigMap data are restored.\n")
+			}
+		}
+	}
+	if err != nil && (r == nil || r.Failure == nil) {
+		fmt.Fprintf(&b, "\n```\n%s\n```\n", err)
+	}
+	b.WriteString("\n" + stepTable(steps))
+	return b.String()
+}
