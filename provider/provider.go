@@ -135,6 +135,9 @@ type Provider interface {
 	// node (`minikube cp`), owned by root, mode 0644. dst's directory must
 	// exist.
 	CopyToNode(ctx context.Context, name, node, src, dst string) error
+	// Logs writes the provider's own logs of the cluster to file (`minikube
+	// logs --file`), for a diagnostics bundle.
+	Logs(ctx context.Context, name, file string) error
 	// Delete deletes the cluster; deleting an absent cluster is not an error.
 	Delete(ctx context.Context, name string, p Progress) error
 }

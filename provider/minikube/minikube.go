@@ -361,6 +361,14 @@ func (m *Minikube) CopyToNode(ctx context.Context, name, node, src, dst string) 
 	return nil
 }
 
+// Logs implements provider.Provider with `minikube logs --file`.
+func (m *Minikube) Logs(ctx context.Context, name, file string) error {
+	if _, err := m.run(ctx, nil, "logs", "-p", name, "--file", file); err != nil {
+		return fmt.Errorf("minikube logs: %w", err)
+	}
+	return nil
+}
+
 // Delete implements provider.Provider.
 func (m *Minikube) Delete(ctx context.Context, name string, p provider.Progress) error {
 	if _, err := m.run(ctx, p, "delete", "-p", name); err != nil {

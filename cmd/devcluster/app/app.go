@@ -345,6 +345,7 @@ func newApp(g *globals) *cli.App {
 			newDownCommand(g),
 			newStatusCommand(g),
 			newDeployCommand(g),
+			newDiagnoseCommand(g),
 			newRegistryCommand(g),
 			newLBCommand(g),
 			newVersionCommand(g),

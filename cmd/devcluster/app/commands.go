@@ -16,6 +16,7 @@ import (
 	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/provider"
 )
 
@@ -26,7 +27,7 @@ type upFlags struct {
 	recreate, noRegistry, noLB, noSamples                 bool
 	manifests                                             cli.StringSlice
 	registryPort                                          int
-	output                                                string
+	output, diagnostics                                   string
 }
 
 func newUpCommand(g *globals) *cli.Command {
@@ -56,6 +57,7 @@ func newUpCommand(g *globals) *cli.Command {
 			&cli.BoolFlag{Name: "no-lb", Usage: "do not give LoadBalancer Services an external IP", Destination: &f.noLB},
 			&cli.BoolFlag{Name: "no-samples", Usage: "do not build and deploy the sample workloads", Destination: &f.noSamples},
 			&cli.StringSliceFlag{Name: "manifest", Usage: "a `FILE or DIR` of YAML to apply and wait for (repeatable; added to workloads.manifests)", Destination: &f.manifests},
+			diagnosticsFlag(&f.diagnostics),
 			outputFlag(&f.output),
 		},
 		Action: func(c *cli.Context) error {
@@ -73,7 +75,18 @@ func newUpCommand(g *globals) *cli.Command {
 			defer p.Close()
 			res, err := bootstrap.Up(c.Context, g.deps(), cfg, bootstrap.UpOptions{Recreate: f.recreate})
 			p.Close()
-			g.publishSummary(c.Context, err == nil, upSummary(res, err, p.Steps()))
+			summary := upSummary(res, err, p.Steps())
+			g.publishSummary(c.Context, err == nil, summary)
+			var failing []kube.Workload
+			for _, w := range res.Workloads {
+				if !w.Ready {
+					failing = append(failing, w.Workload)
+				}
+			}
+			if len(failing) == 0 {
+				failing = nil
+			}
+			g.writeDiagnostics(c.Context, err, cfg, bootstrap.DiagnoseOptions{Dir: f.diagnostics, Workloads: failing, Summary: summary, Result: res})
 			if err != nil {
 				return err
 			}

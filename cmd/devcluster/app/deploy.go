@@ -12,12 +12,13 @@ import (
 
 	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/kube"
 )
 
 func newDeployCommand(g *globals) *cli.Command {
 	var o bootstrap.DeployOptions
 	var configMaps, images, manifests cli.StringSlice
-	var output string
+	var output, diagnostics string
 	return &cli.Command{
 		Name:      "deploy",
 		Usage:     "the deploy step of a CI job: reload ConfigMaps from files, set images, roll out, explain or undo a failure",
@@ -43,6 +44,7 @@ func newDeployCommand(g *globals) *cli.Command {
 			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "bound on the rollout wait", Destination: &o.Timeout},
 			&cli.BoolFlag{Name: "rollback-on-failure", Usage: "restore the previous templates and ConfigMap data when the rollout fails", Destination: &o.Rollback},
 			&cli.BoolFlag{Name: "dry-run", Usage: "validate with the API server and say what would change; write nothing", Destination: &o.DryRun},
+			diagnosticsFlag(&diagnostics),
 			outputFlag(&output),
 		},
 		Action: func(c *cli.Context) error {
@@ -91,7 +93,15 @@ func newDeployCommand(g *globals) *cli.Command {
 			defer p.Close()
 			res, err := bootstrap.Deploy(c.Context, g.deps(), o)
 			p.Close()
-			g.publishSummary(c.Context, err == nil, deploySummary(res, err, p.Steps()))
+			summary := deploySummary(res, err, p.Steps())
+			g.publishSummary(c.Context, err == nil, summary)
+			if res != nil && err != nil {
+				var ws []kube.Workload
+				for _, w := range res.Workloads {
+					ws = append(ws, w.Workload)
+				}
+				g.writeDiagnostics(c.Context, err, nil, bootstrap.DiagnoseOptions{Dir: diagnostics, Context: res.Context, Workloads: ws, Summary: summary, Result: res})
+			}
 			if output == "json" && res != nil && (err == nil || res.Failure != nil || res.RolledBack) {
 				if werr := writeJSON(g.env.Stdout, res); werr != nil {
 					return werr

@@ -2,16 +2,20 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	fakeminikube "github.com/devcluster/devcluster/internal/fake/minikube"
 	"github.com/devcluster/devcluster/internal/run"
 )
 
@@ -357,5 +361,58 @@ func TestJobSummaries(t *testing.T) {
 	}
 	if !strings.Contains(h.stderr.String(), "could not annotate the build") {
 		t.Errorf("no warning about the failed annotation:\n%s", h.stderr.String())
+	}
+}
+
+// `devcluster diagnose` on a running cluster writes the bundle; no
+// credential from the kubeconfig reaches it.
+func TestDiagnoseBundle(t *testing.T) {
+	h := newHarness(t)
+	h.runner.(*fakeminikube.Runner).Env["STANDIN_TOKEN"] = "s3cr3t-bearer-token"
+	h.writeConfig("  clusterAddress: 127.0.0.1\n")
+	if code := h.run("up"); code != 0 {
+		t.Fatalf("up: %d\n%s", code, h.stderr.String())
+	}
+	kubeconfig, err := os.ReadFile(filepath.Join(h.dir, "kubeconfig"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.env["KUBECONFIG"] = filepath.Join(h.dir, "kubeconfig")
+	if code := h.run("diagnose", "-o", "json"); code != 0 {
+		t.Fatalf("diagnose: %d\n%s", code, h.stderr.String())
+	}
+	var res struct {
+		Dir   string
+		Files []string
+	}
+	if err := json.Unmarshal(h.stdout.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"minikube-logs.txt", "kubeconfig-redacted.yaml", "nodes.yaml", "agent/status.json", "agent/registry-catalog.json"} {
+		if !slices.Contains(res.Files, want) {
+			t.Errorf("bundle lacks %s: %q", want, res.Files)
+		}
+	}
+	token := ""
+	for _, l := range strings.Split(string(kubeconfig), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "token: "); ok {
+			token = v
+		}
+	}
+	if token != "s3cr3t-bearer-token" {
+		t.Fatalf("the test kubeconfig has no token to leak: %q", token)
+	}
+	err = filepath.WalkDir(res.Dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := os.ReadFile(p)
+		if token != "" && strings.Contains(string(b), token) {
+			t.Errorf("%s holds the kubeconfig's token", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -2,14 +2,19 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/devcluster/devcluster/bootstrap"
+	"github.com/devcluster/devcluster/config"
+	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/internal/ui"
+	"github.com/urfave/cli/v2"
 )
 
 // maxSummary keeps a job summary well under GitHub's 1 MiB per step and
@@ -164,4 +169,74 @@ func deploySummary(r *bootstrap.DeployResult, err error, steps []ui.StepRecord) 
 	}
 	b.WriteString("\n" + stepTable(steps))
 	return b.String()
+}
+
+// diagnosticsFlag is --diagnostics-dir.
+func diagnosticsFlag(dst *string) cli.Flag {
+	return &cli.StringFlag{Name: "diagnostics-dir", Value: "devcluster-diagnostics",
+		Usage: "where a failure's diagnostics bundle is written (relative to the working directory)", Destination: dst}
+}
+
+// writeDiagnostics writes the bundle after a failure (not after bad input
+// or an interrupt) and says where it is.
+func (g *globals) writeDiagnostics(ctx context.Context, err error, cfg *config.Config, o bootstrap.DiagnoseOptions) {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return
+	}
+	switch problem.KindOf(err) {
+	case problem.Usage, problem.Config, problem.Drift:
+		return
+	}
+	if !filepath.IsAbs(o.Dir) {
+		o.Dir = filepath.Join(g.env.Dir, o.Dir)
+	}
+	res, derr := bootstrap.Diagnose(ctx, g.deps(), cfg, o)
+	if derr != nil {
+		g.printer().Warn("could not write diagnostics: " + derr.Error())
+		return
+	}
+	g.printer().Warn(fmt.Sprintf("diagnostics written to %s (%d files) — upload it as a build artifact", g.displayPath(res.Dir), len(res.Files)))
+}
+
+func newDiagnoseCommand(g *globals) *cli.Command {
+	var name, dir, kctx, output string
+	return &cli.Command{
+		Name:  "diagnose",
+		Usage: "write a diagnostics bundle: provider and agent logs, nodes, workloads, pods, events, container logs",
+		Description: "diagnose writes what you need to understand a broken cluster or rollout into one directory, ready for\n" +
+			"artifact_paths (Buildkite) or actions/upload-artifact (GitHub): summary, provider logs, a redacted\n" +
+			"kubeconfig, YAML of nodes, workloads, ReplicaSets and pods, events, the last 200 log lines of every\n" +
+			"container of every pod that is not ready, the agent's log and status, the registry catalog and the\n" +
+			"nodes' hosts.toml. Secrets are never read. `up` and `deploy` write it by themselves when they fail.",
+		Flags: []cli.Flag{configFlag(g), nameFlag(&name), outputFlag(&output),
+			&cli.StringFlag{Name: "dir", Aliases: []string{"d"}, Value: "devcluster-diagnostics", Usage: "the bundle's `DIR`", Destination: &dir},
+			&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` (default: the cluster's)", Destination: &kctx}},
+		Action: func(c *cli.Context) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			if err := noArgs(c); err != nil {
+				return err
+			}
+			cfg, err := g.clusterConfig(c, name)
+			if err != nil {
+				return err
+			}
+			if !filepath.IsAbs(dir) {
+				dir = filepath.Join(g.env.Dir, dir)
+			}
+			res, err := bootstrap.Diagnose(c.Context, g.deps(), cfg, bootstrap.DiagnoseOptions{Dir: dir, Context: kctx})
+			if err != nil {
+				return problem.New(problem.Failed, "writing diagnostics", err, "")
+			}
+			if output == "json" {
+				return writeJSON(g.env.Stdout, res)
+			}
+			fmt.Fprintf(g.env.Stdout, "Diagnostics written to %s (%d files).\n", g.displayPath(res.Dir), len(res.Files))
+			for _, p := range res.Problems {
+				fmt.Fprintf(g.env.Stdout, "  not collected: %s\n", p)
+			}
+			return nil
+		},
+	}
 }

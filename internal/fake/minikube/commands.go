@@ -36,6 +36,7 @@ var commands = map[string]command{
 	"delete":         {flags: []flagSpec{{long: "all", kind: boolFlag}, {long: "purge", kind: boolFlag}, {long: "output", short: "o", kind: stringFlag}}, run: (*invocation).delete},
 	"update-context": {run: (*invocation).updateContext},
 	"cp":             {run: (*invocation).cp},
+	"logs":           {flags: []flagSpec{{long: "file", kind: stringFlag}, {long: "node", short: "n", kind: stringFlag}, {long: "length", kind: stringFlag}}, run: (*invocation).logs},
 	"ssh":            {flags: []flagSpec{{long: "node", short: "n", kind: stringFlag}, {long: "native-ssh", kind: stringFlag}}, run: (*invocation).ssh},
 	"kubectl":        {flags: []flagSpec{{long: "ssh", kind: boolFlag}}, run: (*invocation).kubectl},
 }
