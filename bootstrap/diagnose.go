@@ -95,7 +95,9 @@ type bundle struct {
 	res *DiagnoseResult
 }
 
-func (d *bundle) problem(f string, a ...any) { d.res.Problems = append(d.res.Problems, fmt.Sprintf(f, a...)) }
+func (d *bundle) problem(f string, a ...any) {
+	d.res.Problems = append(d.res.Problems, fmt.Sprintf(f, a...))
+}
 
 func (d *bundle) write(name string, b []byte) {
 	p := filepath.Join(d.dir, filepath.FromSlash(name))
