@@ -48,6 +48,10 @@ type DeployOptions struct {
 	// DryRun validates everything with the API server and reports what
 	// would change, writing nothing.
 	DryRun bool
+	// OnFailure, when set, is called when the rollout fails, before any
+	// rollback, while the failing pods still exist (to collect
+	// diagnostics).
+	OnFailure func(ctx context.Context, r *DeployResult, err error)
 }
 
 // DeployResult is what `deploy` reports (-o json prints it).
@@ -140,6 +144,9 @@ func Deploy(ctx context.Context, deps Deps, o DeployOptions) (*DeployResult, err
 	err := runSteps(ctx, deps.Report, s, steps)
 	if err == nil && !o.DryRun && s.changedAny {
 		err = runSteps(ctx, deps.Report, s, []step[deployState]{{title: "Waiting for the rollouts", run: waitRollouts}})
+		if err != nil && o.OnFailure != nil && !errors.Is(err, context.Canceled) {
+			o.OnFailure(ctx, s.result(), err)
+		}
 		if err != nil && o.Rollback && s.before != nil && !errors.Is(err, context.Canceled) {
 			if rerr := runSteps(ctx, deps.Report, s, []step[deployState]{{title: "Rolling back", run: rollBack}}); rerr != nil {
 				err = problem.New(problem.KindOf(err), "", fmt.Errorf("%w\nand the rollback failed too: %v", err, rerr),

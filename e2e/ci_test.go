@@ -5,6 +5,7 @@ package e2e
 import (
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,5 +83,67 @@ spec:
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBuildkitePTY: Buildkite runs jobs in a pseudo-terminal. Under one
+// (util-linux `script`), `up` with BUILDKITE=true prints `---` groups, and
+// for a failing step `^^^ +++` — never a spinner or cursor movement.
+func TestBuildkitePTY(t *testing.T) {
+	scriptBin, err := exec.LookPath("script")
+	if err != nil {
+		missing(t, "needs util-linux's script for a pseudo-terminal: %v", err)
+	}
+	u := newUser(t)
+	const cluster = "e2e-bk"
+	defer u.devcluster("down", "--name", cluster)
+	env := append(append([]string(nil), u.env...), "BUILDKITE=true", "TERM=xterm-256color")
+	ptyRun := func(args ...string) (string, int) {
+		t.Helper()
+		line := filepath.Join(binDir, "devcluster")
+		for _, a := range args {
+			line += " " + a
+		}
+		cmd := exec.Command(scriptBin, "-qfec", line, "/dev/null")
+		cmd.Dir, cmd.Env = u.home, env
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("$ devcluster %s (in a PTY) → exit %d\n%s", strings.Join(args, " "), code, out)
+		return string(out), code
+	}
+	out, code := ptyRun("up", "--name", cluster, "--no-registry", "--no-lb")
+	if code != 0 {
+		t.Fatalf("up: exit %d", code)
+	}
+	// A PTY turns \n into \r\n; any other \r, or an erase-line code, is a
+	// redraw.
+	plain := strings.ReplaceAll(out, "\r\n", "\n")
+	if strings.Contains(plain, "\r") || strings.Contains(plain, "\x1b[2K") || strings.ContainsAny(plain, "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏") {
+		t.Errorf("spinner or cursor control under Buildkite's PTY:\n%q", out)
+	}
+	if !strings.Contains(plain, "--- Checking minikube\n") || !strings.Contains(plain, "--- Waiting for Kubernetes\n") {
+		t.Errorf("no --- groups:\n%s", plain)
+	}
+	writeFile(t, filepath.Join(u.home, "broken.yaml"), `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: broken, namespace: bk-e2e}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: broken}}
+  template:
+    metadata: {labels: {app: broken, `+harness.FailureLabel+`: CrashLoopBackOff}}
+    spec:
+      containers: [{name: main, image: example.com/team/crash:v1}]
+`)
+	out, code = ptyRun("up", "--name", cluster, "--no-registry", "--no-lb", "--manifest", "broken.yaml")
+	plain = strings.ReplaceAll(out, "\r\n", "\n")
+	expand, errHead := strings.Index(plain, "\n^^^ +++\n"), strings.Index(plain, "\n+++ :x: ")
+	if code != 1 || !strings.Contains(plain, "--- Waiting for rollouts\n") || expand < 0 || errHead < expand {
+		t.Errorf("a failing step under Buildkite: exit %d\n%s", code, plain)
 	}
 }

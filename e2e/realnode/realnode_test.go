@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -30,6 +31,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	corev1 "k8s.io/api/core/v1"
@@ -535,6 +537,20 @@ func TestDeployOnRealNode(t *testing.T) {
 	if !res.RolledBack {
 		t.Error("not rolled back")
 	}
+	// The diagnostics bundle the failed deploy wrote holds the crashed
+	// container's real log lines.
+	found := false
+	_ = filepath.WalkDir(filepath.Join(env.home, "devcluster-diagnostics", "logs"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if b, _ := os.ReadFile(p); strings.Contains(string(b), "config file /etc/app.conf is missing") {
+				found = true
+			}
+		}
+		return nil
+	})
+	if !found {
+		t.Error("the diagnostics bundle does not hold the crashed container's log lines")
+	}
 	curlUntil(t, "http://"+nodeIP+":8080/", time.Minute, func(b string, _ http.Header) bool { return strings.Contains(b, "sample-web v2") })
 }
 
@@ -578,6 +594,17 @@ func mutateEntrypoint(img v1.Image, entrypoint []string) (v1.Image, error) {
 // left clean.
 func TestDown(t *testing.T) {
 	writeConfig(t)
+	// An image of this test's own, so the check below needs no other test.
+	if r := devcluster(t, "up"); r.code != 0 {
+		t.Fatalf("up: exit %d", r.code)
+	}
+	keep, err := random.Image(1024, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := registry.PushImage(context.Background(), keep, "127.0.0.1:"+env.port, "team/keep:v1"); err != nil {
+		t.Fatal(err)
+	}
 	calls := filepath.Join(env.home, "down-calls.log")
 	r := devclusterEnv(t, []string{"STANDIN_CALL_LOG=" + calls}, "down", "-o", "json")
 	if r.code != 0 {
@@ -614,7 +641,7 @@ func TestDown(t *testing.T) {
 	if res.Kept != dataDir {
 		t.Errorf("down kept %q, want the registry data %s", res.Kept, dataDir)
 	}
-	if _, err := os.Stat(filepath.Join(dataDir, "docker", "registry", "v2", "repositories", "team", "hello")); err != nil {
+	if _, err := os.Stat(filepath.Join(dataDir, "docker", "registry", "v2", "repositories", "team", "keep")); err != nil {
 		t.Errorf("the pushed image is gone after down: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -91,16 +92,24 @@ func newDeployCommand(g *globals) *cli.Command {
 			}
 			p := g.printer()
 			defer p.Close()
-			res, err := bootstrap.Deploy(c.Context, g.deps(), o)
-			p.Close()
-			summary := deploySummary(res, err, p.Steps())
-			g.publishSummary(c.Context, err == nil, summary)
-			if res != nil && err != nil {
+			diagnosed := false
+			diagnose := func(ctx context.Context, res *bootstrap.DeployResult, err error) {
 				var ws []kube.Workload
 				for _, w := range res.Workloads {
 					ws = append(ws, w.Workload)
 				}
-				g.writeDiagnostics(c.Context, err, nil, bootstrap.DiagnoseOptions{Dir: diagnostics, Context: res.Context, Workloads: ws, Summary: summary, Result: res})
+				g.writeDiagnostics(ctx, err, nil, bootstrap.DiagnoseOptions{Dir: diagnostics, Context: res.Context, Workloads: ws,
+					Summary: deploySummary(res, err, p.Steps()), Result: res})
+				diagnosed = true
+			}
+			// Collected before a rollback, while the failing pods exist.
+			o.OnFailure = diagnose
+			res, err := bootstrap.Deploy(c.Context, g.deps(), o)
+			p.Close()
+			summary := deploySummary(res, err, p.Steps())
+			g.publishSummary(c.Context, err == nil, summary)
+			if res != nil && err != nil && !diagnosed {
+				diagnose(c.Context, res, err)
 			}
 			if output == "json" && res != nil && (err == nil || res.Failure != nil || res.RolledBack) {
 				if werr := writeJSON(g.env.Stdout, res); werr != nil {
