@@ -106,7 +106,7 @@ func BenchmarkDeploy(b *testing.B) {
 	start := time.Now()
 	cmd := exec.Command(filepath.Join(binDir, "devcluster"), "-q", "--kubeconfig", cp.Kubeconfig, "deploy", "deployment/broken-devcluster", "-n", ns,
 		"--image", "nginx="+harness.MissingImage)
-	cmd.Env = u.env
+	cmd.Env, cmd.Dir = u.env, u.home
 	if err := cmd.Run(); err == nil {
 		b.Fatal("devcluster deploy of a missing image succeeded")
 	}
