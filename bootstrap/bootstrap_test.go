@@ -576,3 +576,25 @@ func TestHostsTOMLIsCopiedNotScripted(t *testing.T) {
 		t.Errorf("hosts.toml was not written again: %v", err)
 	}
 }
+
+// The machine of a profile removed behind minikube's back (docker rm):
+// status says null, so up starts it again, as `minikube start` recreates a
+// missing machine for an existing profile.
+func TestUpAfterTheMachineWasRemoved(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cfg := f.cfg(nil)
+	if _, err := Up(context.Background(), f.deps, cfg, UpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(f.runner.Env["MINIKUBE_HOME"], ".minikube", "machines", "dev")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Up(context.Background(), f.deps, cfg, UpOptions{})
+	if err != nil {
+		t.Fatalf("up after the machine was removed: %v (fix: %s)", err, problem.FixOf(err))
+	}
+	if !slices.Contains(res.Actions, "started") || !slices.Contains(res.Actions, "hosts.toml written") {
+		t.Errorf("actions = %q, want started and hosts.toml written again", res.Actions)
+	}
+}

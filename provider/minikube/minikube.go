@@ -37,9 +37,11 @@ const (
 	exitInsufficientCores     = 29  // ExInsufficientCores (RSRC_INSUFFICIENT_CORES)
 	exitDriverNotFound        = 55  // ExDriverNotFound (DRV_NOT_DETECTED, DRV_DOCKER_NOT_RUNNING)
 	exitDriverUnsupported     = 56  // ExDriverUnsupported (DRV_UNSUPPORTED_OS, unknown driver)
+	exitDriverPermission      = 57  // ExDriverPermission (DRV_AS_ROOT)
 	exitProviderNotRunning    = 63  // ExProviderNotRunning (PROVIDER_DOCKER_NOT_RUNNING)
 	exitProviderNotFound      = 65  // ExProviderNotFound (PROVIDER_*_NOT_FOUND)
 	exitProviderUnavailable   = 69  // ExProviderUnavailable
+	exitGuestError            = 80  // ExGuestError (GUEST_STATUS, GUEST_PROVISION, ...)
 	exitGuestNotRuning        = 83  // ExGuestNotRunning
 	exitGuestNotFound         = 85  // ExGuestNotFound
 	exitControlPlaneUnsupport = 106 // ExControlPlaneUnsupported (K8S_DOWNGRADE_UNSUPPORTED, versions)
@@ -197,6 +199,8 @@ func (m *Minikube) Get(ctx context.Context, name string) (*provider.Cluster, err
 	case code == exitGuestNotFound:
 		// The profile went away since its file was read.
 		c.State = provider.Absent
+	case machineGone(err):
+		c.State, c.Detail = provider.Invalid, "minikube has the profile but its machine is gone (GUEST_STATUS)"
 	default:
 		return nil, problem.New(problem.Failed, "reading minikube status", err, "run `minikube status -p "+name+"` to see the problem")
 	}
@@ -314,7 +318,7 @@ func (m *Minikube) Start(ctx context.Context, name string, p provider.Progress) 
 func (m *Minikube) Unpause(ctx context.Context, name string, p provider.Progress) error {
 	if _, err := m.run(ctx, p, "unpause", "-p", name); err != nil {
 		return problem.New(problem.Failed, fmt.Sprintf("unpausing minikube cluster %q", name), err,
-			"run `minikube unpause -p "+name+"` to see the problem")
+			orGone(err, "run `minikube unpause -p "+name+"` to see the problem"))
 	}
 	return nil
 }
@@ -322,7 +326,7 @@ func (m *Minikube) Unpause(ctx context.Context, name string, p provider.Progress
 // RepairKubeconfig implements provider.Provider.
 func (m *Minikube) RepairKubeconfig(ctx context.Context, name string) error {
 	if _, err := m.run(ctx, nil, "update-context", "-p", name); err != nil {
-		return problem.New(problem.Failed, fmt.Sprintf("updating the kubeconfig context %q", name), err, "")
+		return problem.New(problem.Failed, fmt.Sprintf("updating the kubeconfig context %q", name), err, orGone(err, ""))
 	}
 	return nil
 }
@@ -341,7 +345,7 @@ func (m *Minikube) RunOnNode(ctx context.Context, name, node string, argv ...str
 	res, err := m.run(ctx, nil, args...)
 	if err != nil {
 		return nil, problem.New(problem.Failed, fmt.Sprintf("running %s on node %s of cluster %q", argv[0], orNone(node), name), err,
-			"check that `minikube ssh -p "+name+"` works")
+			orGone(err, "check that `minikube ssh -p "+name+"` works"))
 	}
 	return bytes.ReplaceAll(res.Stdout, []byte("\r\n"), []byte("\n")), nil
 }
@@ -387,7 +391,7 @@ func (m *Minikube) IP(ctx context.Context, name string) (string, error) {
 		return "", problem.New(problem.NotRunning, fmt.Sprintf("reading the IP of cluster %q", name), err,
 			"start it with `devcluster up`")
 	default:
-		return "", problem.New(problem.Failed, fmt.Sprintf("reading the IP of cluster %q", name), err, "")
+		return "", problem.New(problem.Failed, fmt.Sprintf("reading the IP of cluster %q", name), err, orGone(err, ""))
 	}
 	return strings.TrimSpace(string(res.Stdout)), nil
 }
@@ -398,9 +402,12 @@ func startError(what, name string, res run.Result, err error) error {
 	if run.IsNotFound(err) {
 		return problem.New(problem.Missing, what, err, InstallHint)
 	}
+	// A failed start emits several error events: unnamed ones for retries
+	// ("StartHost failed, but will try again"), the named one that is the
+	// reason, and an unnamed issue link. The named one counts.
 	var reason, msg, advice string
 	for _, line := range run.Lines(res.Stdout) {
-		if ev, ok := parseEvent(line); ok && ev.Type == eventError {
+		if ev, ok := parseEvent(line); ok && ev.Type == eventError && ev.Data["name"] != "" {
 			reason, msg, advice = ev.Data["name"], ev.Data["message"], ev.Data["advice"]
 		}
 	}
@@ -415,8 +422,20 @@ func startError(what, name string, res run.Result, err error) error {
 	switch run.ExitCode(err) {
 	case exitUsage, exitInsufficientMemory, exitInsufficientCores, exitDriverUnsupported, exitControlPlaneUnsupport:
 		kind = problem.Config
-	case exitDriverNotFound, exitProviderNotRunning, exitProviderNotFound, exitProviderUnavailable:
+	case exitDriverNotFound, exitProviderNotRunning, exitProviderNotFound, exitProviderUnavailable, exitDriverPermission:
 		kind = problem.Missing
+	}
+	// Causes with a fix of devcluster's own.
+	switch reason {
+	case "DRV_AS_ROOT":
+		return problem.New(problem.Missing, fmt.Sprintf("minikube refuses to run the %s driver as root", driverIn(msg)), fmt.Errorf("DRV_AS_ROOT: %s (%w)", strings.TrimSpace(msg), err),
+			"run devcluster as a non-root user in the docker group, or — knowing that minikube then runs as root — pass --start-arg=--force")
+	case "PROVIDER_DOCKER_NOT_RUNNING", "DRV_DOCKER_NOT_RUNNING":
+		return problem.New(problem.Missing, "Docker is installed but not running", fmt.Errorf("%s: %s (%w)", reason, strings.TrimSpace(msg), err),
+			"start Docker (`sudo systemctl start docker`, or open Docker Desktop) and run `devcluster up` again")
+	case "INET_LOOKUP_HOST":
+		return problem.New(problem.Config, what, fmt.Errorf("minikube does not know this Kubernetes version and could not look it up online (INET_LOOKUP_HOST): %s (%w)", strings.TrimSpace(msg), err),
+			"use a Kubernetes version this minikube knows (`minikube config defaults kubernetes-version`), or connect to the internet (check HTTP_PROXY and HTTPS_PROXY)")
 	}
 	// Show minikube's CloudEvents as the lines it would have printed.
 	var re *run.Error
@@ -435,6 +454,34 @@ func startError(what, name string, res run.Result, err error) error {
 	return problem.New(kind, what, err, "see the minikube output above; `minikube logs -p "+name+"` has more")
 }
 
+// machineGone recognises GUEST_STATUS: minikube has the profile but its
+// machine (container or VM) no longer exists.
+func machineGone(err error) bool {
+	var re *run.Error
+	return errors.As(err, &re) && re.ExitCode == exitGuestError && strings.Contains(re.Output(), "GUEST_STATUS")
+}
+
+// orGone is fix, or the advice for a machine that is gone.
+func orGone(err error, fix string) string {
+	if machineGone(err) {
+		return goneFix
+	}
+	return fix
+}
+
+// goneFix is the advice for a cluster whose machine is gone.
+const goneFix = "the cluster's machine is gone (deleted outside minikube): run `devcluster up --recreate`"
+
+// driverIn picks the driver's name out of minikube's DRV_AS_ROOT message.
+func driverIn(msg string) string {
+	if _, rest, ok := strings.Cut(msg, `"`); ok {
+		if d, _, ok := strings.Cut(rest, `"`); ok {
+			return d
+		}
+	}
+	return "container"
+}
+
 // humanize renders `-o json` CloudEvent lines as minikube's own text
 // prefixes ("* ", "! ", "X "); other lines are kept.
 func humanize(out []byte) string {
@@ -444,6 +491,8 @@ func humanize(out []byte) string {
 		switch {
 		case !ok:
 			b.WriteString(line)
+		case ev.Type == eventError && ev.Data["name"] == "":
+			b.WriteString("X " + ev.Data["message"])
 		case ev.Type == eventError:
 			b.WriteString("X Exiting due to " + ev.Data["name"] + ": " + ev.Data["message"])
 			if a := ev.Data["advice"]; a != "" {

@@ -3,6 +3,7 @@ package minikube
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,11 +142,78 @@ func TestGetFailsOnBrokenStatus(t *testing.T) {
 	t.Parallel()
 	env := profileHome(t, map[string]string{"dev": `{"Name":"dev","Driver":"docker","Nodes":[{"Name":"","KubernetesVersion":"v1.35.1"}]}`})
 	f := &runtest.Fake{Handler: func([]string) runtest.Reply {
-		return runtest.Reply{ExitCode: 80, Stderr: "X Exiting due to GUEST_STATUS"}
+		return runtest.Reply{ExitCode: 10, Stderr: "X Exiting due to MK_COMMAND_RUNNER: boom"}
 	}}
 	_, err := New(f, WithEnv(env)).Get(context.Background(), "dev")
 	if err == nil || !strings.Contains(err.Error(), "reading minikube status") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// A profile whose machine was removed behind minikube's back: GUEST_STATUS
+// (exit 80) makes the cluster Invalid, and the other commands advise
+// `up --recreate`.
+func TestMachineGone(t *testing.T) {
+	t.Parallel()
+	env := profileHome(t, map[string]string{"dev": `{"Name":"dev","Driver":"docker","Nodes":[{"Name":"","KubernetesVersion":"v1.35.1"}]}`})
+	gone := runtest.Reply{ExitCode: 80, Stderr: "X Exiting due to GUEST_STATUS: Unable to get control-plane node dev host status: state: unknown state \"dev\": docker container inspect dev --format={{.State.Status}}: exit status 1"}
+	f := &runtest.Fake{Handler: func([]string) runtest.Reply { return gone }}
+	m := New(f, WithEnv(env))
+	c, err := m.Get(context.Background(), "dev")
+	if err != nil || c.State != provider.Invalid || !strings.Contains(c.Detail, "machine is gone") {
+		t.Fatalf("Get = %+v, %v", c, err)
+	}
+	for _, err := range []error{m.Unpause(context.Background(), "dev", nil), m.RepairKubeconfig(context.Background(), "dev")} {
+		if !strings.Contains(problem.FixOf(err), "up --recreate") {
+			t.Errorf("fix = %q", problem.FixOf(err))
+		}
+	}
+}
+
+// Real minikube v1.38.1's output of a failed `start -o json` (recorded):
+// an unnamed retry event, the named reason, an unnamed issue link.
+const realProvisionFailure = `{"specversion":"1.0","id":"1","source":"https://minikube.sigs.k8s.io/","type":"io.k8s.sigs.minikube.step","datacontenttype":"application/json","data":{"currentstep":"0","message":"minikube v1.38.1 on Debian 12.12","name":"Initial Minikube Setup","totalsteps":"19"}}
+{"specversion":"1.0","id":"2","source":"https://minikube.sigs.k8s.io/","type":"io.k8s.sigs.minikube.error","datacontenttype":"application/json","data":{"advice":"","exitcode":"80","issues":"","message":"StartHost failed, but will try again: creating host: create: provisioning: ssh command error","name":"","url":""}}
+{"specversion":"1.0","id":"3","source":"https://minikube.sigs.k8s.io/","type":"io.k8s.sigs.minikube.error","datacontenttype":"application/json","data":{"advice":"","exitcode":"80","issues":"","message":"Failed to start docker container. Running \"minikube delete -p dev\" may fix it: creating host: create: provisioning: ssh command error","name":"GUEST_PROVISION","url":""}}
+{"specversion":"1.0","id":"4","source":"https://minikube.sigs.k8s.io/","type":"io.k8s.sigs.minikube.error","datacontenttype":"application/json","data":{"advice":"","exitcode":"80","issues":"","message":"If the above advice does not help, please let us know:\nhttps://github.com/kubernetes/minikube/issues/new/choose","name":"","url":""}}`
+
+func TestStartErrorTakesTheNamedEvent(t *testing.T) {
+	t.Parallel()
+	f := &runtest.Fake{Handler: func([]string) runtest.Reply { return runtest.Reply{ExitCode: 80, Stdout: realProvisionFailure} }}
+	err := New(f).Create(context.Background(), provider.SpecOf(nil2cfg()), nil)
+	if err == nil || !strings.Contains(err.Error(), "minikube failed with GUEST_PROVISION: Failed to start docker container") {
+		t.Fatalf("err = %v", err)
+	}
+	var re *run.Error
+	if !errors.As(err, &re) || strings.Contains(re.Output(), "Exiting due to :") || !strings.Contains(re.Output(), "X StartHost failed, but will try again") {
+		t.Errorf("output shown = %q", re.Output())
+	}
+}
+
+// Start failures devcluster explains itself.
+func TestStartErrorsWithDevclustersOwnFix(t *testing.T) {
+	t.Parallel()
+	ev := func(code int, name, msg string) string {
+		return fmt.Sprintf(`{"specversion":"1.0","type":"io.k8s.sigs.minikube.error","data":{"advice":"","exitcode":"%d","message":%q,"name":%q}}`, code, msg, name)
+	}
+	for _, tc := range []struct {
+		code      int
+		name, msg string
+		kind      problem.Kind
+		what, fix string
+	}{
+		{57, "DRV_AS_ROOT", `The "docker" driver should not be used with root privileges.`, problem.Missing, "refuses to run the docker driver as root", "--start-arg=--force"},
+		{63, "PROVIDER_DOCKER_NOT_RUNNING", "Cannot connect to the Docker daemon", problem.Missing, "Docker is installed but not running", "systemctl start docker"},
+		{55, "DRV_DOCKER_NOT_RUNNING", "Found docker, but the docker service isn't running", problem.Missing, "Docker is installed but not running", "systemctl start docker"},
+		{48, "INET_LOOKUP_HOST", "Failed to validate the Kubernetes version v1.99.0: dial tcp: lookup dl.k8s.io: no such host", problem.Config, "could not look it up online", "a Kubernetes version this minikube knows"},
+	} {
+		f := &runtest.Fake{Handler: func([]string) runtest.Reply {
+			return runtest.Reply{ExitCode: tc.code, Stdout: ev(tc.code, tc.name, tc.msg)}
+		}}
+		err := New(f).Create(context.Background(), provider.SpecOf(nil2cfg()), nil)
+		if problem.KindOf(err) != tc.kind || !strings.Contains(err.Error(), tc.what) || !strings.Contains(problem.FixOf(err), tc.fix) {
+			t.Errorf("%s: kind %v, err %v, fix %q", tc.name, problem.KindOf(err), err, problem.FixOf(err))
+		}
 	}
 }
 

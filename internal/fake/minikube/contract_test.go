@@ -91,6 +91,15 @@ func TestContract(t *testing.T) {
 		{name: "cp to a stopped profile exits 83", setup: [][]string{{"start"}, {"stop"}}, args: []string{"cp", "/etc/passwd", "/etc/x"}, code: 83},
 		{name: "ssh of a failing command exits 1", setup: [][]string{{"start"}}, args: []string{"ssh", "--", "sudo cat /etc/missing"}, code: 1, stderr: "ssh: Process exited with status 1"},
 		{name: "ssh reads what cp wrote, with CRLF", setup: [][]string{{"start"}, {"ssh", "--", "sudo mkdir -p '/etc/a b'"}, {"cp", "/etc/passwd", "/etc/a b/h"}}, args: []string{"ssh", "--", "sudo cat '/etc/a b/h'"}},
+		{name: "the docker driver refuses root, even with --dry-run", args: []string{"start", "--driver=docker", "--dry-run"}, code: 57, stderr: `X Exiting due to DRV_AS_ROOT: The "docker" driver should not be used with root privileges.`, extraEnv: map[string]string{"STANDIN_EUID": "0"}},
+		{name: "an auto-selected docker driver refuses root", args: []string{"start"}, code: 57, stderr: "DRV_AS_ROOT", extraEnv: map[string]string{"STANDIN_EUID": "0"}},
+		{name: "root with --force", args: []string{"start", "--force", "--dry-run"}, stdout: "dry-run validation complete!", extraEnv: map[string]string{"STANDIN_EUID": "0"}},
+		{name: "docker daemon down exits 63", args: []string{"start", "--driver=docker"}, code: 63, stderr: "PROVIDER_DOCKER_NOT_RUNNING", extraEnv: map[string]string{"STANDIN_DOCKER_DOWN": "1"}},
+		{name: "docker daemon down, auto-selected, exits 55", args: []string{"start"}, code: 55, stderr: "DRV_DOCKER_NOT_RUNNING", extraEnv: map[string]string{"STANDIN_DOCKER_DOWN": "1"}},
+		{name: "a driver that is not installed exits 65", args: []string{"start", "--driver=kvm2"}, code: 65, stderr: "PROVIDER_KVM2_NOT_FOUND", extraEnv: map[string]string{"STANDIN_INSTALLED_DRIVERS": "docker"}},
+		{name: "a Kubernetes version newer than known is looked up online", args: []string{"start", "--kubernetes-version=v1.99.0"}, code: 48, stderr: "INET_LOOKUP_HOST"},
+		{name: "online, a newer version is accepted", args: []string{"start", "--kubernetes-version=v1.99.0", "--dry-run"}, stdout: "dry-run validation complete!", extraEnv: map[string]string{"STANDIN_ONLINE": "1"}},
+		{name: "a failed json start emits unnamed events around the named one", args: []string{"start", "-o", "json"}, code: 80, stdout: `"message":"If the above advice does not help, please let us know`, extraEnv: map[string]string{"STANDIN_FAIL_START": "GUEST_PROVISION"}},
 		{name: "klog flags are accepted", setup: [][]string{{"start", "--alsologtostderr", "-v=1"}}, args: []string{"ip", "--alsologtostderr"}, stdout: "=192.168.49.2\n"},
 	}
 	for _, tc := range cases {
@@ -203,5 +212,27 @@ func TestSSHRecordsCommands(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(m.env["MINIKUBE_HOME"], ".minikube/profiles/dev/ssh.log"))
 	if err != nil || strings.TrimSpace(string(b)) != `["sudo","mkdir","-p","/etc/containerd/certs.d"]` {
 		t.Errorf("ssh.log = %q, %v", b, err)
+	}
+}
+
+// A profile whose machine was removed behind minikube's back: status -o
+// json prints null with exit 7, and ip, update-context, ssh and unpause
+// exit 80 GUEST_STATUS.
+func TestMachineGone(t *testing.T) {
+	t.Parallel()
+	m := newMK(t)
+	if _, e, code := m.run("start", "-p", "gone"); code != 0 {
+		t.Fatal(e)
+	}
+	if err := os.RemoveAll(filepath.Join(m.env["MINIKUBE_HOME"], ".minikube", "machines", "gone")); err != nil {
+		t.Fatal(err)
+	}
+	if o, _, code := m.run("status", "-p", "gone", "-o", "json"); code != 7 || o != "null" {
+		t.Errorf("status -o json: exit %d, %q", code, o)
+	}
+	for _, args := range [][]string{{"ip", "-p", "gone"}, {"update-context", "-p", "gone"}, {"ssh", "-p", "gone", "--", "true"}, {"unpause", "-p", "gone"}} {
+		if _, e, code := m.run(args...); code != 80 || !strings.Contains(e, "GUEST_STATUS") {
+			t.Errorf("%v: exit %d\n%s", args, code, e)
+		}
 	}
 }

@@ -27,6 +27,13 @@
 //	STANDIN_SSH_EXEC      a command prefix that runs `ssh` and `cp` for real (e.g. nsenter ...);
 //	                      without it they act on a per-node directory (see nodefs.go)
 //	STANDIN_HOST_CPUS     CPUs of the simulated host (8), STANDIN_HOST_MEMORY_MB (16384)
+//	STANDIN_EUID          the effective user ID minikube sees; 0 makes the docker and podman
+//	                      drivers refuse to run (DRV_AS_ROOT, exit 57) unless --force
+//	STANDIN_DOCKER_DOWN   docker is installed but its daemon is down (exit 63, or 55 when auto-selected)
+//	STANDIN_INSTALLED_DRIVERS  comma-separated drivers present on the host; another driver is
+//	                      refused with PROVIDER_<DRIVER>_NOT_FOUND (exit 65)
+//	STANDIN_ONLINE        set: a Kubernetes version newer than the newest known one is
+//	                      accepted; unset: its online lookup fails (INET_LOOKUP_HOST, exit 48)
 package minikube
 
 import (
@@ -39,6 +46,10 @@ const Version = "v1.38.1"
 
 // Commit is the commit of that release.
 const Commit = "c93a4cb9311efc66b90d33ea03f75f2c4120e9b0"
+
+// NewestKubernetesVersion is the newest version minikube v1.38.1 knows
+// without looking it up online.
+const NewestKubernetesVersion = "v1.35.1"
 
 // DefaultKubernetesVersion is minikube v1.38.1's default.
 const DefaultKubernetesVersion = "v1.35.1"
@@ -63,6 +74,10 @@ const (
 	exProgramError          = 10
 	exProgramUsage          = 14
 	exInsufficientMemory    = 23
+	exInternetConfig        = 48
+	exDriverNotFound        = 55
+	exDriverPermission      = 57
+	exProviderNotRunning    = 63
 	exHostError             = 30
 	exHostNotFound          = 35
 	exInsufficientCores     = 29

@@ -65,6 +65,11 @@ func (o *out) Fatal(code int, reason, msg, advice string) int {
 		})
 		return code
 	}
+	if reason == "" {
+		// An error event without a reason (a retry, the issue link).
+		fmt.Fprintf(o.s.env.Stderr, "X %s\n", msg)
+		return code
+	}
 	fmt.Fprintln(o.s.env.Stdout)
 	fmt.Fprintf(o.s.env.Stderr, "X Exiting due to %s: %s\n", reason, msg)
 	if advice != "" {

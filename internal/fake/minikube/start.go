@@ -5,6 +5,7 @@ import (
 	"math"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -147,6 +148,13 @@ func (s *invocation) start(p *parsed) int {
 	if err != nil {
 		return o.Fatal(exProgramUsage, "MK_USAGE", err.Error(), "")
 	}
+	if semverLess(NewestKubernetesVersion, k8sVersion) && s.env.get("STANDIN_ONLINE") == "" {
+		// A version newer than the newest minikube knows is looked up
+		// online; offline the lookup fails.
+		return o.Fatal(exInternetConfig, "INET_LOOKUP_HOST",
+			fmt.Sprintf("Failed to validate the Kubernetes version %s: dial tcp: lookup dl.k8s.io: no such host", k8sVersion),
+			"Verify that your HTTP_PROXY and HTTPS_PROXY environment variables are set correctly.")
+	}
 	if semverLess(k8sVersion, "v1.28.0") && !p.has("force") {
 		return o.Fatal(exControlPlaneUnsupport, "K8S_OLD_UNSUPPORTED",
 			fmt.Sprintf("Kubernetes %s is not supported by this release of minikube", k8sVersion), "")
@@ -179,6 +187,24 @@ func (s *invocation) start(p *parsed) int {
 	if driver == "docker" && s.env.get("STANDIN_NO_DOCKER") != "" {
 		return o.Fatal(exProviderNotFound, "PROVIDER_DOCKER_NOT_FOUND", "The 'docker' provider was not found: exec: \"docker\": executable file not found in $PATH",
 			"Install Docker")
+	}
+	if installed := s.env.get("STANDIN_INSTALLED_DRIVERS"); installed != "" && existing == nil && !slices.Contains(strings.Split(installed, ","), driver) {
+		up := strings.ToUpper(driver)
+		return o.Fatal(exProviderNotFound, "PROVIDER_"+up+"_NOT_FOUND", fmt.Sprintf("The '%s' provider was not found", driver),
+			fmt.Sprintf("Install the %s driver: https://minikube.sigs.k8s.io/docs/drivers/%s/", driver, driver))
+	}
+	if driver == "docker" && s.env.get("STANDIN_DOCKER_DOWN") != "" {
+		// Docker installed, its daemon down (`docker version` fails).
+		if p.str("driver") == "" && existing == nil {
+			return o.Fatal(exDriverNotFound, "DRV_DOCKER_NOT_RUNNING", "Found docker, but the docker service isn't running. Try restarting the docker service.", "")
+		}
+		return o.Fatal(exProviderNotRunning, "PROVIDER_DOCKER_NOT_RUNNING", `"docker version --format {{.Server.Os}}-{{.Server.Version}}:{{.Server.Platform.Name}}" exit status 1: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?`,
+			"Restart Docker")
+	}
+	if kic && s.env.get("STANDIN_EUID") == "0" && !p.has("force") {
+		// The docker and podman drivers refuse root, --dry-run or not.
+		o.Warning("The \"" + driver + "\" driver should not be used with root privileges. If you wish to continue as root, use --force.")
+		return o.Fatal(exDriverPermission, "DRV_AS_ROOT", fmt.Sprintf("The %q driver should not be used with root privileges.", driver), "")
 	}
 
 	// validateFlags: CPUs, memory, runtime, output, insecure registries.
@@ -271,7 +297,12 @@ func (s *invocation) start(p *parsed) int {
 		return 0
 	}
 	if reason := s.env.get("STANDIN_FAIL_START"); reason != "" {
-		return o.Fatal(exGuestError, reason, "Failed to start host: stand-in failure requested by STANDIN_FAIL_START", "Try again with --alsologtostderr for more detail")
+		// As real minikube does: an unnamed error event for the first
+		// attempt, the named one, then exit.Error's unnamed issue link.
+		o.Fatal(exGuestError, "", "StartHost failed, but will try again: creating host: stand-in failure requested by STANDIN_FAIL_START", "")
+		code := o.Fatal(exGuestError, reason, "Failed to start host: stand-in failure requested by STANDIN_FAIL_START", "Try again with --alsologtostderr for more detail")
+		o.Fatal(exGuestError, "", "If the above advice does not help, please let us know: https://github.com/kubernetes/minikube/issues/new/choose", "")
+		return code
 	}
 
 	var cc *clusterConfig

@@ -63,6 +63,11 @@ func (s *invocation) status(p *parsed) int {
 		return o.Fatal(exProgramUsage, "MK_USAGE", fmt.Sprintf("invalid output format: %s. Valid values: 'text', 'json'", outFmt), "")
 	}
 	st := s.nodeStatus(cc)
+	if _, err := s.loadMachine(cc.Name); err != nil && outFmt == "json" {
+		// The machine is gone: minikube prints null and exits 7.
+		fmt.Fprint(s.env.Stdout, "null")
+		return 7
+	}
 	switch {
 	case p.has("format"):
 		t, err := template.New("status").Parse(p.str("format"))
@@ -90,8 +95,9 @@ func (s *invocation) running(o *out) (*clusterConfig, int) {
 	}
 	m, err := s.loadMachine(s.profile)
 	if err != nil {
-		fmt.Fprintf(s.env.Stdout, "* The control-plane node %s host does not exist\n", s.profile)
-		return nil, exGuestNotFound
+		// The profile is there but its machine was removed behind
+		// minikube's back (docker rm, a deleted VM).
+		return nil, o.Fatal(exGuestError, "GUEST_STATUS", fmt.Sprintf("Unable to get control-plane node %[1]s host status: state: unknown state %[1]q: docker container inspect %[1]s --format={{.State.Status}}: exit status 1\nstdout:\n\n\nstderr:\nError response from daemon: No such container: %[1]s", s.profile), "")
 	}
 	if m.State != "Running" && m.State != "Paused" {
 		hint := `"minikube start"`
