@@ -220,7 +220,7 @@ func (c *Controller) reconcile(ctx context.Context, svc *corev1.Service) (Decisi
 	case d.Action == Refuse && (!seen || prev != Refuse):
 		c.log("LoadBalancer %s: refused: %s", key, d.Reason)
 		c.event(ctx, svc, corev1.EventTypeWarning, "PortRefused", "devcluster did not assign a LoadBalancer IP: "+d.Reason)
-	case d.Action == Skip && (!seen || prev != Skip):
+	case d.Action == Skip && svc.Spec.Type == corev1.ServiceTypeLoadBalancer && (!seen || prev != Skip):
 		// Another implementation's Service: a log line, no event (it is
 		// not ours to annotate).
 		c.log("LoadBalancer %s: left alone: %s", key, d.Reason)
