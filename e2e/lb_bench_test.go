@@ -52,7 +52,8 @@ func BenchmarkLoadBalancerAssignment(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		for _, d := range designs {
 			ctx, cancel := context.WithCancel(context.Background())
-			ns := fmt.Sprintf("lbbench-%s-%d", d.name, i)
+			// Unique across the benchmark's runs (b.N grows from 1).
+			ns := fmt.Sprintf("lbbench-%s-%d-%d", d.name, time.Now().UnixNano()%1000000, i)
 			if _, err := admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 				b.Fatal(err)
 			}
