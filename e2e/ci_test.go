@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/devcluster/devcluster/e2e/harness"
 )
 
 // TestCIFailureUnderGitHubActions: a rollout that cannot finish (kwok's
@@ -36,17 +34,7 @@ func TestCIFailureUnderGitHubActions(t *testing.T) {
 		}
 	}
 
-	writeFile(t, filepath.Join(u.home, "broken.yaml"), `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: broken, namespace: ci-e2e}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: broken}}
-  template:
-    metadata: {labels: {app: broken, `+harness.FailureLabel+`: ImagePullBackOff}}
-    spec:
-      containers: [{name: main, image: example.com/team/missing:v9}]
-`)
+	writeFile(t, filepath.Join(u.home, "broken.yaml"), failingDeployment("ci-e2e", "broken", "main", "example.com/team/missing:v9", "ImagePullBackOff"))
 	r := u.devcluster("up", "--name", cluster, "--no-registry", "--no-lb", "--manifest", "broken.yaml")
 	if r.code != 1 {
 		t.Fatalf("up with a broken workload: exit %d", r.code)
@@ -129,17 +117,7 @@ func TestBuildkitePTY(t *testing.T) {
 	if !strings.Contains(plain, "--- Checking minikube\n") || !strings.Contains(plain, "--- Waiting for Kubernetes\n") {
 		t.Errorf("no --- groups:\n%s", plain)
 	}
-	writeFile(t, filepath.Join(u.home, "broken.yaml"), `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: broken, namespace: bk-e2e}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: broken}}
-  template:
-    metadata: {labels: {app: broken, `+harness.FailureLabel+`: CrashLoopBackOff}}
-    spec:
-      containers: [{name: main, image: example.com/team/crash:v1}]
-`)
+	writeFile(t, filepath.Join(u.home, "broken.yaml"), failingDeployment("bk-e2e", "broken", "main", "example.com/team/crash:v1", "CrashLoopBackOff"))
 	out, code = ptyRun("up", "--name", cluster, "--no-registry", "--no-lb", "--manifest", "broken.yaml")
 	plain = strings.ReplaceAll(out, "\r\n", "\n")
 	expand, errHead := strings.Index(plain, "\n^^^ +++\n"), strings.Index(plain, "\n+++ :x: ")

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/devcluster/devcluster/e2e/harness"
 	"github.com/devcluster/devcluster/internal/testutil"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -50,4 +51,20 @@ func missing(t testing.TB, format string, args ...any) {
 		t.Fatalf("CI=true and a real part is missing: "+format, args...)
 	}
 	t.Skipf(format, args...)
+}
+
+// failingDeployment is a one-replica Deployment whose pod kwok holds in the
+// waiting reason given (ImagePullBackOff, CrashLoopBackOff, ...).
+func failingDeployment(namespace, name, container, image, reason string) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: %[2]s, namespace: %[1]s}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: %[2]s}}
+  template:
+    metadata: {labels: {app: %[2]s, %[6]s: %[5]s}}
+    spec:
+      containers: [{name: %[3]s, image: %[4]s}]
+`, namespace, name, container, image, reason, harness.FailureLabel)
 }

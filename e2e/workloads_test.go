@@ -20,7 +20,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/devcluster/devcluster/bootstrap"
-	"github.com/devcluster/devcluster/e2e/harness"
 )
 
 // TestWorkloads: `up` builds the sample image from a local base, pushes it,
@@ -174,28 +173,8 @@ workloads:
 	// A Deployment whose pods cannot pull their image is reported with
 	// pod and reason, long before the 600 s progress deadline.
 	broken := filepath.Join(u.home, "broken.yaml")
-	writeFile(t, broken, `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: broken, namespace: team}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: broken}}
-  template:
-    metadata: {labels: {app: broken, `+harness.FailureLabel+`: ImagePullBackOff}}
-    spec:
-      containers: [{name: main, image: localhost:`+port+`/team/missing:v9}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: crasher, namespace: team}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: crasher}}
-  template:
-    metadata: {labels: {app: crasher, `+harness.FailureLabel+`: CrashLoopBackOff}}
-    spec:
-      containers: [{name: app, image: localhost:`+port+`/team/api:v1}]
-`)
+	writeFile(t, broken, failingDeployment("team", "broken", "main", "localhost:"+port+"/team/missing:v9", "ImagePullBackOff")+"---\n"+
+		failingDeployment("team", "crasher", "app", "localhost:"+port+"/team/api:v1", "CrashLoopBackOff"))
 	start := time.Now()
 	r = u.devcluster("up", "--no-samples", "--manifest", broken)
 	took := time.Since(start)

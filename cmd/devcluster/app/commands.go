@@ -217,13 +217,7 @@ func newDownCommand(g *globals) *cli.Command {
 		Flags: []cli.Flag{configFlag(g), nameFlag(&name), outputFlag(&output),
 			&cli.BoolFlag{Name: "purge", Usage: "also delete the registry's data and the agent's state", Destination: &purge}},
 		Action: func(c *cli.Context) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			if err := noArgs(c); err != nil {
-				return err
-			}
-			cfg, err := g.clusterConfig(c, name)
+			cfg, err := g.clusterCommand(c, output, name)
 			if err != nil {
 				return err
 			}
@@ -252,6 +246,19 @@ func newDownCommand(g *globals) *cli.Command {
 	}
 }
 
+// clusterCommand is the common start of a command that addresses a
+// cluster and takes no arguments: it checks -o and the arguments, then
+// loads the cluster's configuration.
+func (g *globals) clusterCommand(c *cli.Context, output, name string) (*config.Config, error) {
+	if err := checkOutput(output); err != nil {
+		return nil, err
+	}
+	if err := noArgs(c); err != nil {
+		return nil, err
+	}
+	return g.clusterConfig(c, name)
+}
+
 // clusterConfig loads the configuration for commands that only address a
 // cluster: the name is --name, else the config file's, else the default.
 func (g *globals) clusterConfig(c *cli.Context, flag string) (*config.Config, error) {
@@ -271,13 +278,7 @@ func newStatusCommand(g *globals) *cli.Command {
 			"version, CPUs and memory, and whether the API server answers. -o json prints the same as a JSON object.",
 		Flags: []cli.Flag{configFlag(g), nameFlag(&name), outputFlag(&output)},
 		Action: func(c *cli.Context) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			if err := noArgs(c); err != nil {
-				return err
-			}
-			cfg, err := g.clusterConfig(c, name)
+			cfg, err := g.clusterCommand(c, output, name)
 			if err != nil {
 				return err
 			}

@@ -22,13 +22,7 @@ func newLBCommand(g *globals) *cli.Command {
 		Flags: []cli.Flag{configFlag(g), nameFlag(&name), outputFlag(&output),
 			&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "keep assigning as Services change, until interrupted", Destination: &watch}},
 		Action: func(c *cli.Context) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			if err := noArgs(c); err != nil {
-				return err
-			}
-			cfg, err := g.clusterConfig(c, name)
+			cfg, err := g.clusterCommand(c, output, name)
 			if err != nil {
 				return err
 			}

@@ -212,13 +212,7 @@ func newDiagnoseCommand(g *globals) *cli.Command {
 			&cli.StringFlag{Name: "dir", Aliases: []string{"d"}, Value: "devcluster-diagnostics", Usage: "the bundle's `DIR`", Destination: &dir},
 			&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` (default: the cluster's)", Destination: &kctx}},
 		Action: func(c *cli.Context) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			if err := noArgs(c); err != nil {
-				return err
-			}
-			cfg, err := g.clusterConfig(c, name)
+			cfg, err := g.clusterCommand(c, output, name)
 			if err != nil {
 				return err
 			}
