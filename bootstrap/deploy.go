@@ -145,7 +145,7 @@ func Deploy(ctx context.Context, deps Deps, o DeployOptions) (*DeployResult, err
 	if err == nil && !o.DryRun && s.changedAny {
 		err = runSteps(ctx, deps.Report, s, []step[deployState]{{title: "Waiting for the rollouts", run: waitRollouts}})
 		if err != nil && o.OnFailure != nil && !errors.Is(err, context.Canceled) {
-			o.OnFailure(ctx, s.result(), err)
+			o.OnFailure(ctx, s.result(ctx), err)
 		}
 		if err != nil && o.Rollback && s.before != nil && !errors.Is(err, context.Canceled) {
 			if rerr := runSteps(ctx, deps.Report, s, []step[deployState]{{title: "Rolling back", run: rollBack}}); rerr != nil {
@@ -157,10 +157,15 @@ func Deploy(ctx context.Context, deps Deps, o DeployOptions) (*DeployResult, err
 			}
 		}
 	}
-	return s.result(), err
+	return s.result(ctx), err
 }
 
-func (s *deployState) result() *DeployResult {
+// result is the DeployResult as far as the deploy got; each workload's
+// revision and images are read again (bounded: the deploy may have been
+// interrupted), since the controller sets the revision after the patch.
+func (s *deployState) result(ctx context.Context) *DeployResult {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	r := &DeployResult{Context: s.o.Context, Namespace: s.namespace, DryRun: s.o.DryRun, Changed: s.changedAny,
 		ConfigMaps: []DeployedConfigMap{}, Workloads: []DeployedWorkload{}, RolledBack: s.rolledBack, Failure: s.failure}
 	if s.clients != nil {
@@ -183,7 +188,7 @@ func (s *deployState) result() *DeployResult {
 			d.Revision, d.Images = t.Revision, t.Images()
 		}
 		if s.clients != nil && !s.o.DryRun {
-			if t, err := kube.GetTemplate(context.Background(), s.clients.Kube, w); err == nil {
+			if t, err := kube.GetTemplate(ctx, s.clients.Kube, w); err == nil {
 				d.Revision, d.Images = t.Revision, t.Images()
 			}
 		}

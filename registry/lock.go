@@ -22,6 +22,10 @@ const LockFile = ".devcluster.lock"
 // marked directory is ever deleted by `down --purge`.
 const MarkerFile = ".devcluster-registry"
 
+// secretFile keeps the HTTP secret that signs upload state (see
+// httpSecret).
+const secretFile = ".http-secret"
+
 // ErrLocked is matched (errors.Is) when another process holds a data
 // directory; the error names the holder.
 var ErrLocked = lockfile.ErrLocked
@@ -58,7 +62,7 @@ func PrepareDataDir(dir string) error {
 	default:
 		for _, e := range entries {
 			switch e.Name() {
-			case MarkerFile, LockFile, ".http-secret":
+			case MarkerFile, LockFile, secretFile:
 			default:
 				return nil
 			}
@@ -85,7 +89,7 @@ func OwnedDataDir(dir string) error {
 		switch e.Name() {
 		case MarkerFile:
 			marked = true
-		case LockFile, ".http-secret":
+		case LockFile, secretFile:
 		case "docker":
 			if fi, err := os.Stat(filepath.Join(dir, "docker", "registry", "v2")); err != nil || !fi.IsDir() {
 				return fmt.Errorf("%s/docker does not look like registry storage (no docker/registry/v2)", dir)

@@ -235,7 +235,7 @@ validation:
 // httpSecret returns the secret that signs upload state, kept in the data
 // directory so resumable uploads survive a restart.
 func httpSecret(dataDir string) (string, error) {
-	p := filepath.Join(dataDir, ".http-secret")
+	p := filepath.Join(dataDir, secretFile)
 	if b, err := os.ReadFile(p); err == nil && len(b) >= 32 {
 		return strings.TrimSpace(string(b)), nil
 	}

@@ -128,7 +128,7 @@ func Run(ctx context.Context, env Env, args []string) error {
 	if problem.KindOf(err) == problem.Failed && isUsageError(err) {
 		err = problem.New(problem.Usage, "", err, "run `devcluster --help` or `devcluster <command> --help`")
 	}
-	g.printer().ErrorBlock(errorMessage(err), errorDetails(err), problem.FixOf(err))
+	g.printer().ErrorBlock(err.Error(), errorDetails(err), problem.FixOf(err))
 	return err
 }
 
@@ -142,8 +142,6 @@ func isUsageError(err error) bool {
 	}
 	return false
 }
-
-func errorMessage(err error) string { return err.Error() }
 
 // errorDetails shows the failed command and the tail of its output.
 func errorDetails(err error) string {
