@@ -433,8 +433,13 @@ func startError(what, name string, res run.Result, err error) error {
 	case "PROVIDER_DOCKER_NOT_RUNNING", "DRV_DOCKER_NOT_RUNNING":
 		return problem.New(problem.Missing, "Docker is installed but not running", fmt.Errorf("%s: %s (%w)", reason, strings.TrimSpace(msg), err),
 			"start Docker (`sudo systemctl start docker`, or open Docker Desktop) and run `devcluster up` again")
-	case "INET_LOOKUP_HOST":
-		return problem.New(problem.Config, what, fmt.Errorf("minikube does not know this Kubernetes version and could not look it up online (INET_LOOKUP_HOST): %s (%w)", strings.TrimSpace(msg), err),
+	case "K8S_FAIL_CONNECT", "INET_LOOKUP_HOST":
+		// Both name any failed lookup; only the version check's is
+		// devcluster's configuration to mend.
+		if !strings.Contains(msg, "Kubernetes version") {
+			break
+		}
+		return problem.New(problem.Config, what, fmt.Errorf("minikube does not know this Kubernetes version and could not look it up online (%s): %s (%w)", reason, strings.TrimSpace(msg), err),
 			"use a Kubernetes version this minikube knows (`minikube config defaults kubernetes-version`), or connect to the internet (check HTTP_PROXY and HTTPS_PROXY)")
 	}
 	// Show minikube's CloudEvents as the lines it would have printed.

@@ -205,7 +205,9 @@ func TestStartErrorsWithDevclustersOwnFix(t *testing.T) {
 		{57, "DRV_AS_ROOT", `The "docker" driver should not be used with root privileges.`, problem.Missing, "refuses to run the docker driver as root", "--start-arg=--force"},
 		{63, "PROVIDER_DOCKER_NOT_RUNNING", "Cannot connect to the Docker daemon", problem.Missing, "Docker is installed but not running", "systemctl start docker"},
 		{55, "DRV_DOCKER_NOT_RUNNING", "Found docker, but the docker service isn't running", problem.Missing, "Docker is installed but not running", "systemctl start docker"},
-		{48, "INET_LOOKUP_HOST", "Failed to validate the Kubernetes version v1.99.0: dial tcp: lookup dl.k8s.io: no such host", problem.Config, "could not look it up online", "a Kubernetes version this minikube knows"},
+		{48, "INET_LOOKUP_HOST", "error fetching Kubernetes version list from GitHub: Get \"https://api.github.com/repos/kubernetes/kubernetes/releases/tags/v1.99.0\": dial tcp: lookup api.github.com: no such host", problem.Config, "could not look it up online (INET_LOOKUP_HOST)", "a Kubernetes version this minikube knows"},
+		{40, "K8S_FAIL_CONNECT", "error fetching Kubernetes version list from GitHub: Get \"https://api.github.com/repos/kubernetes/kubernetes/releases/tags/v1.99.0\": dial tcp: lookup api.github.com on 10.255.255.53:53: dial udp 10.255.255.53:53: connect: network is unreachable", problem.Config, "could not look it up online (K8S_FAIL_CONNECT)", "a Kubernetes version this minikube knows"},
+		{48, "INET_LOOKUP_HOST", "Failed to pull image: dial tcp: lookup registry-1.docker.io: no such host", problem.Failed, "minikube failed with INET_LOOKUP_HOST: Failed to pull image", "minikube logs -p"},
 	} {
 		f := &runtest.Fake{Handler: func([]string) runtest.Reply {
 			return runtest.Reply{ExitCode: tc.code, Stdout: ev(tc.code, tc.name, tc.msg)}

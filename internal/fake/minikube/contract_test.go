@@ -97,7 +97,8 @@ func TestContract(t *testing.T) {
 		{name: "docker daemon down exits 63", args: []string{"start", "--driver=docker"}, code: 63, stderr: "PROVIDER_DOCKER_NOT_RUNNING", extraEnv: map[string]string{"STANDIN_DOCKER_DOWN": "1"}},
 		{name: "docker daemon down, auto-selected, exits 55", args: []string{"start"}, code: 55, stderr: "DRV_DOCKER_NOT_RUNNING", extraEnv: map[string]string{"STANDIN_DOCKER_DOWN": "1"}},
 		{name: "a driver that is not installed exits 65", args: []string{"start", "--driver=kvm2"}, code: 65, stderr: "PROVIDER_KVM2_NOT_FOUND", extraEnv: map[string]string{"STANDIN_INSTALLED_DRIVERS": "docker"}},
-		{name: "a Kubernetes version newer than known is looked up online", args: []string{"start", "--kubernetes-version=v1.99.0"}, code: 48, stderr: "INET_LOOKUP_HOST"},
+		{name: "a Kubernetes version newer than known is looked up online, with no network", args: []string{"start", "--kubernetes-version=v1.99.0"}, code: 40, stderr: "X Exiting due to K8S_FAIL_CONNECT: error fetching Kubernetes version list from GitHub"},
+		{name: "a Kubernetes version newer than known is looked up online, with no such host", args: []string{"start", "--kubernetes-version=v1.99.0"}, code: 48, stderr: "X Exiting due to INET_LOOKUP_HOST: error fetching Kubernetes version list from GitHub", extraEnv: map[string]string{"STANDIN_DNS": "nxdomain"}},
 		{name: "online, a newer version is accepted", args: []string{"start", "--kubernetes-version=v1.99.0", "--dry-run"}, stdout: "dry-run validation complete!", extraEnv: map[string]string{"STANDIN_ONLINE": "1"}},
 		{name: "a failed json start emits unnamed events around the named one", args: []string{"start", "-o", "json"}, code: 80, stdout: `"message":"If the above advice does not help, please let us know`, extraEnv: map[string]string{"STANDIN_FAIL_START": "GUEST_PROVISION"}},
 		{name: "klog flags are accepted", setup: [][]string{{"start", "--alsologtostderr", "-v=1"}}, args: []string{"ip", "--alsologtostderr"}, stdout: "=192.168.49.2\n"},
@@ -217,14 +218,16 @@ func TestSSHRecordsCommands(t *testing.T) {
 
 // A profile whose machine was removed behind minikube's back: status -o
 // json prints null with exit 7, and ip, update-context, ssh and unpause
-// exit 80 GUEST_STATUS.
+// exit 80 GUEST_STATUS. Without minikube's record of the machine too, they
+// exit 85: the host does not exist.
 func TestMachineGone(t *testing.T) {
 	t.Parallel()
 	m := newMK(t)
 	if _, e, code := m.run("start", "-p", "gone"); code != 0 {
 		t.Fatal(e)
 	}
-	if err := os.RemoveAll(filepath.Join(m.env["MINIKUBE_HOME"], ".minikube", "machines", "gone")); err != nil {
+	// The container goes; minikube's record of the machine stays.
+	if err := os.Remove(filepath.Join(m.env["MINIKUBE_HOME"], ".minikube", "machines", "gone", "state.json")); err != nil {
 		t.Fatal(err)
 	}
 	if o, _, code := m.run("status", "-p", "gone", "-o", "json"); code != 7 || o != "null" {
@@ -234,5 +237,11 @@ func TestMachineGone(t *testing.T) {
 		if _, e, code := m.run(args...); code != 80 || !strings.Contains(e, "GUEST_STATUS") {
 			t.Errorf("%v: exit %d\n%s", args, code, e)
 		}
+	}
+	if err := os.RemoveAll(filepath.Join(m.env["MINIKUBE_HOME"], ".minikube", "machines", "gone")); err != nil {
+		t.Fatal(err)
+	}
+	if o, _, code := m.run("ip", "-p", "gone"); code != 85 || !strings.Contains(o, "host does not exist") {
+		t.Errorf("ip without a machine record: exit %d, %q", code, o)
 	}
 }

@@ -109,21 +109,35 @@ func (s *invocation) updateContext(_ *parsed) int {
 }
 
 // logs is `minikube logs [--file F]`: the cluster's logs (here: what the
-// stand-in knows of the profile) to stdout or to the file.
+// stand-in knows of the profile) to stdout or to the file. As minikube
+// does, the file is created first; with --file a host that exists but is
+// not running is not an error (only the offline logs are written).
 func (s *invocation) logs(p *parsed) int {
 	o := &out{s: s}
+	w := s.env.Stdout
+	if f := p.str("file"); f != "" {
+		fh, err := os.Create(f)
+		if err != nil {
+			return o.FatalError(exProgramUsage, "MK_USAGE", "Failed to create file: "+err.Error(), "")
+		}
+		defer fh.Close()
+		w = fh
+	}
+	fmt.Fprint(w, "==> Audit <==\n(minikube stand-in: no audit log)\n\n")
 	cc, err := s.loadProfile(s.profile)
 	if err != nil {
 		return o.profileNotFound(s.profile)
 	}
-	b, _ := json.MarshalIndent(cc, "", "  ")
-	text := "==> Audit <==\n(minikube stand-in: no machine, no audit log)\n\n==> Last Start <==\nprofile " + cc.Name + "\n" + string(b) + "\n"
-	if f := p.str("file"); f != "" {
-		if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
-			return o.Fatal(exProgramError, "MK_COMMAND_RUNNER", "writing the logs: "+err.Error(), "")
-		}
+	if p.str("file") != "" && !s.machineKnown(s.profile) {
+		return 0 // host "Nonexistent": not running, silently
+	}
+	if m, err := s.loadMachine(s.profile); p.str("file") != "" && err == nil && m.State != "Running" {
 		return 0
 	}
-	fmt.Fprint(s.env.Stdout, text)
+	if cc, code := s.running(o); cc == nil {
+		return code
+	}
+	b, _ := json.MarshalIndent(cc, "", "  ")
+	fmt.Fprint(w, "==> Last Start <==\nprofile "+cc.Name+"\n"+string(b)+"\n")
 	return 0
 }

@@ -7,7 +7,9 @@
 // API server given by the test (a real control plane in the end-to-end
 // tiers) and registers a Node object for the profile.
 //
-// Faithfulness matters more than completeness: the commands devcluster uses
+// The contract tier (e2e/contract) runs the same command lines against real
+// minikube v1.38.1 and this stand-in and fails on any difference devcluster
+// could notice. Faithfulness matters more than completeness: the commands devcluster uses
 // (version, start, status, ip, profile list, stop, pause, unpause, delete,
 // update-context, ssh, cp, kubectl) behave as minikube v1.38.1 does, including
 // the quirks devcluster must cope with: changed --cpus/--memory on an
@@ -22,7 +24,8 @@
 //	STANDIN_CA_FILE       CA bundle of the API server (else TLS is not verified)
 //	STANDIN_NODE_IP       node IP reported by `ip` and saved in the profile (192.168.49.2)
 //	STANDIN_NO_DOCKER     when set, the docker driver is "not found" (exit 65)
-//	STANDIN_FAIL_START    a reason ID (e.g. GUEST_START): `start` fails with it (exit 80)
+//	STANDIN_FAIL_START    a reason ID (e.g. GUEST_PROVISION): `start` saves the profile, then
+//	                      fails to create the machine with that reason (exit 80)
 //	STANDIN_CALL_LOG      a file to which every invocation's arguments are appended (JSON)
 //	STANDIN_SSH_EXEC      a command prefix that runs `ssh` and `cp` for real (e.g. nsenter ...);
 //	                      without it they act on a per-node directory (see nodefs.go)
@@ -33,7 +36,9 @@
 //	STANDIN_INSTALLED_DRIVERS  comma-separated drivers present on the host; another driver is
 //	                      refused with PROVIDER_<DRIVER>_NOT_FOUND (exit 65)
 //	STANDIN_ONLINE        set: a Kubernetes version newer than the newest known one is
-//	                      accepted; unset: its online lookup fails (INET_LOOKUP_HOST, exit 48)
+//	                      found online; unset: its lookup fails as with no network at all
+//	                      (K8S_FAIL_CONNECT, exit 40), or with STANDIN_DNS=nxdomain as with a
+//	                      resolver that answers "no such host" (INET_LOOKUP_HOST, exit 48)
 package minikube
 
 import (
@@ -75,6 +80,7 @@ const (
 	exProgramUsage          = 14
 	exInsufficientMemory    = 23
 	exInternetConfig        = 48
+	exInternetError         = 40
 	exDriverNotFound        = 55
 	exDriverPermission      = 57
 	exProviderNotRunning    = 63

@@ -57,6 +57,16 @@ func (o *out) Warning(msg string) {
 	fmt.Fprintln(o.s.env.Stderr, "! "+msg)
 }
 
+// Err is minikube's out.ErrT: a line on stderr with the style's prefix,
+// an unnamed error event with -o json.
+func (o *out) Err(prefix, msg string) {
+	if o.json {
+		o.cloudEvent("io.k8s.sigs.minikube.error", map[string]string{"message": msg})
+		return
+	}
+	fmt.Fprintln(o.s.env.Stderr, prefix+" "+msg)
+}
+
 // Fatal prints minikube's "Exiting due to" block and returns the code.
 func (o *out) Fatal(code int, reason, msg, advice string) int {
 	if o.json {
@@ -76,6 +86,17 @@ func (o *out) Fatal(code int, reason, msg, advice string) int {
 		fmt.Fprintf(o.s.env.Stderr, "* Suggestion: %s\n", advice)
 	}
 	fmt.Fprintln(o.s.env.Stdout)
+	return code
+}
+
+// issueLink is the box exit.Error prints after its named error (as an
+// unnamed error event with -o json).
+const issueLink = "If the above advice does not help, please let us know: https://github.com/kubernetes/minikube/issues/new/choose"
+
+// FatalError is minikube's exit.Error: Fatal, then the issue link.
+func (o *out) FatalError(code int, reason, msg, advice string) int {
+	o.Fatal(code, reason, msg, advice)
+	o.Fatal(code, "", issueLink, "")
 	return code
 }
 

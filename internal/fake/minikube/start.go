@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -148,12 +149,26 @@ func (s *invocation) start(p *parsed) int {
 	if err != nil {
 		return o.Fatal(exProgramUsage, "MK_USAGE", err.Error(), "")
 	}
-	if semverLess(NewestKubernetesVersion, k8sVersion) && s.env.get("STANDIN_ONLINE") == "" {
+	if semverLess(NewestKubernetesVersion, k8sVersion) {
 		// A version newer than the newest minikube knows is looked up
-		// online; offline the lookup fails.
-		return o.Fatal(exInternetConfig, "INET_LOOKUP_HOST",
-			fmt.Sprintf("Failed to validate the Kubernetes version %s: dial tcp: lookup dl.k8s.io: no such host", k8sVersion),
-			"Verify that your HTTP_PROXY and HTTPS_PROXY environment variables are set correctly.")
+		// on GitHub; offline the lookup fails, and how depends on the
+		// network: a resolver that answers "no such host" is a known
+		// issue (INET_LOOKUP_HOST), no network at all is not.
+		o.Warning(fmt.Sprintf("Specified Kubernetes version %s is newer than the newest supported version: %s. Use `minikube config defaults kubernetes-version` for details.", strings.TrimPrefix(k8sVersion, "v"), NewestKubernetesVersion))
+		o.Warning(fmt.Sprintf("Specified Kubernetes version %s not found in Kubernetes version list", strings.TrimPrefix(k8sVersion, "v")))
+		o.Info("Searching the internet for Kubernetes version...")
+		if s.env.get("STANDIN_ONLINE") == "" {
+			lookup := "dial tcp: lookup api.github.com: connect: network is unreachable"
+			if s.env.get("STANDIN_DNS") == "nxdomain" {
+				lookup = "dial tcp: lookup api.github.com: no such host"
+			}
+			msg := fmt.Sprintf("error fetching Kubernetes version list from GitHub: Get \"https://api.github.com/repos/kubernetes/kubernetes/releases/tags/%s\": %s", k8sVersion, lookup)
+			if s.env.get("STANDIN_DNS") == "nxdomain" {
+				return o.FatalError(exInternetConfig, "INET_LOOKUP_HOST", msg, "Verify that your HTTP_PROXY and HTTPS_PROXY environment variables are set correctly.")
+			}
+			return o.FatalError(exInternetError, "K8S_FAIL_CONNECT", msg, "")
+		}
+		o.Info(fmt.Sprintf("Kubernetes version %s found in GitHub version list", strings.TrimPrefix(k8sVersion, "v")))
 	}
 	if semverLess(k8sVersion, "v1.28.0") && !p.has("force") {
 		return o.Fatal(exControlPlaneUnsupport, "K8S_OLD_UNSUPPORTED",
@@ -201,10 +216,19 @@ func (s *invocation) start(p *parsed) int {
 		return o.Fatal(exProviderNotRunning, "PROVIDER_DOCKER_NOT_RUNNING", `"docker version --format {{.Server.Os}}-{{.Server.Version}}:{{.Server.Platform.Name}}" exit status 1: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?`,
 			"Restart Docker")
 	}
-	if kic && s.env.get("STANDIN_EUID") == "0" && !p.has("force") {
-		// The docker and podman drivers refuse root, --dry-run or not.
-		o.Warning("The \"" + driver + "\" driver should not be used with root privileges. If you wish to continue as root, use --force.")
-		return o.Fatal(exDriverPermission, "DRV_AS_ROOT", fmt.Sprintf("The %q driver should not be used with root privileges.", driver), "")
+	if kic && s.env.get("STANDIN_EUID") == "0" {
+		// The docker and podman drivers refuse root, --dry-run or not;
+		// with --force they only say so. minikube prints these with
+		// out.ErrT: unnamed error events with -o json.
+		o.Err("X", "The \""+driver+"\" driver should not be used with root privileges. If you wish to continue as root, use --force.")
+		o.Err("*", "If you are running minikube within a VM, consider using --driver=none:")
+		o.Err(" ", "  https://minikube.sigs.k8s.io/docs/reference/drivers/none/")
+		if existing != nil {
+			o.Err("*", "Tip: To remove this root owned cluster, run: sudo minikube delete -p "+name)
+		}
+		if !p.has("force") {
+			return o.Fatal(exDriverPermission, "DRV_AS_ROOT", fmt.Sprintf("The %q driver should not be used with root privileges.", driver), "")
+		}
 	}
 
 	// validateFlags: CPUs, memory, runtime, output, insecure registries.
@@ -261,7 +285,8 @@ func (s *invocation) start(p *parsed) int {
 				return o.Fatal(exInsufficientMemory, "RSRC_INSUFFICIENT_REQ_MEMORY", fmt.Sprintf("Requested memory allocation %dMiB is less than the usable minimum of 1800MB", mb), "")
 			}
 			if mb > s.hostMemoryMB() && !p.has("force") {
-				return o.Fatal(exInsufficientMemory, "RSRC_OVER_ALLOC_MEM", fmt.Sprintf("Requested memory allocation %dMB is more than your system limit %dMB.", mb, s.hostMemoryMB()), "")
+				// A reason without an exit code of its own: 10.
+				return o.Fatal(exProgramError, "RSRC_OVER_ALLOC_MEM", fmt.Sprintf("Requested memory allocation %dMB is more than your system limit %dMB.", mb, s.hostMemoryMB()), "")
 			}
 			memory = mb
 		}
@@ -296,15 +321,7 @@ func (s *invocation) start(p *parsed) int {
 		o.Step("Dry Run", "dry-run validation complete!")
 		return 0
 	}
-	if reason := s.env.get("STANDIN_FAIL_START"); reason != "" {
-		// As real minikube does: an unnamed error event for the first
-		// attempt, the named one, then exit.Error's unnamed issue link.
-		o.Fatal(exGuestError, "", "StartHost failed, but will try again: creating host: stand-in failure requested by STANDIN_FAIL_START", "")
-		code := o.Fatal(exGuestError, reason, "Failed to start host: stand-in failure requested by STANDIN_FAIL_START", "Try again with --alsologtostderr for more detail")
-		o.Fatal(exGuestError, "", "If the above advice does not help, please let us know: https://github.com/kubernetes/minikube/issues/new/choose", "")
-		return code
-	}
-
+	failure := s.env.get("STANDIN_FAIL_START")
 	var cc *clusterConfig
 	if existing != nil {
 		// updateExistingConfigFromFlags: cpus and memory only warn;
@@ -323,10 +340,7 @@ func (s *invocation) start(p *parsed) int {
 			cc.Nodes[i].ContainerRuntime = runtime
 		}
 	} else {
-		ip := s.env.get("STANDIN_NODE_IP")
-		if ip == "" {
-			ip = "192.168.49.2"
-		}
+		ip := s.nodeIP()
 		var insecure []string
 		if regs := p.slices["insecure-registry"]; len(regs) > 0 {
 			insecure = regs
@@ -355,8 +369,31 @@ func (s *invocation) start(p *parsed) int {
 	default:
 		o.Step("Restarting", fmt.Sprintf("Restarting existing %s container for %q ...", driver, name))
 	}
+	if failure != "" {
+		// The node's IP is saved once its machine runs.
+		if existing == nil {
+			cc.Nodes[0].IP = ""
+		}
+	} else if cc.Nodes[0].IP == "" {
+		// A machine created for a profile whose create had failed.
+		cc.Nodes[0].IP = s.nodeIP()
+	}
 	if err := s.saveProfile(cc); err != nil {
 		return o.Fatal(exGuestError, "GUEST_START", err.Error(), "")
+	}
+	if failure != "" {
+		// The machine is recorded, never created.
+		if err := os.MkdirAll(s.machineDir(name), 0o755); err != nil {
+			return o.Fatal(exGuestError, "GUEST_START", err.Error(), "")
+		}
+		// As real minikube does when the driver cannot create the
+		// machine: the profile is saved, the machine is not; an
+		// unnamed error event per attempt, the named one, then
+		// exit.Error's issue link.
+		o.Fatal(exGuestError, "", "StartHost failed, but will try again: creating host: stand-in failure requested by STANDIN_FAIL_START", "")
+		o.Step("Creating Container", fmt.Sprintf("%s %q container is missing, will recreate.", driver, name))
+		o.Fatal(exGuestError, "", fmt.Sprintf("Failed to start %s container. Running \"minikube delete -p %s\" may fix it: recreate: creating host: stand-in failure requested by STANDIN_FAIL_START", driver, name), "")
+		return o.FatalError(exGuestError, failure, "error provisioning guest: Failed to start host: recreate: creating host: stand-in failure requested by STANDIN_FAIL_START", "")
 	}
 	if err := s.saveMachine(name, &machine{State: "Running"}); err != nil {
 		return o.Fatal(exGuestError, "GUEST_START", err.Error(), "")
@@ -372,4 +409,12 @@ func (s *invocation) start(p *parsed) int {
 	o.Step("Enabling Addons", "Enabled addons: storage-provisioner, default-storageclass")
 	o.Step("Done", fmt.Sprintf("Done! kubectl is now configured to use %q cluster and \"default\" namespace by default", name))
 	return 0
+}
+
+// nodeIP is the IP a new machine gets.
+func (s *invocation) nodeIP() string {
+	if ip := s.env.get("STANDIN_NODE_IP"); ip != "" {
+		return ip
+	}
+	return "192.168.49.2"
 }

@@ -141,6 +141,14 @@ func (s *invocation) saveProfile(cc *clusterConfig) error {
 	return os.WriteFile(filepath.Join(dir, "config.json"), b, 0o600)
 }
 
+// machineKnown reports whether minikube has a record of the profile's
+// machine (its directory under machines/), whether or not the machine
+// itself still exists.
+func (s *invocation) machineKnown(name string) bool {
+	_, err := os.Stat(s.machineDir(name))
+	return err == nil
+}
+
 func (s *invocation) loadMachine(name string) (*machine, error) {
 	b, err := os.ReadFile(filepath.Join(s.machineDir(name), "state.json"))
 	if err != nil {

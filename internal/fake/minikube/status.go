@@ -94,9 +94,20 @@ func (s *invocation) running(o *out) (*clusterConfig, int) {
 		return nil, o.profileNotFound(s.profile)
 	}
 	m, err := s.loadMachine(s.profile)
+	if err != nil && !s.machineKnown(s.profile) {
+		// The profile is there but minikube never recorded a machine
+		// for it (or its record was deleted): mustload's "host does
+		// not exist", exit 85.
+		hint := `"minikube start"`
+		if s.profile != "minikube" {
+			hint = fmt.Sprintf(`"minikube start -p %s"`, s.profile)
+		}
+		fmt.Fprintf(s.env.Stdout, "* The control-plane node %s host does not exist\n  To start a cluster, run: %s\n", s.profile, hint)
+		return nil, exGuestNotFound
+	}
 	if err != nil {
-		// The profile is there but its machine was removed behind
-		// minikube's back (docker rm, a deleted VM).
+		// The machine is recorded but gone behind minikube's back
+		// (docker rm, a deleted VM, a create that failed).
 		return nil, o.Fatal(exGuestError, "GUEST_STATUS", fmt.Sprintf("Unable to get control-plane node %[1]s host status: state: unknown state %[1]q: docker container inspect %[1]s --format={{.State.Status}}: exit status 1\nstdout:\n\n\nstderr:\nError response from daemon: No such container: %[1]s", s.profile), "")
 	}
 	if m.State != "Running" && m.State != "Paused" {
