@@ -28,7 +28,6 @@ var accepted = []struct {
 	cases, aspect, reason string
 }{
 	{"", "event types", "real minikube also prints info events (the MINIKUBE_* variables it sees, \"Using Docker driver with root privileges\") and, when it gets to provisioning, warnings about images it cannot cache offline; devcluster shows info and warning events as progress only"},
-	{"provision", "unnamed error events", "real minikube's retries print one unnamed error per attempt and a boxed issue link; devcluster ignores unnamed error events"},
 }
 
 func acceptedReason(name string, d difference) string {

@@ -170,18 +170,20 @@ func TestMachineGone(t *testing.T) {
 	}
 }
 
-// Real minikube v1.38.1's output of a failed `start -o json` (recorded):
-// an unnamed retry event, the named reason, an unnamed issue link.
-const realProvisionFailure = `{"specversion":"1.0","id":"1","source":"https://minikube.sigs.k8s.io/","type":"io.k8s.sigs.minikube.step","datacontenttype":"application/json","data":{"currentstep":"0","message":"minikube v1.38.1 on Debian 12.12","name":"Initial Minikube Setup","totalsteps":"19"}}
-{"specversion":"1.0","id":"2","source":"https://minikube.sigs.k8s.io/","type":"io.k8s.sigs.minikube.error","datacontenttype":"application/json","data":{"advice":"","exitcode":"80","issues":"","message":"StartHost failed, but will try again: creating host: create: provisioning: ssh command error","name":"","url":""}}
-{"specversion":"1.0","id":"3","source":"https://minikube.sigs.k8s.io/","type":"io.k8s.sigs.minikube.error","datacontenttype":"application/json","data":{"advice":"","exitcode":"80","issues":"","message":"Failed to start docker container. Running \"minikube delete -p dev\" may fix it: creating host: create: provisioning: ssh command error","name":"GUEST_PROVISION","url":""}}
-{"specversion":"1.0","id":"4","source":"https://minikube.sigs.k8s.io/","type":"io.k8s.sigs.minikube.error","datacontenttype":"application/json","data":{"advice":"","exitcode":"80","issues":"","message":"If the above advice does not help, please let us know:\nhttps://github.com/kubernetes/minikube/issues/new/choose","name":"","url":""}}`
-
+// testdata/real-start-guest-provision.jsonl is real minikube v1.38.1's
+// output of a `start -o json` whose docker could create nothing (recorded
+// by the contract tier's healthy docker, home paths rewritten): steps,
+// warnings, an unnamed error per attempt, the named GUEST_PROVISION, then
+// the unnamed issue-link box.
 func TestStartErrorTakesTheNamedEvent(t *testing.T) {
 	t.Parallel()
-	f := &runtest.Fake{Handler: func([]string) runtest.Reply { return runtest.Reply{ExitCode: 80, Stdout: realProvisionFailure} }}
-	err := New(f).Create(context.Background(), provider.SpecOf(nil2cfg()), nil)
-	if err == nil || !strings.Contains(err.Error(), "minikube failed with GUEST_PROVISION: Failed to start docker container") {
+	recorded, err := os.ReadFile("testdata/real-start-guest-provision.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &runtest.Fake{Handler: func([]string) runtest.Reply { return runtest.Reply{ExitCode: 80, Stdout: string(recorded)} }}
+	err = New(f).Create(context.Background(), provider.SpecOf(nil2cfg()), nil)
+	if err == nil || !strings.Contains(err.Error(), "minikube failed with GUEST_PROVISION: error provisioning guest") {
 		t.Fatalf("err = %v", err)
 	}
 	var re *run.Error
