@@ -26,6 +26,7 @@ import (
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/loadbalancer"
 	"github.com/devcluster/devcluster/provider"
+	"github.com/devcluster/devcluster/provider/existing"
 )
 
 // Reporter receives progress. ui.Printer implements it; tests record it.
@@ -268,6 +269,9 @@ func ensureCluster(ctx context.Context, s *upState) (string, error) {
 			errors.New(detail), fmt.Sprintf("see `%s logs -p %s`, or run `devcluster up --recreate`", p.Name(), spec.Name))
 	}
 	s.cluster = have
+	if have.Provider == existing.Name {
+		return fmt.Sprintf("using kubeconfig context %s (devcluster never creates, changes or deletes this cluster)", have.KubeContext), nil
+	}
 	return fmt.Sprintf("%s (%s, Kubernetes %s, %d CPUs, %d MB)", outcome, orDash(have.IP), orDash(have.KubernetesVersion), have.CPUs, have.MemoryMB), nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/devcluster/devcluster/agent"
+	"github.com/devcluster/devcluster/kube"
+	"github.com/devcluster/devcluster/manifests"
 	"github.com/devcluster/devcluster/registry"
 
 	"github.com/devcluster/devcluster/config"
@@ -34,6 +36,11 @@ type DownResult struct {
 	AgentStopped bool   `json:"agentStopped"`
 	// Purged lists the directories removed by --purge.
 	Purged []string `json:"purged"`
+	// Removed and Left are, for a cluster devcluster did not create
+	// (provider existing), the objects of its own it deleted from the
+	// cluster and those it found but left (not created by devcluster).
+	Removed []string `json:"removed,omitempty"`
+	Left    []string `json:"left,omitempty"`
 	// Kept is the registry data left in place (without --purge, or when
 	// --purge refused to delete it).
 	Kept string `json:"kept,omitempty"`
@@ -110,6 +117,8 @@ type downState struct {
 	deleted      bool     // deleteCluster
 	agentStopped bool     // stopAgent
 	purged       []string // registryData
+	removed      []string // removeOwn
+	left         []string // removeOwn
 	kept         string   // registryData
 	keptReason   string   // registryData
 }
@@ -133,13 +142,17 @@ func Down(ctx context.Context, deps Deps, cfg *config.Config, opts DownOptions) 
 			steps = append(steps, step[downState]{title: "Stopping the agent", run: stopAgent})
 		}
 	}
-	steps = append(steps, step[downState]{title: fmt.Sprintf("Deleting cluster %q", cfg.Name), run: deleteCluster})
+	if cfg.Provider == config.ProviderExisting {
+		steps = append(steps, step[downState]{title: "Removing what devcluster put into the cluster", run: removeOwn})
+	} else {
+		steps = append(steps, step[downState]{title: fmt.Sprintf("Deleting cluster %q", cfg.Name), run: deleteCluster})
+	}
 	if deps.Dirs != nil {
 		steps = append(steps, step[downState]{title: "Registry data", run: registryData})
 	}
 	err := runSteps(ctx, deps.Report, s, steps)
 	return &DownResult{Name: cfg.Name, Deleted: s.deleted, AgentStopped: s.agentStopped, Purged: append([]string{}, s.purged...),
-		Kept: s.kept, KeptReason: s.keptReason}, err
+		Kept: s.kept, KeptReason: s.keptReason, Removed: s.removed, Left: s.left}, err
 }
 
 func stopAgent(ctx context.Context, s *downState) (string, error) {
@@ -171,6 +184,28 @@ func deleteCluster(ctx context.Context, s *downState) (string, error) {
 
 // registryData keeps the registry's data, or with --purge deletes it where
 // that is safe, and then devcluster's own per-cluster directories.
+// removeOwn is down on a cluster devcluster did not create: the cluster
+// stays; only the registry's KEP-1755 ConfigMap and the samples' namespace
+// go, and only when they carry devcluster's managed-by label.
+func removeOwn(ctx context.Context, s *downState) (string, error) {
+	c, err := s.deps.Kube(s.cfg.Context)
+	if err != nil {
+		return "", problem.New(problem.Failed, "connecting to the cluster", err,
+			fmt.Sprintf("check that your kubeconfig has the context %q (`kubectl config get-contexts`)", s.cfg.Context))
+	}
+	s.removed, s.left, err = kube.RemoveOwn(ctx, c.Kube, []string{manifests.SampleNamespace})
+	if err != nil {
+		return "", problem.New(problem.Failed, "removing devcluster's objects from the cluster", err, "check the context's permissions")
+	}
+	for _, l := range s.left {
+		s.deps.Report.Warn("left " + l)
+	}
+	if len(s.removed) == 0 {
+		return "nothing of devcluster's in the cluster", nil
+	}
+	return "removed " + strings.Join(s.removed, ", "), nil
+}
+
 func registryData(ctx context.Context, s *downState) (string, error) {
 	data := RegistryDataDir(s.cfg, s.dirs)
 	if !s.opts.Purge {

@@ -18,6 +18,7 @@ import (
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/provider"
+	"github.com/devcluster/devcluster/provider/existing"
 )
 
 // RegistryHelp is the help URL published in the KEP-1755 ConfigMap.
@@ -289,7 +290,10 @@ func cfgListensAll(listen []string, port string) bool {
 func wireRegistry(ctx context.Context, s *upState) (string, error) {
 	r := s.registry
 	var done []string
-	if s.cluster.ContainerRuntime == "containerd" {
+	if s.cluster.Provider == existing.Name {
+		s.deps.Report.Warn(fmt.Sprintf("devcluster does not configure the nodes of a cluster it did not create: each node's runtime must pull from %s over plain HTTP "+
+			"(for containerd, a %s like the one devcluster writes on its own clusters)", r.ClusterHost, hostsTOMLPath(r.ClusterHost)))
+	} else if s.cluster.ContainerRuntime == "containerd" {
 		written, err := ensureHostsTOML(ctx, s.deps.Provider, s.cluster, r.ClusterHost, r.ClusterHost, r.Host)
 		if err != nil {
 			return "", err
@@ -303,6 +307,17 @@ func wireRegistry(ctx context.Context, s *upState) (string, error) {
 	} else if !slices.Contains(s.cluster.InsecureRegistries, r.ClusterHost) {
 		s.deps.Report.Warn(fmt.Sprintf("the %s runtime only pulls over plain HTTP from registries given at creation, and %s was not: "+
 			"run `devcluster up --recreate`", s.cluster.ContainerRuntime, r.ClusterHost))
+	}
+	if s.cluster.Provider == existing.Name {
+		// Another tool's registry may be published there already.
+		owner, err := kube.RegistryHostingOwner(ctx, s.clients.Kube)
+		if err != nil {
+			return "", problem.New(problem.Failed, "reading kube-public/local-registry-hosting", err, "")
+		}
+		if owner != "" && owner != kube.ManagedBy {
+			s.deps.Report.Warn(fmt.Sprintf("kube-public/local-registry-hosting is managed by %s; left alone, so tools will not find devcluster's registry there", owner))
+			return strings.Join(done, ", "), nil
+		}
 	}
 	err := kube.ApplyLocalRegistryHosting(ctx, s.clients.Kube, kube.LocalRegistryHosting{
 		Host: r.Host, HostFromContainerRuntime: r.ClusterHost, HostFromClusterNetwork: r.ClusterHost, Help: RegistryHelp,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/devcluster/devcluster/config"
+	"github.com/devcluster/devcluster/provider/existing"
 	"github.com/devcluster/devcluster/registry"
 
 	"github.com/devcluster/devcluster/kube"
@@ -98,6 +99,11 @@ func readKubernetes(ctx context.Context, s *statusState) (string, error) {
 	defer cancel()
 	ready, msg := kube.CheckCluster(pctx, c.Kube)
 	sum := &KubeSummary{Context: c.Context, Server: c.Config.Host, Ready: ready, Detail: msg}
+	if !ready && s.cluster.Provider == existing.Name {
+		// Only its API tells whether a cluster devcluster did not
+		// create runs.
+		s.cluster.State, s.cluster.Detail = provider.Degraded, msg
+	}
 	if v, err := c.Kube.Discovery().ServerVersion(); err == nil {
 		sum.ServerVersion = v.GitVersion
 	}
@@ -139,7 +145,7 @@ func registryStatus(ctx context.Context, deps Deps, cfg *config.Config, c *provi
 	data := RegistryDataDir(cfg, dirs)
 	port := strconv.Itoa(cfg.Registry.Port)
 	sum := &RegistrySummary{Host: "localhost:" + port, DataDir: data, SizeBytes: registry.SizeOf(data)}
-	if addr, err := clusterAddress(cfg, c); err == nil && c.IP != "" {
+	if addr, err := clusterAddress(cfg, c); err == nil && (c.IP != "" || cfg.Registry.ClusterAddress != "") {
 		sum.ClusterHost = net.JoinHostPort(addr, port)
 	}
 	st, err := deps.Agent.Status(ctx, dirs.State)

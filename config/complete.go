@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 // means "not given"; a given value replaces the file's.
 type Overrides struct {
 	Name              *string
+	Provider          *string
+	Context           *string
 	CPUs              *string
 	Memory            *string
 	Driver            *string
@@ -52,6 +55,8 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		}
 	}
 	set("name", &f.Name, o.Name)
+	set("provider", &f.Provider, o.Provider)
+	set("context", &f.Context, o.Context)
 	set("cpus", &f.CPUs, o.CPUs)
 	set("memory", &f.Memory, o.Memory)
 	set("driver", &f.Driver, o.Driver)
@@ -73,8 +78,8 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 	// A flag given with an empty value is a mistake (an unset shell
 	// variable), not a request for the default.
 	var problems []string
-	for _, field := range []string{"name", "cpus", "memory", "driver", "containerRuntime", "kubernetesVersion", "wait"} {
-		if v := map[string]*string{"name": o.Name, "cpus": o.CPUs, "memory": o.Memory, "driver": o.Driver,
+	for _, field := range []string{"name", "provider", "context", "cpus", "memory", "driver", "containerRuntime", "kubernetesVersion", "wait"} {
+		if v := map[string]*string{"name": o.Name, "provider": o.Provider, "context": o.Context, "cpus": o.CPUs, "memory": o.Memory, "driver": o.Driver,
 			"containerRuntime": o.ContainerRuntime, "kubernetesVersion": o.KubernetesVersion, "wait": o.Wait}[field]; v != nil && strings.TrimSpace(*v) == "" {
 			problems = append(problems, flagNames[field]+": the value is empty; leave the flag out for the default")
 		}
@@ -99,6 +104,32 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		off := false
 		f.Workloads.Samples = &off
 	}
+	// What was set by hand, before defaults: settings that only a
+	// provider that creates the cluster can honour.
+	var minikubeOnly []string
+	for _, field := range []struct {
+		name string
+		set  bool
+	}{
+		{"cpus", f.CPUs != ""}, {"memory", f.Memory != ""}, {"driver", f.Driver != ""},
+		{"containerRuntime", f.ContainerRuntime != ""}, {"kubernetesVersion", f.KubernetesVersion != ""},
+		{"insecureRegistries", len(f.InsecureRegistries) > 0}, {"extraStartArgs", len(f.ExtraStartArgs) > 0},
+	} {
+		if field.set {
+			minikubeOnly = append(minikubeOnly, field.name)
+		}
+	}
+	if f.Provider == ProviderExisting {
+		// A real cluster usually cannot reach this host, and has its own
+		// LoadBalancer implementation.
+		off := false
+		if f.Registry.Enabled == nil {
+			f.Registry.Enabled = &off
+		}
+		if f.LoadBalancer.Enabled == nil {
+			f.LoadBalancer.Enabled = &off
+		}
+	}
 	SetDefaults(&f)
 
 	add := func(field string, err error) {
@@ -115,13 +146,32 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 	c := &Config{
 		Name:     f.Name,
 		Provider: f.Provider,
+		Context:  f.Context,
 		Driver:   f.Driver,
 	}
 	if err := ValidName(f.Name); err != nil {
 		add("name", err)
 	}
-	if f.Provider != DefaultProvider {
-		add("provider", fmt.Errorf("provider %q is not available in this release; supported: %s", f.Provider, DefaultProvider))
+	switch f.Provider {
+	case DefaultProvider:
+		if f.Context != "" {
+			add("context", fmt.Errorf("only for provider existing: minikube names its context after the cluster (%q)", f.Name))
+		}
+	case ProviderExisting:
+		if f.Context == "" {
+			add("provider", errors.New("provider existing needs the kubeconfig context of the cluster: set context (--context); `kubectl config get-contexts` lists them"))
+		}
+		for _, field := range minikubeOnly {
+			add(field, fmt.Errorf("only for provider minikube: devcluster does not create or change an existing cluster"))
+		}
+		if *f.Registry.Enabled && f.Registry.ClusterAddress == "auto" {
+			add("registry.enabled", errors.New("the registry needs registry.clusterAddress with provider existing: the address of this host that the cluster's nodes can reach"))
+		}
+		if *f.LoadBalancer.Enabled && f.LoadBalancer.IP == "" {
+			add("loadBalancer.enabled", errors.New("the LoadBalancer controller needs loadBalancer.ip with provider existing: the IP that reaches the cluster's nodes"))
+		}
+	default:
+		add("provider", fmt.Errorf("unknown provider %q; supported: %s, %s", f.Provider, DefaultProvider, ProviderExisting))
 	}
 	if f.Driver != "" && !slices.Contains(Drivers, f.Driver) {
 		add("driver", fmt.Errorf("unknown driver %q; minikube drivers are %s", f.Driver, strings.Join(Drivers, ", ")))
@@ -240,7 +290,7 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 
 // flagNames are the `up` flags that override each field.
 var flagNames = map[string]string{
-	"name": "--name", "cpus": "--cpus", "memory": "--memory", "driver": "--driver",
+	"name": "--name", "provider": "--provider", "context": "--context", "cpus": "--cpus", "memory": "--memory", "driver": "--driver",
 	"containerRuntime": "--container-runtime", "kubernetesVersion": "--kubernetes-version",
 	"insecureRegistries": "--insecure-registry", "extraStartArgs": "--start-arg", "wait": "--wait",
 	"registry.port": "--registry-port",

@@ -73,6 +73,15 @@ func TestInvalidFilesReportEveryProblemWithLines(t *testing.T) {
 		{"invalid-no-limit-vm.yaml", []string{`line 4: cpus: the "kvm2" driver does not support cpus: no-limit`, `line 5: memory: the "kvm2" driver does not support memory: no-limit`}},
 		{"invalid-wrong-type.yaml", []string{"line 3: cpus: expected a string, got a list", `line 4: extraStartArgs: expected a list of strings, got a string "--addon..."`}},
 		{"invalid-two-documents.yaml", []string{"line 3: a second document was found"}},
+		{"invalid-existing.yaml", []string{
+			"line 3: provider: provider existing needs the kubeconfig context",
+			"line 4: cpus: only for provider minikube",
+			"line 5: driver: only for provider minikube",
+			"line 6: insecureRegistries: only for provider minikube",
+			"line 8: registry.enabled: the registry needs registry.clusterAddress with provider existing",
+			"line 10: loadBalancer.enabled: the LoadBalancer controller needs loadBalancer.ip with provider existing",
+			"6 problems",
+		}},
 	}
 	for _, tc := range cases {
 		tc := tc
@@ -126,6 +135,35 @@ func TestCompleteDefaultsAndOverrides(t *testing.T) {
 		Workloads:    Workloads{Samples: false, SampleBase: "oci:/var/tmp/nginx-layout", Manifests: []string{"/srv/k8s", "/etc/app.yaml"}, Timeout: 2 * time.Minute}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("file + flags (-want +got):\n%s", d)
+	}
+}
+
+// Provider existing: the registry and the LoadBalancer controller are off
+// unless turned on; the context is the one given.
+func TestCompleteExisting(t *testing.T) {
+	t.Parallel()
+	src, err := Load("testdata/valid-existing.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Complete(src, Overrides{BaseDir: "/srv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Provider != "existing" || got.Context != "staging-admin" || got.Registry.Enabled || got.LoadBalancer.Enabled ||
+		got.Workloads.Samples || len(got.Workloads.Manifests) != 1 {
+		t.Errorf("got %+v", got)
+	}
+	provider, ctx := "existing", "other"
+	if got, err = Complete(nil, Overrides{Provider: &provider, Context: &ctx}); err != nil || got.Context != "other" || got.Registry.Enabled {
+		t.Errorf("from flags: %+v, %v", got, err)
+	}
+	if _, err := Complete(nil, Overrides{Context: &ctx}); err == nil || !strings.Contains(err.Error(), "--context: only for provider existing") {
+		t.Errorf("a context for minikube: %v", err)
+	}
+	bad := "kind-of"
+	if _, err := Complete(nil, Overrides{Provider: &bad}); err == nil || !strings.Contains(err.Error(), `--provider: unknown provider "kind-of"`) {
+		t.Errorf("unknown provider: %v", err)
 	}
 }
 

@@ -26,9 +26,14 @@ type File struct {
 	// Name of the cluster: the minikube profile and the kubeconfig context.
 	// Default "devcluster".
 	Name string `yaml:"name,omitempty" json:"name,omitempty"`
-	// Provider that creates the cluster. Default and only value in this
-	// release: "minikube".
+	// Provider of the cluster: "minikube" (default) creates and manages
+	// it; "existing" uses a cluster devcluster did not create, through the
+	// kubeconfig context given in Context, and never creates, changes or
+	// deletes it.
 	Provider string `yaml:"provider,omitempty" json:"provider,omitempty"`
+	// Context is the kubeconfig context of an existing cluster (provider
+	// existing, where it is required).
+	Context string `yaml:"context,omitempty" json:"context,omitempty"`
 
 	// CPUs for the cluster node: a number ≥ 2, "max" (all host CPUs) or
 	// "no-limit" (docker and podman drivers). Default "2".
@@ -90,7 +95,8 @@ const DefaultSampleBase = "docker.io/library/nginx:stable"
 
 // LoadBalancerFile is the loadBalancer section of devcluster.yaml.
 type LoadBalancerFile struct {
-	// Enabled runs the LoadBalancer controller in the agent. Default true.
+	// Enabled runs the LoadBalancer controller in the agent. Default true,
+	// false for provider existing (a real cluster has its own).
 	Enabled *bool `yaml:"enabled,omitempty" json:"enabled,omitempty"`
 	// IP handed to LoadBalancer Services. Default: the node IP
 	// (`minikube ip`).
@@ -99,7 +105,9 @@ type LoadBalancerFile struct {
 
 // RegistryFile is the registry section of devcluster.yaml.
 type RegistryFile struct {
-	// Enabled runs the local registry. Default true.
+	// Enabled runs the local registry. Default true, false for provider
+	// existing (remote nodes usually cannot reach this host; turned on
+	// there, it needs clusterAddress).
 	Enabled *bool `yaml:"enabled,omitempty" json:"enabled,omitempty"`
 	// Port the registry listens on, on every address. Default 5001 (5000 is
 	// taken by AirPlay on macOS).
@@ -123,8 +131,10 @@ type RegistryFile struct {
 const (
 	// DefaultName avoids taking over a user's existing "minikube" profile.
 	DefaultName = "devcluster"
-	// DefaultProvider is the only provider of this release.
+	// DefaultProvider creates the cluster for the developer.
 	DefaultProvider = "minikube"
+	// ProviderExisting is a cluster devcluster did not create.
+	ProviderExisting = "existing"
 	// DefaultCPUs is minikube's own minimum and default.
 	DefaultCPUs = "2"
 	// DefaultMemory leaves room for sample workloads above the 1800 MB
@@ -140,8 +150,10 @@ const (
 
 // Config is a completed, validated configuration.
 type Config struct {
-	Name               string
-	Provider           string
+	Name     string
+	Provider string
+	// Context is the kubeconfig context of provider existing.
+	Context            string
 	CPUs               CPUs
 	Memory             Memory
 	Driver             string

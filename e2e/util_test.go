@@ -8,12 +8,17 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	ggcrempty "github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+
 	"github.com/devcluster/devcluster/e2e/harness"
 	"github.com/devcluster/devcluster/internal/testutil"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // freePort returns a free TCP port on loopback, as a string for flags.
@@ -67,4 +72,24 @@ spec:
     spec:
       containers: [{name: %[3]s, image: %[4]s}]
 `, namespace, name, container, image, reason, harness.FailureLabel)
+}
+
+// baseLayout writes a sample base image into an OCI layout under dir (kwok
+// runs no containers: content does not matter, only that it is built,
+// pushed and referenced) and returns the layout's path and the image.
+func baseLayout(t *testing.T, dir string) (string, v1.Image) {
+	t.Helper()
+	path := filepath.Join(dir, "base-layout")
+	lp, err := layout.Write(path, ggcrempty.Index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := random.Image(64<<10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lp.AppendImage(base); err != nil {
+		t.Fatal(err)
+	}
+	return path, base
 }

@@ -13,9 +13,6 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	ggcrempty "github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -34,17 +31,7 @@ func TestWorkloads(t *testing.T) {
 	port := freePort(t)
 	const cluster = "e2e-work"
 
-	// A base image in an OCI layout (kwok runs no containers: content
-	// does not matter, only that it is built, pushed and referenced).
-	baseDir := filepath.Join(u.home, "base-layout")
-	lp, err := layout.Write(baseDir, ggcrempty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, _ := random.Image(64<<10, 1)
-	if err := lp.AppendImage(base); err != nil {
-		t.Fatal(err)
-	}
+	baseDir, base := baseLayout(t, u.home)
 	apps := filepath.Join(u.home, "apps")
 	if err := os.MkdirAll(apps, 0o755); err != nil {
 		t.Fatal(err)

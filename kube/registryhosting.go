@@ -43,7 +43,7 @@ func ApplyLocalRegistryHosting(ctx context.Context, k kubernetes.Interface, h Lo
 		return err
 	}
 	cm := corev1ac.ConfigMap(LocalRegistryHostingName, LocalRegistryHostingNamespace).
-		WithLabels(map[string]string{"app.kubernetes.io/managed-by": "devcluster"}).
+		WithLabels(map[string]string{ManagedByLabel: ManagedBy}).
 		WithData(map[string]string{LocalRegistryHostingKey: string(data)})
 	_, err = k.CoreV1().ConfigMaps(LocalRegistryHostingNamespace).Apply(ctx, cm,
 		metav1.ApplyOptions{FieldManager: FieldManager, Force: true})

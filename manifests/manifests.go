@@ -16,6 +16,11 @@ var files embed.FS
 // SampleWebRepository is the repository the sample image is pushed to.
 const SampleWebRepository = "devcluster/sample-web"
 
+// SampleNamespace is the namespace of the samples; it carries the
+// app.kubernetes.io/managed-by: devcluster label, so that down removes it
+// from a cluster devcluster did not create.
+const SampleNamespace = "devcluster-samples"
+
 // SampleImageVariable is replaced by the sample image reference.
 const SampleImageVariable = "${SAMPLE_WEB_IMAGE}"
 

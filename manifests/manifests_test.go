@@ -23,3 +23,15 @@ func TestSamplesFillTheImage(t *testing.T) {
 		t.Errorf("site files = %v", site)
 	}
 }
+
+// The samples' namespace is the one down removes, and says devcluster made it.
+func TestSampleNamespaceIsMarked(t *testing.T) {
+	var doc string
+	for _, s := range Samples("img") {
+		doc += string(s.YAML) + "\n"
+	}
+	want := "kind: Namespace\nmetadata:\n  name: " + SampleNamespace + "\n  labels:\n"
+	if !strings.Contains(doc, want) || !strings.Contains(doc, "app.kubernetes.io/managed-by: devcluster") {
+		t.Errorf("the samples do not create namespace %s with the managed-by label:\n%s", SampleNamespace, doc)
+	}
+}

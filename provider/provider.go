@@ -6,6 +6,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -101,6 +102,11 @@ func SpecOf(c *config.Config) Spec {
 
 // Progress receives human-readable progress lines from a long operation.
 type Progress func(line string)
+
+// ErrNoNodeAccess is what RunOnNode, CopyToNode and Logs return when the
+// provider cannot reach the cluster's nodes (a cluster devcluster did not
+// create).
+var ErrNoNodeAccess = errors.New("devcluster cannot reach this cluster's nodes")
 
 // Provider creates, inspects and deletes clusters.
 type Provider interface {

@@ -27,6 +27,7 @@ import (
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/loadbalancer"
 	"github.com/devcluster/devcluster/provider"
+	"github.com/devcluster/devcluster/provider/existing"
 	"github.com/devcluster/devcluster/provider/minikube"
 )
 
@@ -225,6 +226,15 @@ func (g *globals) deps() bootstrap.Deps {
 		Kubeconfig:   g.kubecfg,
 		Platform:     g.platform(),
 	}
+}
+
+// clusterDeps are deps with the provider of cfg.
+func (g *globals) clusterDeps(cfg *config.Config) bootstrap.Deps {
+	d := g.deps()
+	if cfg.Provider == config.ProviderExisting {
+		d.Provider = existing.New(cfg.Context)
+	}
+	return d
 }
 
 // platform describes the host for LoadBalancer reachability.

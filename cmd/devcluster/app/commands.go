@@ -39,10 +39,14 @@ func newUpCommand(g *globals) *cli.Command {
 			"paused, and then waits until the API server answers, every node is Ready and the kube-system pods run.\n" +
 			"A cluster that already runs with the requested settings is left alone, so a re-run takes about a second.\n\n" +
 			"minikube ignores changed CPUs, memory and insecure registries on an existing cluster; up compares them\n" +
-			"itself and stops with the list of differences (exit code 4). --recreate deletes and recreates the cluster.",
+			"itself and stops with the list of differences (exit code 4). --recreate deletes and recreates the cluster.\n\n" +
+			"With --provider existing --context NAME, up uses a cluster devcluster did not create: it checks that the\n" +
+			"cluster answers and is ready, never creates, changes or deletes it, and runs only what is turned on (the\n" +
+			"registry and the LoadBalancer controller are off by default there).",
 		Flags: []cli.Flag{
 			configFlag(g),
 			nameFlag(&f.name),
+			providerFlag(), contextFlag(),
 			&cli.StringFlag{Name: "cpus", Usage: "CPUs: a number ≥ 2, max or no-limit (default 2)", Destination: &f.cpus},
 			&cli.StringFlag{Name: "memory", Aliases: []string{"m"}, Usage: "memory: 4096 (MB), 4g, 4GiB, max or no-limit (default 4g)", Destination: &f.memory},
 			&cli.StringFlag{Name: "driver", Aliases: []string{"d"}, Usage: "minikube driver: docker, podman, kvm2, qemu2, ... (default: minikube chooses)", Destination: &f.driver},
@@ -73,7 +77,7 @@ func newUpCommand(g *globals) *cli.Command {
 			}
 			p := g.printer()
 			defer p.Close()
-			res, err := bootstrap.Up(c.Context, g.deps(), cfg, bootstrap.UpOptions{Recreate: f.recreate})
+			res, err := bootstrap.Up(c.Context, g.clusterDeps(cfg), cfg, bootstrap.UpOptions{Recreate: f.recreate})
 			p.Close()
 			summary := upSummary(res, err, p.Steps())
 			g.publishSummary(c.Context, err == nil, summary)
@@ -108,6 +112,8 @@ func (f *upFlags) overrides(c *cli.Context, dir string) config.Overrides {
 		return nil
 	}
 	o.Name = str("name", f.name)
+	o.Provider = str("provider", c.String("provider"))
+	o.Context = str("context", c.String("context"))
 	o.CPUs = str("cpus", f.cpus)
 	o.Memory = str("memory", f.memory)
 	o.Driver = str("driver", f.driver)
@@ -160,8 +166,16 @@ func printUpSummary(w io.Writer, r *bootstrap.Result) {
 	}
 	fmt.Fprintf(w, "Cluster %q %s.\n", c.Name, verb)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "  Node IP\t%s\n", orDash(c.IP))
-	fmt.Fprintf(tw, "  Kubernetes\t%s\n", orDash(c.KubernetesVersion))
+	version := c.KubernetesVersion
+	if c.Provider == config.ProviderExisting {
+		fmt.Fprintf(tw, "  Provider\texisting (context %s; never created, changed or deleted by devcluster)\n", c.KubeContext)
+		if r.Kubernetes != nil {
+			version = r.Kubernetes.ServerVersion
+		}
+	} else {
+		fmt.Fprintf(tw, "  Node IP\t%s\n", orDash(c.IP))
+	}
+	fmt.Fprintf(tw, "  Kubernetes\t%s\n", orDash(version))
 	if r.Kubernetes != nil {
 		fmt.Fprintf(tw, "  API server\t%s\n", r.Kubernetes.Server)
 	}
@@ -213,8 +227,11 @@ func newDownCommand(g *globals) *cli.Command {
 		Usage: "stop the registry agent and delete the cluster",
 		Description: "down stops the cluster's background agent and deletes the minikube cluster and its kubeconfig context.\n" +
 			"Deleting a cluster that does not exist succeeds. The registry's images are kept (they survive down and\n" +
-			"up --recreate) unless --purge is given.",
-		Flags: []cli.Flag{configFlag(g), nameFlag(&name), outputFlag(&output),
+			"up --recreate) unless --purge is given.\n\n" +
+			"On a cluster devcluster did not create (provider existing) the cluster stays: down removes only the\n" +
+			"objects devcluster put there and labelled as its own (kube-public/local-registry-hosting, the samples'\n" +
+			"namespace).",
+		Flags: []cli.Flag{configFlag(g), nameFlag(&name), providerFlag(), contextFlag(), outputFlag(&output),
 			&cli.BoolFlag{Name: "purge", Usage: "also delete the registry's data and the agent's state", Destination: &purge}},
 		Action: func(c *cli.Context) error {
 			cfg, err := g.clusterCommand(c, output, name)
@@ -223,16 +240,25 @@ func newDownCommand(g *globals) *cli.Command {
 			}
 			defer g.printer().Close()
 			home, _ := g.env.LookupEnv("HOME")
-			res, err := bootstrap.Down(c.Context, g.deps(), cfg, bootstrap.DownOptions{Purge: purge, Protect: []string{g.env.Dir, home}})
+			res, err := bootstrap.Down(c.Context, g.clusterDeps(cfg), cfg, bootstrap.DownOptions{Purge: purge, Protect: []string{g.env.Dir, home}})
 			if err != nil {
 				return err
 			}
 			if output == "json" {
 				return writeJSON(g.env.Stdout, res)
 			}
-			if res.Deleted {
+			switch {
+			case cfg.Provider == config.ProviderExisting:
+				fmt.Fprintf(g.env.Stdout, "The cluster of context %q is left as it is.\n", cfg.Context)
+				if len(res.Removed) > 0 {
+					fmt.Fprintf(g.env.Stdout, "Removed devcluster's %s.\n", strings.Join(res.Removed, ", "))
+				}
+				for _, l := range res.Left {
+					fmt.Fprintf(g.env.Stdout, "Left %s.\n", l)
+				}
+			case res.Deleted:
 				fmt.Fprintf(g.env.Stdout, "Cluster %q deleted.\n", cfg.Name)
-			} else {
+			default:
 				fmt.Fprintf(g.env.Stdout, "Cluster %q does not exist; nothing to delete.\n", cfg.Name)
 			}
 			switch {
@@ -266,7 +292,25 @@ func (g *globals) clusterConfig(c *cli.Context, flag string) (*config.Config, er
 	if c.IsSet("name") {
 		o.Name = &flag
 	}
+	for _, f := range []struct {
+		name string
+		dst  **string
+	}{{"provider", &o.Provider}, {"context", &o.Context}} {
+		if c.IsSet(f.name) {
+			v := c.String(f.name)
+			*f.dst = &v
+		}
+	}
 	return g.loadConfig(c.Context, o)
+}
+
+// providerFlag and contextFlag choose the cluster's provider.
+func providerFlag() cli.Flag {
+	return &cli.StringFlag{Name: "provider", Usage: "`PROVIDER` of the cluster: minikube (default) or existing (a kubeconfig context devcluster did not create)"}
+}
+
+func contextFlag() cli.Flag {
+	return &cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` of an existing cluster (provider existing)"}
 }
 
 func newStatusCommand(g *globals) *cli.Command {
@@ -276,14 +320,14 @@ func newStatusCommand(g *globals) *cli.Command {
 		Usage: "show the cluster's state (exit code 3 when it is not running)",
 		Description: "status reads the cluster's state without changing anything: provider state, node IP, Kubernetes\n" +
 			"version, CPUs and memory, and whether the API server answers. -o json prints the same as a JSON object.",
-		Flags: []cli.Flag{configFlag(g), nameFlag(&name), outputFlag(&output)},
+		Flags: []cli.Flag{configFlag(g), nameFlag(&name), providerFlag(), contextFlag(), outputFlag(&output)},
 		Action: func(c *cli.Context) error {
 			cfg, err := g.clusterCommand(c, output, name)
 			if err != nil {
 				return err
 			}
 			n := cfg.Name
-			res, err := bootstrap.Status(c.Context, g.deps(), cfg)
+			res, err := bootstrap.Status(c.Context, g.clusterDeps(cfg), cfg)
 			if err != nil {
 				return err
 			}
@@ -307,9 +351,16 @@ func printStatus(w io.Writer, r *bootstrap.Result) {
 	c := r.Cluster
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "CLUSTER\t%s\n", c.Name)
-	fmt.Fprintf(tw, "PROVIDER\t%s %s\n", c.Provider, c.ProviderVersion)
+	fmt.Fprintf(tw, "PROVIDER\t%s\n", strings.TrimSpace(c.Provider+" "+c.ProviderVersion))
 	fmt.Fprintf(tw, "STATE\t%s\n", bootstrap.Describe(c))
-	if c.State != provider.Absent && c.State != provider.Invalid {
+	switch {
+	case c.Provider == config.ProviderExisting:
+		// Nothing of the cluster is devcluster's: what Kubernetes says
+		// is below.
+		if r.Kubernetes != nil && r.Kubernetes.ServerVersion != "" {
+			fmt.Fprintf(tw, "KUBERNETES\t%s\n", r.Kubernetes.ServerVersion)
+		}
+	case c.State != provider.Absent && c.State != provider.Invalid:
 		fmt.Fprintf(tw, "IP\t%s\n", orDash(c.IP))
 		fmt.Fprintf(tw, "KUBERNETES\t%s\n", orDash(c.KubernetesVersion))
 		fmt.Fprintf(tw, "RESOURCES\t%d CPUs, %d MB memory, driver %s, runtime %s\n", c.CPUs, c.MemoryMB, orDash(c.Driver), orDash(c.ContainerRuntime))

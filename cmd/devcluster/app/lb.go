@@ -27,7 +27,7 @@ func newLBCommand(g *globals) *cli.Command {
 				return err
 			}
 			p := g.printer()
-			res, err := bootstrap.AssignLoadBalancers(c.Context, g.deps(), cfg, bootstrap.LBOptions{
+			res, err := bootstrap.AssignLoadBalancers(c.Context, g.clusterDeps(cfg), cfg, bootstrap.LBOptions{
 				Watch: watch,
 				Log:   func(f string, a ...any) { p.Info(fmt.Sprintf(f, a...)) },
 				Watching: func(ip string) {

@@ -234,7 +234,7 @@ func newRegistryGCCommand(g *globals, name *string) *cli.Command {
 				o.Log = g.env.Stderr
 			}
 			defer g.printer().Close()
-			res, err := bootstrap.CollectGarbage(c.Context, g.deps(), cfg, o)
+			res, err := bootstrap.CollectGarbage(c.Context, g.clusterDeps(cfg), cfg, o)
 			if err != nil {
 				return err
 			}

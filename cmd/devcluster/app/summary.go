@@ -190,7 +190,7 @@ func (g *globals) writeDiagnostics(ctx context.Context, err error, cfg *config.C
 	if !filepath.IsAbs(o.Dir) {
 		o.Dir = filepath.Join(g.env.Dir, o.Dir)
 	}
-	res, derr := bootstrap.Diagnose(ctx, g.deps(), cfg, o)
+	res, derr := bootstrap.Diagnose(ctx, g.clusterDeps(cfg), cfg, o)
 	if derr != nil {
 		g.printer().Warn("could not write diagnostics: " + derr.Error())
 		return
@@ -219,7 +219,7 @@ func newDiagnoseCommand(g *globals) *cli.Command {
 			if !filepath.IsAbs(dir) {
 				dir = filepath.Join(g.env.Dir, dir)
 			}
-			res, err := bootstrap.Diagnose(c.Context, g.deps(), cfg, bootstrap.DiagnoseOptions{Dir: dir, Context: kctx})
+			res, err := bootstrap.Diagnose(c.Context, g.clusterDeps(cfg), cfg, bootstrap.DiagnoseOptions{Dir: dir, Context: kctx})
 			if err != nil {
 				return problem.New(problem.Failed, "writing diagnostics", err, "")
 			}
