@@ -23,7 +23,7 @@ var layers = []struct {
 	{0, []string{"internal/run", "internal/ui", "internal/problem", "internal/paths", "internal/lockfile"}},
 	{1, []string{"config", "manifests"}},
 	{2, []string{"provider", "kube", "registry", "image", "loadbalancer"}},
-	{3, []string{"provider/minikube", "provider/existing", "agent"}},
+	{3, []string{"provider/minikube", "provider/existing", "provider/kind", "agent"}},
 	{4, []string{"bootstrap"}},
 	{5, []string{"cmd/devcluster/app"}},
 	{6, []string{"cmd/devcluster"}},

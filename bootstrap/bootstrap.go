@@ -27,6 +27,7 @@ import (
 	"github.com/devcluster/devcluster/loadbalancer"
 	"github.com/devcluster/devcluster/provider"
 	"github.com/devcluster/devcluster/provider/existing"
+	"github.com/devcluster/devcluster/provider/kind"
 )
 
 // Reporter receives progress. ui.Printer implements it; tests record it.
@@ -266,11 +267,14 @@ func ensureCluster(ctx context.Context, s *upState) (string, error) {
 			detail += ": " + have.Detail
 		}
 		return "", problem.New(problem.Failed, fmt.Sprintf("cluster %q is not running after %s", spec.Name, outcome),
-			errors.New(detail), fmt.Sprintf("see `%s logs -p %s`, or run `devcluster up --recreate`", p.Name(), spec.Name))
+			errors.New(detail), "see `devcluster diagnose`, or run `devcluster up --recreate`")
 	}
 	s.cluster = have
-	if have.Provider == existing.Name {
+	switch have.Provider {
+	case existing.Name:
 		return fmt.Sprintf("using kubeconfig context %s (devcluster never creates, changes or deletes this cluster)", have.KubeContext), nil
+	case kind.Name:
+		return fmt.Sprintf("%s (%s, %d node(s), node image %s)", outcome, orDash(have.IP), have.Nodes, orDash(have.KubernetesVersion)), nil
 	}
 	return fmt.Sprintf("%s (%s, Kubernetes %s, %d CPUs, %d MB)", outcome, orDash(have.IP), orDash(have.KubernetesVersion), have.CPUs, have.MemoryMB), nil
 }

@@ -44,6 +44,9 @@ func clusterAddress(cfg *config.Config, c *provider.Cluster) (string, error) {
 	if cfg.Registry.ClusterAddress != "" {
 		return cfg.Registry.ClusterAddress, nil
 	}
+	if c.HostAddress != "" {
+		return c.HostAddress, nil
+	}
 	return hostAddressFor(driverOf(cfg, c), c.IP)
 }
 

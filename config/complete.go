@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -170,9 +171,34 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		if *f.LoadBalancer.Enabled && f.LoadBalancer.IP == "" {
 			add("loadBalancer.enabled", errors.New("the LoadBalancer controller needs loadBalancer.ip with provider existing: the IP that reaches the cluster's nodes"))
 		}
+	case ProviderKind:
+		if f.Context != "" {
+			add("context", fmt.Errorf("only for provider existing: kind names its context kind-%s", f.Name))
+		}
+		for _, field := range minikubeOnly {
+			switch field {
+			case "kubernetesVersion":
+			case "containerRuntime":
+				if f.ContainerRuntime != DefaultContainerRuntime {
+					add(field, fmt.Errorf("kind nodes run containerd only"))
+				}
+			default:
+				add(field, fmt.Errorf("only for provider minikube: kind has no such setting"))
+			}
+		}
+		if v, err := NormalizeKubernetesVersion(f.KubernetesVersion); err == nil && v != "" && !fullVersion.MatchString(v) {
+			add("kubernetesVersion", fmt.Errorf("kind needs a full version such as v1.37.0 (its node images are per patch release), not %q", f.KubernetesVersion))
+		}
 	default:
-		add("provider", fmt.Errorf("unknown provider %q; supported: %s, %s", f.Provider, DefaultProvider, ProviderExisting))
+		add("provider", fmt.Errorf("unknown provider %q; supported: %s, %s, %s", f.Provider, DefaultProvider, ProviderKind, ProviderExisting))
 	}
+	if f.Workers != 0 && f.Provider != ProviderKind {
+		add("workers", fmt.Errorf("only for provider kind"))
+	}
+	if f.Workers < 0 || f.Workers > 20 {
+		add("workers", fmt.Errorf("invalid number of workers %d: use 0-20", f.Workers))
+	}
+	c.Workers = f.Workers
 	if f.Driver != "" && !slices.Contains(Drivers, f.Driver) {
 		add("driver", fmt.Errorf("unknown driver %q; minikube drivers are %s", f.Driver, strings.Join(Drivers, ", ")))
 	}
@@ -297,6 +323,9 @@ var flagNames = map[string]string{
 }
 
 // SetDefaults fills every unset field of f with its documented default.
+// fullVersion is a Kubernetes version with its patch number.
+var fullVersion = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+$`)
+
 func SetDefaults(f *File) {
 	if f.APIVersion == "" {
 		f.APIVersion = APIVersion

@@ -167,6 +167,35 @@ func TestCompleteExisting(t *testing.T) {
 	}
 }
 
+// Provider kind: workers and a full Kubernetes version; minikube's
+// settings are refused.
+func TestCompleteKind(t *testing.T) {
+	t.Parallel()
+	src, err := Decode("kind.yaml", []byte("apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nprovider: kind\nworkers: 2\nkubernetesVersion: 1.37.0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Complete(src, Overrides{})
+	if err != nil || got.Workers != 2 || got.KubernetesVersion != "v1.37.0" || got.Provider != "kind" {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	src, err = Decode("kind.yaml", []byte("apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nprovider: kind\nworkers: -1\nkubernetesVersion: \"1.37\"\nmemory: 8g\ncontainerRuntime: docker\ncontext: x\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Complete(src, Overrides{})
+	for _, want := range []string{"line 4: workers: invalid number of workers -1", "line 5: kubernetesVersion: kind needs a full version",
+		"line 6: memory: only for provider minikube", "line 7: containerRuntime: kind nodes run containerd only", "line 8: context: only for provider existing"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in %v", want, err)
+		}
+	}
+	src, _ = Decode("m.yaml", []byte("apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nworkers: 2\n"))
+	if _, err := Complete(src, Overrides{}); err == nil || !strings.Contains(err.Error(), "line 3: workers: only for provider kind") {
+		t.Errorf("workers on minikube: %v", err)
+	}
+}
+
 func TestCompleteNamesFlagsInProblems(t *testing.T) {
 	t.Parallel()
 	mem := "lots"

@@ -26,14 +26,17 @@ type File struct {
 	// Name of the cluster: the minikube profile and the kubeconfig context.
 	// Default "devcluster".
 	Name string `yaml:"name,omitempty" json:"name,omitempty"`
-	// Provider of the cluster: "minikube" (default) creates and manages
-	// it; "existing" uses a cluster devcluster did not create, through the
-	// kubeconfig context given in Context, and never creates, changes or
-	// deletes it.
+	// Provider of the cluster: "minikube" (default) or "kind" create and
+	// manage it; "existing" uses a cluster devcluster did not create,
+	// through the kubeconfig context given in Context, and never creates,
+	// changes or deletes it.
 	Provider string `yaml:"provider,omitempty" json:"provider,omitempty"`
 	// Context is the kubeconfig context of an existing cluster (provider
 	// existing, where it is required).
 	Context string `yaml:"context,omitempty" json:"context,omitempty"`
+	// Workers is the number of worker nodes beside the control plane
+	// (provider kind). Default 0.
+	Workers int `yaml:"workers,omitempty" json:"workers,omitempty"`
 
 	// CPUs for the cluster node: a number ≥ 2, "max" (all host CPUs) or
 	// "no-limit" (docker and podman drivers). Default "2".
@@ -135,6 +138,8 @@ const (
 	DefaultProvider = "minikube"
 	// ProviderExisting is a cluster devcluster did not create.
 	ProviderExisting = "existing"
+	// ProviderKind creates the cluster with kind (Kubernetes in Docker).
+	ProviderKind = "kind"
 	// DefaultCPUs is minikube's own minimum and default.
 	DefaultCPUs = "2"
 	// DefaultMemory leaves room for sample workloads above the 1800 MB
@@ -153,7 +158,9 @@ type Config struct {
 	Name     string
 	Provider string
 	// Context is the kubeconfig context of provider existing.
-	Context            string
+	Context string
+	// Workers is the number of kind worker nodes.
+	Workers            int
 	CPUs               CPUs
 	Memory             Memory
 	Driver             string

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/devcluster/devcluster/config"
 )
@@ -56,6 +57,17 @@ type Cluster struct {
 	// KubeconfigOK is false when the provider says the kubeconfig entry is
 	// missing or stale.
 	KubeconfigOK bool `json:"kubeconfigOK"`
+	// HostAddress is this host's address on the cluster's network, where
+	// nodes reach the registry, when the provider knows it (kind: the kind
+	// network's gateway); else it is derived from the node IP.
+	HostAddress string `json:"hostAddress,omitempty"`
+	// Workers is the number of worker nodes a kind cluster was created
+	// with.
+	Workers int `json:"workers,omitempty"`
+	// Recorded says the provider knows the settings the cluster was
+	// created with (kind: devcluster's record on the node); without it, a
+	// kind cluster was not created by devcluster.
+	Recorded bool `json:"-"`
 }
 
 // Difference is one setting in which an existing cluster differs from the
@@ -92,12 +104,18 @@ type Spec struct {
 	// ExtraStartArgs are passed to the provider's create command as they
 	// are.
 	ExtraStartArgs []string
+	// Workers is the number of worker nodes (kind).
+	Workers int
+	// Wait bounds the provider's own wait for the control plane (kind's
+	// --wait); zero is the provider's default.
+	Wait time.Duration
 }
 
 // SpecOf is the cluster part of a configuration.
 func SpecOf(c *config.Config) Spec {
 	return Spec{Name: c.Name, CPUs: c.CPUs, Memory: c.Memory, Driver: c.Driver, ContainerRuntime: c.ContainerRuntime,
-		KubernetesVersion: c.KubernetesVersion, InsecureRegistries: slices.Clone(c.InsecureRegistries), ExtraStartArgs: slices.Clone(c.ExtraStartArgs)}
+		KubernetesVersion: c.KubernetesVersion, InsecureRegistries: slices.Clone(c.InsecureRegistries), ExtraStartArgs: slices.Clone(c.ExtraStartArgs),
+		Workers: c.Workers, Wait: c.Wait}
 }
 
 // Progress receives human-readable progress lines from a long operation.

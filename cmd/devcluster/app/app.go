@@ -28,6 +28,7 @@ import (
 	"github.com/devcluster/devcluster/loadbalancer"
 	"github.com/devcluster/devcluster/provider"
 	"github.com/devcluster/devcluster/provider/existing"
+	"github.com/devcluster/devcluster/provider/kind"
 	"github.com/devcluster/devcluster/provider/minikube"
 )
 
@@ -169,6 +170,7 @@ type globals struct {
 	verbose  bool
 	cfgPath  string
 	minikube string
+	kind     string
 	kubecfg  string
 	// ci is --ci: auto, buildkite, github, gitlab, generic or none.
 	ci string
@@ -231,8 +233,15 @@ func (g *globals) deps() bootstrap.Deps {
 // clusterDeps are deps with the provider of cfg.
 func (g *globals) clusterDeps(cfg *config.Config) bootstrap.Deps {
 	d := g.deps()
-	if cfg.Provider == config.ProviderExisting {
+	switch cfg.Provider {
+	case config.ProviderExisting:
 		d.Provider = existing.New(cfg.Context)
+	case config.ProviderKind:
+		bin := g.kind
+		if v, ok := g.env.LookupEnv("KIND_BINARY"); ok && bin == "" {
+			bin = v
+		}
+		d.Provider = kind.New(g.env.Runner, kind.WithBinary(bin), kind.WithEnv(g.env.LookupEnv))
 	}
 	return d
 }
@@ -339,6 +348,7 @@ func newApp(g *globals) *cli.App {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only warnings and errors", Destination: &g.quiet},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print every progress line", Destination: &g.verbose},
 			&cli.StringFlag{Name: "minikube", Usage: "the minikube executable (default: minikube on PATH; env MINIKUBE_BINARY)", Destination: &g.minikube},
+			&cli.StringFlag{Name: "kind", Usage: "the kind executable (default: kind on PATH; env KIND_BINARY)", Destination: &g.kind},
 			&cli.StringFlag{Name: "kubeconfig", Usage: "kubeconfig `FILE` (default: $KUBECONFIG, then ~/.kube/config)", Destination: &g.kubecfg},
 			&cli.StringFlag{Name: "ci", Value: "auto", Usage: "log conventions: auto (detected from BUILDKITE, GITHUB_ACTIONS, GITLAB_CI, CI), buildkite, github, gitlab, generic or none (env DEVCLUSTER_CI)", Destination: &g.ci},
 		},

@@ -306,7 +306,7 @@ func (g *globals) clusterConfig(c *cli.Context, flag string) (*config.Config, er
 
 // providerFlag and contextFlag choose the cluster's provider.
 func providerFlag() cli.Flag {
-	return &cli.StringFlag{Name: "provider", Usage: "`PROVIDER` of the cluster: minikube (default) or existing (a kubeconfig context devcluster did not create)"}
+	return &cli.StringFlag{Name: "provider", Usage: "`PROVIDER` of the cluster: minikube (default), kind, or existing (a kubeconfig context devcluster did not create)"}
 }
 
 func contextFlag() cli.Flag {

@@ -1,0 +1,517 @@
+// Package kind drives the kind CLI (Kubernetes in Docker) through the
+// run.Runner seam, and docker only where kind has no command for the job:
+// the nodes' state and IPs (`docker inspect`), the kind network's gateway
+// (`docker network inspect`), files on the nodes (`docker exec`), and
+// start/unpause (kind cannot start a stopped cluster).
+//
+// kind cannot change a cluster after it is created, so the cluster
+// configuration devcluster generated is recorded on the control-plane node
+// (/kind/devcluster-cluster.yaml, beside kind's own /kind/version) and every
+// `up` compares it with the configuration asked for: a difference is drift
+// (exit 4), which `up --recreate` resolves by deleting and recreating.
+package kind
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/internal/run"
+	"github.com/devcluster/devcluster/provider"
+)
+
+// Name is the provider's name in devcluster.yaml.
+const Name = "kind"
+
+// InstallHint says how to get kind.
+const InstallHint = "install kind: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
+
+// DockerHint says how to get Docker.
+const DockerHint = "install Docker and start it: https://docs.docker.com/get-docker/"
+
+// recordPath is where the generated cluster configuration is kept on the
+// control-plane node.
+const recordPath = "/kind/devcluster-cluster.yaml"
+
+// DefaultNodeImage is kind v0.33.0's own node image, pinned by digest; other
+// Kubernetes versions use kindest/node:<version>.
+const DefaultNodeImage = "kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5"
+
+// Kind is the kind provider.
+type Kind struct {
+	runner run.Runner
+	binary string
+	docker string
+	env    func(string) (string, bool)
+}
+
+// Option configures a Kind.
+type Option func(*Kind)
+
+// WithBinary sets the kind executable (default "kind" on PATH).
+func WithBinary(path string) Option {
+	return func(k *Kind) {
+		if path != "" {
+			k.binary = path
+		}
+	}
+}
+
+// WithDocker sets the docker executable (default "docker" on PATH).
+func WithDocker(path string) Option {
+	return func(k *Kind) {
+		if path != "" {
+			k.docker = path
+		}
+	}
+}
+
+// WithEnv sets how the environment is read (KUBECONFIG, HOME).
+func WithEnv(lookup func(string) (string, bool)) Option {
+	return func(k *Kind) {
+		if lookup != nil {
+			k.env = lookup
+		}
+	}
+}
+
+// New returns a kind provider that runs commands through r.
+func New(r run.Runner, opts ...Option) *Kind {
+	k := &Kind{runner: r, binary: "kind", docker: "docker", env: os.LookupEnv}
+	for _, o := range opts {
+		o(k)
+	}
+	return k
+}
+
+var _ provider.Provider = (*Kind)(nil)
+
+// Name implements provider.Provider.
+func (k *Kind) Name() string { return Name }
+
+func (k *Kind) kind(ctx context.Context, p provider.Progress, args ...string) (run.Result, error) {
+	c := run.Cmd{Name: k.binary, Args: args}
+	if p != nil {
+		c.OnLine = func(_ run.Stream, line string) {
+			if l := strings.TrimSpace(line); l != "" {
+				p(l)
+			}
+		}
+	}
+	return k.runner.Run(ctx, c)
+}
+
+func (k *Kind) dockerRun(ctx context.Context, args ...string) (run.Result, error) {
+	return k.runner.Run(ctx, run.Cmd{Name: k.docker, Args: args})
+}
+
+// EnsureInstalled implements provider.Provider: `kind version`, then
+// whether Docker answers (kind needs it, and it is the user's to install).
+func (k *Kind) EnsureInstalled(ctx context.Context) (string, error) {
+	res, err := k.kind(ctx, nil, "version")
+	if err != nil {
+		if run.IsNotFound(err) {
+			return "", problem.New(problem.Missing, "kind is not installed", fmt.Errorf("%q was not found on PATH", k.binary), InstallHint)
+		}
+		return "", problem.New(problem.Failed, "checking the kind version", err, "run `kind version` yourself to see what is wrong")
+	}
+	version := ParseVersion(string(res.Stdout))
+	if version == "" {
+		return "", problem.New(problem.Failed, "checking the kind version",
+			fmt.Errorf("unexpected output of `kind version`: %q", strings.TrimSpace(string(res.Stdout))), "")
+	}
+	if _, err := k.dockerRun(ctx, "version", "--format", "{{.Server.Version}}"); err != nil {
+		switch {
+		case run.IsNotFound(err):
+			return "", problem.New(problem.Missing, "Docker is not installed", fmt.Errorf("kind runs its nodes as Docker containers, and %q was not found on PATH", k.docker), DockerHint)
+		default:
+			return "", problem.New(problem.Missing, "Docker is installed but not running", err,
+				"start Docker (`sudo systemctl start docker`, or open Docker Desktop) and run `devcluster up` again")
+		}
+	}
+	return version, nil
+}
+
+// ParseVersion reads "kind v0.33.0 go1.26.8 linux/amd64" (or the -q form
+// "0.33.0") and returns "v0.33.0", or "".
+func ParseVersion(out string) string {
+	f := strings.Fields(out)
+	switch {
+	case len(f) >= 2 && f[0] == "kind" && strings.HasPrefix(f[1], "v"):
+		return f[1]
+	case len(f) == 1 && len(f[0]) > 0 && f[0][0] >= '0' && f[0][0] <= '9':
+		return "v" + f[0]
+	}
+	return ""
+}
+
+// Context is the kubeconfig context kind writes for a cluster.
+func Context(name string) string { return "kind-" + name }
+
+// Get implements provider.Provider: `kind get clusters`, `kind get nodes`,
+// one `docker inspect` of the nodes, and the recorded configuration.
+func (k *Kind) Get(ctx context.Context, name string) (*provider.Cluster, error) {
+	c := &provider.Cluster{Name: name, Provider: Name, State: provider.Absent, InsecureRegistries: []string{}, KubeContext: Context(name)}
+	res, err := k.kind(ctx, nil, "get", "clusters")
+	if err != nil {
+		return nil, problem.New(problem.Failed, "listing kind clusters", err, "run `kind get clusters` to see the problem")
+	}
+	if !slices.Contains(run.Lines(res.Stdout), name) {
+		return c, nil
+	}
+	res, err = k.kind(ctx, nil, "get", "nodes", "--name", name)
+	if err != nil {
+		return nil, problem.New(problem.Failed, "listing the nodes of kind cluster "+name, err, "")
+	}
+	nodes := run.Lines(res.Stdout)
+	slices.Sort(nodes)
+	c.NodeNames, c.Nodes = nodes, len(nodes)
+	if len(nodes) == 0 {
+		c.State, c.Detail = provider.Invalid, "kind lists the cluster but it has no nodes"
+		return c, nil
+	}
+	res, err = k.dockerRun(ctx, append([]string{"inspect", "-f",
+		`{{.Name}} {{.State.Status}} {{index .Config.Labels "io.x-k8s.kind.role"}} {{range .NetworkSettings.Networks}}{{.IPAddress}},{{end}}`}, nodes...)...)
+	if err != nil {
+		return nil, problem.New(problem.Failed, "inspecting the nodes of kind cluster "+name, err, "")
+	}
+	states := map[string]int{}
+	for _, line := range run.Lines(res.Stdout) {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		states[f[1]]++
+		if f[2] == "control-plane" && c.IP == "" && len(f) > 3 {
+			c.IP = strings.Split(f[3], ",")[0]
+		}
+	}
+	switch {
+	case states["running"] == len(nodes):
+		c.State = provider.Running
+	case states["paused"] > 0:
+		c.State = provider.Paused
+	default:
+		c.State, c.Detail = provider.Stopped, fmt.Sprintf("%d of %d node containers running", states["running"], len(nodes))
+	}
+	if c.State == provider.Running {
+		rec, err := k.record(ctx, name)
+		switch {
+		case err != nil:
+			c.Detail = "not created by devcluster: " + err.Error()
+		default:
+			c.KubernetesVersion = rec.version()
+			c.Workers = rec.workers()
+			c.Recorded = true
+		}
+	}
+	if c.State == provider.Running {
+		if gw, err := k.HostAddress(ctx, name); err == nil {
+			c.HostAddress = gw
+		}
+	}
+	c.ContainerRuntime = "containerd"
+	c.KubeconfigOK = k.hasContext(Context(name))
+	return c, nil
+}
+
+// controlPlane is the name of a cluster's (first) control-plane node.
+func controlPlane(name string) string { return name + "-control-plane" }
+
+// record reads the configuration devcluster recorded on the control-plane
+// node.
+func (k *Kind) record(ctx context.Context, name string) (*Config, error) {
+	res, err := k.dockerRun(ctx, "exec", controlPlane(name), "cat", recordPath)
+	if err != nil {
+		return nil, fmt.Errorf("no %s on %s", recordPath, controlPlane(name))
+	}
+	var cfg Config
+	if err := yaml.Unmarshal(res.Stdout, &cfg); err != nil {
+		return nil, fmt.Errorf("unreadable %s: %v", recordPath, err)
+	}
+	return &cfg, nil
+}
+
+// Diff implements provider.Provider: the recorded configuration against
+// the one asked for. A cluster without a record was not created by
+// devcluster, and its settings cannot be known.
+func (k *Kind) Diff(want provider.Spec, have *provider.Cluster) []provider.Difference {
+	if !have.Recorded {
+		return []provider.Difference{{Field: "origin", Existing: "a kind cluster devcluster did not create", Desired: "one created by devcluster",
+			Note: "use provider existing with context " + Context(want.Name) + " to work with it as it is"}}
+	}
+	var d []provider.Difference
+	if w := NodeImage(want.KubernetesVersion); have.KubernetesVersion != w {
+		d = append(d, provider.Difference{Field: "kubernetesVersion (node image)", Existing: orDefault(have.KubernetesVersion), Desired: orDefault(w)})
+	}
+	if have.Workers != want.Workers {
+		d = append(d, provider.Difference{Field: "workers", Existing: fmt.Sprint(have.Workers), Desired: fmt.Sprint(want.Workers)})
+	}
+	return d
+}
+
+func orDefault(image string) string {
+	if image == "" {
+		return "kind's default (" + DefaultNodeImage + ")"
+	}
+	return image
+}
+
+// NodeImage is the node image of a Kubernetes version: "" (kind's default)
+// for none, the pinned default image for its own version,
+// kindest/node:<version> otherwise.
+func NodeImage(version string) string {
+	switch {
+	case version == "":
+		return ""
+	case strings.HasPrefix(DefaultNodeImage, "kindest/node:"+version+"@"):
+		return DefaultNodeImage
+	}
+	return "kindest/node:" + version
+}
+
+// Config is the kind cluster configuration devcluster generates
+// (kind.x-k8s.io/v1alpha4), and records on the node.
+type Config struct {
+	Kind       string `yaml:"kind"`
+	APIVersion string `yaml:"apiVersion"`
+	Name       string `yaml:"name"`
+	Nodes      []Node `yaml:"nodes"`
+}
+
+// Node is one node of a Config.
+type Node struct {
+	Role  string `yaml:"role"`
+	Image string `yaml:"image,omitempty"`
+}
+
+func (c *Config) version() string {
+	for _, n := range c.Nodes {
+		if n.Role == "control-plane" {
+			return n.Image
+		}
+	}
+	return ""
+}
+
+func (c *Config) workers() int {
+	n := 0
+	for _, node := range c.Nodes {
+		if node.Role == "worker" {
+			n++
+		}
+	}
+	return n
+}
+
+// GenerateConfig is the kind configuration of a spec: one control-plane
+// node and Workers workers, all on the node image of the Kubernetes
+// version.
+func GenerateConfig(want provider.Spec) []byte {
+	cfg := Config{Kind: "Cluster", APIVersion: "kind.x-k8s.io/v1alpha4", Name: want.Name}
+	image := NodeImage(want.KubernetesVersion)
+	cfg.Nodes = append(cfg.Nodes, Node{Role: "control-plane", Image: image})
+	for i := 0; i < want.Workers; i++ {
+		cfg.Nodes = append(cfg.Nodes, Node{Role: "worker", Image: image})
+	}
+	var b bytes.Buffer
+	b.WriteString("# Generated by devcluster; kind cannot change a cluster, so devcluster compares this with its configuration.\n")
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	_ = enc.Encode(cfg)
+	return b.Bytes()
+}
+
+// Create implements provider.Provider: `kind create cluster` with the
+// generated configuration, waiting for the control plane, then the
+// configuration is recorded on the control-plane node.
+func (k *Kind) Create(ctx context.Context, want provider.Spec, p provider.Progress) error {
+	dir, err := os.MkdirTemp("", "devcluster-kind-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	file := filepath.Join(dir, "kind.yaml")
+	cfg := GenerateConfig(want)
+	if err := os.WriteFile(file, cfg, 0o600); err != nil {
+		return err
+	}
+	wait := "5m"
+	if want.Wait > 0 {
+		wait = want.Wait.String()
+	}
+	if _, err := k.kind(ctx, p, "create", "cluster", "--name", want.Name, "--config", file, "--wait", wait); err != nil {
+		fix := "see kind's output above; `kind export logs --name " + want.Name + "` collects the nodes' logs"
+		if strings.Contains(errorOutput(err), "already exist") {
+			fix = "a kind cluster of that name exists: run `devcluster up --recreate`, or `kind delete cluster --name " + want.Name + "`"
+		}
+		return problem.New(problem.Failed, fmt.Sprintf("creating kind cluster %q", want.Name), err, fix)
+	}
+	if err := k.CopyToNode(ctx, want.Name, controlPlane(want.Name), file, recordPath); err != nil {
+		return problem.New(problem.Failed, "recording the cluster's configuration on its node", err, "")
+	}
+	return nil
+}
+
+func errorOutput(err error) string {
+	var re *run.Error
+	if errors.As(err, &re) {
+		return re.Output()
+	}
+	return err.Error()
+}
+
+// Start implements provider.Provider: kind has no command for it, so the
+// node containers are started with docker.
+func (k *Kind) Start(ctx context.Context, name string, p provider.Progress) error {
+	return k.nodesDo(ctx, name, p, "start")
+}
+
+// Unpause implements provider.Provider with `docker unpause`.
+func (k *Kind) Unpause(ctx context.Context, name string, p provider.Progress) error {
+	return k.nodesDo(ctx, name, p, "unpause")
+}
+
+func (k *Kind) nodesDo(ctx context.Context, name string, p provider.Progress, verb string) error {
+	res, err := k.kind(ctx, nil, "get", "nodes", "--name", name)
+	if err != nil {
+		return problem.New(problem.Failed, "listing the nodes of kind cluster "+name, err, "")
+	}
+	nodes := run.Lines(res.Stdout)
+	if p != nil {
+		p(fmt.Sprintf("docker %s %s", verb, strings.Join(nodes, " ")))
+	}
+	if _, err := k.dockerRun(ctx, append([]string{verb}, nodes...)...); err != nil {
+		return problem.New(problem.Failed, fmt.Sprintf("docker %s of the nodes of kind cluster %q", verb, name), err,
+			"run `devcluster up --recreate` if the node containers cannot be started")
+	}
+	return nil
+}
+
+// RepairKubeconfig implements provider.Provider: `kind export kubeconfig`.
+func (k *Kind) RepairKubeconfig(ctx context.Context, name string) error {
+	if _, err := k.kind(ctx, nil, "export", "kubeconfig", "--name", name); err != nil {
+		return problem.New(problem.Failed, fmt.Sprintf("writing the kubeconfig context %q", Context(name)), err, "")
+	}
+	return nil
+}
+
+// IP implements provider.Provider: the control-plane node's IP on the kind
+// network.
+func (k *Kind) IP(ctx context.Context, name string) (string, error) {
+	c, err := k.Get(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	if c.State != provider.Running {
+		return "", problem.New(problem.NotRunning, fmt.Sprintf("reading the IP of kind cluster %q", name), fmt.Errorf("it is %s", c.State), "start it with `devcluster up`")
+	}
+	return c.IP, nil
+}
+
+// HostAddress is this host's address on the kind network (its gateway),
+// where the nodes reach the registry.
+func (k *Kind) HostAddress(ctx context.Context, _ string) (string, error) {
+	network := "kind"
+	if v, ok := k.env("KIND_EXPERIMENTAL_DOCKER_NETWORK"); ok && v != "" {
+		network = v
+	}
+	res, err := k.dockerRun(ctx, "network", "inspect", network, "-f", "{{range .IPAM.Config}}{{.Gateway}} {{end}}")
+	if err != nil {
+		return "", fmt.Errorf("reading the gateway of docker network %s: %w", network, err)
+	}
+	for _, gw := range strings.Fields(string(res.Stdout)) {
+		if !strings.Contains(gw, ":") {
+			return gw, nil
+		}
+	}
+	return "", fmt.Errorf("docker network %s has no IPv4 gateway", network)
+}
+
+// RunOnNode implements provider.Provider with `docker exec NODE argv…`
+// (no shell: the words are passed as they are).
+func (k *Kind) RunOnNode(ctx context.Context, name, node string, argv ...string) ([]byte, error) {
+	if node == "" || node == name {
+		node = controlPlane(name)
+	}
+	res, err := k.dockerRun(ctx, append([]string{"exec", node}, argv...)...)
+	if err != nil {
+		return nil, problem.New(problem.Failed, fmt.Sprintf("running %s on node %s of kind cluster %q", argv[0], node, name), err, "")
+	}
+	return res.Stdout, nil
+}
+
+// CopyToNode implements provider.Provider with `docker exec -i NODE cp
+// /dev/stdin DST`, as kind writes files on its nodes.
+func (k *Kind) CopyToNode(ctx context.Context, name, node, src, dst string) error {
+	if node == "" || node == name {
+		node = controlPlane(name)
+	}
+	f, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := k.runner.Run(ctx, run.Cmd{Name: k.docker, Args: []string{"exec", "-i", node, "cp", "/dev/stdin", dst}, Stdin: f}); err != nil {
+		return problem.New(problem.Failed, fmt.Sprintf("copying %s to node %s of kind cluster %q", dst, node, name), err, "")
+	}
+	return nil
+}
+
+// Logs implements provider.Provider: the control-plane node's container
+// log into file.
+func (k *Kind) Logs(ctx context.Context, name, file string) error {
+	res, err := k.dockerRun(ctx, "logs", controlPlane(name))
+	if err != nil {
+		return fmt.Errorf("docker logs %s: %w", controlPlane(name), err)
+	}
+	return os.WriteFile(file, append(res.Stdout, res.Stderr...), 0o600)
+}
+
+// Delete implements provider.Provider: `kind delete cluster` (which also
+// removes its kubeconfig context).
+func (k *Kind) Delete(ctx context.Context, name string, p provider.Progress) error {
+	if _, err := k.kind(ctx, p, "delete", "cluster", "--name", name); err != nil {
+		return problem.New(problem.Failed, fmt.Sprintf("deleting kind cluster %q", name), err, "run `kind delete cluster --name "+name+"` yourself to see the problem")
+	}
+	return nil
+}
+
+// hasContext reports whether the kubeconfig (the files of $KUBECONFIG, or
+// ~/.kube/config) has the context.
+func (k *Kind) hasContext(name string) bool {
+	var files []string
+	if v, ok := k.env("KUBECONFIG"); ok && v != "" {
+		files = filepath.SplitList(v)
+	} else if home, ok := k.env("HOME"); ok && home != "" {
+		files = []string{filepath.Join(home, ".kube", "config")}
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var kc struct {
+			Contexts []struct {
+				Name string `yaml:"name"`
+			} `yaml:"contexts"`
+		}
+		if yaml.Unmarshal(b, &kc) != nil {
+			continue
+		}
+		for _, c := range kc.Contexts {
+			if c.Name == name {
+				return true
+			}
+		}
+	}
+	return false
+}
