@@ -230,9 +230,13 @@ func (g *globals) deps() bootstrap.Deps {
 	}
 }
 
-// clusterDeps are deps with the provider of cfg.
+// clusterDeps are deps with the provider of cfg (minikube's when there is
+// no configuration: deploy's diagnostics).
 func (g *globals) clusterDeps(cfg *config.Config) bootstrap.Deps {
 	d := g.deps()
+	if cfg == nil {
+		return d
+	}
 	switch cfg.Provider {
 	case config.ProviderExisting:
 		d.Provider = existing.New(cfg.Context)

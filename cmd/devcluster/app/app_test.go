@@ -23,6 +23,7 @@ import (
 
 	"github.com/devcluster/devcluster/agent"
 	"github.com/devcluster/devcluster/bootstrap"
+	"github.com/devcluster/devcluster/config"
 	fakeminikube "github.com/devcluster/devcluster/internal/fake/minikube"
 	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/internal/run/runtest"
@@ -271,5 +272,28 @@ func TestRegistryPushListStatusGC(t *testing.T) {
 	}
 	if code := h.run("registry", "push", tarPath); code != ExitUsage || !strings.Contains(h.stderr.String(), "SRC and NAME[:TAG]") {
 		t.Errorf("push with one argument: exit %d\n%s", code, h.stderr.String())
+	}
+}
+
+// Each command gets its configuration's provider; deploy's diagnostics,
+// which have no configuration, get minikube's.
+func TestClusterDepsChoosesTheProvider(t *testing.T) {
+	t.Parallel()
+	var stderr bytes.Buffer
+	g := &globals{env: Env{Stderr: &stderr, LookupEnv: func(string) (string, bool) { return "", false },
+		IsTerminal: func(io.Writer) bool { return false },
+		Kube:       func(string) kube.Loader { return nil }}}
+	for _, tc := range []struct {
+		cfg  *config.Config
+		want string
+	}{
+		{nil, "minikube"},
+		{&config.Config{Provider: "minikube"}, "minikube"},
+		{&config.Config{Provider: "kind"}, "kind"},
+		{&config.Config{Provider: "existing", Context: "staging"}, "existing"},
+	} {
+		if got := g.clusterDeps(tc.cfg).Provider.Name(); got != tc.want {
+			t.Errorf("%+v: provider %s, want %s", tc.cfg, got, tc.want)
+		}
 	}
 }
