@@ -54,7 +54,8 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	for out, pkg := range map[string]string{"devcluster": "./cmd/devcluster", "minikube": "./internal/fake/minikube/cmd/minikube"} {
+	for out, pkg := range map[string]string{"devcluster": "./cmd/devcluster", "minikube": "./internal/fake/minikube/cmd/minikube",
+		"docker": "./internal/fake/docker/cmd/docker"} {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, out), pkg)
 		cmd.Dir = root
 		if b, err := cmd.CombinedOutput(); err != nil {

@@ -18,6 +18,8 @@ import (
 const (
 	KubernetesVersion = "v1.37.2"
 	KwokVersion       = "v0.8.0"
+	// KindVersion is the real kind the kind provider is tested with.
+	KindVersion = "v0.33.0"
 )
 
 // Binaries are the paths of the built components.

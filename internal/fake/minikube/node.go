@@ -4,27 +4,18 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/devcluster/devcluster/internal/fake/apiserver"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 )
 
 // client returns a client for the test's API server, or nil when the test
 // gave no API server (unit tests).
 func (s *invocation) client() (kubernetes.Interface, error) {
-	if s.env.get("STANDIN_APISERVER") == "" {
-		return nil, nil
-	}
-	cfg := &rest.Config{Host: s.env.get("STANDIN_APISERVER"), BearerToken: s.env.get("STANDIN_TOKEN")}
-	if ca := s.env.get("STANDIN_CA_FILE"); ca != "" {
-		cfg.TLSClientConfig.CAFile = ca
-	} else {
-		cfg.TLSClientConfig.Insecure = true
-	}
-	return kubernetes.NewForConfig(cfg)
+	return apiserver.Client(s.env.get)
 }
 
 // registerNode creates the Node object minikube's kubelet would register:

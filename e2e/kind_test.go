@@ -1,0 +1,168 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/devcluster/devcluster/e2e/harness"
+)
+
+// kindUser is a user whose PATH has real kind v0.33.0 and the docker
+// stand-in (its daemon state in the user's home), with nodes registering
+// on the test's control plane.
+func kindUser(t *testing.T) *user {
+	t.Helper()
+	ctx := context.Background()
+	kindBin, err := harness.EnsureGoInstall(ctx, "sigs.k8s.io/kind@"+harness.KindVersion, "kind")
+	if err != nil {
+		missing(t, "building kind %s: %v", harness.KindVersion, err)
+	}
+	kubectl, err := harness.EnsureKubectl(ctx, func(f string, a ...any) { t.Logf(f, a...) })
+	if err != nil {
+		missing(t, "building kubectl: %v", err)
+	}
+	u := newUser(t)
+	bin := filepath.Join(u.home, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(kindBin, filepath.Join(bin, "kind")); err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range u.env {
+		if strings.HasPrefix(e, "PATH=") {
+			u.env[i] = "PATH=" + bin + ":" + strings.TrimPrefix(e, "PATH=")
+		}
+	}
+	u.env = append(u.env, "KIND_BINARY="+filepath.Join(bin, "kind"), "DOCKER_STANDIN_STATE="+filepath.Join(u.home, "docker"), "STANDIN_KUBECTL="+kubectl, "STANDIN_CA_FILE="+cp.CAFile)
+	return u
+}
+
+// TestRealKindOnTheDockerStandIn: real kind's create, get and delete run
+// end to end against the docker stand-in, with nodes registered as kwok
+// nodes on the control plane.
+func TestRealKindOnTheDockerStandIn(t *testing.T) {
+	u := kindUser(t)
+	kind := filepath.Join(u.home, "bin", "kind")
+	r := u.exec(kind, "create", "cluster", "--name", "e2e-realkind", "--wait", "60s")
+	if r.code != 0 {
+		t.Fatalf("kind create cluster: exit %d\n%s", r.code, r.stderr)
+	}
+	t.Cleanup(func() { u.exec(kind, "delete", "cluster", "--name", "e2e-realkind") })
+	if r := u.exec(kind, "get", "clusters"); r.code != 0 || strings.TrimSpace(r.stdout) != "e2e-realkind" {
+		t.Errorf("get clusters: exit %d %q", r.code, r.stdout)
+	}
+	if r := u.exec(kind, "get", "nodes", "--name", "e2e-realkind"); r.code != 0 || strings.TrimSpace(r.stdout) != "e2e-realkind-control-plane" {
+		t.Errorf("get nodes: exit %d %q", r.code, r.stdout)
+	}
+	admin, _ := cp.Client()
+	n, err := admin.CoreV1().Nodes().Get(context.Background(), "e2e-realkind-control-plane", metav1.GetOptions{})
+	if err != nil || n.Status.Addresses[0].Address != "172.18.0.2" {
+		t.Errorf("node: %+v, %v", n, err)
+	}
+	if r := u.exec(kind, "delete", "cluster", "--name", "e2e-realkind"); r.code != 0 {
+		t.Errorf("delete: exit %d\n%s", r.code, r.stderr)
+	}
+	if _, err := admin.CoreV1().Nodes().Get(context.Background(), "e2e-realkind-control-plane", metav1.GetOptions{}); err == nil {
+		t.Errorf("the node is still registered after kind delete cluster")
+	}
+}
+
+// TestKindProvider: `devcluster up` with provider kind drives real kind on
+// the docker stand-in: a fresh up creates the cluster and writes hosts.toml
+// for the kind network's gateway and localhost through docker exec; a
+// LoadBalancer Service gets the control-plane node's IP; a converged re-run
+// creates nothing; a changed worker count is drift (exit 4); --recreate
+// rebuilds with the worker; down deletes the cluster and its nodes.
+func TestKindProvider(t *testing.T) {
+	ctx := context.Background()
+	u := kindUser(t)
+	port := freePort(t)
+	writeFile(t, filepath.Join(u.home, "devcluster.yaml"), `apiVersion: devcluster.dev/v1alpha1
+kind: Cluster
+name: e2e-kind
+provider: kind
+registry:
+  port: `+port+`
+workloads:
+  samples: false
+`)
+	res := u.upJSON()
+	t.Cleanup(func() { u.devcluster("down") })
+	if res.Cluster.Provider != "kind" || res.Cluster.IP != "172.18.0.2" || res.Cluster.KubeContext != "kind-e2e-kind" || res.Kubernetes == nil || !res.Kubernetes.Ready {
+		t.Fatalf("cluster %+v, kubernetes %+v", res.Cluster, res.Kubernetes)
+	}
+	if res.Registry == nil || res.Registry.ClusterHost != "172.18.0.1:"+port {
+		t.Errorf("registry: %+v", res.Registry)
+	}
+	node := filepath.Join(u.home, "docker", "fs", "e2e-kind-control-plane")
+	for _, host := range []string{"172.18.0.1:" + port, "localhost:" + port} {
+		b, err := os.ReadFile(filepath.Join(node, "etc", "containerd", "certs.d", host, "hosts.toml"))
+		if err != nil || !strings.Contains(string(b), `server = "http://172.18.0.1:`+port+`"`) {
+			t.Errorf("hosts.toml for %s on the node: %q, %v", host, b, err)
+		}
+	}
+
+	admin, _ := cp.Client()
+	ns := "kind-lb"
+	if _, err := admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}) })
+	if _, err := admin.CoreV1().Services(ns).Create(ctx, lbService("web", 8080), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitIngress(t, admin, ns, "web", 10*time.Second, func(ing []corev1.LoadBalancerIngress) bool {
+		return len(ing) == 1 && ing[0].IP == "172.18.0.2"
+	})
+
+	calls := filepath.Join(u.home, "docker", "calls.log")
+	_ = os.Remove(calls)
+	if again := u.upJSON(); again.Changed {
+		t.Errorf("a converged re-run changed something: %v", again.Actions)
+	}
+	if b, _ := os.ReadFile(calls); strings.Contains(string(b), `"run"`) || strings.Contains(string(b), `"cp","/dev/stdin"`) {
+		t.Errorf("a converged re-run created or wrote something:\n%s", b)
+	}
+
+	writeFile(t, filepath.Join(u.home, "devcluster.yaml"), `apiVersion: devcluster.dev/v1alpha1
+kind: Cluster
+name: e2e-kind
+provider: kind
+workers: 1
+registry:
+  port: `+port+`
+workloads:
+  samples: false
+`)
+	if r := u.devcluster("up"); r.code != 4 || !strings.Contains(r.stderr, "workers: cluster has 0, requested 1") {
+		t.Fatalf("a changed worker count: exit %d\n%s", r.code, r.stderr)
+	}
+	res = u.upJSON("--recreate")
+	if res.Cluster.Nodes != 2 || res.Cluster.Workers != 1 {
+		t.Errorf("after --recreate: %+v", res.Cluster)
+	}
+	if _, err := admin.CoreV1().Nodes().Get(ctx, "e2e-kind-worker", metav1.GetOptions{}); err != nil {
+		t.Errorf("the worker did not register: %v", err)
+	}
+	if r := u.devcluster("down"); r.code != 0 {
+		t.Fatalf("down: exit %d", r.code)
+	}
+	for _, n := range []string{"e2e-kind-control-plane", "e2e-kind-worker"} {
+		if _, err := admin.CoreV1().Nodes().Get(ctx, n, metav1.GetOptions{}); err == nil {
+			t.Errorf("node %s is still registered after down", n)
+		}
+	}
+	if r := u.exec(filepath.Join(u.home, "bin", "kind"), "get", "clusters"); strings.Contains(r.stdout, "e2e-kind") {
+		t.Errorf("kind still lists the cluster: %q", r.stdout)
+	}
+}

@@ -1,0 +1,75 @@
+package docker
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+type daemon struct {
+	t   *testing.T
+	dir string
+}
+
+func (d *daemon) run(stdin string, args ...string) (string, string, int) {
+	var o, e bytes.Buffer
+	code := Main(context.Background(), Env{Args: args, Stdin: strings.NewReader(stdin), Stdout: &o, Stderr: &e,
+		LookupEnv: func(k string) (string, bool) {
+			if k == "DOCKER_STANDIN_STATE" {
+				return d.dir, true
+			}
+			return "", false
+		}})
+	return o.String(), e.String(), code
+}
+
+// The commands and templates real kind v0.33.0 runs, answered as the real
+// client answers them.
+func TestWhatKindRuns(t *testing.T) {
+	t.Parallel()
+	d := &daemon{t: t, dir: t.TempDir()}
+	check := func(stdin string, args []string, code int, stdout string) {
+		t.Helper()
+		o, e, c := d.run(stdin, args...)
+		if c != code || o != stdout {
+			t.Errorf("docker %q: exit %d, stdout %q (stderr %q); want exit %d, %q", args, c, o, e, code, stdout)
+		}
+	}
+	check("", []string{"-v"}, 0, "Docker version 28.2.2, build e6534b4\n")
+	check("", []string{"version", "--format", "{{.Server.Version}}"}, 0, "28.2.2\n")
+	check("", []string{"info", "-f", "{{.Driver}}"}, 0, "overlay2\n")
+	check("", []string{"info", "--format", "'{{json .SecurityOptions}}'"}, 0, `'["name=seccomp,profile=builtin","name=cgroupns"]'`+"\n")
+	check("", []string{"ps", "-a", "--filter", "label=io.x-k8s.kind.cluster", "--format", `{{.Label "io.x-k8s.kind.cluster"}}`}, 0, "")
+	check("", []string{"network", "ls", "--filter=name=^kind$", "--format={{.ID}}"}, 0, "")
+	if o, _, c := d.run("", "network", "create", "-d=bridge", "-o", "com.docker.network.bridge.enable_ip_masquerade=true", "--ipv6", "--subnet", "fc00:f853:ccd:e793::/64", "kind"); c != 0 || len(strings.TrimSpace(o)) != 64 {
+		t.Fatalf("network create: %d %q", c, o)
+	}
+	check("", []string{"network", "inspect", "kind", "-f", "{{range .IPAM.Config}}{{.Gateway}} {{end}}"}, 0, "172.18.0.1 fc00:f853:ccd:e793::1 \n")
+	check("", []string{"network", "inspect", "nope"}, 1, "[]\n")
+	if _, e, c := d.run("", "run", "--name", "dev-control-plane", "--label", "io.x-k8s.kind.cluster=dev", "--label", "io.x-k8s.kind.role=control-plane",
+		"--net", "kind", "--publish=127.0.0.1:41234:6443/TCP", "--detach", "kindest/node:v1.37.0@sha256:abc"); c != 0 {
+		t.Fatalf("run: %s", e)
+	}
+	check("", []string{"ps", "-a", "--filter", "label=io.x-k8s.kind.cluster=dev", "--format", "{{.Names}}"}, 0, "dev-control-plane\n")
+	check("", []string{"inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}},{{.GlobalIPv6Address}}{{end}}", "dev-control-plane"}, 0, "172.18.0.2,\n")
+	check("", []string{"inspect", "--format", `{{ index .Config.Labels "io.x-k8s.kind.role" }}`, "dev-control-plane"}, 0, "control-plane\n")
+	check("", []string{"inspect", "--format", `{{ with (index (index .NetworkSettings.Ports "6443/tcp") 0) }}{{ printf "%s	%s" .HostIp .HostPort }}{{ end }}`, "dev-control-plane"}, 0, "127.0.0.1\t6443\n")
+	check("", []string{"exec", "--privileged", "dev-control-plane", "cat", "/kind/version"}, 0, "v1.37.0\n")
+	check("", []string{"exec", "dev-control-plane", "mkdir", "-p", "/etc/containerd/certs.d/x"}, 0, "")
+	check("server = \"http://x\"\n", []string{"exec", "-i", "dev-control-plane", "cp", "/dev/stdin", "/etc/containerd/certs.d/x/hosts.toml"}, 0, "")
+	check("", []string{"exec", "dev-control-plane", "cat", "/etc/containerd/certs.d/x/hosts.toml"}, 0, "server = \"http://x\"\n")
+	if b, err := os.ReadFile(filepath.Join(d.dir, "fs", "dev-control-plane", "etc", "containerd", "certs.d", "x", "hosts.toml")); err != nil || len(b) == 0 {
+		t.Errorf("the node's file is not in its directory: %v", err)
+	}
+	check("", []string{"exec", "dev-control-plane", "cat", "/etc/missing"}, 1, "")
+	check("", []string{"stop", "dev-control-plane"}, 0, "dev-control-plane\n")
+	check("", []string{"exec", "dev-control-plane", "true"}, 1, "")
+	check("", []string{"rm", "-f", "-v", "dev-control-plane"}, 0, "dev-control-plane\n")
+	check("", []string{"inspect", "-f", "{{.Name}}", "dev-control-plane"}, 1, "\n")
+	if _, err := os.Stat(filepath.Join(d.dir, "fs", "dev-control-plane")); !os.IsNotExist(err) {
+		t.Errorf("the node's directory outlived it: %v", err)
+	}
+}
