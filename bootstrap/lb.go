@@ -65,7 +65,7 @@ func checkLoadBalancers(ctx context.Context, s *upState) (string, error) {
 	}
 	s.lbs = svcs
 	platform := s.deps.Platform
-	platform.Driver = s.cluster.Driver
+	platform.Driver, platform.Provider = s.cluster.Driver, s.cluster.Provider
 	if ok, why := loadbalancer.Reachability(platform); !ok {
 		s.deps.Report.Warn("LoadBalancer IPs are not reachable from this host: " + why)
 	}

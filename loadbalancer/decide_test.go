@@ -87,13 +87,15 @@ func TestReachability(t *testing.T) {
 		{"rootless docker", Platform{GOOS: "linux", Driver: "docker", Rootless: true}, false, "rootless"},
 		{"remote daemon", Platform{GOOS: "linux", Driver: "docker", DockerHost: "tcp://10.0.0.5:2376"}, false, "remote"},
 		{"vfkit on macOS", Platform{GOOS: "darwin", Driver: "vfkit"}, true, ""},
+		{"kind on Linux", Platform{GOOS: "linux", Provider: "kind"}, true, ""},
+		{"kind on Docker Desktop", Platform{GOOS: "darwin", Provider: "kind"}, false, "kind on darwin (Docker Desktop)"},
 	}
 	for _, tc := range cases {
 		ok, why := Reachability(tc.p)
 		if ok != tc.ok || !strings.Contains(why, tc.why) {
 			t.Errorf("%s: Reachability = %v, %q; want %v containing %q", tc.name, ok, why, tc.ok, tc.why)
 		}
-		if !ok && !strings.Contains(why, "minikube service") {
+		if !ok && !strings.Contains(why, "kubectl port-forward") {
 			t.Errorf("%s: no alternative offered: %q", tc.name, why)
 		}
 	}
