@@ -46,11 +46,21 @@ import (
 	"github.com/devcluster/devcluster/registry"
 )
 
-const (
-	profile = "e2e-node"
-	hostIP  = "192.168.49.1"
-	nodeIP  = "192.168.49.2"
+// The node network's shape. By default it is minikube's docker network and
+// the node is the profile's; with DEVCLUSTER_REALNODE_SHAPE=kind it is
+// kind's (172.18.0.0/16, gateway .1, node .2) and the node is the kind
+// cluster's control-plane container (the TestKind* tests).
+var (
+	shape    = "minikube"
+	profile  = "e2e-node" // the cluster's name
+	nodeName = profile
+	hostIP   = "192.168.49.1"
+	nodeIP   = "192.168.49.2"
+	prefix   = "/24"
 )
+
+// kindTools are real kind and kubectl, for the kind shape.
+var kindTools struct{ kind, kubectl string }
 
 var env struct {
 	cp        *harness.ControlPlane
@@ -73,6 +83,23 @@ func run(m *testing.M) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
+	switch v := os.Getenv("DEVCLUSTER_REALNODE_SHAPE"); v {
+	case "", "minikube":
+	case "kind":
+		shape, profile, nodeName, hostIP, nodeIP, prefix = "kind", "e2e-kind", "e2e-kind-control-plane", "172.18.0.1", "172.18.0.2", "/16"
+		var err error
+		if kindTools.kind, err = harness.EnsureGoInstall(ctx, "sigs.k8s.io/kind@"+harness.KindVersion, "kind"); err != nil {
+			logf("building kind: %v", err)
+			return 1
+		}
+		if kindTools.kubectl, err = harness.EnsureKubectl(ctx, logf); err != nil {
+			logf("building kubectl: %v", err)
+			return 1
+		}
+	default:
+		logf("DEVCLUSTER_REALNODE_SHAPE=%q: use minikube or kind", v)
+		return 1
+	}
 	cpBins, err := harness.EnsureBinaries(ctx, logf)
 	if err != nil {
 		logf("%v", err)
@@ -98,7 +125,7 @@ func run(m *testing.M) int {
 	_ = os.MkdirAll(env.home, 0o755)
 	root, _ := harness.RepoRoot()
 	for out, pkg := range map[string]string{"devcluster": "./cmd/devcluster", "minikube": "./internal/fake/minikube/cmd/minikube",
-		"pause": "./e2e/realnode/pause", "hello": "./e2e/realnode/hello"} {
+		"docker": "./internal/fake/docker/cmd/docker", "pause": "./e2e/realnode/pause", "hello": "./e2e/realnode/hello"} {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(env.bin, out), pkg)
 		cmd.Dir, cmd.Env = root, append(os.Environ(), "CGO_ENABLED=0")
 		if b, err := cmd.CombinedOutput(); err != nil {
@@ -109,7 +136,7 @@ func run(m *testing.M) int {
 	_ = os.WriteFile(filepath.Join(env.bin, "sudo"), []byte("#!/bin/sh\nexec \"$@\"\n"), 0o755)
 
 	start := time.Now()
-	env.netw, err = harness.CreateNodeNetwork(fmt.Sprintf("dcrn%d", os.Getpid()%100000), hostIP+"/24", nodeIP+"/24")
+	env.netw, err = harness.CreateNodeNetwork(fmt.Sprintf("dcrn%d", os.Getpid()%100000), hostIP+prefix, nodeIP+prefix)
 	if err != nil {
 		logf("%v", err)
 		return 1
@@ -138,7 +165,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	pauseRef := hostIP + ":" + env.port + "/e2e/pause:v1"
-	env.node, err = harness.StartRealNode(ctx, env.cp, env.netw, nodeBins, filepath.Join(work, "node"), profile, pauseRef)
+	env.node, err = harness.StartRealNode(ctx, env.cp, env.netw, nodeBins, filepath.Join(work, "node"), nodeName, pauseRef)
 	if err != nil {
 		logf("real node: %v\n%s", err, env.cp.Logs(30))
 		return 1
@@ -309,17 +336,24 @@ func TestSampleServesThroughLoadBalancer(t *testing.T) {
 	}
 }
 
+// writeConfig writes the tier's devcluster.yaml: the cluster of the shape
+// (provider kind in kind's), the registry port, the offline nginx base.
 func writeConfig(t *testing.T) {
 	t.Helper()
+	provider := "minikube"
+	if shape == "kind" {
+		provider = "kind"
+	}
 	cfg := fmt.Sprintf(`apiVersion: devcluster.dev/v1alpha1
 kind: Cluster
 name: %s
+provider: %s
 registry:
   port: %s
 workloads:
   sampleBase: oci:%s
   timeout: 3m
-`, profile, env.port, env.nginxBase)
+`, profile, provider, env.port, env.nginxBase)
 	if err := os.WriteFile(filepath.Join(env.home, "devcluster.yaml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

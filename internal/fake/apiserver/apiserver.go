@@ -5,6 +5,10 @@
 package apiserver
 
 import (
+	"context"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
@@ -23,4 +27,23 @@ func Client(get func(string) string) (kubernetes.Interface, error) {
 		cfg.TLSClientConfig.Insecure = true
 	}
 	return kubernetes.NewForConfig(cfg)
+}
+
+// WipeWorkloads deletes every namespace but Kubernetes' own: what a deleted
+// cluster's workloads become when the test's control plane and a real node
+// outlive the cluster the stand-ins pretend to delete.
+func WipeWorkloads(ctx context.Context, k kubernetes.Interface) error {
+	nss, err := k.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return err
+	}
+	keep := map[string]bool{"kube-system": true, "kube-public": true, "kube-node-lease": true, "default": true}
+	for _, ns := range nss.Items {
+		if !keep[ns.Name] {
+			if err := k.CoreV1().Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+				return err
+			}
+		}
+	}
+	return nil
 }

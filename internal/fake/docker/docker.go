@@ -582,11 +582,11 @@ func (s *invocation) run(args []string) int {
 			continue
 		}
 		cport := strings.ToLower(parts[2])
-		hostPort := parts[1]
+		host := parts[0] + ":" + parts[1]
 		if strings.HasPrefix(cport, "6443/") {
-			hostPort = s.apiserverPort()
+			host = s.apiserverHost()
 		}
-		c.Ports[cport] = parts[0] + ":" + hostPort
+		c.Ports[cport] = host
 	}
 	s.st.Containers[name] = c
 	if err := s.seedNode(c); err != nil {
@@ -597,12 +597,14 @@ func (s *invocation) run(args []string) int {
 	return 0
 }
 
-func (s *invocation) apiserverPort() string {
+// apiserverHost is where the published API server port leads: the test's
+// API server (host:port).
+func (s *invocation) apiserverHost() string {
 	u, err := url.Parse(s.env.get("STANDIN_APISERVER"))
 	if err != nil || u.Port() == "" {
-		return "6443"
+		return "127.0.0.1:6443"
 	}
-	return u.Port()
+	return u.Host
 }
 
 // logs prints what a kind node's systemd prints when it has booted.

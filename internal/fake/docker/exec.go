@@ -9,7 +9,9 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/devcluster/devcluster/internal/fake/apiserver"
 	corev1 "k8s.io/api/core/v1"
@@ -86,6 +88,9 @@ func (s *invocation) exec(args []string) int {
 		return 1
 	}
 	cmd := args[i+1:]
+	if s.onRealNode(cmd) {
+		return s.realExec(cmd)
+	}
 	switch cmd[0] {
 	case "true":
 		return 0
@@ -140,6 +145,43 @@ func (s *invocation) exec(args []string) int {
 	}
 	fmt.Fprintf(s.env.Stderr, "OCI runtime exec failed: exec failed: unable to start container process: exec: %q: executable file not found in $PATH: unknown\n", cmd[0])
 	return 126
+}
+
+// onRealNode says whether a node command goes to the real node
+// (STANDIN_NODE_EXEC): the file commands on containerd's configuration,
+// which the real node's containerd reads. kind's own files (/kind,
+// /etc/kubernetes) stay in the node's directory.
+func (s *invocation) onRealNode(cmd []string) bool {
+	if s.env.get("STANDIN_NODE_EXEC") == "" {
+		return false
+	}
+	switch cmd[0] {
+	case "cat", "mkdir", "cp":
+	default:
+		return false
+	}
+	for _, a := range cmd[1:] {
+		if strings.HasPrefix(a, "/etc/containerd/") {
+			return true
+		}
+	}
+	return false
+}
+
+// realExec runs a command in the real node's namespaces.
+func (s *invocation) realExec(cmd []string) int {
+	full := append(strings.Fields(s.env.get("STANDIN_NODE_EXEC")), cmd...)
+	c := exec.CommandContext(s.ctx, full[0], full[1:]...)
+	c.Stdin, c.Stdout, c.Stderr = s.env.Stdin, s.env.Stdout, s.env.Stderr
+	if err := c.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		fmt.Fprintln(s.env.Stderr, err)
+		return 126
+	}
+	return 0
 }
 
 // kubeadm init and join register the node with the test's API server (kwok
@@ -222,6 +264,11 @@ func (s *invocation) registerNode(c *Container) error {
 		return err
 	}
 	role := c.Labels["io.x-k8s.kind.role"]
+	if s.env.get("STANDIN_REAL_NODE") != "" {
+		// A real kubelet registers itself; it is labelled as kubeadm
+		// would label it.
+		return s.labelRealNode(k, c.Name, role)
+	}
 	capacity := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("8"), corev1.ResourceMemory: resource.MustParse("16Gi"),
 		corev1.ResourcePods: resource.MustParse("110")}
 	n := &corev1.Node{
@@ -250,7 +297,12 @@ func (s *invocation) unregisterNode(c *Container) error {
 	if err != nil {
 		return err
 	}
-	err = k.CoreV1().Nodes().Delete(s.ctx, c.Name, metav1.DeleteOptions{})
+	if s.env.get("STANDIN_REAL_NODE") != "" {
+		// The real node outlives the container; what ran on it does not.
+		err = apiserver.WipeWorkloads(s.ctx, k)
+	} else {
+		err = k.CoreV1().Nodes().Delete(s.ctx, c.Name, metav1.DeleteOptions{})
+	}
 	if err != nil && !apierrors.IsNotFound(err) {
 		return err
 	}
@@ -298,4 +350,33 @@ func (s *invocation) kubectl(c *Container, args []string) int {
 		return 127
 	}
 	return 0
+}
+
+// labelRealNode waits for the real kubelet's Node and marks it as
+// kubeadm marks a control-plane node.
+func (s *invocation) labelRealNode(k kubernetes.Interface, name, role string) error {
+	if role != "control-plane" {
+		return nil
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		n, err := k.CoreV1().Nodes().Get(s.ctx, name, metav1.GetOptions{})
+		if err == nil {
+			// kubeadm's mark-control-plane phase: the role label and the
+			// taint kind removes next.
+			n.Labels["node-role.kubernetes.io/control-plane"] = ""
+			taint := corev1.Taint{Key: "node-role.kubernetes.io/control-plane", Effect: corev1.TaintEffectNoSchedule}
+			if !slices.ContainsFunc(n.Spec.Taints, func(t corev1.Taint) bool { return t.Key == taint.Key }) {
+				n.Spec.Taints = append(n.Spec.Taints, taint)
+			}
+			_, err = k.CoreV1().Nodes().Update(s.ctx, n, metav1.UpdateOptions{})
+			if err == nil || !apierrors.IsConflict(err) {
+				return err
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the real node %s did not register within a minute: %v", name, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

@@ -90,17 +90,5 @@ func (s *invocation) wipeWorkloads() error {
 	if err != nil || k == nil {
 		return err
 	}
-	nss, err := k.CoreV1().Namespaces().List(s.ctx, metav1.ListOptions{})
-	if err != nil {
-		return err
-	}
-	keep := map[string]bool{"kube-system": true, "kube-public": true, "kube-node-lease": true, "default": true}
-	for _, ns := range nss.Items {
-		if !keep[ns.Name] {
-			if err := k.CoreV1().Namespaces().Delete(s.ctx, ns.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-				return err
-			}
-		}
-	}
-	return nil
+	return apiserver.WipeWorkloads(s.ctx, k)
 }
