@@ -274,7 +274,7 @@ func ensureCluster(ctx context.Context, s *upState) (string, error) {
 	case existing.Name:
 		return fmt.Sprintf("using kubeconfig context %s (devcluster never creates, changes or deletes this cluster)", have.KubeContext), nil
 	case kind.Name:
-		return fmt.Sprintf("%s (%s, %d node(s), node image %s)", outcome, orDash(have.IP), have.Nodes, orDash(have.KubernetesVersion)), nil
+		return fmt.Sprintf("%s (%s, Kubernetes %s, %d node(s))", outcome, orDash(have.IP), orDash(have.KubernetesVersion), have.Nodes), nil
 	}
 	return fmt.Sprintf("%s (%s, Kubernetes %s, %d CPUs, %d MB)", outcome, orDash(have.IP), orDash(have.KubernetesVersion), have.CPUs, have.MemoryMB), nil
 }

@@ -104,6 +104,9 @@ workloads:
 	if res.Registry == nil || res.Registry.ClusterHost != "172.18.0.1:"+port {
 		t.Errorf("registry: %+v", res.Registry)
 	}
+	if r := u.devcluster("status"); r.code != 0 || !strings.Contains(r.stdout, "e2e-kind-control-plane") || !strings.Contains(r.stdout, "v1.37.0") {
+		t.Errorf("status: exit %d\n%s", r.code, r.stdout)
+	}
 	node := filepath.Join(u.home, "docker", "fs", "e2e-kind-control-plane")
 	for _, host := range []string{"172.18.0.1:" + port, "localhost:" + port} {
 		b, err := os.ReadFile(filepath.Join(node, "etc", "containerd", "certs.d", host, "hosts.toml"))

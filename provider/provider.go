@@ -61,6 +61,9 @@ type Cluster struct {
 	// nodes reach the registry, when the provider knows it (kind: the kind
 	// network's gateway); else it is derived from the node IP.
 	HostAddress string `json:"hostAddress,omitempty"`
+	// NodeImage is the node image a kind cluster was created with (""
+	// for kind's default).
+	NodeImage string `json:"nodeImage,omitempty"`
 	// Workers is the number of worker nodes a kind cluster was created
 	// with.
 	Workers int `json:"workers,omitempty"`

@@ -208,7 +208,8 @@ func (k *Kind) Get(ctx context.Context, name string) (*provider.Cluster, error) 
 		case err != nil:
 			c.Detail = "not created by devcluster: " + err.Error()
 		default:
-			c.KubernetesVersion = rec.version()
+			c.NodeImage = rec.version()
+			c.KubernetesVersion = versionOf(c.NodeImage)
 			c.Workers = rec.workers()
 			c.Recorded = true
 		}
@@ -249,8 +250,8 @@ func (k *Kind) Diff(want provider.Spec, have *provider.Cluster) []provider.Diffe
 			Note: "use provider existing with context " + Context(want.Name) + " to work with it as it is"}}
 	}
 	var d []provider.Difference
-	if w := NodeImage(want.KubernetesVersion); have.KubernetesVersion != w {
-		d = append(d, provider.Difference{Field: "kubernetesVersion (node image)", Existing: orDefault(have.KubernetesVersion), Desired: orDefault(w)})
+	if w := NodeImage(want.KubernetesVersion); have.NodeImage != w {
+		d = append(d, provider.Difference{Field: "kubernetesVersion (node image)", Existing: orDefault(have.NodeImage), Desired: orDefault(w)})
 	}
 	if have.Workers != want.Workers {
 		d = append(d, provider.Difference{Field: "workers", Existing: fmt.Sprint(have.Workers), Desired: fmt.Sprint(want.Workers)})
@@ -263,6 +264,16 @@ func orDefault(image string) string {
 		return "kind's default (" + DefaultNodeImage + ")"
 	}
 	return image
+}
+
+// versionOf is the Kubernetes version of a node image (kind's default's
+// for "").
+func versionOf(image string) string {
+	if image == "" {
+		image = DefaultNodeImage
+	}
+	_, tag, _ := strings.Cut(strings.SplitN(image, "@", 2)[0], ":")
+	return tag
 }
 
 // NodeImage is the node image of a Kubernetes version: "" (kind's default)

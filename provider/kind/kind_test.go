@@ -51,7 +51,7 @@ func TestGetReadsTheClusterAndItsRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.State != provider.Running || c.IP != "172.18.0.2" || c.HostAddress != "172.18.0.1" || c.Workers != 1 ||
-		c.KubernetesVersion != DefaultNodeImage || !c.Recorded || c.KubeContext != "kind-dev" ||
+		c.NodeImage != DefaultNodeImage || c.KubernetesVersion != "v1.37.0" || !c.Recorded || c.KubeContext != "kind-dev" ||
 		!slices.Equal(c.NodeNames, []string{"dev-control-plane", "dev-worker"}) {
 		t.Errorf("Get = %+v", c)
 	}

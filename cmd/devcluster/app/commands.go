@@ -360,6 +360,10 @@ func printStatus(w io.Writer, r *bootstrap.Result) {
 		if r.Kubernetes != nil && r.Kubernetes.ServerVersion != "" {
 			fmt.Fprintf(tw, "KUBERNETES\t%s\n", r.Kubernetes.ServerVersion)
 		}
+	case c.Provider == config.ProviderKind && c.State != provider.Absent:
+		fmt.Fprintf(tw, "IP\t%s\n", orDash(c.IP))
+		fmt.Fprintf(tw, "KUBERNETES\t%s\n", orDash(c.KubernetesVersion))
+		fmt.Fprintf(tw, "NODES\t%s\n", strings.Join(c.NodeNames, ", "))
 	case c.State != provider.Absent && c.State != provider.Invalid:
 		fmt.Fprintf(tw, "IP\t%s\n", orDash(c.IP))
 		fmt.Fprintf(tw, "KUBERNETES\t%s\n", orDash(c.KubernetesVersion))
