@@ -40,6 +40,7 @@ func newUpCommand(g *globals) *cli.Command {
 			"A cluster that already runs with the requested settings is left alone, so a re-run takes about a second.\n\n" +
 			"minikube ignores changed CPUs, memory and insecure registries on an existing cluster; up compares them\n" +
 			"itself and stops with the list of differences (exit code 4). --recreate deletes and recreates the cluster.\n\n" +
+			"With --provider kind the cluster is a kind cluster (kind cannot change one: every difference is drift).\n" +
 			"With --provider existing --context NAME, up uses a cluster devcluster did not create: it checks that the\n" +
 			"cluster answers and is ready, never creates, changes or deletes it, and runs only what is turned on (the\n" +
 			"registry and the LoadBalancer controller are off by default there).",
