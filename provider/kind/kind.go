@@ -242,9 +242,14 @@ func (k *Kind) record(ctx context.Context, name string) (*Config, error) {
 }
 
 // Diff implements provider.Provider: the recorded configuration against
-// the one asked for. A cluster without a record was not created by
+// the one asked for. A running cluster without a record was not created by
 // devcluster, and its settings cannot be known.
 func (k *Kind) Diff(want provider.Spec, have *provider.Cluster) []provider.Difference {
+	if have.State != provider.Running {
+		// The record is read from the running control-plane node: a
+		// stopped cluster is started first and compared by the next up.
+		return nil
+	}
 	if !have.Recorded {
 		return []provider.Difference{{Field: "origin", Existing: "a kind cluster devcluster did not create", Desired: "one created by devcluster",
 			Note: "use provider existing with context " + Context(want.Name) + " to work with it as it is"}}

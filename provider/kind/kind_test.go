@@ -81,6 +81,26 @@ func TestClusterWithoutRecordIsNotOurs(t *testing.T) {
 	}
 }
 
+// A stopped cluster's record cannot be read (it is on the node): it is
+// started, not refused.
+func TestStoppedClusterIsNotDrift(t *testing.T) {
+	t.Parallel()
+	stopped := func(argv []string) runtest.Reply {
+		if strings.HasPrefix(strings.Join(argv, " "), "docker inspect -f") {
+			return runtest.Reply{Stdout: "/dev-control-plane exited control-plane ,\n/dev-worker exited worker ,\n"}
+		}
+		return cluster("")(argv)
+	}
+	k := New(&runtest.Fake{Handler: stopped}, WithEnv(func(string) (string, bool) { return "", false }))
+	c, err := k.Get(context.Background(), "dev")
+	if err != nil || c.State != provider.Stopped {
+		t.Fatalf("Get = %+v, %v", c, err)
+	}
+	if d := k.Diff(provider.Spec{Name: "dev", Workers: 1}, c); d != nil {
+		t.Errorf("Diff of a stopped cluster = %v", d)
+	}
+}
+
 func TestAbsentCluster(t *testing.T) {
 	t.Parallel()
 	f := &runtest.Fake{Handler: cluster("")}
