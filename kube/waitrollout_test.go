@@ -12,7 +12,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 )
 
 // The statuses below are shaped like what the Deployment controller and the
@@ -168,14 +170,15 @@ func TestPodSelectorPicksTheNewestRevision(t *testing.T) {
 
 func TestWaitForRolloutsEndsOnDeleteAndTimeout(t *testing.T) {
 	t.Parallel()
+	// The deletion arrives on the watch itself: the fake clientset does
+	// not replay a delete made before its watch starts.
 	cs := fake.NewClientset(web(2, 1, appsv1.DeploymentStatus{}))
-	deleteOnce := sync.OnceFunc(func() {
-		go func() {
-			_ = cs.AppsV1().Deployments("apps").Delete(context.Background(), "web", metav1.DeleteOptions{})
-		}()
+	w := watch.NewFake()
+	cs.PrependWatchReactor("deployments", func(k8stesting.Action) (bool, watch.Interface, error) {
+		go w.Delete(web(2, 1, appsv1.DeploymentStatus{}))
+		return true, w, nil
 	})
-	_, err := WaitForRollouts(context.Background(), cs, []Workload{{Kind: "Deployment", Namespace: "apps", Name: "web"}}, 30*time.Second,
-		func(string) { deleteOnce() })
+	_, err := WaitForRollouts(context.Background(), cs, []Workload{{Kind: "Deployment", Namespace: "apps", Name: "web"}}, 30*time.Second, nil)
 	if err == nil || !strings.Contains(err.Error(), "was deleted") {
 		t.Errorf("deleted: err = %v", err)
 	}
