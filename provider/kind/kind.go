@@ -178,21 +178,14 @@ func (k *Kind) Get(ctx context.Context, name string) (*provider.Cluster, error) 
 		c.State, c.Detail = provider.Invalid, "kind lists the cluster but it has no nodes"
 		return c, nil
 	}
-	res, err = k.dockerRun(ctx, append([]string{"inspect", "-f",
-		`{{.Name}} {{.State.Status}} {{index .Config.Labels "io.x-k8s.kind.role"}} {{range .NetworkSettings.Networks}}{{.IPAddress}},{{end}}`}, nodes...)...)
+	nodeStates, ip, err := k.inspectNodes(ctx, nodes...)
 	if err != nil {
 		return nil, problem.New(problem.Failed, "inspecting the nodes of kind cluster "+name, err, "")
 	}
+	c.IP = ip
 	states := map[string]int{}
-	for _, line := range run.Lines(res.Stdout) {
-		f := strings.Fields(line)
-		if len(f) < 3 {
-			continue
-		}
-		states[f[1]]++
-		if f[2] == "control-plane" && c.IP == "" && len(f) > 3 {
-			c.IP = strings.Split(f[3], ",")[0]
-		}
+	for _, st := range nodeStates {
+		states[st]++
 	}
 	switch {
 	case states["running"] == len(nodes):
@@ -203,18 +196,14 @@ func (k *Kind) Get(ctx context.Context, name string) (*provider.Cluster, error) 
 		c.State, c.Detail = provider.Stopped, fmt.Sprintf("%d of %d node containers running", states["running"], len(nodes))
 	}
 	if c.State == provider.Running {
-		rec, err := k.record(ctx, name)
-		switch {
-		case err != nil:
+		if rec, err := k.record(ctx, name); err != nil {
 			c.Detail = "not created by devcluster: " + err.Error()
-		default:
+		} else {
 			c.NodeImage = rec.version()
 			c.KubernetesVersion = versionOf(c.NodeImage)
 			c.Workers = rec.workers()
 			c.Recorded = true
 		}
-	}
-	if c.State == provider.Running {
 		if gw, err := k.HostAddress(ctx, name); err == nil {
 			c.HostAddress = gw
 		}
@@ -222,6 +211,29 @@ func (k *Kind) Get(ctx context.Context, name string) (*provider.Cluster, error) 
 	c.ContainerRuntime = "containerd"
 	c.KubeconfigOK = k.hasContext(Context(name))
 	return c, nil
+}
+
+// inspectNodes is one `docker inspect` of node containers: each one's
+// state (running, exited, paused, …) by name, and the IP of the first
+// control-plane node on its network.
+func (k *Kind) inspectNodes(ctx context.Context, nodes ...string) (map[string]string, string, error) {
+	res, err := k.dockerRun(ctx, append([]string{"inspect", "-f",
+		`{{.Name}} {{.State.Status}} {{index .Config.Labels "io.x-k8s.kind.role"}} {{range .NetworkSettings.Networks}}{{.IPAddress}},{{end}}`}, nodes...)...)
+	if err != nil {
+		return nil, "", err
+	}
+	states, ip := map[string]string{}, ""
+	for _, line := range run.Lines(res.Stdout) {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		states[strings.TrimPrefix(f[0], "/")] = f[1]
+		if f[2] == "control-plane" && ip == "" && len(f) > 3 {
+			ip = strings.Split(f[3], ",")[0]
+		}
+	}
+	return states, ip, nil
 }
 
 // controlPlane is the name of a cluster's (first) control-plane node.
@@ -421,16 +433,24 @@ func (k *Kind) RepairKubeconfig(ctx context.Context, name string) error {
 }
 
 // IP implements provider.Provider: the control-plane node's IP on the kind
-// network.
+// network, from one `docker inspect` of that node.
 func (k *Kind) IP(ctx context.Context, name string) (string, error) {
-	c, err := k.Get(ctx, name)
-	if err != nil {
-		return "", err
+	states, ip, err := k.inspectNodes(ctx, controlPlane(name))
+	if err != nil || states[controlPlane(name)] != "running" {
+		why := fmt.Errorf("its control-plane node is %s", orDash(states[controlPlane(name)]))
+		if err != nil {
+			why = err
+		}
+		return "", problem.New(problem.NotRunning, fmt.Sprintf("reading the IP of kind cluster %q", name), why, "start it with `devcluster up`")
 	}
-	if c.State != provider.Running {
-		return "", problem.New(problem.NotRunning, fmt.Sprintf("reading the IP of kind cluster %q", name), fmt.Errorf("it is %s", c.State), "start it with `devcluster up`")
+	return ip, nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
 	}
-	return c.IP, nil
+	return s
 }
 
 // HostAddress is this host's address on the kind network (its gateway),

@@ -58,6 +58,10 @@ func TestGetReadsTheClusterAndItsRecord(t *testing.T) {
 	if d := k.Diff(spec, c); len(d) != 0 {
 		t.Errorf("no drift expected: %v", d)
 	}
+	before := len(f.Calls())
+	if ip, err := k.IP(context.Background(), "dev"); err != nil || ip != "172.18.0.2" || len(f.Calls()) != before+1 {
+		t.Errorf("IP = %q, %v after %d commands", ip, err, len(f.Calls())-before)
+	}
 	want := spec
 	want.Workers, want.KubernetesVersion = 2, "v1.36.1"
 	d := k.Diff(want, c)
