@@ -170,8 +170,13 @@ func (s *invocation) onRealNode(cmd []string) bool {
 
 // realExec runs a command in the real node's namespaces.
 func (s *invocation) realExec(cmd []string) int {
-	full := append(strings.Fields(s.env.get("STANDIN_NODE_EXEC")), cmd...)
-	c := exec.CommandContext(s.ctx, full[0], full[1:]...)
+	return s.attached(append(strings.Fields(s.env.get("STANDIN_NODE_EXEC")), cmd...), 126)
+}
+
+// attached runs argv with the stand-in's standard streams and returns its
+// exit code, or cannotStart when it could not be started.
+func (s *invocation) attached(argv []string, cannotStart int) int {
+	c := exec.CommandContext(s.ctx, argv[0], argv[1:]...)
 	c.Stdin, c.Stdout, c.Stderr = s.env.Stdin, s.env.Stdout, s.env.Stderr
 	if err := c.Run(); err != nil {
 		var ee *exec.ExitError
@@ -179,7 +184,7 @@ func (s *invocation) realExec(cmd []string) int {
 			return ee.ExitCode()
 		}
 		fmt.Fprintln(s.env.Stderr, err)
-		return 126
+		return cannotStart
 	}
 	return 0
 }
@@ -339,17 +344,7 @@ func (s *invocation) kubectl(c *Container, args []string) int {
 		}
 		out = append(out, a)
 	}
-	cmd := exec.CommandContext(s.ctx, bin, out...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = s.env.Stdin, s.env.Stdout, s.env.Stderr
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return ee.ExitCode()
-		}
-		fmt.Fprintln(s.env.Stderr, err)
-		return 127
-	}
-	return 0
+	return s.attached(append([]string{bin}, out...), 127)
 }
 
 // labelRealNode waits for the real kubelet's Node and marks it as
