@@ -175,12 +175,10 @@ func EnsureConformance(ctx context.Context) (string, error) {
 // EnsureGoInstall installs a Go command at a pinned version (pkg@version)
 // into the cache and returns its path.
 func EnsureGoInstall(ctx context.Context, pkgAtVersion, binName string) (string, error) {
-	cache, err := CacheDir()
+	dir, err := keyedDir("go-install", pkgAtVersion+runtime.Version())
 	if err != nil {
 		return "", err
 	}
-	h := sha256.Sum256([]byte(pkgAtVersion + runtime.Version()))
-	dir := filepath.Join(cache, "go-install-"+hex.EncodeToString(h[:6]))
 	bin := filepath.Join(dir, binName)
 	if _, err := os.Stat(bin); err == nil {
 		return bin, nil
@@ -243,6 +241,17 @@ func versionLDFlags() string {
 	return ldflags
 }
 
+// keyedDir is <cache>/<name>-<hash of key>: a build's directory, named by
+// what it was built from.
+func keyedDir(name, key string) (string, error) {
+	cache, err := CacheDir()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.Sum256([]byte(key))
+	return filepath.Join(cache, name+"-"+hex.EncodeToString(h[:6])), nil
+}
+
 // cachePath is where a build from the pinned module e2e/<module> is cached:
 // <cache>/<name>-<hash of the module's go.sum and salt>. It also returns the
 // module's directory.
@@ -256,12 +265,8 @@ func cachePath(module, name, salt string) (moduleDir, path string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	h := sha256.Sum256(append(sum, []byte(salt)...))
-	cache, err := CacheDir()
-	if err != nil {
-		return "", "", err
-	}
-	return moduleDir, filepath.Join(cache, name+"-"+hex.EncodeToString(h[:6])), nil
+	path, err = keyedDir(name, string(sum)+salt)
+	return moduleDir, path, err
 }
 
 // EnsureKubectl builds kubectl of the pinned Kubernetes version (for the

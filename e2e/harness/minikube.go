@@ -2,8 +2,6 @@ package harness
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -32,12 +30,10 @@ const (
 // scratch directory first; the Go build cache is reused, which makes a
 // rebuild after a cache-key change (a new Go) far quicker than the first.
 func EnsureMinikube(ctx context.Context, logf func(string, ...any)) (string, error) {
-	cache, err := CacheDir()
+	dir, err := keyedDir("minikube-"+MinikubeVersion, MinikubeVersion+runtime.Version()+runtime.GOOS+runtime.GOARCH)
 	if err != nil {
 		return "", err
 	}
-	h := sha256.Sum256([]byte(MinikubeVersion + runtime.Version() + runtime.GOOS + runtime.GOARCH))
-	dir := filepath.Join(cache, "minikube-"+MinikubeVersion+"-"+hex.EncodeToString(h[:6]))
 	bin := filepath.Join(dir, "minikube")
 	if _, err := os.Stat(filepath.Join(dir, ".complete")); err == nil {
 		return bin, nil

@@ -202,13 +202,18 @@ func (g *globals) printer() *ui.Printer {
 	return g.p
 }
 
-func (g *globals) deps() bootstrap.Deps {
-	bin := g.minikube
-	if bin == "" {
-		if v, ok := g.env.LookupEnv("MINIKUBE_BINARY"); ok {
-			bin = v
-		}
+// toolPath is a tool's executable: its flag, else its environment
+// variable, else "" (the tool on PATH).
+func (g *globals) toolPath(flag, variable string) string {
+	if flag != "" {
+		return flag
 	}
+	v, _ := g.env.LookupEnv(variable)
+	return v
+}
+
+func (g *globals) deps() bootstrap.Deps {
+	bin := g.toolPath(g.minikube, "MINIKUBE_BINARY")
 	versionCache, _ := paths.VersionCache(paths.Env(g.env.LookupEnv))
 	mgr := g.env.Agent
 	if mgr == nil {
@@ -241,11 +246,7 @@ func (g *globals) clusterDeps(cfg *config.Config) bootstrap.Deps {
 	case config.ProviderExisting:
 		d.Provider = existing.New(cfg.Context)
 	case config.ProviderKind:
-		bin := g.kind
-		if v, ok := g.env.LookupEnv("KIND_BINARY"); ok && bin == "" {
-			bin = v
-		}
-		d.Provider = kind.New(g.env.Runner, kind.WithBinary(bin), kind.WithEnv(g.env.LookupEnv))
+		d.Provider = kind.New(g.env.Runner, kind.WithBinary(g.toolPath(g.kind, "KIND_BINARY")), kind.WithEnv(g.env.LookupEnv))
 	}
 	return d
 }
