@@ -105,20 +105,12 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		off := false
 		f.Workloads.Samples = &off
 	}
-	// What was set by hand, before defaults: settings that only a
-	// provider that creates the cluster can honour.
-	var minikubeOnly []string
-	for _, field := range []struct {
-		name string
-		set  bool
-	}{
-		{"cpus", f.CPUs != ""}, {"memory", f.Memory != ""}, {"driver", f.Driver != ""},
-		{"containerRuntime", f.ContainerRuntime != ""}, {"kubernetesVersion", f.KubernetesVersion != ""},
-		{"insecureRegistries", len(f.InsecureRegistries) > 0}, {"extraStartArgs", len(f.ExtraStartArgs) > 0},
-	} {
-		if field.set {
-			minikubeOnly = append(minikubeOnly, field.name)
-		}
+	// Cluster settings set by hand, before defaults fill them in: not
+	// every provider can honour them.
+	handSet := map[string]bool{
+		"cpus": f.CPUs != "", "memory": f.Memory != "", "driver": f.Driver != "",
+		"containerRuntime": f.ContainerRuntime != "", "kubernetesVersion": f.KubernetesVersion != "",
+		"insecureRegistries": len(f.InsecureRegistries) > 0, "extraStartArgs": len(f.ExtraStartArgs) > 0,
 	}
 	if f.Provider == ProviderExisting {
 		// A real cluster usually cannot reach this host, and has its own
@@ -153,6 +145,14 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 	if err := ValidName(f.Name); err != nil {
 		add("name", err)
 	}
+	// refuse names each hand-set field of fields, in that order.
+	refuse := func(why string, fields ...string) {
+		for _, field := range fields {
+			if handSet[field] {
+				add(field, errors.New(why))
+			}
+		}
+	}
 	switch f.Provider {
 	case DefaultProvider:
 		if f.Context != "" {
@@ -162,9 +162,8 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		if f.Context == "" {
 			add("provider", errors.New("provider existing needs the kubeconfig context of the cluster: set context (--context); `kubectl config get-contexts` lists them"))
 		}
-		for _, field := range minikubeOnly {
-			add(field, fmt.Errorf("only for provider minikube: devcluster does not create or change an existing cluster"))
-		}
+		refuse("only for provider minikube: devcluster does not create or change an existing cluster",
+			"cpus", "memory", "driver", "containerRuntime", "kubernetesVersion", "insecureRegistries", "extraStartArgs")
 		if *f.Registry.Enabled && f.Registry.ClusterAddress == "auto" {
 			add("registry.enabled", errors.New("the registry needs registry.clusterAddress with provider existing: the address of this host that the cluster's nodes can reach"))
 		}
@@ -175,17 +174,11 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		if f.Context != "" {
 			add("context", fmt.Errorf("only for provider existing: kind names its context kind-%s", f.Name))
 		}
-		for _, field := range minikubeOnly {
-			switch field {
-			case "kubernetesVersion":
-			case "containerRuntime":
-				if f.ContainerRuntime != DefaultContainerRuntime {
-					add(field, fmt.Errorf("kind nodes run containerd only"))
-				}
-			default:
-				add(field, fmt.Errorf("only for provider minikube: kind has no such setting"))
-			}
+		refuse("only for provider minikube: kind has no such setting", "cpus", "memory", "driver")
+		if handSet["containerRuntime"] && f.ContainerRuntime != DefaultContainerRuntime {
+			add("containerRuntime", errors.New("kind nodes run containerd only"))
 		}
+		refuse("only for provider minikube: kind has no such setting", "insecureRegistries", "extraStartArgs")
 		if v, err := NormalizeKubernetesVersion(f.KubernetesVersion); err == nil && v != "" && !fullVersion.MatchString(v) {
 			add("kubernetesVersion", fmt.Errorf("kind needs a full version such as v1.37.0 (its node images are per patch release), not %q", f.KubernetesVersion))
 		}
