@@ -33,6 +33,21 @@ func VersionCache(env Env) (string, error) {
 	return filepath.Join(d.State, "tool-versions.json"), nil
 }
 
+// ToolsDir is where devcluster installs the cluster tools it downloads
+// ($XDG_CACHE_HOME/devcluster/bin, ~/.cache/devcluster/bin): a cache, which
+// the next download fills again if it is deleted.
+func ToolsDir(env Env) (string, error) {
+	cache, _ := env("XDG_CACHE_HOME")
+	if cache == "" {
+		home, _ := env("HOME")
+		if home == "" {
+			return "", errors.New("neither HOME nor XDG_CACHE_HOME is set: cannot place devcluster's tools")
+		}
+		cache = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(cache, "devcluster", "bin"), nil
+}
+
 // For returns the directories of cluster name ("" for devcluster's own
 // top-level directories).
 func For(env Env, name string) (Dirs, error) {
