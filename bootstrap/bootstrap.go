@@ -63,6 +63,11 @@ type Deps struct {
 	Kubeconfig string
 	// Platform describes the host, for LoadBalancer reachability.
 	Platform loadbalancer.Platform
+	// Install gets the provider's tool when `up` finds it missing (see
+	// provider.Installable) and returns the executable's path; missing is
+	// the problem EnsureInstalled reported, to return when installing is
+	// not wanted. Nil means missing tools stay missing.
+	Install func(ctx context.Context, tool string, missing error) (path string, err error)
 }
 
 // Result is what `up` and `status` report; with -o json it is printed as is
@@ -182,12 +187,30 @@ func Up(ctx context.Context, deps Deps, cfg *config.Config, o UpOptions) (*Resul
 	return s.result(), err
 }
 
+// checkProvider checks the provider's tool, and installs it when it is
+// missing and devcluster can: what the tool needs and devcluster does not
+// install (Docker, a driver) is checked before anything is downloaded.
 func checkProvider(ctx context.Context, s *upState) (string, error) {
-	v, err := s.deps.Provider.EnsureInstalled(ctx)
-	if err != nil {
+	p := s.deps.Provider
+	v, err := p.EnsureInstalled(ctx)
+	var missing *provider.ToolMissing
+	inst, installable := p.(provider.Installable)
+	if err == nil || !errors.As(err, &missing) || !installable || s.deps.Install == nil {
+		return v, err
+	}
+	if err := inst.CheckPrerequisites(ctx, clusterSpec(s.cfg)); err != nil {
 		return "", err
 	}
-	return v, nil
+	path, ierr := s.deps.Install(ctx, inst.Tool(), err)
+	if ierr != nil {
+		return "", ierr
+	}
+	inst.UseBinary(path)
+	if v, err = p.EnsureInstalled(ctx); err != nil {
+		return "", err
+	}
+	s.did(inst.Tool() + " " + v + " installed")
+	return v + ", installed at " + path, nil
 }
 
 // ensureCluster creates, resumes or keeps the cluster, refusing to touch one

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/devcluster/devcluster/config"
+	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run/runtest"
 	"github.com/devcluster/devcluster/provider"
 	"github.com/devcluster/devcluster/provider/kind"
@@ -94,5 +95,81 @@ func TestUpOnKind(t *testing.T) {
 	cfg2 := f.cfg(func(file *config.File) { file.Provider = "kind"; file.Workers = 1 })
 	if _, err := Up(context.Background(), f.deps, cfg2, UpOptions{}); err == nil || !strings.Contains(err.Error(), "workers: cluster has 0, requested 1") {
 		t.Errorf("a changed worker count is not refused as drift: %v", err)
+	}
+}
+
+// up with kind missing: Docker is checked first, then the tool is
+// installed through Deps.Install and used for everything that follows.
+func TestUpInstallsAMissingTool(t *testing.T) {
+	t.Parallel()
+	const installed = "/cache/devcluster/bin/kind-v0.33.0"
+	for _, tc := range []struct {
+		name      string
+		docker    bool
+		decline   bool
+		wantErr   string
+		installs  int
+		wantCalls bool
+	}{
+		{name: "installed", docker: true, installs: 1},
+		{name: "no docker", docker: false, wantErr: "Docker is not installed"},
+		{name: "declined", docker: true, decline: true, installs: 1, wantErr: "kind is not installed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			k := &fakeKind{files: map[string]bool{}}
+			runner := &runtest.Fake{Handler: func(argv []string) runtest.Reply {
+				switch {
+				case argv[0] == "kind":
+					return runtest.Reply{NotFound: true}
+				case argv[0] == "docker" && !tc.docker:
+					return runtest.Reply{NotFound: true}
+				case argv[0] == installed:
+					argv = append([]string{"kind"}, argv[1:]...)
+				}
+				return k.reply(argv)
+			}}
+			f.deps.Provider = kind.New(runner, kind.WithEnv(func(string) (string, bool) { return "", false }))
+			var installs int
+			f.deps.Install = func(_ context.Context, tool string, missing error) (string, error) {
+				installs++
+				if tool != "kind" {
+					t.Errorf("asked to install %q", tool)
+				}
+				if !slices.ContainsFunc(runner.Calls(), func(c []string) bool { return c[0] == "docker" && c[1] == "version" }) {
+					t.Errorf("Docker was not checked before the install")
+				}
+				if tc.decline {
+					return "", missing
+				}
+				return installed, nil
+			}
+			cfg := f.cfg(func(file *config.File) { file.Provider = "kind" })
+			res, err := Up(context.Background(), f.deps, cfg, UpOptions{})
+			if installs != tc.installs {
+				t.Errorf("%d installs, want %d", installs, tc.installs)
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || problem.KindOf(err) != problem.Missing {
+					t.Fatalf("error %v, want %q (missing)", err, tc.wantErr)
+				}
+				if k.created {
+					t.Errorf("a cluster was created")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("up: %v", err)
+			}
+			if len(res.Actions) == 0 || res.Actions[0] != "kind v0.33.0 installed" || !k.created {
+				t.Errorf("actions %v, created %v", res.Actions, k.created)
+			}
+			for _, c := range runner.Calls() {
+				if c[0] == "kind" && c[1] != "version" {
+					t.Errorf("ran the missing executable: %v", c)
+				}
+			}
+		})
 	}
 }

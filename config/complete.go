@@ -296,6 +296,13 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		c.Workloads.Timeout = d
 	}
 
+	c.Install = Install{MinikubeURL: f.Install.MinikubeURL, KindURL: f.Install.KindURL}
+	for _, u := range []struct{ field, url string }{{"install.minikubeURL", f.Install.MinikubeURL}, {"install.kindURL", f.Install.KindURL}} {
+		if err := ValidDownloadURL(u.url); u.url != "" && err != nil {
+			add(u.field, err)
+		}
+	}
+
 	if len(problems) > 0 {
 		subject := "configuration"
 		if src.Path != "" {

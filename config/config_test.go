@@ -196,6 +196,32 @@ func TestCompleteKind(t *testing.T) {
 	}
 }
 
+func TestInstallSection(t *testing.T) {
+	t.Parallel()
+	head := "apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\ninstall:\n"
+	src, err := Decode("i.yaml", []byte(head+"  minikubeURL: https://mirror.example/minikube/releases\n  kindURL: http://127.0.0.1:8080/kind\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Complete(src, Overrides{})
+	if err != nil || c.Install.MinikubeURL != "https://mirror.example/minikube/releases" || c.Install.KindURL != "http://127.0.0.1:8080/kind" {
+		t.Fatalf("%+v, %v", c, err)
+	}
+	if c, _ := Complete(nil, Overrides{}); c.Install != (Install{}) {
+		t.Errorf("default install section: %+v", c.Install)
+	}
+	src, _ = Decode("i.yaml", []byte(head+"  minikubeURL: ftp://mirror.example/m\n  kindURL: https://mirror.example/kind?x=1\n"))
+	_, err = Complete(src, Overrides{})
+	for _, want := range []string{"line 4: install.minikubeURL: invalid URL \"ftp://mirror.example/m\": use an http:// or https:// URL", "line 5: install.kindURL: invalid URL"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in %v", want, err)
+		}
+	}
+	if _, err := Decode("i.yaml", []byte(head+"  helmURL: https://x\n")); err == nil || !strings.Contains(err.Error(), "line 4") {
+		t.Errorf("unknown field: %v", err)
+	}
+}
+
 func TestCompleteNamesFlagsInProblems(t *testing.T) {
 	t.Parallel()
 	mem := "lots"

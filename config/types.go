@@ -75,6 +75,24 @@ type File struct {
 	LoadBalancer LoadBalancerFile `yaml:"loadBalancer,omitempty" json:"loadBalancer,omitempty"`
 	// Workloads configures what `up` deploys.
 	Workloads WorkloadsFile `yaml:"workloads,omitempty" json:"workloads,omitempty"`
+	// Install configures where `up` downloads minikube or kind from when
+	// the tool is missing.
+	Install InstallFile `yaml:"install,omitempty" json:"install,omitempty"`
+}
+
+// InstallFile is the install section of devcluster.yaml. The binary of a
+// release is <url>/<version>/<tool>-<os>-<arch>, the layout of the
+// projects' own release downloads, which a mirror keeps; it is installed
+// only if its sha256 is the one pinned in devcluster.
+type InstallFile struct {
+	// MinikubeURL is the base URL of minikube's releases. Default
+	// https://github.com/kubernetes/minikube/releases/download; the
+	// environment variable DEVCLUSTER_MINIKUBE_URL overrides it.
+	MinikubeURL string `yaml:"minikubeURL,omitempty" json:"minikubeURL,omitempty"`
+	// KindURL is the base URL of kind's releases. Default
+	// https://github.com/kubernetes-sigs/kind/releases/download; the
+	// environment variable DEVCLUSTER_KIND_URL overrides it.
+	KindURL string `yaml:"kindURL,omitempty" json:"kindURL,omitempty"`
 }
 
 // WorkloadsFile is the workloads section of devcluster.yaml.
@@ -172,6 +190,13 @@ type Config struct {
 	Registry           Registry
 	LoadBalancer       LoadBalancer
 	Workloads          Workloads
+	Install            Install
+}
+
+// Install is the completed install configuration.
+type Install struct {
+	// MinikubeURL and KindURL are "" for the projects' own release URLs.
+	MinikubeURL, KindURL string
 }
 
 // Workloads is the completed workloads configuration.

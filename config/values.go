@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -227,3 +228,20 @@ func checkExtraArg(a string) error {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// ValidDownloadURL checks a base URL of release downloads: http or https,
+// a host, and nothing after the path.
+func ValidDownloadURL(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return fmt.Errorf("invalid URL %q: %v", s, err)
+	case u.Scheme != "https" && u.Scheme != "http":
+		return fmt.Errorf("invalid URL %q: use an http:// or https:// URL", s)
+	case u.Host == "":
+		return fmt.Errorf("invalid URL %q: no host", s)
+	case u.RawQuery != "" || u.Fragment != "":
+		return fmt.Errorf("invalid URL %q: a base URL has no query or fragment (the file is <url>/<version>/<tool>-<os>-<arch>)", s)
+	}
+	return nil
+}

@@ -68,7 +68,7 @@ type Installer struct {
 	ProgressEvery time.Duration
 	// StallTimeout, Timeout and Attempts default to the constants above.
 	StallTimeout, Timeout time.Duration
-	Attempts             int
+	Attempts              int
 	// Backoff is the wait before attempt n+1 (n ≥ 1); default n seconds.
 	Backoff func(n int) time.Duration
 }
@@ -237,7 +237,7 @@ func (i *Installer) attempt(ctx context.Context, r Release, src, sum string, n i
 		return "", i.refuse(r, src, fmt.Errorf("the server announces %s, more than any %s binary", size(resp.ContentLength), r.Tool))
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/html" {
-		return "", i.refuse(r, src, errors.New("the server sent an HTML page instead of the binary (a proxy's login or error page?)"))
+		return "", i.refuse(r, src, errors.New("the server sent a web page (text/html) instead of the binary (a proxy's login or error page?)"))
 	}
 
 	tmp, err := os.CreateTemp(i.Dir, "."+r.FileName()+".*.part")
@@ -265,9 +265,11 @@ func (i *Installer) attempt(ctx context.Context, r Release, src, sum string, n i
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return "", i.readFailed(ctx, errStalled, rep, err)
 	}
-	if ct := http.DetectContentType(head); strings.HasPrefix(ct, "text/") {
+	if ct, _, _ := strings.Cut(http.DetectContentType(head), ";"); ct == "text/html" || ct == "text/xml" {
+		// An error page of a proxy, a login portal or a storage service:
+		// say so rather than "wrong checksum".
 		first, _, _ := strings.Cut(strings.TrimSpace(string(head)), "\n")
-		return "", i.refuse(r, src, fmt.Errorf("the server sent a text page (%s) instead of the binary, starting %q", strings.Split(ct, ";")[0], clip(first, 80)))
+		return "", i.refuse(r, src, fmt.Errorf("the server sent a web page (%s) instead of the binary, starting %q", ct, clip(first, 80)))
 	}
 	w := io.MultiWriter(fileWriter{tmp}, h)
 	if _, err := w.Write(head); err != nil {

@@ -169,13 +169,14 @@ func TestRefusesAnHTMLPage(t *testing.T) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			_, _ = w.Write(page)
 		},
-		"sniffed": serve(page),
+		"sniffed":       serve(page),
+		"storage error": serve([]byte("<?xml version='1.0' encoding='UTF-8'?><Error><Code>NoSuchKey</Code></Error>")),
 	} {
 		t.Run(name, func(t *testing.T) {
 			base, n := server(t, h)
 			i := newInstaller(t)
 			_, err := i.Install(context.Background(), testRelease(), base)
-			if err == nil || !strings.Contains(err.Error(), "refusing") || !(strings.Contains(err.Error(), "HTML page") || strings.Contains(err.Error(), "text page (text/html)")) {
+			if err == nil || !strings.Contains(err.Error(), "refusing") || !strings.Contains(err.Error(), "web page (text/") {
 				t.Fatalf("error: %v", err)
 			}
 			if n.Load() != 1 {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/devcluster/devcluster/config"
@@ -128,6 +129,34 @@ type Progress func(line string)
 // provider cannot reach the cluster's nodes (a cluster devcluster did not
 // create).
 var ErrNoNodeAccess = errors.New("devcluster cannot reach this cluster's nodes")
+
+// ToolMissing is the cause of EnsureInstalled's problem when the provider's
+// executable is not there.
+type ToolMissing struct {
+	// Tool is the executable's name ("minikube").
+	Tool string
+	// Binary is what was run: the name looked up on PATH, or a path.
+	Binary string
+}
+
+func (e *ToolMissing) Error() string {
+	if strings.ContainsRune(e.Binary, '/') {
+		return fmt.Sprintf("%q does not exist or is not executable", e.Binary)
+	}
+	return fmt.Sprintf("%q was not found on PATH", e.Binary)
+}
+
+// Installable is a provider whose tool devcluster can download when it is
+// missing.
+type Installable interface {
+	// Tool is the name of the executable: "minikube" or "kind".
+	Tool() string
+	// CheckPrerequisites checks what the tool needs and devcluster does
+	// not install (Docker, a VM driver), before anything is downloaded.
+	CheckPrerequisites(ctx context.Context, want Spec) error
+	// UseBinary makes the provider run the executable at path.
+	UseBinary(path string)
+}
 
 // Provider creates, inspects and deletes clusters.
 type Provider interface {

@@ -6,6 +6,8 @@
 package ui
 
 import (
+	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -109,6 +111,7 @@ type Printer struct {
 	warnings int
 
 	mu        sync.Mutex
+	asking    bool
 	title     string
 	detail    string
 	stepStart time.Time
@@ -354,7 +357,7 @@ func (p *Printer) spin(stop, done chan struct{}) {
 // drawLocked redraws the spinner line, cut to the terminal width so it
 // never wraps.
 func (p *Printer) drawLocked() {
-	if !p.active || !p.style.Spinner || p.level < Normal {
+	if !p.active || !p.style.Spinner || p.level < Normal || p.asking {
 		return
 	}
 	s := frames[p.frame%len(frames)] + " " + p.title
@@ -367,6 +370,64 @@ func (p *Printer) drawLocked() {
 		s = string(r[:w-1]) + "…"
 	}
 	fmt.Fprint(p.w, clear+s)
+}
+
+// Live reports whether progress is drawn in place (a spinner on a
+// terminal) rather than appended as lines.
+func (p *Printer) Live() bool { return p.style.Spinner && p.level >= Normal }
+
+// Ask puts a yes/no question to the person at the terminal, with the
+// spinner held, and reads the answer from in: y/yes or n/no, an empty
+// answer is def. It gives up when ctx ends.
+func (p *Printer) Ask(ctx context.Context, in io.Reader, question string, def bool) (bool, error) {
+	p.mu.Lock()
+	p.asking = true
+	hint := "[y/N]"
+	if def {
+		hint = "[Y/n]"
+	}
+	prefix := ""
+	if p.style.Spinner {
+		prefix = clear
+	}
+	fmt.Fprintf(p.w, "%s%s %s ", prefix, question, hint)
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.asking = false
+		p.drawLocked()
+		p.mu.Unlock()
+	}()
+	type answer struct {
+		s   string
+		err error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		s, err := bufio.NewReader(in).ReadString('\n')
+		got <- answer{s, err}
+	}()
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(p.w)
+		return false, ctx.Err()
+	case a := <-got:
+		switch strings.ToLower(strings.TrimSpace(a.s)) {
+		case "":
+			if a.err != nil && a.err != io.EOF {
+				return false, a.err
+			}
+			if a.err == io.EOF {
+				fmt.Fprintln(p.w)
+				return false, nil
+			}
+			return def, nil
+		case "y", "yes":
+			return true, nil
+		default:
+			return false, nil
+		}
+	}
 }
 
 // Close ends an open step as failed and stops the spinner.

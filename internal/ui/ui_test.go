@@ -2,6 +2,8 @@ package ui
 
 import (
 	"bytes"
+	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +100,36 @@ func TestSpinnerRedrawsInPlace(t *testing.T) {
 	}
 	if !strings.HasSuffix(out, "\r\x1b[2K \x1b[32m✓\x1b[0m Ensuring cluster: created \x1b[2m(0.0s)\x1b[0m\n") {
 		t.Errorf("final line = %q", out)
+	}
+}
+
+func TestAsk(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		def  bool
+		want bool
+	}{
+		{"y\n", false, true}, {"YES\n", false, true}, {"\n", true, true}, {"\n", false, false},
+		{"n\n", true, false}, {"maybe\n", true, false}, {"", true, false}, // end of input is no
+	} {
+		var out bytes.Buffer
+		p := NewPrinter(&out, Options{Style: Style{Spinner: true}})
+		p.Start("Checking minikube")
+		got, err := p.Ask(context.Background(), strings.NewReader(tc.in), "Download minikube?", tc.def)
+		p.End(true, "")
+		if err != nil || got != tc.want {
+			t.Errorf("answer %q (default %v): %v, %v; want %v", tc.in, tc.def, got, err, tc.want)
+		}
+		if !strings.Contains(out.String(), "Download minikube? [") {
+			t.Errorf("question not shown: %q", out.String())
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r, w := io.Pipe()
+	defer w.Close()
+	p := NewPrinter(io.Discard, Options{})
+	if _, err := p.Ask(ctx, r, "Download?", true); err != context.Canceled {
+		t.Errorf("a cancelled question: %v", err)
 	}
 }

@@ -119,7 +119,7 @@ func (k *Kind) EnsureInstalled(ctx context.Context) (string, error) {
 	res, err := k.kind(ctx, nil, "version")
 	if err != nil {
 		if run.IsNotFound(err) {
-			return "", problem.New(problem.Missing, "kind is not installed", fmt.Errorf("%q was not found on PATH", k.binary), InstallHint)
+			return "", problem.New(problem.Missing, "kind is not installed", &provider.ToolMissing{Tool: "kind", Binary: k.binary}, InstallHint)
 		}
 		return "", problem.New(problem.Failed, "checking the kind version", err, "run `kind version` yourself to see what is wrong")
 	}
@@ -128,16 +128,38 @@ func (k *Kind) EnsureInstalled(ctx context.Context) (string, error) {
 		return "", problem.New(problem.Failed, "checking the kind version",
 			fmt.Errorf("unexpected output of `kind version`: %q", strings.TrimSpace(string(res.Stdout))), "")
 	}
+	if err := k.checkDocker(ctx); err != nil {
+		return "", err
+	}
+	return version, nil
+}
+
+var _ provider.Installable = (*Kind)(nil)
+
+// Tool implements provider.Installable.
+func (k *Kind) Tool() string { return "kind" }
+
+// UseBinary implements provider.Installable.
+func (k *Kind) UseBinary(path string) { k.binary = path }
+
+// CheckPrerequisites implements provider.Installable: Docker answers.
+func (k *Kind) CheckPrerequisites(ctx context.Context, _ provider.Spec) error {
+	return k.checkDocker(ctx)
+}
+
+// checkDocker says whether Docker answers (kind needs it, and it is the
+// user's to install).
+func (k *Kind) checkDocker(ctx context.Context) error {
 	if _, err := k.dockerRun(ctx, "version", "--format", "{{.Server.Version}}"); err != nil {
 		switch {
 		case run.IsNotFound(err):
-			return "", problem.New(problem.Missing, "Docker is not installed", fmt.Errorf("kind runs its nodes as Docker containers, and %q was not found on PATH", k.docker), DockerHint)
+			return problem.New(problem.Missing, "Docker is not installed", fmt.Errorf("kind runs its nodes as Docker containers, and %q was not found on PATH", k.docker), DockerHint)
 		default:
-			return "", problem.New(problem.Missing, "Docker is installed but not running", err,
+			return problem.New(problem.Missing, "Docker is installed but not running", err,
 				"start Docker (`sudo systemctl start docker`, or open Docker Desktop) and run `devcluster up` again")
 		}
 	}
-	return version, nil
+	return nil
 }
 
 // ParseVersion reads "kind v0.33.0 go1.26.8 linux/amd64" (or the -q form

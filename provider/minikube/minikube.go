@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
 	"regexp"
 	"slices"
 	"strconv"
@@ -64,6 +65,8 @@ type Minikube struct {
 	versionCache string
 	// version is recorded by EnsureInstalled.
 	version string
+	// lookPath finds executables on PATH (drivers' tools).
+	lookPath func(string) (string, error)
 }
 
 // Option configures a Minikube.
@@ -93,6 +96,16 @@ func WithEnv(lookup func(string) (string, bool)) Option {
 // once per installed binary rather than on every command.
 func WithVersionCache(file string) Option {
 	return func(m *Minikube) { m.versionCache = file }
+}
+
+// WithLookPath sets how executables are found on PATH (default
+// run.Which of the runner).
+func WithLookPath(f func(string) (string, error)) Option {
+	return func(m *Minikube) {
+		if f != nil {
+			m.lookPath = f
+		}
+	}
 }
 
 // New returns a minikube provider that runs commands through r.
@@ -146,7 +159,7 @@ func (m *Minikube) EnsureInstalled(ctx context.Context) (string, error) {
 	if err != nil {
 		if run.IsNotFound(err) {
 			return "", problem.New(problem.Missing, "minikube is not installed",
-				fmt.Errorf("%q was not found on PATH", m.binary), InstallHint)
+				&provider.ToolMissing{Tool: "minikube", Binary: m.binary}, InstallHint)
 		}
 		return "", problem.New(problem.Failed, "checking the minikube version", err,
 			"run `minikube version` yourself to see what is wrong with the installation")
@@ -165,6 +178,67 @@ func (m *Minikube) EnsureInstalled(ctx context.Context) (string, error) {
 	entry.Version = v.MinikubeVersion
 	m.rememberVersion(entry)
 	return v.MinikubeVersion, nil
+}
+
+var _ provider.Installable = (*Minikube)(nil)
+
+// Tool implements provider.Installable.
+func (m *Minikube) Tool() string { return "minikube" }
+
+// UseBinary implements provider.Installable.
+func (m *Minikube) UseBinary(path string) { m.binary, m.version = path, "" }
+
+// DriverHint says how to get a driver for minikube.
+const DriverHint = "install Docker (https://docs.docker.com/get-docker/) or another minikube driver (https://minikube.sigs.k8s.io/docs/drivers/)"
+
+// vmDriverTools are executables of minikube's VM drivers: one of them on
+// PATH means minikube may find a driver without Docker or Podman.
+var vmDriverTools = []string{"qemu-system-x86_64", "qemu-system-aarch64", "virsh", "VBoxManage", "vfkit", "hyperkit", "prlctl", "vmrun"}
+
+// CheckPrerequisites implements provider.Installable: the container engine
+// of the docker or podman driver answers; with no driver chosen, Docker or
+// Podman answers or a VM driver's executable is on PATH. Other drivers are
+// left to minikube's own checks.
+func (m *Minikube) CheckPrerequisites(ctx context.Context, want provider.Spec) error {
+	switch want.Driver {
+	case "docker", "podman":
+		return m.checkEngine(ctx, want.Driver)
+	case "":
+		dockerErr := m.checkEngine(ctx, "docker")
+		if dockerErr == nil || m.checkEngine(ctx, "podman") == nil {
+			return nil
+		}
+		lookPath := m.lookPath
+		if lookPath == nil {
+			lookPath = func(name string) (string, error) { return run.Which(m.runner, name) }
+		}
+		for _, t := range vmDriverTools {
+			if _, err := lookPath(t); err == nil {
+				return nil
+			}
+		}
+		var p *problem.Error
+		if errors.As(dockerErr, &p) && !strings.Contains(p.What, "not installed") {
+			return dockerErr
+		}
+		return problem.New(problem.Missing, "minikube has no driver to run the cluster with",
+			errors.New("neither Docker nor Podman nor a VM driver (qemu, kvm2, VirtualBox, vfkit, ...) was found"), DriverHint)
+	}
+	return nil
+}
+
+// checkEngine runs `<engine> version`, which fails when the engine's
+// daemon (or machine) does not answer.
+func (m *Minikube) checkEngine(ctx context.Context, engine string) error {
+	_, err := m.runner.Run(ctx, run.Cmd{Name: engine, Args: []string{"version"}})
+	switch {
+	case err == nil:
+		return nil
+	case run.IsNotFound(err):
+		return problem.New(problem.Missing, engine+" is not installed", fmt.Errorf("the %s driver needs %q on PATH", engine, engine), DriverHint)
+	}
+	return problem.New(problem.Missing, engine+" is installed but not running", err,
+		"start it (`sudo systemctl start "+engine+"`, Docker Desktop, or `podman machine start`) and run `devcluster up` again")
 }
 
 // Get implements provider.Provider with one minikube process: the saved

@@ -341,3 +341,56 @@ func TestRunOnNodeQuotesAndCopyToNodeUsesCp(t *testing.T) {
 		}
 	}
 }
+
+// CheckPrerequisites runs before minikube is downloaded: the driver's
+// engine must answer, or (no driver chosen) some driver must be there.
+func TestCheckPrerequisites(t *testing.T) {
+	t.Parallel()
+	up := runtest.Reply{Stdout: "Server: 28.2.2\n"}
+	down := runtest.Reply{ExitCode: 1, Stderr: "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n"}
+	absent := runtest.Reply{NotFound: true}
+	for _, tc := range []struct {
+		name           string
+		driver         string
+		docker, podman runtest.Reply
+		onPath         string
+		want           string
+	}{
+		{name: "docker answers", driver: "docker", docker: up},
+		{name: "docker absent", driver: "docker", docker: absent, podman: up, want: "docker is not installed"},
+		{name: "docker down", driver: "docker", docker: down, want: "docker is installed but not running"},
+		{name: "podman", driver: "podman", docker: absent, podman: up},
+		{name: "auto: docker", docker: up, podman: absent},
+		{name: "auto: podman", docker: absent, podman: up},
+		{name: "auto: a VM driver", docker: absent, podman: absent, onPath: "qemu-system-x86_64"},
+		{name: "auto: docker down, nothing else", docker: down, podman: absent, want: "docker is installed but not running"},
+		{name: "auto: nothing", docker: absent, podman: absent, want: "minikube has no driver"},
+		{name: "other drivers are minikube's to check", driver: "kvm2", docker: absent, podman: absent},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := &runtest.Fake{Handler: func(argv []string) runtest.Reply {
+				switch argv[0] {
+				case "docker":
+					return tc.docker
+				case "podman":
+					return tc.podman
+				}
+				return absent
+			}}
+			m := New(f, WithLookPath(func(name string) (string, error) {
+				if name == tc.onPath {
+					return "/usr/bin/" + name, nil
+				}
+				return "", errors.New("not found")
+			}))
+			err := m.CheckPrerequisites(context.Background(), provider.Spec{Name: "dev", Driver: tc.driver})
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("unexpected %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || problem.KindOf(err) != problem.Missing):
+				t.Errorf("error %v, want %q (missing)", err, tc.want)
+			}
+		})
+	}
+}

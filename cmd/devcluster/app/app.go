@@ -213,7 +213,7 @@ func (g *globals) toolPath(flag, variable string) string {
 }
 
 func (g *globals) deps() bootstrap.Deps {
-	bin := g.toolPath(g.minikube, "MINIKUBE_BINARY")
+	bin := g.binary("minikube", g.minikube, "MINIKUBE_BINARY")
 	versionCache, _ := paths.VersionCache(paths.Env(g.env.LookupEnv))
 	mgr := g.env.Agent
 	if mgr == nil {
@@ -246,7 +246,7 @@ func (g *globals) clusterDeps(cfg *config.Config) bootstrap.Deps {
 	case config.ProviderExisting:
 		d.Provider = existing.New(cfg.Context)
 	case config.ProviderKind:
-		d.Provider = kind.New(g.env.Runner, kind.WithBinary(g.toolPath(g.kind, "KIND_BINARY")), kind.WithEnv(g.env.LookupEnv))
+		d.Provider = kind.New(g.env.Runner, kind.WithBinary(g.binary("kind", g.kind, "KIND_BINARY")), kind.WithEnv(g.env.LookupEnv))
 	}
 	return d
 }

@@ -136,12 +136,12 @@ func TestUpStatusDownRoundTrip(t *testing.T) {
 
 func TestMissingMinikubeIsOneParagraph(t *testing.T) {
 	h := newHarness(t)
-	h.runner = &runtest.Fake{Handler: func([]string) runtest.Reply { return runtest.Reply{NotFound: true} }}
+	h.runner = &runtest.Fake{Handler: func(argv []string) runtest.Reply { return runtest.Reply{NotFound: argv[0] == "minikube"} }}
 	if code := h.run("up"); code != ExitMissing {
 		t.Fatalf("exit %d, want %d", code, ExitMissing)
 	}
 	out := h.stderr.String()
-	for _, want := range []string{"✗ Error: minikube is not installed", "https://minikube.sigs.k8s.io/docs/start/"} {
+	for _, want := range []string{"✗ Error: minikube is not installed", "https://minikube.sigs.k8s.io/docs/start/", "run `devcluster up --install` to download minikube v1.38.1"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, out)
 		}

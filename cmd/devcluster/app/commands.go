@@ -25,6 +25,7 @@ type upFlags struct {
 	name, cpus, memory, driver, runtime, k8sVersion, wait string
 	insecure, startArgs                                   cli.StringSlice
 	recreate, noRegistry, noLB, noSamples                 bool
+	install, noInstall                                    bool
 	manifests                                             cli.StringSlice
 	registryPort                                          int
 	output, diagnostics                                   string
@@ -62,6 +63,8 @@ func newUpCommand(g *globals) *cli.Command {
 			&cli.BoolFlag{Name: "no-lb", Usage: "do not give LoadBalancer Services an external IP", Destination: &f.noLB},
 			&cli.BoolFlag{Name: "no-samples", Usage: "do not build and deploy the sample workloads", Destination: &f.noSamples},
 			&cli.StringSliceFlag{Name: "manifest", Usage: "a `FILE or DIR` of YAML to apply and wait for (repeatable; added to workloads.manifests)", Destination: &f.manifests},
+			&cli.BoolFlag{Name: "install", Usage: "download the pinned minikube or kind release when it is missing, without asking (automatic in CI)", Destination: &f.install},
+			&cli.BoolFlag{Name: "no-install", Usage: "never download minikube or kind: fail with exit code 5 when it is missing", Destination: &f.noInstall},
 			diagnosticsFlag(&f.diagnostics),
 			outputFlag(&f.output),
 		},
@@ -72,13 +75,24 @@ func newUpCommand(g *globals) *cli.Command {
 			if err := noArgs(c); err != nil {
 				return err
 			}
+			mode := installAsk
+			switch {
+			case f.install && f.noInstall:
+				return problem.New(problem.Usage, "", fmt.Errorf("--install and --no-install contradict each other"), "give one of them")
+			case f.install:
+				mode = installAlways
+			case f.noInstall:
+				mode = installNever
+			}
 			cfg, err := g.loadConfig(c.Context, f.overrides(c, g.env.Dir))
 			if err != nil {
 				return err
 			}
 			p := g.printer()
 			defer p.Close()
-			res, err := bootstrap.Up(c.Context, g.clusterDeps(cfg), cfg, bootstrap.UpOptions{Recreate: f.recreate})
+			deps := g.clusterDeps(cfg)
+			deps.Install = g.installFunc(cfg, mode)
+			res, err := bootstrap.Up(c.Context, deps, cfg, bootstrap.UpOptions{Recreate: f.recreate})
 			p.Close()
 			summary := upSummary(res, err, p.Steps())
 			g.publishSummary(c.Context, err == nil, summary)
