@@ -21,16 +21,8 @@ import (
 // on the test's control plane.
 func kindUser(t *testing.T) *user {
 	t.Helper()
-	ctx := context.Background()
-	kindBin, err := harness.EnsureGoInstall(ctx, "sigs.k8s.io/kind@"+harness.KindVersion, "kind")
-	if err != nil {
-		missing(t, "building kind %s: %v", harness.KindVersion, err)
-	}
-	kubectl, err := harness.EnsureKubectl(ctx, func(f string, a ...any) { t.Logf(f, a...) })
-	if err != nil {
-		missing(t, "building kubectl: %v", err)
-	}
-	u := newUser(t)
+	kindBin := buildKind(t)
+	u := dockerUser(t)
 	bin := filepath.Join(u.home, "bin")
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		t.Fatal(err)
@@ -43,7 +35,29 @@ func kindUser(t *testing.T) *user {
 			u.env[i] = "PATH=" + bin + ":" + strings.TrimPrefix(e, "PATH=")
 		}
 	}
-	u.env = append(u.env, "KIND_BINARY="+filepath.Join(bin, "kind"), "DOCKER_STANDIN_STATE="+filepath.Join(u.home, "docker"), "STANDIN_KUBECTL="+kubectl, "STANDIN_CA_FILE="+cp.CAFile)
+	u.env = append(u.env, "KIND_BINARY="+filepath.Join(bin, "kind"))
+	return u
+}
+
+// buildKind builds real kind v0.33.0 (cached).
+func buildKind(t *testing.T) string {
+	t.Helper()
+	kindBin, err := harness.EnsureGoInstall(context.Background(), "sigs.k8s.io/kind@"+harness.KindVersion, "kind")
+	if err != nil {
+		missing(t, "building kind %s: %v", harness.KindVersion, err)
+	}
+	return kindBin
+}
+
+// dockerUser is a user with the docker stand-in and no kind.
+func dockerUser(t *testing.T) *user {
+	t.Helper()
+	kubectl, err := harness.EnsureKubectl(context.Background(), func(f string, a ...any) { t.Logf(f, a...) })
+	if err != nil {
+		missing(t, "building kubectl: %v", err)
+	}
+	u := newUser(t)
+	u.env = append(u.env, "DOCKER_STANDIN_STATE="+filepath.Join(u.home, "docker"), "STANDIN_KUBECTL="+kubectl, "STANDIN_CA_FILE="+cp.CAFile)
 	return u
 }
 

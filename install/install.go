@@ -71,6 +71,8 @@ type Installer struct {
 	Attempts              int
 	// Backoff is the wait before attempt n+1 (n ≥ 1); default n seconds.
 	Backoff func(n int) time.Duration
+	// OnRetry is told why attempt n failed before attempt n+1 begins.
+	OnRetry func(n, attempts int, err error)
 }
 
 func (i *Installer) platform() (string, string) {
@@ -147,6 +149,9 @@ func (i *Installer) Install(ctx context.Context, r Release, base string) (string
 	var last error
 	for n := 1; n <= attempts; n++ {
 		if n > 1 {
+			if i.OnRetry != nil {
+				i.OnRetry(n-1, attempts, last)
+			}
 			wait := time.Duration(n-1) * time.Second
 			if i.Backoff != nil {
 				wait = i.Backoff(n - 1)

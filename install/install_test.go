@@ -135,9 +135,14 @@ func TestRefusesAWrongChecksum(t *testing.T) {
 func TestRefusesATruncatedDownloadAfterRetrying(t *testing.T) {
 	base, n := server(t, truncate)
 	i := newInstaller(t)
+	var retries []string
+	i.OnRetry = func(n, attempts int, err error) { retries = append(retries, fmt.Sprintf("%d/%d %v", n, attempts, err)) }
 	_, err := i.Install(context.Background(), testRelease(), base)
 	if err == nil || !strings.Contains(err.Error(), "ended after") {
 		t.Fatalf("error: %v", err)
+	}
+	if len(retries) != DefaultAttempts-1 || !strings.HasPrefix(retries[0], "1/3 the download ended after") {
+		t.Errorf("retries reported: %q", retries)
 	}
 	if n.Load() != DefaultAttempts {
 		t.Errorf("%d attempts, want %d", n.Load(), DefaultAttempts)

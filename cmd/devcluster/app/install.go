@@ -113,6 +113,9 @@ func (g *globals) installFunc(cfg *config.Config, mode installMode) func(context
 		p := g.printer()
 		p.Progress(fmt.Sprintf("downloading %s from %s", what, src))
 		inst.OnProgress = downloadProgress(p, r)
+		inst.OnRetry = func(n, attempts int, err error) {
+			p.Progress(fmt.Sprintf("attempt %d of %d failed (%v); trying again", n, attempts, err))
+		}
 		path, err := inst.Install(ctx, r, base)
 		if err != nil {
 			return "", err
@@ -130,7 +133,7 @@ func downloadProgress(p *ui.Printer, r install.Release) func(install.Progress) {
 	return func(pr install.Progress) {
 		label := "downloading " + r.Tool + " " + r.Version
 		if p.Live() {
-			p.Progress(strings.TrimSpace(label + " " + install.Bar(pr, 24) + " " + install.Describe(pr)))
+			p.Progress(strings.TrimSpace(label + " " + install.Bar(pr, 20) + " " + install.Describe(pr)))
 			return
 		}
 		if pr.Total > 0 {
