@@ -311,6 +311,11 @@ func (g *globals) clusterConfig(c *cli.Context, flag string) (*config.Config, er
 		name string
 		dst  **string
 	}{{"provider", &o.Provider}, {"context", &o.Context}} {
+		// diagnose's --context is the context to read, which is the
+		// cluster's own only with provider existing.
+		if f.name == "context" && c.Command.Name == "diagnose" && c.String("provider") != config.ProviderExisting {
+			continue
+		}
 		if c.IsSet(f.name) {
 			v := c.String(f.name)
 			*f.dst = &v

@@ -416,3 +416,22 @@ func TestDiagnoseBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// diagnose's --context names the context to read; it is not the cluster's
+// context of provider existing (which minikube refuses) unless the
+// provider is existing.
+func TestDiagnoseContextFlag(t *testing.T) {
+	h := newHarness(t)
+	if code := h.run("up"); code != 0 {
+		t.Fatalf("up: %d\n%s", code, h.stderr.String())
+	}
+	if code := h.run("diagnose", "--context", "devcluster", "-d", filepath.Join(h.dir, "bundle")); code != 0 {
+		t.Fatalf("diagnose --context: exit %d\n%s", code, h.stderr.String())
+	}
+	if code := h.run("diagnose", "--provider", "existing", "--context", "devcluster", "-o", "json", "-d", filepath.Join(h.dir, "bundle2")); code != 0 {
+		t.Fatalf("diagnose --provider existing: exit %d\n%s", code, h.stderr.String())
+	}
+	if strings.Contains(h.stdout.String(), "minikube-logs.txt") {
+		t.Errorf("an existing cluster's diagnostics asked minikube:\n%s", h.stdout.String())
+	}
+}
