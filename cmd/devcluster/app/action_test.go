@@ -121,8 +121,8 @@ func TestGitHubActionAndWorkflow(t *testing.T) {
 	if err := yaml.Unmarshal(w, &wf); err != nil {
 		t.Fatalf("real-minikube.yml: %v", err)
 	}
-	usesAction := 0
-	for _, job := range wf.Jobs {
+	for name, job := range wf.Jobs {
+		usesAction := 0
 		for _, st := range job.Steps {
 			if st.Uses == "./" {
 				usesAction++
@@ -133,9 +133,12 @@ func TestGitHubActionAndWorkflow(t *testing.T) {
 				}
 			}
 		}
+		if usesAction != 2 {
+			t.Errorf("job %s uses the action %d times, want up and down", name, usesAction)
+		}
 	}
-	if usesAction != 2 {
-		t.Errorf("the workflow uses the action %d times, want up and down", usesAction)
+	if len(wf.Jobs) != 2 {
+		t.Errorf("%d jobs, want minikube and kind", len(wf.Jobs))
 	}
 	outRef := regexp.MustCompile(`steps\.cluster\.outputs\.([a-z-]+)`)
 	for _, m := range outRef.FindAllStringSubmatch(string(w), -1) {
