@@ -73,6 +73,9 @@ func (m *InProcess) Ensure(ctx context.Context, s Spec) (*Status, error) {
 		case err := <-p.done:
 			cancel()
 			return nil, fmt.Errorf("the agent stopped during start-up: %w", err)
+		case <-ctx.Done():
+			cancel()
+			return nil, ctx.Err()
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {

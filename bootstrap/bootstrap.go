@@ -109,6 +109,11 @@ type step[S any] struct {
 // failure.
 func runSteps[S any](ctx context.Context, r Reporter, s *S, steps []step[S]) error {
 	for _, st := range steps {
+		// An interrupt ends the run before the next step, whatever the
+		// step that saw it did with its context.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		r.Start(st.title)
 		res, err := st.run(ctx, s)
 		if err != nil {

@@ -2,6 +2,7 @@ package bootstrap
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -171,5 +172,21 @@ func TestUpInstallsAMissingTool(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// An interrupted up starts no further step: a step that ignores its
+// context must not let the next one begin.
+func TestUpStopsAtTheNextStepWhenInterrupted(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	k := &fakeKind{files: map[string]bool{}}
+	runner := &runtest.Fake{Handler: k.reply}
+	f.deps.Provider = kind.New(runner, kind.WithEnv(func(string) (string, bool) { return "", false }))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Up(ctx, f.deps, f.cfg(func(file *config.File) { file.Provider = "kind" }), UpOptions{})
+	if !errors.Is(err, context.Canceled) || len(runner.Calls()) != 0 {
+		t.Errorf("error %v after %d commands", err, len(runner.Calls()))
 	}
 }
