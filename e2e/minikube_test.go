@@ -5,6 +5,10 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -174,14 +178,35 @@ workloads:
 // minikube: one clear paragraph, exit 5, no stack trace.
 func TestMissingMinikube(t *testing.T) {
 	u := newUser(t)
+	// No driver at all: said first, and nothing is downloaded.
 	u.env[0] = "PATH=/usr/bin:/bin"
 	r := u.exec(binDir+"/devcluster", "up")
-	if r.code != 5 {
-		t.Fatalf("exit %d, want 5", r.code)
+	if r.code != 5 || !strings.Contains(r.stderr, "minikube has no driver") || !strings.Contains(r.stderr, "https://minikube.sigs.k8s.io/docs/drivers/") {
+		t.Errorf("without a driver: exit %d, want 5 naming the drivers page", r.code)
 	}
-	if !strings.Contains(r.stderr, "minikube is not installed") || !strings.Contains(r.stderr, "https://minikube.sigs.k8s.io/docs/start/") ||
+	// Docker there, minikube not: --no-install is exit 5 with the way to
+	// install it.
+	only := filepath.Join(u.home, "docker-only")
+	if err := os.MkdirAll(only, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(binDir, "docker"), filepath.Join(only, "docker")); err != nil {
+		t.Fatal(err)
+	}
+	u.env[0] = "PATH=" + only + ":/usr/bin:/bin"
+	u.env = append(u.env, "DOCKER_STANDIN_STATE="+filepath.Join(u.home, "docker"))
+	r = u.exec(binDir+"/devcluster", "up", "--no-install")
+	if r.code != 5 || !strings.Contains(r.stderr, "minikube is not installed") || !strings.Contains(r.stderr, "https://minikube.sigs.k8s.io/docs/start/") ||
 		strings.Contains(r.stderr, "goroutine") {
-		t.Errorf("unhelpful error:\n%s", r.stderr)
+		t.Errorf("--no-install: exit %d, want 5 and a helpful error:\n%s", r.code, r.stderr)
+	}
+	// In CI it is downloaded; a mirror without the release is a clear error.
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	u.env = append(u.env, "DEVCLUSTER_MINIKUBE_URL="+srv.URL+"/minikube")
+	r = u.exec(binDir+"/devcluster", "up")
+	if r.code != 1 || !strings.Contains(r.stderr, "404 Not Found") || !strings.Contains(r.stderr, "<base>/v1.38.1/minikube-") {
+		t.Errorf("a mirror without the release: exit %d, want 1 naming the 404 and the layout", r.code)
 	}
 }
 
