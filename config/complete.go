@@ -40,6 +40,53 @@ type Overrides struct {
 	Home string
 }
 
+// completePortMappings fills the defaults of portMappings and checks them.
+func completePortMappings(in []PortMappingFile, add func(string, error)) []PortMapping {
+	var out []PortMapping
+	seen := map[string]int{}
+	for i, m := range in {
+		field := fmt.Sprintf("portMappings[%d]", i)
+		pm := PortMapping{ContainerPort: m.ContainerPort, HostPort: m.HostPort, ListenAddress: m.ListenAddress, Protocol: strings.ToUpper(m.Protocol)}
+		if pm.HostPort == 0 {
+			pm.HostPort = pm.ContainerPort
+		}
+		if pm.ListenAddress == "" {
+			pm.ListenAddress = "127.0.0.1"
+		}
+		if pm.Protocol == "" {
+			pm.Protocol = "TCP"
+		}
+		ok := true
+		if m.ContainerPort < 1 || m.ContainerPort > 65535 {
+			add(field+".containerPort", fmt.Errorf("invalid port %d: use 1-65535", m.ContainerPort))
+			ok = false
+		}
+		if m.HostPort < 0 || m.HostPort > 65535 {
+			add(field+".hostPort", fmt.Errorf("invalid port %d: use 1-65535, or leave it out for containerPort", m.HostPort))
+			ok = false
+		}
+		if net.ParseIP(pm.ListenAddress) == nil {
+			add(field+".listenAddress", fmt.Errorf("invalid address %q: use an IP address of this host", m.ListenAddress))
+			ok = false
+		}
+		if !slices.Contains([]string{"TCP", "UDP", "SCTP"}, pm.Protocol) {
+			add(field+".protocol", fmt.Errorf("invalid protocol %q: use TCP, UDP or SCTP", m.Protocol))
+			ok = false
+		}
+		if !ok {
+			continue
+		}
+		key := fmt.Sprintf("%s/%d/%s", pm.ListenAddress, pm.HostPort, pm.Protocol)
+		if j, dup := seen[key]; dup {
+			add(field+".hostPort", fmt.Errorf("%s is mapped twice (also portMappings[%d])", pm, j))
+			continue
+		}
+		seen[key] = i
+		out = append(out, pm)
+	}
+	return out
+}
+
 // Complete merges overrides into the file (flags win), fills defaults, and
 // validates the result, reporting every problem at once. src may be nil when
 // no file is used.
@@ -192,6 +239,10 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		add("workers", fmt.Errorf("invalid number of workers %d: use 0-20", f.Workers))
 	}
 	c.Workers = f.Workers
+	if len(f.PortMappings) > 0 && f.Provider != ProviderKind {
+		add("portMappings", errors.New("only for provider kind (minikube: `minikube service` or the LoadBalancer IP; existing: the cluster's own)"))
+	}
+	c.PortMappings = completePortMappings(f.PortMappings, add)
 	if f.Driver != "" && !slices.Contains(Drivers, f.Driver) {
 		add("driver", fmt.Errorf("unknown driver %q; minikube drivers are %s", f.Driver, strings.Join(Drivers, ", ")))
 	}

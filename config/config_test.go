@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -193,6 +194,35 @@ func TestCompleteKind(t *testing.T) {
 	src, _ = Decode("m.yaml", []byte("apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nworkers: 2\n"))
 	if _, err := Complete(src, Overrides{}); err == nil || !strings.Contains(err.Error(), "line 3: workers: only for provider kind") {
 		t.Errorf("workers on minikube: %v", err)
+	}
+}
+
+func TestPortMappings(t *testing.T) {
+	t.Parallel()
+	head := "apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nprovider: kind\nportMappings:\n"
+	src, err := Decode("p.yaml", []byte(head+"  - containerPort: 30080\n    hostPort: 8080\n  - containerPort: 30053\n    protocol: udp\n    listenAddress: 0.0.0.0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Complete(src, Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []PortMapping{{30080, 8080, "127.0.0.1", "TCP"}, {30053, 30053, "0.0.0.0", "UDP"}}
+	if !reflect.DeepEqual(c.PortMappings, want) || c.PortMappings[0].String() != "127.0.0.1:8080->30080/TCP" {
+		t.Errorf("port mappings %+v", c.PortMappings)
+	}
+	src, _ = Decode("p.yaml", []byte(head+"  - containerPort: 0\n  - containerPort: 80\n    protocol: icmp\n    listenAddress: localhost\n  - containerPort: 30080\n    hostPort: 8080\n  - containerPort: 30081\n    hostPort: 8080\n"))
+	_, err = Complete(src, Overrides{})
+	for _, w := range []string{"line 5: portMappings[0].containerPort: invalid port 0", "line 7: portMappings[1].protocol: invalid protocol \"icmp\"",
+		"line 8: portMappings[1].listenAddress: invalid address \"localhost\"", "line 12: portMappings[3].hostPort: 127.0.0.1:8080->30081/TCP is mapped twice (also portMappings[2])"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("want %q in %v", w, err)
+		}
+	}
+	src, _ = Decode("p.yaml", []byte("apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nportMappings:\n  - containerPort: 80\n"))
+	if _, err := Complete(src, Overrides{}); err == nil || !strings.Contains(err.Error(), "line 3: portMappings: only for provider kind") {
+		t.Errorf("port mappings on minikube: %v", err)
 	}
 }
 

@@ -9,7 +9,11 @@
 // into a Config whose values are parsed and checked.
 package config
 
-import "time"
+import (
+	"fmt"
+	"net"
+	"time"
+)
 
 // APIVersion is the only configuration version this release reads.
 const APIVersion = "devcluster.dev/v1alpha1"
@@ -37,6 +41,11 @@ type File struct {
 	// Workers is the number of worker nodes beside the control plane
 	// (provider kind). Default 0.
 	Workers int `yaml:"workers,omitempty" json:"workers,omitempty"`
+	// PortMappings forward host ports to the control-plane node (provider
+	// kind: its extraPortMappings), set when the cluster is created: the
+	// way to reach a NodePort where node IPs are not routable (Docker
+	// Desktop).
+	PortMappings []PortMappingFile `yaml:"portMappings,omitempty" json:"portMappings,omitempty"`
 
 	// CPUs for the cluster node: a number ≥ 2, "max" (all host CPUs) or
 	// "no-limit" (docker and podman drivers). Default "2".
@@ -93,6 +102,19 @@ type InstallFile struct {
 	// https://github.com/kubernetes-sigs/kind/releases/download; the
 	// environment variable DEVCLUSTER_KIND_URL overrides it.
 	KindURL string `yaml:"kindURL,omitempty" json:"kindURL,omitempty"`
+}
+
+// PortMappingFile is one entry of portMappings.
+type PortMappingFile struct {
+	// ContainerPort is the port on the node, e.g. a NodePort. Required.
+	ContainerPort int `yaml:"containerPort" json:"containerPort"`
+	// HostPort is the port on the host. Default: ContainerPort.
+	HostPort int `yaml:"hostPort,omitempty" json:"hostPort,omitempty"`
+	// ListenAddress is the host address the port is opened on. Default
+	// 127.0.0.1 (kind's own default is every interface).
+	ListenAddress string `yaml:"listenAddress,omitempty" json:"listenAddress,omitempty"`
+	// Protocol is TCP (default), UDP or SCTP.
+	Protocol string `yaml:"protocol,omitempty" json:"protocol,omitempty"`
 }
 
 // WorkloadsFile is the workloads section of devcluster.yaml.
@@ -178,7 +200,9 @@ type Config struct {
 	// Context is the kubeconfig context of provider existing.
 	Context string
 	// Workers is the number of kind worker nodes.
-	Workers            int
+	Workers int
+	// PortMappings are kind's extraPortMappings, completed.
+	PortMappings       []PortMapping
 	CPUs               CPUs
 	Memory             Memory
 	Driver             string
@@ -191,6 +215,19 @@ type Config struct {
 	LoadBalancer       LoadBalancer
 	Workloads          Workloads
 	Install            Install
+}
+
+// PortMapping is a completed port mapping: every field set.
+type PortMapping struct {
+	ContainerPort int    `json:"containerPort"`
+	HostPort      int    `json:"hostPort"`
+	ListenAddress string `json:"listenAddress"`
+	Protocol      string `json:"protocol"`
+}
+
+// String is the mapping as docker shows it: "127.0.0.1:8080->30080/TCP".
+func (p PortMapping) String() string {
+	return fmt.Sprintf("%s->%d/%s", net.JoinHostPort(p.ListenAddress, fmt.Sprint(p.HostPort)), p.ContainerPort, p.Protocol)
 }
 
 // Install is the completed install configuration.

@@ -100,7 +100,7 @@ func TestRealKindOnTheDockerStandIn(t *testing.T) {
 func TestKindProvider(t *testing.T) {
 	ctx := context.Background()
 	u := kindUser(t)
-	port := freePort(t)
+	port, hostPort := freePort(t), freePort(t)
 	writeFile(t, filepath.Join(u.home, "devcluster.yaml"), `apiVersion: devcluster.dev/v1alpha1
 kind: Cluster
 name: e2e-kind
@@ -156,17 +156,24 @@ kind: Cluster
 name: e2e-kind
 provider: kind
 workers: 1
+portMappings:
+  - containerPort: 30080
+    hostPort: `+hostPort+`
 registry:
   port: `+port+`
 workloads:
   samples: false
 `)
-	if r := u.devcluster("up"); r.code != 4 || !strings.Contains(r.stderr, "workers: cluster has 0, requested 1") {
-		t.Fatalf("a changed worker count: exit %d\n%s", r.code, r.stderr)
+	if r := u.devcluster("up"); r.code != 4 || !strings.Contains(r.stderr, "workers: cluster has 0, requested 1") || !strings.Contains(r.stderr, "portMappings: cluster has none, requested 127.0.0.1:"+hostPort+"->30080/TCP") {
+		t.Fatalf("a changed worker count and port mappings: exit %d\n%s", r.code, r.stderr)
 	}
 	res = u.upJSON("--recreate")
-	if res.Cluster.Nodes != 2 || res.Cluster.Workers != 1 {
+	if res.Cluster.Nodes != 2 || res.Cluster.Workers != 1 || len(res.Cluster.PortMappings) != 1 || res.Cluster.PortMappings[0].HostPort != atoi(t, hostPort) {
 		t.Errorf("after --recreate: %+v", res.Cluster)
+	}
+	// Real kind turned the mapping into a published port of the node.
+	if r := u.exec(filepath.Join(binDir, "docker"), "port", "e2e-kind-control-plane", "30080/tcp"); r.code != 0 || strings.TrimSpace(r.stdout) != "127.0.0.1:"+hostPort {
+		t.Errorf("docker port: exit %d %q", r.code, r.stdout)
 	}
 	if _, err := admin.CoreV1().Nodes().Get(ctx, "e2e-kind-worker", metav1.GetOptions{}); err != nil {
 		t.Errorf("the worker did not register: %v", err)

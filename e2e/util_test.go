@@ -93,3 +93,12 @@ func baseLayout(t *testing.T, dir string) (string, v1.Image) {
 	}
 	return path, base
 }
+
+func atoi(t testing.TB, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -31,7 +31,7 @@ func Reachability(p Platform) (bool, string) {
 		what = "the docker driver"
 	}
 	if p.Provider == "kind" {
-		what, fix = "kind", "`kubectl port-forward svc/<name> <port>`, or extraPortMappings in a kind configuration of your own (provider existing)"
+		what, fix = "kind", "`kubectl port-forward svc/<name> <port>`, or portMappings in devcluster.yaml (a NodePort forwarded to a host port; set at creation, so `up --recreate`)"
 	}
 	why := ""
 	switch {

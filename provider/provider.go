@@ -68,6 +68,9 @@ type Cluster struct {
 	// Workers is the number of worker nodes a kind cluster was created
 	// with.
 	Workers int `json:"workers,omitempty"`
+	// PortMappings are the host ports a kind cluster was created to
+	// forward to its control-plane node.
+	PortMappings []config.PortMapping `json:"portMappings,omitempty"`
 	// Recorded says the provider knows the settings the cluster was
 	// created with (kind: devcluster's record on the node); without it, a
 	// kind cluster was not created by devcluster.
@@ -110,6 +113,9 @@ type Spec struct {
 	ExtraStartArgs []string
 	// Workers is the number of worker nodes (kind).
 	Workers int
+	// PortMappings are host ports forwarded to the control-plane node
+	// (kind's extraPortMappings).
+	PortMappings []config.PortMapping
 	// Wait bounds the provider's own wait for the control plane (kind's
 	// --wait); zero is the provider's default.
 	Wait time.Duration
@@ -119,7 +125,7 @@ type Spec struct {
 func SpecOf(c *config.Config) Spec {
 	return Spec{Name: c.Name, CPUs: c.CPUs, Memory: c.Memory, Driver: c.Driver, ContainerRuntime: c.ContainerRuntime,
 		KubernetesVersion: c.KubernetesVersion, InsecureRegistries: slices.Clone(c.InsecureRegistries), ExtraStartArgs: slices.Clone(c.ExtraStartArgs),
-		Workers: c.Workers, Wait: c.Wait}
+		Workers: c.Workers, PortMappings: slices.Clone(c.PortMappings), Wait: c.Wait}
 }
 
 // Progress receives human-readable progress lines from a long operation.

@@ -19,10 +19,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/provider"
@@ -224,6 +226,7 @@ func (k *Kind) Get(ctx context.Context, name string) (*provider.Cluster, error) 
 			c.NodeImage = rec.version()
 			c.KubernetesVersion = versionOf(c.NodeImage)
 			c.Workers = rec.workers()
+			c.PortMappings = rec.portMappings()
 			c.Recorded = true
 		}
 		if gw, err := k.HostAddress(ctx, name); err == nil {
@@ -295,7 +298,23 @@ func (k *Kind) Diff(want provider.Spec, have *provider.Cluster) []provider.Diffe
 	if have.Workers != want.Workers {
 		d = append(d, provider.Difference{Field: "workers", Existing: fmt.Sprint(have.Workers), Desired: fmt.Sprint(want.Workers)})
 	}
+	if h, w := mappings(have.PortMappings), mappings(want.PortMappings); h != w {
+		d = append(d, provider.Difference{Field: "portMappings", Existing: h, Desired: w})
+	}
 	return d
+}
+
+// mappings lists port mappings in a fixed order, "none" for none.
+func mappings(ms []config.PortMapping) string {
+	if len(ms) == 0 {
+		return "none"
+	}
+	s := make([]string, len(ms))
+	for i, m := range ms {
+		s[i] = m.String()
+	}
+	sort.Strings(s)
+	return strings.Join(s, ", ")
 }
 
 func orDefault(image string) string {
@@ -339,8 +358,31 @@ type Config struct {
 
 // Node is one node of a Config.
 type Node struct {
-	Role  string `yaml:"role"`
-	Image string `yaml:"image,omitempty"`
+	Role              string        `yaml:"role"`
+	Image             string        `yaml:"image,omitempty"`
+	ExtraPortMappings []PortMapping `yaml:"extraPortMappings,omitempty"`
+}
+
+// PortMapping is one of a node's extraPortMappings.
+type PortMapping struct {
+	ContainerPort int    `yaml:"containerPort"`
+	HostPort      int    `yaml:"hostPort"`
+	ListenAddress string `yaml:"listenAddress"`
+	Protocol      string `yaml:"protocol"`
+}
+
+// portMappings are the control plane's extraPortMappings.
+func (c *Config) portMappings() []config.PortMapping {
+	var out []config.PortMapping
+	for _, n := range c.Nodes {
+		if n.Role != "control-plane" {
+			continue
+		}
+		for _, m := range n.ExtraPortMappings {
+			out = append(out, config.PortMapping(m))
+		}
+	}
+	return out
 }
 
 func (c *Config) version() string {
@@ -368,7 +410,11 @@ func (c *Config) workers() int {
 func GenerateConfig(want provider.Spec) []byte {
 	cfg := Config{Kind: "Cluster", APIVersion: "kind.x-k8s.io/v1alpha4", Name: want.Name}
 	image := NodeImage(want.KubernetesVersion)
-	cfg.Nodes = append(cfg.Nodes, Node{Role: "control-plane", Image: image})
+	cp := Node{Role: "control-plane", Image: image}
+	for _, m := range want.PortMappings {
+		cp.ExtraPortMappings = append(cp.ExtraPortMappings, PortMapping(m))
+	}
+	cfg.Nodes = append(cfg.Nodes, cp)
 	for i := 0; i < want.Workers; i++ {
 		cfg.Nodes = append(cfg.Nodes, Node{Role: "worker", Image: image})
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run/runtest"
 	"github.com/devcluster/devcluster/provider"
@@ -253,5 +254,43 @@ func TestKubeconfigContextIsLookedUp(t *testing.T) {
 	k := New(&runtest.Fake{}, WithEnv(env))
 	if !k.hasContext("kind-dev") || k.hasContext("kind-other") {
 		t.Error("the context in the second kubeconfig file was not found, or another was")
+	}
+}
+
+// portMappings become the control plane's extraPortMappings, are read
+// back from the record, and a change is drift.
+func TestPortMappingsAreCreatedRecordedAndCompared(t *testing.T) {
+	t.Parallel()
+	m := config.PortMapping{ContainerPort: 30080, HostPort: 8080, ListenAddress: "127.0.0.1", Protocol: "TCP"}
+	spec := provider.Spec{Name: "dev", PortMappings: []config.PortMapping{m}}
+	generated := string(GenerateConfig(spec))
+	if !strings.Contains(generated, `  - role: control-plane
+    extraPortMappings:
+      - containerPort: 30080
+        hostPort: 8080
+        listenAddress: 127.0.0.1
+        protocol: TCP
+`) {
+		t.Errorf("generated:\n%s", generated)
+	}
+	k := New(&runtest.Fake{Handler: cluster(generated)}, WithEnv(func(string) (string, bool) { return "", false }))
+	c, err := k.Get(context.Background(), "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.PortMappings, spec.PortMappings) {
+		t.Errorf("read back %+v", c.PortMappings)
+	}
+	if d := k.Diff(spec, c); len(d) != 0 {
+		t.Errorf("no drift expected: %v", d)
+	}
+	want := spec
+	want.PortMappings = []config.PortMapping{{ContainerPort: 30080, HostPort: 9090, ListenAddress: "127.0.0.1", Protocol: "TCP"}}
+	if d := k.Diff(want, c); len(d) != 1 || d[0].Field != "portMappings" || d[0].Existing != "127.0.0.1:8080->30080/TCP" || d[0].Desired != "127.0.0.1:9090->30080/TCP" {
+		t.Errorf("Diff = %v", d)
+	}
+	want.PortMappings = nil
+	if d := k.Diff(want, c); len(d) != 1 || d[0].Desired != "none" {
+		t.Errorf("Diff without mappings = %v", d)
 	}
 }

@@ -384,6 +384,13 @@ func printStatus(w io.Writer, r *bootstrap.Result) {
 		fmt.Fprintf(tw, "IP\t%s\n", orDash(c.IP))
 		fmt.Fprintf(tw, "KUBERNETES\t%s\n", orDash(c.KubernetesVersion))
 		fmt.Fprintf(tw, "NODES\t%s\n", strings.Join(c.NodeNames, ", "))
+		if len(c.PortMappings) > 0 {
+			ports := make([]string, len(c.PortMappings))
+			for i, m := range c.PortMappings {
+				ports[i] = m.String()
+			}
+			fmt.Fprintf(tw, "PORTS\t%s\n", strings.Join(ports, ", "))
+		}
 	case c.State != provider.Absent && c.State != provider.Invalid:
 		fmt.Fprintf(tw, "IP\t%s\n", orDash(c.IP))
 		fmt.Fprintf(tw, "KUBERNETES\t%s\n", orDash(c.KubernetesVersion))
