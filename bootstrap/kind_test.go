@@ -105,12 +105,11 @@ func TestUpInstallsAMissingTool(t *testing.T) {
 	t.Parallel()
 	const installed = "/cache/devcluster/bin/kind-v0.33.0"
 	for _, tc := range []struct {
-		name      string
-		docker    bool
-		decline   bool
-		wantErr   string
-		installs  int
-		wantCalls bool
+		name     string
+		docker   bool
+		decline  bool
+		wantErr  string
+		installs int
 	}{
 		{name: "installed", docker: true, installs: 1},
 		{name: "no docker", docker: false, wantErr: "Docker is not installed"},

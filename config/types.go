@@ -12,6 +12,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"strings"
 	"time"
 )
 
@@ -228,6 +229,15 @@ type PortMapping struct {
 // String is the mapping as docker shows it: "127.0.0.1:8080->30080/TCP".
 func (p PortMapping) String() string {
 	return fmt.Sprintf("%s->%d/%s", net.JoinHostPort(p.ListenAddress, fmt.Sprint(p.HostPort)), p.ContainerPort, p.Protocol)
+}
+
+// JoinPortMappings shows port mappings in their order, comma-separated.
+func JoinPortMappings(ms []PortMapping) string {
+	s := make([]string, len(ms))
+	for i, m := range ms {
+		s[i] = m.String()
+	}
+	return strings.Join(s, ", ")
 }
 
 // Install is the completed install configuration.

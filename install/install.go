@@ -295,7 +295,8 @@ func (i *Installer) attempt(ctx context.Context, r Release, src, sum string, n i
 	}
 	rep.final()
 	if got := hex.EncodeToString(h.Sum(nil)); got != sum {
-		return "", i.refuse(r, src, fmt.Errorf("its sha256 is %s, but %s %s for %s is pinned as %s (%s received)", got, r.Tool, r.Version, i.platform2(), sum, size(done)))
+		goos, goarch := i.platform()
+		return "", i.refuse(r, src, fmt.Errorf("its sha256 is %s, but %s %s for %s/%s is pinned as %s (%s received)", got, r.Tool, r.Version, goos, goarch, sum, size(done)))
 	}
 	if err := tmp.Sync(); err != nil {
 		return "", problem.New(problem.Failed, "writing "+tmp.Name(), err, "free some disk space in "+i.Dir)
@@ -313,11 +314,6 @@ func (i *Installer) attempt(ctx context.Context, r Release, src, sum string, n i
 	installed = true
 	syncDir(i.Dir)
 	return dst, nil
-}
-
-func (i *Installer) platform2() string {
-	goos, goarch := i.platform()
-	return goos + "/" + goarch
 }
 
 // readFailed classifies an error while reading the body.

@@ -19,7 +19,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -309,12 +308,9 @@ func mappings(ms []config.PortMapping) string {
 	if len(ms) == 0 {
 		return "none"
 	}
-	s := make([]string, len(ms))
-	for i, m := range ms {
-		s[i] = m.String()
-	}
-	sort.Strings(s)
-	return strings.Join(s, ", ")
+	sorted := slices.Clone(ms)
+	slices.SortFunc(sorted, func(a, b config.PortMapping) int { return strings.Compare(a.String(), b.String()) })
+	return config.JoinPortMappings(sorted)
 }
 
 func orDefault(image string) string {

@@ -249,7 +249,7 @@ func newDownCommand(g *globals) *cli.Command {
 		Flags: []cli.Flag{configFlag(g), nameFlag(&name), providerFlag(), contextFlag(), outputFlag(&output),
 			&cli.BoolFlag{Name: "purge", Usage: "also delete the registry's data and the agent's state", Destination: &purge}},
 		Action: func(c *cli.Context) error {
-			cfg, err := g.clusterCommand(c, output, name)
+			cfg, err := g.clusterCommand(c, output, name, true)
 			if err != nil {
 				return err
 			}
@@ -289,20 +289,24 @@ func newDownCommand(g *globals) *cli.Command {
 
 // clusterCommand is the common start of a command that addresses a
 // cluster and takes no arguments: it checks -o and the arguments, then
-// loads the cluster's configuration.
-func (g *globals) clusterCommand(c *cli.Context, output, name string) (*config.Config, error) {
+// loads the cluster's configuration (see clusterConfig for
+// clusterContext).
+func (g *globals) clusterCommand(c *cli.Context, output, name string, clusterContext bool) (*config.Config, error) {
 	if err := checkOutput(output); err != nil {
 		return nil, err
 	}
 	if err := noArgs(c); err != nil {
 		return nil, err
 	}
-	return g.clusterConfig(c, name)
+	return g.clusterConfig(c, name, clusterContext)
 }
 
 // clusterConfig loads the configuration for commands that only address a
 // cluster: the name is --name, else the config file's, else the default.
-func (g *globals) clusterConfig(c *cli.Context, flag string) (*config.Config, error) {
+// --provider is the provider; --context is the context of provider
+// existing when clusterContext (diagnose's --context is the context to
+// read, the cluster's only with provider existing).
+func (g *globals) clusterConfig(c *cli.Context, flag string, clusterContext bool) (*config.Config, error) {
 	o := config.Overrides{}
 	if c.IsSet("name") {
 		o.Name = &flag
@@ -311,9 +315,7 @@ func (g *globals) clusterConfig(c *cli.Context, flag string) (*config.Config, er
 		name string
 		dst  **string
 	}{{"provider", &o.Provider}, {"context", &o.Context}} {
-		// diagnose's --context is the context to read, which is the
-		// cluster's own only with provider existing.
-		if f.name == "context" && c.Command.Name == "diagnose" && c.String("provider") != config.ProviderExisting {
+		if f.name == "context" && !clusterContext {
 			continue
 		}
 		if c.IsSet(f.name) {
@@ -342,7 +344,7 @@ func newStatusCommand(g *globals) *cli.Command {
 			"version, CPUs and memory, and whether the API server answers. -o json prints the same as a JSON object.",
 		Flags: []cli.Flag{configFlag(g), nameFlag(&name), providerFlag(), contextFlag(), outputFlag(&output)},
 		Action: func(c *cli.Context) error {
-			cfg, err := g.clusterCommand(c, output, name)
+			cfg, err := g.clusterCommand(c, output, name, true)
 			if err != nil {
 				return err
 			}
@@ -385,11 +387,7 @@ func printStatus(w io.Writer, r *bootstrap.Result) {
 		fmt.Fprintf(tw, "KUBERNETES\t%s\n", orDash(c.KubernetesVersion))
 		fmt.Fprintf(tw, "NODES\t%s\n", strings.Join(c.NodeNames, ", "))
 		if len(c.PortMappings) > 0 {
-			ports := make([]string, len(c.PortMappings))
-			for i, m := range c.PortMappings {
-				ports[i] = m.String()
-			}
-			fmt.Fprintf(tw, "PORTS\t%s\n", strings.Join(ports, ", "))
+			fmt.Fprintf(tw, "PORTS\t%s\n", config.JoinPortMappings(c.PortMappings))
 		}
 	case c.State != provider.Absent && c.State != provider.Invalid:
 		fmt.Fprintf(tw, "IP\t%s\n", orDash(c.IP))

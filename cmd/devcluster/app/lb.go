@@ -22,7 +22,7 @@ func newLBCommand(g *globals) *cli.Command {
 		Flags: []cli.Flag{configFlag(g), nameFlag(&name), outputFlag(&output),
 			&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "keep assigning as Services change, until interrupted", Destination: &watch}},
 		Action: func(c *cli.Context) error {
-			cfg, err := g.clusterCommand(c, output, name)
+			cfg, err := g.clusterCommand(c, output, name, true)
 			if err != nil {
 				return err
 			}

@@ -34,7 +34,7 @@ type registryTarget struct {
 }
 
 func (g *globals) registryTarget(c *cli.Context, name, address string) (*registryTarget, error) {
-	cfg, err := g.clusterConfig(c, name)
+	cfg, err := g.clusterConfig(c, name, true)
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +226,7 @@ func newRegistryGCCommand(g *globals, name *string) *cli.Command {
 			if err := noArgs(c); err != nil {
 				return err
 			}
-			cfg, err := g.clusterConfig(c, *name)
+			cfg, err := g.clusterConfig(c, *name, true)
 			if err != nil {
 				return err
 			}

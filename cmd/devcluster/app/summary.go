@@ -212,7 +212,7 @@ func newDiagnoseCommand(g *globals) *cli.Command {
 			&cli.StringFlag{Name: "dir", Aliases: []string{"d"}, Value: "devcluster-diagnostics", Usage: "the bundle's `DIR`", Destination: &dir},
 			&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` to read (default: the cluster's; with --provider existing, the cluster's context)", Destination: &kctx}},
 		Action: func(c *cli.Context) error {
-			cfg, err := g.clusterCommand(c, output, name)
+			cfg, err := g.clusterCommand(c, output, name, c.String("provider") == config.ProviderExisting)
 			if err != nil {
 				return err
 			}
