@@ -138,7 +138,7 @@ func (k *Kind) EnsureInstalled(ctx context.Context) (string, error) {
 var _ provider.Installable = (*Kind)(nil)
 
 // Tool implements provider.Installable.
-func (k *Kind) Tool() string { return "kind" }
+func (k *Kind) Tool() string { return Name }
 
 // UseBinary implements provider.Installable.
 func (k *Kind) UseBinary(path string) { k.binary = path }

@@ -183,7 +183,7 @@ func (m *Minikube) EnsureInstalled(ctx context.Context) (string, error) {
 var _ provider.Installable = (*Minikube)(nil)
 
 // Tool implements provider.Installable.
-func (m *Minikube) Tool() string { return "minikube" }
+func (m *Minikube) Tool() string { return m.Name() }
 
 // UseBinary implements provider.Installable.
 func (m *Minikube) UseBinary(path string) { m.binary, m.version = path, "" }
