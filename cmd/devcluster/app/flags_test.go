@@ -409,3 +409,20 @@ func TestFlagMistakes(t *testing.T) {
 		})
 	}
 }
+
+// Every command that addresses a cluster by --name can be told its
+// provider and context, as up, down and status can (lb and the registry's
+// subcommands read them, and ignored them while they had no such flags).
+func TestClusterCommandsTakeProviderAndContext(t *testing.T) {
+	a := newApp(&globals{env: Env{}})
+	walkCommands(a.Commands, nil, func(path []string, c *cli.Command) {
+		if c.Hidden || flagNamed(c.Flags, "name") == nil {
+			return
+		}
+		for _, want := range []string{"provider", "context"} {
+			if flagNamed(c.Flags, want) == nil {
+				t.Errorf("%s takes --name but not --%s", strings.Join(path, " "), want)
+			}
+		}
+	})
+}
