@@ -33,8 +33,8 @@ import (
 //     one configuration file, one kubeconfig), wherever the two are.
 //   - A letter the command does not take but another command does is an
 //     error that says what the letter means (`up -n dev`: -n is the
-//     namespace; the cluster's name is --name or -p). Other unknown flags
-//     are left to urfave/cli, which names them.
+//     namespace; the cluster's name is --name or -p). Any other unknown
+//     flag is an error too.
 type commandLine struct {
 	// globals are the global flags' words, in the order given.
 	globals []string
@@ -216,14 +216,9 @@ func (cl *commandLine) letterElsewhere(a *cli.App, letter string) error {
 	if len(uses) > 3 {
 		uses = append(uses[:3], "…")
 	}
-	var path []string
-	for _, lv := range cl.levels[1:] {
-		path = append(path, lv.cmd.Name)
-	}
 	subject, help := "there is no global -"+letter, "devcluster --help"
-	if len(path) > 0 {
-		subject = strings.Join(path, " ") + " has no -" + letter
-		help = "devcluster " + strings.Join(path, " ") + " --help"
+	if p := cl.path(); p != "" {
+		subject, help = p+" has no -"+letter, "devcluster "+p+" --help"
 	}
 	fix := "run `" + help + "` for the flags"
 	if advice, ok := letterAdvice[letter]; ok {
@@ -290,7 +285,9 @@ func (cl *commandLine) argv(program string) []string {
 	return append(out, cl.rest...)
 }
 
-// orderArgs is args in urfave/cli's order (see commandLine).
+// orderArgs is args in urfave/cli's order (see commandLine). A flag no
+// command defines is an error, named as it was typed (Go's flag package
+// would say "-bogus" for --bogus).
 func orderArgs(a *cli.App, args []string) ([]string, error) {
 	if len(args) == 0 {
 		return args, nil
@@ -299,5 +296,24 @@ func orderArgs(a *cli.App, args []string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(cl.unknown) > 0 {
+		help := "devcluster --help"
+		if p := cl.path(); p != "" {
+			help = "devcluster " + p + " --help"
+		}
+		// Without its value, which may be anything (a token mistyped
+		// into a flag's place).
+		name, _, _ := strings.Cut(cl.unknown[0], "=")
+		return nil, problem.New(problem.Usage, "", fmt.Errorf("unknown flag: %s", name), "run `"+help+"` for the flags (the global ones included)")
+	}
 	return cl.argv(args[0]), nil
+}
+
+// path is the command's words ("registry push"), "" for the app.
+func (cl *commandLine) path() string {
+	var p []string
+	for _, lv := range cl.levels[1:] {
+		p = append(p, lv.cmd.Name)
+	}
+	return strings.Join(p, " ")
 }
