@@ -172,6 +172,12 @@ func AssignLoadBalancers(ctx context.Context, deps Deps, cfg *config.Config, o L
 			return nil, err
 		}
 	}
+	if ip == "" {
+		// Provider existing: a cluster devcluster did not create has no
+		// one node IP to hand out.
+		return nil, problem.New(problem.Config, "", fmt.Errorf("no IP for LoadBalancer Services: provider %s reports no node IP for cluster %q", p.Name(), cfg.Name),
+			"set loadBalancer.ip in devcluster.yaml to an IP that reaches the cluster's nodes")
+	}
 	clients, err := deps.Kube(have.KubeContext)
 	if err != nil {
 		return nil, problem.New(problem.Failed, "connecting to the cluster", err, "")

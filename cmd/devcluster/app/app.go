@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -113,8 +114,15 @@ func Run(ctx context.Context, env Env, args []string) error {
 		env.IsTerminal = func(io.Writer) bool { return false }
 	}
 	g := &globals{env: env}
-	a := newApp(g)
-	err := a.RunContext(ctx, flagsFirst(a, args))
+	return g.run(ctx, newApp(g), args)
+}
+
+// run runs the app made for g.
+func (g *globals) run(ctx context.Context, a *cli.App, args []string) error {
+	args, err := orderArgs(a, args)
+	if err == nil {
+		err = a.RunContext(ctx, args)
+	}
 	if err == nil && g.notFound != "" {
 		err = problem.New(problem.Usage, "", fmt.Errorf("unknown command %q", g.notFound), "run `devcluster --help` for the list of commands")
 	}
@@ -173,11 +181,9 @@ type globals struct {
 	kind     string
 	kubecfg  string
 	// ci is --ci: auto, buildkite, github, gitlab, generic or none.
-	ci string
-	// cmdCfgPath is --config given after the command (`up -f FILE`).
-	cmdCfgPath string
-	notFound   string
-	p          *ui.Printer
+	ci       string
+	notFound string
+	p        *ui.Printer
 }
 
 func (g *globals) printer() *ui.Printer {
@@ -271,12 +277,6 @@ func (g *globals) platform() loadbalancer.Platform {
 func (g *globals) loadConfig(ctx context.Context, o config.Overrides) (*config.Config, error) {
 	var src *config.Source
 	path := g.cfgPath
-	if g.cmdCfgPath != "" {
-		if path != "" && path != g.cmdCfgPath {
-			return nil, problem.New(problem.Usage, "", fmt.Errorf("--config is given twice, as %q and %q", path, g.cmdCfgPath), "give it once")
-		}
-		path = g.cmdCfgPath
-	}
 	if path == "" {
 		def := filepath.Join(g.env.Dir, config.DefaultFile)
 		if _, err := os.Stat(def); err == nil {
@@ -333,7 +333,8 @@ func newApp(g *globals) *cli.App {
 		Usage: "a working local Kubernetes cluster in one command",
 		Description: "devcluster starts a minikube cluster with the CPUs, memory, driver and Kubernetes version you ask for,\n" +
 			"checks that an existing cluster still matches them, and waits until it is ready.\n" +
-			"Settings come from devcluster.yaml in the working directory (or --config) and flags.\n\n" +
+			"Settings come from devcluster.yaml in the working directory (or --config) and flags.\n" +
+			"Flags go before or after the command and its arguments (the global ones too); -- ends them.\n\n" +
 			"Exit codes: 0 ok, 1 failed, 2 usage or config error, 3 cluster not running,\n" +
 			"4 cluster differs from the configuration, 5 prerequisite missing, 6 timed out, 130 interrupted.",
 		Version:                g.versionString(),
@@ -348,15 +349,7 @@ func newApp(g *globals) *cli.App {
 			g.notFound = name
 		},
 		OnUsageError: onUsageError,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "config", Aliases: []string{"f"}, Usage: "read settings from `FILE` (default: ./devcluster.yaml if present; - for stdin)", Destination: &g.cfgPath},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only warnings and errors", Destination: &g.quiet},
-			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print every progress line", Destination: &g.verbose},
-			&cli.StringFlag{Name: "minikube", Usage: "the minikube executable (default: minikube on PATH; env MINIKUBE_BINARY)", Destination: &g.minikube},
-			&cli.StringFlag{Name: "kind", Usage: "the kind executable (default: kind on PATH; env KIND_BINARY)", Destination: &g.kind},
-			&cli.StringFlag{Name: "kubeconfig", Usage: "kubeconfig `FILE` (default: $KUBECONFIG, then ~/.kube/config)", Destination: &g.kubecfg},
-			&cli.StringFlag{Name: "ci", Value: "auto", Usage: "log conventions: auto (detected from BUILDKITE, GITHUB_ACTIONS, GITLAB_CI, CI), buildkite, github, gitlab, generic or none (env DEVCLUSTER_CI)", Destination: &g.ci},
-		},
+		Flags:        globalFlags(g),
 		Before: func(*cli.Context) error {
 			if _, err := ui.DetectCI(g.env.LookupEnv, g.ci); err != nil {
 				return problem.New(problem.Usage, "", fmt.Errorf("--ci: %w", err), "")
@@ -375,20 +368,61 @@ func newApp(g *globals) *cli.App {
 			newAgentCommand(g),
 		},
 	}
-	var setUsage func([]*cli.Command)
-	setUsage = func(cmds []*cli.Command) {
-		for _, c := range cmds {
-			c.OnUsageError = onUsageError
-			setUsage(c.Subcommands)
+	hideBoolDefaults(a.Flags)
+	globalHelp := globalFlagsHelp(a.Flags)
+	walkCommands(a.Commands, nil, func(_ []string, c *cli.Command) {
+		c.OnUsageError = onUsageError
+		hideBoolDefaults(c.Flags)
+		c.CustomHelpTemplate = cli.CommandHelpTemplate
+		if len(c.Subcommands) > 0 {
+			c.CustomHelpTemplate = cli.SubcommandHelpTemplate
+		}
+		c.CustomHelpTemplate += globalHelp
+	})
+	return a
+}
+
+// globalFlags are accepted before or after every command (see
+// commandLine).
+func globalFlags(g *globals) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "config", Aliases: []string{"f"}, Usage: "read settings from `FILE` (- for standard input)", DefaultText: "./devcluster.yaml if present", Destination: &g.cfgPath},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only warnings and errors", Destination: &g.quiet},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print every progress line", Destination: &g.verbose},
+		&cli.StringFlag{Name: "minikube", Usage: "the minikube executable `PATH`", DefaultText: "$MINIKUBE_BINARY, else minikube on PATH, else the release devcluster installed", Destination: &g.minikube},
+		&cli.StringFlag{Name: "kind", Usage: "the kind executable `PATH`", DefaultText: "$KIND_BINARY, else kind on PATH, else the release devcluster installed", Destination: &g.kind},
+		&cli.StringFlag{Name: "kubeconfig", Usage: "kubeconfig `FILE`", DefaultText: "$KUBECONFIG, else ~/.kube/config", Destination: &g.kubecfg},
+		&cli.StringFlag{Name: "ci", Value: "auto", Usage: "log conventions of the CI `SYSTEM`: auto (from $DEVCLUSTER_CI, else detected from BUILDKITE, GITHUB_ACTIONS, GITLAB_CI, CI), buildkite, github, gitlab, generic or none", Destination: &g.ci},
+	}
+}
+
+// hideBoolDefaults drops urfave/cli's "(default: false)" from boolean
+// flags: a switch is off unless given.
+func hideBoolDefaults(flags []cli.Flag) {
+	for _, f := range flags {
+		if b, ok := f.(*cli.BoolFlag); ok {
+			b.DisableDefaultText = true
 		}
 	}
-	setUsage(a.Commands)
-	return a
+}
+
+// globalFlagsHelp is the end of every command's help: the global flags,
+// which it accepts too.
+func globalFlagsHelp(flags []cli.Flag) string {
+	var b strings.Builder
+	b.WriteString("\nGLOBAL OPTIONS (before or after the command):")
+	for _, f := range flags {
+		b.WriteString("\n   " + f.String())
+	}
+	b.WriteString("\n")
+	// A template constant, so that nothing in the text is read as template
+	// syntax.
+	return "{{" + strconv.Quote(b.String()) + "}}"
 }
 
 // outputFlag is -o text|json.
 func outputFlag(dst *string) cli.Flag {
-	return &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output format: text or json", Destination: dst}
+	return &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output `FORMAT`: text or json", Destination: dst}
 }
 
 func checkOutput(o string) error {
@@ -398,15 +432,12 @@ func checkOutput(o string) error {
 	return nil
 }
 
-// configFlag is --config/-f accepted after a command too (`up -f FILE`); it
-// means the same as the global flag.
-func configFlag(g *globals) cli.Flag {
-	return &cli.StringFlag{Name: "config", Aliases: []string{"f"}, Usage: "read settings from `FILE` (same as the global --config)", Destination: &g.cmdCfgPath}
-}
-
 // nameFlag is --name, shared by every command that addresses a cluster.
+// Its letter is minikube's -p (--profile): -n is the namespace, as in
+// kubectl.
 func nameFlag(dst *string) cli.Flag {
-	return &cli.StringFlag{Name: "name", Aliases: []string{"n"}, Usage: "cluster `NAME` (the minikube profile and kubeconfig context; default devcluster)", Destination: dst}
+	return &cli.StringFlag{Name: "name", Aliases: []string{"p"}, Usage: "cluster `NAME`: the minikube profile or kind cluster",
+		DefaultText: "name in devcluster.yaml, else devcluster", Destination: dst}
 }
 
 var _ provider.Provider = (*minikube.Minikube)(nil)
@@ -420,67 +451,4 @@ func noArgs(c *cli.Context) error {
 	name := strings.TrimPrefix(c.Command.HelpName, "devcluster ")
 	return problem.New(problem.Usage, "", fmt.Errorf("%s takes no arguments, got %q", name, c.Args().Slice()),
 		"flags start with --, for example --name=dev; run `devcluster "+name+" --help`")
-}
-
-// flagsFirst lets flags follow positional arguments, as kubectl does
-// (`devcluster deploy deployment/web -n apps --image ...`): urfave/cli
-// stops at the first argument, so the words after the command are
-// reordered, flags (with their values) before arguments. "--" ends the
-// flags. Only commands that take arguments need it.
-func flagsFirst(a *cli.App, args []string) []string {
-	cmdAt := -1
-	var cmd *cli.Command
-	for i := 1; i < len(args); i++ {
-		if strings.HasPrefix(args[i], "-") {
-			if takesValue(a.Flags, args[i]) {
-				i++
-			}
-			continue
-		}
-		if c := a.Command(args[i]); c != nil && c.Name == "deploy" {
-			cmdAt, cmd = i, c
-		}
-		break
-	}
-	if cmd == nil {
-		return args
-	}
-	var flags, positional []string
-	rest := args[cmdAt+1:]
-	for i := 0; i < len(rest); i++ {
-		w := rest[i]
-		switch {
-		case w == "--":
-			positional = append(positional, rest[i+1:]...)
-			i = len(rest)
-		case strings.HasPrefix(w, "-") && w != "-":
-			flags = append(flags, w)
-			if takesValue(cmd.Flags, w) && i+1 < len(rest) {
-				flags = append(flags, rest[i+1])
-				i++
-			}
-		default:
-			positional = append(positional, w)
-		}
-	}
-	out := append(append([]string(nil), args[:cmdAt+1]...), flags...)
-	return append(out, positional...)
-}
-
-// takesValue reports whether the flag word (-n, --image, not --image=x)
-// names a flag that takes a value.
-func takesValue(flags []cli.Flag, word string) bool {
-	if strings.Contains(word, "=") {
-		return false
-	}
-	name := strings.TrimLeft(word, "-")
-	for _, f := range flags {
-		for _, n := range f.Names() {
-			if n == name {
-				_, isBool := f.(*cli.BoolFlag)
-				return !isBool
-			}
-		}
-	}
-	return false
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	corev1 "k8s.io/api/core/v1"
@@ -46,6 +47,9 @@ type harness struct {
 	workDir string
 	// tty makes stderr a terminal (as in Buildkite's PTY).
 	tty bool
+	// kubeconfigs and contexts record every kubeconfig path and context
+	// the command line asked Kubernetes clients for.
+	kubeconfigs, contexts []string
 }
 
 func newHarness(t *testing.T) *harness {
@@ -84,8 +88,10 @@ func (h *harness) runWith(ctx context.Context, stdin io.Reader, args ...string) 
 		Dir:       cmp.Or(h.workDir, h.dir), Runner: h.runner, Agent: h.agents,
 		LocalAddress: func(string) bool { return false },
 		IsTerminal:   func(io.Writer) bool { return h.tty },
-		Kube: func(string) kube.Loader {
+		Kube: func(path string) kube.Loader {
+			h.kubeconfigs = append(h.kubeconfigs, path)
 			return func(ctx string) (*kube.Clients, error) {
+				h.contexts = append(h.contexts, ctx)
 				return &kube.Clients{Config: &rest.Config{Host: "https://192.168.49.2:8443"}, Kube: clientset, Context: ctx}, nil
 			}
 		},
@@ -187,7 +193,7 @@ func TestUsageAndConfigErrors(t *testing.T) {
 		want string
 	}{
 		{"unknown command", []string{"bogus"}, `unknown command "bogus"`},
-		{"unknown flag", []string{"up", "--bogus"}, "flag provided but not defined: -bogus"},
+		{"unknown flag", []string{"up", "--bogus"}, "unknown flag: --bogus"},
 		{"bad output", []string{"status", "-o", "yaml"}, `invalid output format "yaml"`},
 		{"bad values, all reported", []string{"up", "--cpus=1", "--memory=lots", "--name=x_y"}, "3 problems"},
 		{"missing config file", []string{"--config", "nope.yaml", "up"}, "reading config"},
@@ -236,14 +242,7 @@ func TestRegistryPushListStatusGC(t *testing.T) {
 	if code := h.run("up"); code != 0 {
 		t.Fatalf("up: %d %s", code, h.stderr.String())
 	}
-	img, err := random.Image(4096, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tarPath := filepath.Join(h.dir, "app.tar")
-	if err := tarball.WriteToFile(tarPath, name.MustParseReference("example.com/app:dev"), img); err != nil {
-		t.Fatal(err)
-	}
+	tarPath, img := writeImage(t, h.dir)
 	if code := h.run("registry", "push", tarPath, "team/app:dev"); code != 0 {
 		t.Fatalf("push: %d %s", code, h.stderr.String())
 	}
@@ -273,6 +272,21 @@ func TestRegistryPushListStatusGC(t *testing.T) {
 	if code := h.run("registry", "push", tarPath); code != ExitUsage || !strings.Contains(h.stderr.String(), "SRC and NAME[:TAG]") {
 		t.Errorf("push with one argument: exit %d\n%s", code, h.stderr.String())
 	}
+}
+
+// writeImage writes a random image as a `docker save` tarball, app.tar in
+// dir.
+func writeImage(t *testing.T, dir string) (string, v1.Image) {
+	t.Helper()
+	img, err := random.Image(4096, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tarPath := filepath.Join(dir, "app.tar")
+	if err := tarball.WriteToFile(tarPath, name.MustParseReference("example.com/app:dev"), img); err != nil {
+		t.Fatal(err)
+	}
+	return tarPath, img
 }
 
 // Each command gets its configuration's provider; deploy's diagnostics,

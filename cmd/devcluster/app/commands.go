@@ -46,19 +46,18 @@ func newUpCommand(g *globals) *cli.Command {
 			"cluster answers and is ready, never creates, changes or deletes it, and runs only what is turned on (the\n" +
 			"registry and the LoadBalancer controller are off by default there).",
 		Flags: []cli.Flag{
-			configFlag(g),
 			nameFlag(&f.name),
 			providerFlag(), contextFlag(),
-			&cli.StringFlag{Name: "cpus", Usage: "CPUs: a number ≥ 2, max or no-limit (default 2)", Destination: &f.cpus},
-			&cli.StringFlag{Name: "memory", Aliases: []string{"m"}, Usage: "memory: 4096 (MB), 4g, 4GiB, max or no-limit (default 4g)", Destination: &f.memory},
-			&cli.StringFlag{Name: "driver", Aliases: []string{"d"}, Usage: "minikube driver: docker, podman, kvm2, qemu2, ... (default: minikube chooses)", Destination: &f.driver},
-			&cli.StringFlag{Name: "container-runtime", Usage: "containerd, docker or cri-o (default containerd)", Destination: &f.runtime},
-			&cli.StringFlag{Name: "kubernetes-version", Usage: "v1.35.1, 1.35, stable or latest (default: minikube's)", Destination: &f.k8sVersion},
-			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "an extra registry the cluster may pull from over plain HTTP (repeatable)", Destination: &f.insecure},
+			&cli.StringFlag{Name: "cpus", Usage: "number of `CPUS`: 2 or more, max or no-limit", DefaultText: fromFile("cpus", "2"), Destination: &f.cpus},
+			&cli.StringFlag{Name: "memory", Aliases: []string{"m"}, Usage: "`MEMORY` of each node: 4096 (MB), 4g, 4GiB, max or no-limit", DefaultText: fromFile("memory", "4g"), Destination: &f.memory},
+			&cli.StringFlag{Name: "driver", Aliases: []string{"d"}, Usage: "minikube `DRIVER`: docker, podman, kvm2, qemu2, ...", DefaultText: fromFile("driver", "minikube chooses"), Destination: &f.driver},
+			&cli.StringFlag{Name: "container-runtime", Usage: "container `RUNTIME`: containerd, docker or cri-o", DefaultText: fromFile("containerRuntime", "containerd"), Destination: &f.runtime},
+			&cli.StringFlag{Name: "kubernetes-version", Usage: "Kubernetes `VERSION`: v1.35.1, 1.35, stable or latest", DefaultText: fromFile("kubernetesVersion", "minikube's or kind's"), Destination: &f.k8sVersion},
+			&cli.StringSliceFlag{Name: "insecure-registry", Usage: "an extra registry `HOST:PORT` the cluster may pull from over plain HTTP (repeatable)", Destination: &f.insecure},
 			&cli.StringSliceFlag{Name: "start-arg", Usage: "an extra `FLAG` for `minikube start`, e.g. --start-arg=--addons=metrics-server (repeatable)", Destination: &f.startArgs},
-			&cli.StringFlag{Name: "wait", Usage: "how long to wait for the cluster to be ready (default 5m)", Destination: &f.wait},
+			&cli.StringFlag{Name: "wait", Usage: "wait at most `DURATION` (5m, 90s) for the cluster to be ready", DefaultText: fromFile("wait", "5m"), Destination: &f.wait},
 			&cli.BoolFlag{Name: "recreate", Usage: "delete and recreate an existing cluster (for example when it differs from the configuration)", Destination: &f.recreate},
-			&cli.IntFlag{Name: "registry-port", Usage: "port of the local registry (default 5001)", Destination: &f.registryPort},
+			&cli.IntFlag{Name: "registry-port", Usage: "`PORT` of the local registry", DefaultText: fromFile("registry.port", "5001"), Destination: &f.registryPort},
 			&cli.BoolFlag{Name: "no-registry", Usage: "do not run the local registry", Destination: &f.noRegistry},
 			&cli.BoolFlag{Name: "no-lb", Usage: "do not give LoadBalancer Services an external IP", Destination: &f.noLB},
 			&cli.BoolFlag{Name: "no-samples", Usage: "do not build and deploy the sample workloads", Destination: &f.noSamples},
@@ -246,7 +245,7 @@ func newDownCommand(g *globals) *cli.Command {
 			"On a cluster devcluster did not create (provider existing) the cluster stays: down removes only the\n" +
 			"objects devcluster put there and labelled as its own (kube-public/local-registry-hosting, the samples'\n" +
 			"namespace).",
-		Flags: []cli.Flag{configFlag(g), nameFlag(&name), providerFlag(), contextFlag(), outputFlag(&output),
+		Flags: []cli.Flag{nameFlag(&name), providerFlag(), contextFlag(), outputFlag(&output),
 			&cli.BoolFlag{Name: "purge", Usage: "also delete the registry's data and the agent's state", Destination: &purge}},
 		Action: func(c *cli.Context) error {
 			cfg, err := g.clusterCommand(c, output, name, true)
@@ -328,11 +327,21 @@ func (g *globals) clusterConfig(c *cli.Context, flag string, clusterContext bool
 
 // providerFlag and contextFlag choose the cluster's provider.
 func providerFlag() cli.Flag {
-	return &cli.StringFlag{Name: "provider", Usage: "`PROVIDER` of the cluster: minikube (default), kind, or existing (a kubeconfig context devcluster did not create)"}
+	return &cli.StringFlag{Name: "provider", Usage: "`PROVIDER` of the cluster: minikube, kind, or existing (a kubeconfig context devcluster did not create)",
+		DefaultText: fromFile("provider", "minikube")}
 }
 
 func contextFlag() cli.Flag {
-	return &cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` of an existing cluster (provider existing)"}
+	return &cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` of an existing cluster (provider existing)", DefaultText: fromFile("context", "")}
+}
+
+// fromFile is the default text of a flag that overrides a setting of
+// devcluster.yaml: the setting, else the built-in default (if any).
+func fromFile(setting, builtin string) string {
+	if builtin == "" {
+		return setting + " in devcluster.yaml"
+	}
+	return setting + " in devcluster.yaml, else " + builtin
 }
 
 func newStatusCommand(g *globals) *cli.Command {
@@ -342,7 +351,7 @@ func newStatusCommand(g *globals) *cli.Command {
 		Usage: "show the cluster's state (exit code 3 when it is not running)",
 		Description: "status reads the cluster's state without changing anything: provider state, node IP, Kubernetes\n" +
 			"version, CPUs and memory, and whether the API server answers. -o json prints the same as a JSON object.",
-		Flags: []cli.Flag{configFlag(g), nameFlag(&name), providerFlag(), contextFlag(), outputFlag(&output)},
+		Flags: []cli.Flag{nameFlag(&name), providerFlag(), contextFlag(), outputFlag(&output)},
 		Action: func(c *cli.Context) error {
 			cfg, err := g.clusterCommand(c, output, name, true)
 			if err != nil {

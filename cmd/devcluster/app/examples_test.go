@@ -81,46 +81,23 @@ func joinContinuations(script string) []string {
 	return strings.Split(strings.ReplaceAll(script, "\\\n", " "), "\n")
 }
 
-// checkInvocation finds the command and checks every flag against it.
+// checkInvocation finds the command and checks every flag against it and
+// the global flags, with the command line's own rules.
 func checkInvocation(a *cli.App, words []string) string {
-	flags := a.Flags
-	var cmd *cli.Command
-	for len(words) > 0 && !strings.HasPrefix(words[0], "-") {
-		var next *cli.Command
-		if cmd == nil {
-			next = a.Command(words[0])
-		} else {
-			next = cmd.Command(words[0])
-		}
-		if next == nil {
-			break
-		}
-		cmd, flags = next, next.Flags
-		words = words[1:]
+	cl, err := parseCommandLine(a, append([]string{"devcluster"}, words...))
+	if err != nil {
+		return err.Error()
 	}
-	if cmd == nil {
+	last := cl.levels[len(cl.levels)-1].cmd
+	if len(cl.unknown) > 0 {
+		name := "devcluster"
+		if last != nil {
+			name = last.Name
+		}
+		return "`" + name + "` has no flag " + cl.unknown[0]
+	}
+	if last == nil || len(cl.rest) > 0 {
 		return "no such command"
-	}
-	for i := 0; i < len(words); i++ {
-		w := words[i]
-		if !strings.HasPrefix(w, "-") {
-			continue
-		}
-		name, _, _ := strings.Cut(strings.TrimLeft(w, "-"), "=")
-		found := false
-		for _, f := range flags {
-			for _, n := range f.Names() {
-				if n == name {
-					found = true
-				}
-			}
-		}
-		if !found {
-			return "`" + cmd.Name + "` has no flag --" + name
-		}
-		if takesValue(flags, w) {
-			i++
-		}
 	}
 	return ""
 }

@@ -13,13 +13,17 @@ func newLBCommand(g *globals) *cli.Command {
 	var watch bool
 	return &cli.Command{
 		Name:  "lb",
-		Usage: "give LoadBalancer Services the node's IP now (--watch: keep doing it in the foreground)",
+		Usage: "give LoadBalancer Services the cluster's IP now (--watch: keep doing it in the foreground)",
 		Description: "The agent started by `up` does this in the background. `lb` is for CI jobs and setups without the\n" +
-			"agent: it assigns the node IP (`minikube ip`) to every Service of type LoadBalancer that has no\n" +
+			"agent: it writes one IP into the status of every Service of type LoadBalancer that has no\n" +
 			"loadBalancerClass and no IP from another implementation, once, and exits; with --watch it runs the\n" +
 			"controller until interrupted. Ports that would take over the node's own (22, 6443, 8443, 10250, ...) are\n" +
-			"refused with a Warning event.",
-		Flags: []cli.Flag{configFlag(g), nameFlag(&name), outputFlag(&output),
+			"refused with a Warning event.\n\n" +
+			"The IP is loadBalancer.ip of devcluster.yaml when it is set, else the provider's node IP:\n" +
+			"  minikube   the node's IP (`minikube ip`)\n" +
+			"  kind       the control-plane container's IP on the kind network (`docker inspect`)\n" +
+			"  existing   none: a cluster devcluster did not create needs loadBalancer.ip, an IP that reaches its nodes",
+		Flags: []cli.Flag{nameFlag(&name), providerFlag(), contextFlag(), outputFlag(&output),
 			&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "keep assigning as Services change, until interrupted", Destination: &watch}},
 		Action: func(c *cli.Context) error {
 			cfg, err := g.clusterCommand(c, output, name, true)

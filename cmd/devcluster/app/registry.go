@@ -61,9 +61,8 @@ func (g *globals) registryTarget(c *cli.Context, name, address string) (*registr
 func newRegistryCommand(g *globals) *cli.Command {
 	var name, address string
 	common := []cli.Flag{
-		configFlag(g),
-		nameFlag(&name),
-		&cli.StringFlag{Name: "address", Usage: "registry `HOST:PORT` (default: the running agent's loopback address)", Destination: &address},
+		nameFlag(&name), providerFlag(), contextFlag(),
+		&cli.StringFlag{Name: "address", Usage: "registry `HOST:PORT`", DefaultText: "the running agent's loopback address", Destination: &address},
 	}
 	return &cli.Command{
 		Name:  "registry",
@@ -215,7 +214,7 @@ func newRegistryGCCommand(g *globals, name *string) *cli.Command {
 			"settings (registry addresses and LoadBalancer controller). It refuses while another registry (such as\n" +
 			"`devcluster registry serve`) uses the same directory.",
 		Flags: []cli.Flag{
-			configFlag(g), nameFlag(name), outputFlag(&output),
+			nameFlag(name), providerFlag(), contextFlag(), outputFlag(&output),
 			&cli.BoolFlag{Name: "delete-untagged", Usage: "also delete manifests no tag points to", Destination: &o.RemoveUntagged},
 			&cli.BoolFlag{Name: "dry-run", Usage: "only report what would be deleted", Destination: &o.DryRun},
 		},
@@ -256,10 +255,9 @@ func newRegistryServeCommand(g *globals) *cli.Command {
 		Name:  "serve",
 		Usage: "run the registry in the foreground (Ctrl-C stops it)",
 		Flags: []cli.Flag{
-			configFlag(g),
-			nameFlag(&name),
-			&cli.StringFlag{Name: "data-dir", Usage: "storage `DIR` (default: the cluster's registry data directory)", Destination: &dataDir},
-			&cli.StringSliceFlag{Name: "listen", Usage: "`HOST:PORT` to listen on (repeatable; default 127.0.0.1:<registry port>)", Destination: &listen},
+			nameFlag(&name), providerFlag(), contextFlag(),
+			&cli.StringFlag{Name: "data-dir", Usage: "storage `DIR`", DefaultText: "the cluster's registry data directory", Destination: &dataDir},
+			&cli.StringSliceFlag{Name: "listen", Usage: "`HOST:PORT` to listen on (repeatable)", DefaultText: "127.0.0.1:<registry port>", Destination: &listen},
 		},
 		Action: func(c *cli.Context) error {
 			t, err := g.registryTarget(c, name, "")

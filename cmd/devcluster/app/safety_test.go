@@ -35,7 +35,7 @@ func TestUsageMistakesAreRefused(t *testing.T) {
 		{[]string{"up", "--name", "Dev"}, "use lower case"},
 		{[]string{"status", "now"}, "status takes no arguments"},
 		{[]string{"down", "--purge", "yes"}, "down takes no arguments"},
-		{[]string{"-f", "a.yaml", "up", "-f", "b.yaml"}, "--config is given twice"},
+		{[]string{"-f", "a.yaml", "up", "-f", "b.yaml"}, `--config is given twice, as "a.yaml" and "b.yaml"`},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			h := newHarness(t)
@@ -240,21 +240,6 @@ func TestPurgeKeepsADirectoryWithOtherFiles(t *testing.T) {
 	}
 }
 
-// deploy takes its flags after the workloads too, as kubectl does.
-func TestFlagsFirstForDeploy(t *testing.T) {
-	a := newApp(&globals{env: Env{}})
-	got := flagsFirst(a, []string{"devcluster", "-q", "--kubeconfig", "k", "deploy", "deployment/web", "-n", "apps", "--image", "nginx=x:1",
-		"sts/db", "--dry-run", "--timeout=2m", "--", "-weird"})
-	want := "devcluster -q --kubeconfig k deploy -n apps --image nginx=x:1 --dry-run --timeout=2m deployment/web sts/db -weird"
-	if strings.Join(got, " ") != want {
-		t.Errorf("flagsFirst =\n%s\nwant\n%s", strings.Join(got, " "), want)
-	}
-	other := []string{"devcluster", "registry", "push", "a.tar", "x:1", "--name", "dev"}
-	if strings.Join(flagsFirst(a, other), " ") != strings.Join(other, " ") {
-		t.Errorf("other commands are reordered: %q", flagsFirst(a, other))
-	}
-}
-
 // Bad deploy input is exit 2 before any cluster is contacted.
 func TestDeployRefusesBadFlags(t *testing.T) {
 	h := newHarness(t)
@@ -425,10 +410,10 @@ func TestDiagnoseContextFlag(t *testing.T) {
 	if code := h.run("up"); code != 0 {
 		t.Fatalf("up: %d\n%s", code, h.stderr.String())
 	}
-	if code := h.run("diagnose", "--context", "devcluster", "-d", filepath.Join(h.dir, "bundle")); code != 0 {
+	if code := h.run("diagnose", "--context", "devcluster", "--dir", filepath.Join(h.dir, "bundle")); code != 0 {
 		t.Fatalf("diagnose --context: exit %d\n%s", code, h.stderr.String())
 	}
-	if code := h.run("diagnose", "--provider", "existing", "--context", "devcluster", "-o", "json", "-d", filepath.Join(h.dir, "bundle2")); code != 0 {
+	if code := h.run("diagnose", "--provider", "existing", "--context", "devcluster", "-o", "json", "--dir", filepath.Join(h.dir, "bundle2")); code != 0 {
 		t.Fatalf("diagnose --provider existing: exit %d\n%s", code, h.stderr.String())
 	}
 	if strings.Contains(h.stdout.String(), "minikube-logs.txt") {

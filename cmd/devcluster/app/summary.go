@@ -208,8 +208,8 @@ func newDiagnoseCommand(g *globals) *cli.Command {
 			"kubeconfig, YAML of nodes, workloads, ReplicaSets and pods, events, the last 200 log lines of every\n" +
 			"container of every pod that is not ready, the agent's log and status, the registry catalog and the\n" +
 			"nodes' hosts.toml. Secrets are never read. `up` and `deploy` write it by themselves when they fail.",
-		Flags: []cli.Flag{configFlag(g), nameFlag(&name), outputFlag(&output), providerFlag(),
-			&cli.StringFlag{Name: "dir", Aliases: []string{"d"}, Value: "devcluster-diagnostics", Usage: "the bundle's `DIR`", Destination: &dir},
+		Flags: []cli.Flag{nameFlag(&name), outputFlag(&output), providerFlag(),
+			&cli.StringFlag{Name: "dir", Value: "devcluster-diagnostics", Usage: "the bundle's `DIR`", Destination: &dir},
 			&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` to read (default: the cluster's; with --provider existing, the cluster's context)", Destination: &kctx}},
 		Action: func(c *cli.Context) error {
 			cfg, err := g.clusterCommand(c, output, name, c.String("provider") == config.ProviderExisting)
