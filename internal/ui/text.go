@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -212,4 +213,13 @@ func newToken() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
 	return hex.EncodeToString(b[:])
+}
+
+// JSONSafe returns JSON text with every "##[" written "##\u005b": the same
+// JSON (outside strings JSON has no '#'), which the GitHub runner cannot read
+// as a legacy workflow command, looked for anywhere in a line. The rest is
+// safe already: JSON escapes control characters, and no line of it starts
+// with "::".
+func JSONSafe(b []byte) []byte {
+	return bytes.ReplaceAll(b, []byte("##["), []byte(`##\u005b`))
 }
