@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 )
@@ -157,4 +158,29 @@ func unescape(s string, property bool) string {
 	}
 	pairs = append(pairs, "%25", "%")
 	return strings.NewReplacer(pairs...).Replace(s)
+}
+
+var (
+	ownStop   = regexp.MustCompile(`^::stop-commands::[0-9a-f]{32}$`)
+	ownResume = regexp.MustCompile(`^::[0-9a-f]{32}::$`)
+)
+
+// ForeignGitHubCommands returns the commands of log that devcluster does
+// not write: its own are group, endgroup, warning and error at the very
+// start of a line, and the ::stop-commands:: blocks, with tokens of 32 hex
+// digits, around text from outside. Anything else — an add-mask, an
+// indented or legacy command, a stop-commands of another token — came from
+// the text devcluster printed.
+func ForeignGitHubCommands(log string) []WorkflowCommand {
+	var out []WorkflowCommand
+	for _, c := range GitHubCommands(log) {
+		switch {
+		case (c.Name == "group" || c.Name == "endgroup" || c.Name == "warning" || c.Name == "error") && strings.HasPrefix(c.Raw, "::"+c.Name):
+		case c.Name == "stop-commands" && ownStop.MatchString(c.Raw):
+		case ownResume.MatchString(c.Raw):
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
 }

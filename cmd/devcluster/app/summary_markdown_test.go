@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/devcluster/devcluster/bootstrap"
+	"github.com/devcluster/devcluster/internal/testutil"
 	"github.com/devcluster/devcluster/internal/ui"
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/provider"
@@ -25,33 +26,6 @@ var hostileLog = []string{
 	"[a link](https://example.invalid) ![an image](https://example.invalid/x.png)",
 	"\x1b[31mred\x1b[0m \x1b]1339;url=https://example.invalid\x07",
 	"    ```",
-}
-
-// fence is a CommonMark code fence line: up to three spaces, then three or
-// more backticks or tildes.
-var fence = regexp.MustCompile("^ {0,3}(`{3,}|~{3,})(.*)$")
-
-// codeBlocks returns the lines inside each fenced code block of md, read
-// with CommonMark's rules: a block opens with a fence and closes at the
-// first later fence of the same character, at least as long, with nothing
-// but spaces after it.
-func codeBlocks(md string) [][]string {
-	var blocks [][]string
-	var open string
-	var cur []string
-	for _, l := range strings.Split(md, "\n") {
-		m := fence.FindStringSubmatch(l)
-		switch {
-		case open == "" && m != nil && !(m[1][0] == '`' && strings.Contains(m[2], "`")):
-			open, cur = m[1], []string{}
-		case open != "" && m != nil && m[1][0] == open[0] && len(m[1]) >= len(open) && strings.TrimSpace(m[2]) == "":
-			blocks = append(blocks, cur)
-			open = ""
-		case open != "":
-			cur = append(cur, l)
-		}
-	}
-	return blocks
 }
 
 // cells splits a GFM table row at its unescaped pipes.
@@ -78,20 +52,8 @@ func cells(row string) []string {
 
 // outsideCode is md without its fenced code blocks and inline code spans.
 func outsideCode(md string) string {
-	var b strings.Builder
-	open := ""
-	for _, l := range strings.Split(md, "\n") {
-		m := fence.FindStringSubmatch(l)
-		switch {
-		case open == "" && m != nil:
-			open = m[1]
-		case open != "" && m != nil && m[1][0] == open[0] && len(m[1]) >= len(open) && strings.TrimSpace(m[2]) == "":
-			open = ""
-		case open == "":
-			b.WriteString(regexp.MustCompile("(`+)[^`].*?[^`]?(`+)").ReplaceAllString(l, "") + "\n")
-		}
-	}
-	return b.String()
+	_, rest := testutil.MarkdownCodeBlocks(md)
+	return regexp.MustCompile("(`+)[^`].*?[^`]?(`+)").ReplaceAllString(strings.Join(rest, "\n"), "")
 }
 
 func checkNoMarkup(t *testing.T, md string) {
@@ -124,7 +86,7 @@ func TestDeploySummaryFencesUntrustedText(t *testing.T) {
 	t.Logf("summary:\n%s", md)
 	checkNoMarkup(t, md)
 
-	blocks := codeBlocks(md)
+	blocks, _ := testutil.MarkdownCodeBlocks(md)
 	if len(blocks) != 1 {
 		t.Fatalf("%d code blocks, want 1 (events and log lines)", len(blocks))
 	}
@@ -158,7 +120,7 @@ func TestUpSummaryFencesTheError(t *testing.T) {
 	md := upSummary(r, err, nil)
 	t.Logf("summary:\n%s", md)
 	checkNoMarkup(t, md)
-	blocks := codeBlocks(md)
+	blocks, _ := testutil.MarkdownCodeBlocks(md)
 	if len(blocks) != 1 || len(blocks[0]) != 2*len(hostileLog)+2 {
 		t.Fatalf("code blocks %q, want one of the error's %d lines", blocks, 2*len(hostileLog)+2)
 	}
