@@ -27,6 +27,8 @@ var hostile = []string{
 	"\t::debug::after a tab",
 	"\u00a0\u3000::add-mask::after unicode spaces",
 	"::GROUP::upper case",
+	"::x::a command the runner does not know",
+	"##[x]a legacy command the runner does not know",
 	"progress 10%\r::set-output name=a::after a carriage return",
 	"the legacy form mid-line ##[error]fake error",
 	"##[add-mask]legacy",
