@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -499,7 +500,9 @@ spec:
 // TestDeployOnRealNode: `devcluster deploy` rolls out a second sample
 // image pushed to devcluster's registry (the node really pulls it), a
 // changed nginx.conf changes the header the page is served with, and a
-// crash-looping image is reported with its real log lines and rolled back.
+// crash-looping image is reported with its real log lines and rolled back —
+// under GitHub Actions, where those lines (workflow commands, escape
+// sequences) must run no command in the runner.
 func TestDeployOnRealNode(t *testing.T) {
 	ctx := context.Background()
 	writeConfig(t)
@@ -548,7 +551,8 @@ func TestDeployOnRealNode(t *testing.T) {
 	curlUntil(t, "http://"+nodeIP+":8080/", time.Minute, func(_ string, h http.Header) bool { return h.Get("X-Devcluster-Config") == "sample-web/v2" })
 
 	// A crash-looping image: reported with its own log lines, rolled back.
-	crasher, err := mutateEntrypoint(base, []string{"/bin/sh", "-c", "echo starting the crasher; echo 'config file /etc/app.conf is missing' >&2; exit 3"})
+	// It runs under GitHub Actions, its log full of workflow commands.
+	crasher, err := mutateEntrypoint(base, []string{"/bin/sh", "-c", crasherScript})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -556,7 +560,10 @@ func TestDeployOnRealNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	r := deploy("--image", "nginx=localhost:"+env.port+"/devcluster/crasher:v1", "--rollback-on-failure", "-o", "json")
+	summary := filepath.Join(env.home, "github-step-summary.md")
+	_ = os.Remove(summary)
+	r := devclusterEnv(t, []string{"GITHUB_ACTIONS=true", "GITHUB_STEP_SUMMARY=" + summary}, "deploy", "deployment/web", "-n", "devcluster-samples",
+		"--timeout", "2m", "--image", "nginx=localhost:"+env.port+"/devcluster/crasher:v1", "--rollback-on-failure", "-o", "json")
 	if r.code != 1 {
 		t.Fatalf("crash-looping image: exit %d, want 1", r.code)
 	}
@@ -585,8 +592,67 @@ func TestDeployOnRealNode(t *testing.T) {
 	if !found {
 		t.Error("the diagnostics bundle does not hold the crashed container's log lines")
 	}
+	checkGitHubLog(t, r, summary)
 	curlUntil(t, "http://"+nodeIP+":8080/", time.Minute, func(b string, _ http.Header) bool { return strings.Contains(b, "sample-web v2") })
 }
+
+// checkGitHubLog checks the output of the crasher's deploy under GitHub
+// Actions: devcluster shows the container's log lines without their escape
+// sequences, and the GitHub runner, reading the output by its own rules,
+// acts on none of them — the failure is devcluster's one ::error
+// annotation, nothing is masked, no group closed. The job summary holds
+// the lines in one code block they cannot close.
+func checkGitHubLog(t *testing.T, r result, summary string) {
+	t.Helper()
+	for _, want := range []string{"::add-mask::devcluster", "::error file=app.go,line=1::a fake annotation", "mid-line ##[warning]legacy", "red  osc8 end"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("the output lacks the log line %q", want)
+		}
+	}
+	if strings.ContainsAny(r.stderr+r.stdout, "\x1b\a") {
+		t.Error("escape sequences from the container's log in the output")
+	}
+	for _, out := range []string{r.stderr, r.stdout} {
+		for _, c := range testutil.ForeignGitHubCommands(out) {
+			t.Errorf("the runner would act on line %d: %q (%s)", c.Line, c.Raw, c.Name)
+		}
+	}
+	annotations := 0
+	for _, c := range testutil.GitHubCommands(r.stderr) {
+		if c.Name == "error" {
+			annotations++
+			if !strings.Contains(c.Properties["title"], "devcluster: rolling out") {
+				t.Errorf("an error annotation that is not devcluster's failure: %q", c.Raw)
+			}
+		}
+	}
+	if annotations != 1 {
+		t.Errorf("%d error annotations, want devcluster's one", annotations)
+	}
+	b, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks, outside := testutil.MarkdownCodeBlocks(string(b))
+	if len(blocks) != 1 || !slices.Contains(blocks[0], "</details><img src=x>") || !slices.Contains(blocks[0], "```") {
+		t.Errorf("the summary's code blocks %q do not hold the log lines", blocks)
+	}
+	if rest := strings.Join(outside, "\n"); strings.Contains(rest, "<img") || strings.Count(rest, "</details>") != 1 {
+		t.Errorf("log text outside the summary's code block:\n%s", b)
+	}
+}
+
+// crasherScript is a crash-looping container that says why, then prints
+// what a hostile or careless program may print: GitHub workflow commands
+// (v2, indented, legacy mid-line, add-mask, a fake file annotation,
+// stop-commands), a Buildkite group header, a code fence and HTML for the
+// job summary, and terminal escape sequences (colour, Buildkite's OSC 1339
+// link, an OSC 8 hyperlink).
+const crasherScript = `echo starting the crasher; echo 'config file /etc/app.conf is missing' >&2
+printf '%s\n' '::add-mask::devcluster' '::error file=app.go,line=1::a fake annotation' '##[error]legacy' \
+  '  ::stop-commands::pwned' 'mid-line ##[warning]legacy' '--- a fake Buildkite group' '` + "```" + `' '</details><img src=x>'
+printf '\033[31mred\033[0m \033]1339;url=https://example.invalid;content=link\007 \033]8;;https://example.invalid\033\\osc8\033]8;;\033\\ end\n'
+exit 3`
 
 // curlUntil polls url until ok accepts the answer, and returns the body.
 func curlUntil(t *testing.T, url string, within time.Duration, ok func(string, http.Header) bool) string {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +37,7 @@ func TestCIMarkersBuildkite(t *testing.T) {
 		" ✗ Waiting for rollouts (1.0s)\n" +
 		"^^^ +++\n" +
 		"+++ :x: waiting for workloads: pod web-1: ImagePullBackOff\n" +
-		"✗ Error: waiting for workloads: pod web-1: ImagePullBackOff\nsecond line\n" +
+		"✗ Error: waiting for workloads: pod web-1: ImagePullBackOff\n  second line\n" +
 		"  To fix: push the image: registry, tag\n"
 	if got := run(Buildkite); got != want {
 		t.Errorf("Buildkite output:\n%s\nwant:\n%s", got, want)
@@ -59,9 +60,16 @@ func TestCIMarkersGitHub(t *testing.T) {
 		" ✗ Waiting for rollouts (1.0s)\n" +
 		"::endgroup::\n" +
 		"::error title=devcluster%3A waiting for workloads%3A pod web-1%3A ImagePullBackOff::waiting for workloads: pod web-1: ImagePullBackOff%0Asecond line%0ATo fix: push the image: registry, tag\n" +
-		"✗ Error: waiting for workloads: pod web-1: ImagePullBackOff\nsecond line\n" +
-		"  To fix: push the image: registry, tag\n"
-	if got := run(GitHub); got != want {
+		"::stop-commands::TOKEN\n" +
+		"✗ Error: waiting for workloads: pod web-1: ImagePullBackOff\n  second line\n" +
+		"  To fix: push the image: registry, tag\n" +
+		"::TOKEN::\n"
+	// The error block is one stop-commands block, its token random.
+	got := run(GitHub)
+	if m := regexp.MustCompile(`::stop-commands::([0-9a-f]{32})\n`).FindStringSubmatch(got); m != nil {
+		got = strings.ReplaceAll(got, m[1], "TOKEN")
+	}
+	if got != want {
 		t.Errorf("GitHub output:\n%s\nwant:\n%s", got, want)
 	}
 }
@@ -79,7 +87,7 @@ func TestCIMarkersGitLab(t *testing.T) {
 		" ! LoadBalancer IPs are not reachable: 100%, really\n" +
 		" ✗ Waiting for rollouts (1.0s)\n" +
 		"\x1b[0Ksection_end:1700000003:devcluster_2_waiting_for_rollouts\r\x1b[0K\n" +
-		"✗ Error: waiting for workloads: pod web-1: ImagePullBackOff\nsecond line\n" +
+		"✗ Error: waiting for workloads: pod web-1: ImagePullBackOff\n  second line\n" +
 		"  To fix: push the image: registry, tag\n"
 	if got != want {
 		t.Errorf("GitLab output:\n%q\nwant:\n%q", got, want)

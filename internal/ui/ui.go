@@ -2,7 +2,10 @@
 // interactive terminal, append-only lines with elapsed times everywhere else
 // (pipes, CI systems such as Buildkite that run jobs in a PTY), colour only
 // where it is wanted. Library packages never print; they report through the
-// methods of Printer, which the command layer creates.
+// methods of Printer, which the command layer creates. Every text the
+// Printer is given may come from outside devcluster (log lines, events,
+// messages from the cluster, a command's output): it cleans it and lays it
+// out so that no CI system reads it as markup (see text.go).
 package ui
 
 import (
@@ -109,6 +112,15 @@ type Printer struct {
 	section  strings.Builder
 	sections int
 	warnings int
+	// GitLab: the open step's section name; streaming once its section was
+	// started expanded because it ran long, and its lines go out as they
+	// come; stopStream cancels the timer that starts streaming.
+	sectionName string
+	streaming   bool
+	stopStream  func() bool
+	after       func(time.Duration, func()) func() bool
+	// stepN counts steps, so a timer of an ended step does nothing.
+	stepN int
 
 	mu        sync.Mutex
 	asking    bool
@@ -129,13 +141,26 @@ type Options struct {
 	Now func() time.Time
 	// CI selects the log conventions of a CI system (see DetectCI).
 	CI CI
+	// AfterFunc calls f after d and returns a function that cancels it
+	// (time.AfterFunc by default). GitLab mode uses it to show the lines of
+	// a step that runs long as they come.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
+
+// gitlabStreamAfter is how long a GitLab step's lines are held back, to be
+// printed in a section collapsed on success; a step that runs longer is
+// shown as it goes, in an expanded section, so a job killed in the middle
+// keeps its log.
+const gitlabStreamAfter = 3 * time.Second
 
 // NewPrinter returns a Printer writing to w.
 func NewPrinter(w io.Writer, o Options) *Printer {
-	p := &Printer{w: w, style: o.Style, level: o.Level, now: o.Now, ci: o.CI}
+	p := &Printer{w: w, style: o.Style, level: o.Level, now: o.Now, ci: o.CI, after: o.AfterFunc}
 	if p.now == nil {
 		p.now = time.Now
+	}
+	if p.after == nil {
+		p.after = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 	}
 	if p.ci != NoCI {
 		// CI logs are append-only, terminal or not (Buildkite's PTY).
@@ -171,6 +196,7 @@ func (p *Printer) paint(color, s string) string {
 
 // Start begins a step; a step still open is ended as successful first.
 func (p *Printer) Start(title string) {
+	title = oneLine(title)
 	p.mu.Lock()
 	open := p.active
 	p.mu.Unlock()
@@ -180,6 +206,7 @@ func (p *Printer) Start(title string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.title, p.detail, p.stepStart, p.active = title, "", p.now(), true
+	p.stepN++
 	if p.level < Normal {
 		return
 	}
@@ -196,16 +223,38 @@ func (p *Printer) Start(title string) {
 		fmt.Fprintf(p.w, "::group::%s\n", githubData(title))
 	case GitLab:
 		// GitLab decides a section's collapsed state at its start, so the
-		// step's lines wait until its outcome is known.
+		// step's lines wait until its outcome is known — for a few seconds:
+		// then they are shown as they come.
+		p.sections++
+		p.sectionName = gitlabSection(p.sections, title)
 		p.section.Reset()
-		p.out = &p.section
+		p.out, p.streaming = &p.section, false
+		n := p.stepN
+		p.stopStream = p.after(gitlabStreamAfter, func() {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if p.active && p.stepN == n {
+				p.streamLocked()
+			}
+		})
 	}
-	fmt.Fprintf(p.out, " • %s ...\n", title)
+	p.emitLocked(p.out, []string{" • " + title + " ..."})
+}
+
+// streamLocked starts the open GitLab step's section, expanded, with the
+// lines held back so far, and sends its further lines straight out.
+func (p *Printer) streamLocked() {
+	if p.ci != GitLab || !p.active || p.streaming || p.out == p.w {
+		return
+	}
+	fmt.Fprintf(p.w, "\x1b[0Ksection_start:%d:%s\r\x1b[0K%s\n%s", p.stepStart.Unix(), p.sectionName, p.title, p.section.String())
+	p.section.Reset()
+	p.out, p.streaming = p.w, true
 }
 
 // Progress reports what the current step is doing.
 func (p *Printer) Progress(line string) {
-	line = strings.TrimSpace(line)
+	line = oneLine(line)
 	if line == "" {
 		return
 	}
@@ -223,7 +272,7 @@ func (p *Printer) Progress(line string) {
 	case p.style.Spinner:
 		p.drawLocked()
 	default:
-		fmt.Fprintf(p.out, "   %s (+%s)\n", line, short(elapsed))
+		p.emitLocked(p.out, []string{"   " + line + " (+" + short(elapsed) + ")"})
 	}
 }
 
@@ -258,8 +307,13 @@ func (p *Printer) End(ok bool, result string) {
 		close(stop)
 		<-done
 	}
+	result = oneLine(result)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.stopStream != nil {
+		p.stopStream()
+		p.stopStream = nil
+	}
 	took := p.now().Sub(p.stepStart)
 	p.steps = append(p.steps, StepRecord{Title: p.title, OK: ok, Result: result, Duration: took})
 	if p.level < Normal {
@@ -277,7 +331,7 @@ func (p *Printer) End(ok bool, result string) {
 	if p.style.Spinner {
 		prefix = clear
 	}
-	fmt.Fprintf(p.out, "%s %s %s %s\n", prefix, mark, line, p.paint(dim, "("+short(took)+")"))
+	p.emitLocked(p.out, []string{fmt.Sprintf("%s %s %s %s", prefix, mark, line, p.paint(dim, "("+short(took)+")"))})
 	switch p.ci {
 	case Buildkite:
 		if !ok {
@@ -287,52 +341,99 @@ func (p *Printer) End(ok bool, result string) {
 	case GitHub:
 		fmt.Fprint(p.w, "::endgroup::\n")
 	case GitLab:
-		p.sections++
-		name := gitlabSection(p.sections, p.title)
-		collapsed := "[collapsed=true]"
-		if !ok {
-			collapsed = ""
+		name, ts := p.sectionName, p.now().Unix()
+		if !p.streaming {
+			collapsed := "[collapsed=true]"
+			if !ok {
+				collapsed = ""
+			}
+			fmt.Fprintf(p.w, "\x1b[0Ksection_start:%d:%s%s\r\x1b[0K%s\n%s", p.stepStart.Unix(), name, collapsed, p.title, p.section.String())
 		}
-		ts := p.now().Unix()
-		fmt.Fprintf(p.w, "\x1b[0Ksection_start:%d:%s%s\r\x1b[0K%s\n%s\x1b[0Ksection_end:%d:%s\r\x1b[0K\n",
-			p.stepStart.Unix(), name, collapsed, p.title, p.section.String(), ts, name)
+		fmt.Fprintf(p.w, "\x1b[0Ksection_end:%d:%s\r\x1b[0K\n", ts, name)
 		p.section.Reset()
-		p.out = p.w
+		p.out, p.streaming = p.w, false
 	}
 }
 
 // Warn prints a warning; warnings show even with -q. On GitHub the first
 // ten are also warning annotations.
 func (p *Printer) Warn(msg string) {
+	lines := cleanLines(msg)
 	p.mu.Lock()
 	if p.ci == GitHub && p.warnings < maxGitHubAnnotations {
 		p.warnings++
-		fmt.Fprintf(p.w, "::warning::%s\n", githubData(msg))
+		fmt.Fprintf(p.w, "::warning::%s\n", githubData(strings.Join(lines, "\n")))
 		p.mu.Unlock()
 		return
 	}
 	p.mu.Unlock()
-	p.line(Quiet, p.paint(yellow, "!")+" "+msg)
+	p.line(Quiet, p.paint(yellow, "!")+" ", "", lines)
 }
 
 // Info prints a plain line.
-func (p *Printer) Info(msg string) { p.line(Normal, msg) }
+func (p *Printer) Info(msg string) { p.line(Normal, "", "", cleanLines(msg)) }
 
 // Debug prints a line only with -v.
-func (p *Printer) Debug(msg string) { p.line(Verbose, p.paint(dim, msg)) }
+func (p *Printer) Debug(msg string) { p.line(Verbose, "", dim, cleanLines(msg)) }
 
-func (p *Printer) line(min Level, msg string) {
+// line prints a message after mark, its further lines indented, each in
+// color.
+func (p *Printer) line(min Level, mark, color string, lines []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.level < min {
 		return
 	}
+	if len(lines) == 0 {
+		lines = []string{""}
+	}
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		if color != "" && l != "" {
+			l = p.paint(color, l)
+		}
+		if i == 0 {
+			out[i] = " " + mark + l
+		} else {
+			out[i] = "   " + l
+		}
+	}
 	if p.style.Spinner && p.active {
-		fmt.Fprintf(p.w, "%s %s\n", clear, msg)
+		out[0] = clear + out[0]
+		fmt.Fprint(p.w, strings.Join(out, "\n")+"\n")
 		p.drawLocked()
 		return
 	}
-	fmt.Fprintf(p.out, " %s\n", msg)
+	p.emitLocked(p.out, out)
+}
+
+// emitLocked writes lines to w, laid out for the CI system: on Buildkite
+// no line may read as a group header; on GitHub Actions a message of more
+// than one line, or a line the runner could act on, is wrapped in
+// ::stop-commands::TOKEN … ::TOKEN:: with a fresh random token, so that
+// nothing in it runs as a workflow command (add-mask, error, endgroup,
+// stop-commands, ...).
+func (p *Printer) emitLocked(w io.Writer, lines []string) {
+	var b strings.Builder
+	shield := len(lines) > 1
+	for _, l := range lines {
+		switch p.ci {
+		case GitHub:
+			shield = shield || githubParsable(l)
+		case Buildkite:
+			if buildkiteHeader(l) {
+				l = " " + l
+			}
+		}
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	if p.ci == GitHub && shield {
+		tok := newToken()
+		fmt.Fprintf(w, "::stop-commands::%s\n%s::%s::\n", tok, b.String(), tok)
+		return
+	}
+	io.WriteString(w, b.String())
 }
 
 var frames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
@@ -437,29 +538,47 @@ func (p *Printer) Close() {
 
 // ErrorBlock prints an error the way devcluster shows every failure: the
 // error first, then the cause's details, then what to do.
+//
+// The message's further lines are indented by two spaces, the details by
+// four. On GitHub Actions the block is one ::stop-commands:: block after the
+// ::error annotation.
 func (p *Printer) ErrorBlock(msg, details, fix string) {
+	msgLines, detailLines, fixLines := cleanLines(msg), cleanLines(details), cleanLines(fix)
+	if len(msgLines) == 0 {
+		msgLines = []string{""}
+	}
+	first := msgLines[0]
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	first, _, _ := strings.Cut(msg, "\n")
+	p.streamLocked() // GitLab: a step held back comes first
 	switch p.ci {
 	case Buildkite:
 		fmt.Fprintf(p.w, "+++ :x: %s\n", first)
 	case GitHub:
-		body := msg
-		if fix != "" {
-			body += "\nTo fix: " + fix
+		body := strings.Join(msgLines, "\n")
+		if len(fixLines) > 0 {
+			body += "\nTo fix: " + strings.Join(fixLines, "\n")
 		}
 		fmt.Fprintf(p.w, "::error title=%s::%s\n", githubProperty("devcluster: "+first), githubData(body))
 	}
-	fmt.Fprintf(p.w, "%s %s\n", p.paint(red, "✗ Error:"), msg)
-	if d := strings.TrimSpace(details); d != "" {
-		for _, l := range strings.Split(d, "\n") {
-			fmt.Fprintf(p.w, "    %s\n", l)
+	block := []string{p.paint(red, "✗ Error:") + " " + first}
+	block = appendIndented(block, "  ", msgLines[1:])
+	block = appendIndented(block, "    ", detailLines)
+	if len(fixLines) > 0 {
+		block = append(block, "  "+p.paint(yellow, "To fix:")+" "+fixLines[0])
+		block = appendIndented(block, "          ", fixLines[1:])
+	}
+	p.emitLocked(p.w, block)
+}
+
+func appendIndented(dst []string, indent string, lines []string) []string {
+	for _, l := range lines {
+		if l != "" {
+			l = indent + l
 		}
+		dst = append(dst, l)
 	}
-	if fix != "" {
-		fmt.Fprintf(p.w, "  %s %s\n", p.paint(yellow, "To fix:"), fix)
-	}
+	return dst
 }
 
 func short(d time.Duration) string {

@@ -16,6 +16,7 @@ import (
 	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/internal/ui"
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/provider"
 )
@@ -484,10 +485,16 @@ func newVersionCommand(g *globals) *cli.Command {
 	}
 }
 
+// writeJSON prints v as indented JSON; the result holds text from the
+// cluster (log lines, events), so it is made safe for the CI log it may land
+// in (ui.JSONSafe).
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(ui.JSONSafe(b), '\n'))
+	return err
 }
 
 func orDash(s string) string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,7 +32,9 @@ func (g *globals) publishSummary(ctx context.Context, ok bool, md string) {
 		return
 	}
 	if len(md) > maxSummary {
-		md = md[:maxSummary] + "\n\n… (cut at 512 KiB)\n"
+		// At a line's end, so no character is split.
+		cut := strings.LastIndexByte(md[:maxSummary], '\n')
+		md = md[:cut+1] + "\n… (cut at 512 KiB)\n"
 	}
 	switch ci {
 	case ui.GitHub:
@@ -66,6 +69,11 @@ func (g *globals) publishSummary(ctx context.Context, ok bool, md string) {
 	}
 }
 
+// The summaries hold text from outside devcluster (names, messages, events,
+// log lines): every such text goes through mdCell (table cells and running
+// text), ui.MarkdownCode (names) or ui.MarkdownBlock (multi-line text), so
+// none of it becomes Markdown or HTML.
+
 // stepTable renders the steps and their durations.
 func stepTable(steps []ui.StepRecord) string {
 	var b strings.Builder
@@ -80,9 +88,8 @@ func stepTable(steps []ui.StepRecord) string {
 	return b.String()
 }
 
-func mdCell(s string) string {
-	return strings.NewReplacer("|", "\\|", "\n", " ").Replace(s)
-}
+// mdCell is s as a table cell or running text: one line, markup escaped.
+func mdCell(s string) string { return ui.MarkdownText(s) }
 
 // upSummary is the Markdown summary of `up`.
 func upSummary(r *bootstrap.Result, err error, steps []ui.StepRecord) string {
@@ -92,19 +99,20 @@ func upSummary(r *bootstrap.Result, err error, steps []ui.StepRecord) string {
 		name = r.Cluster.Name
 	}
 	if err != nil {
-		fmt.Fprintf(&b, "### ❌ devcluster up: cluster `%s` failed\n\n```\n%s\n```\n\n", name, err)
+		fmt.Fprintf(&b, "### ❌ devcluster up: cluster %s failed\n\n%s\n", ui.MarkdownCode(name), ui.MarkdownBlock(err.Error()))
 	} else {
-		fmt.Fprintf(&b, "### ✅ devcluster up: cluster `%s` is ready\n\n", name)
+		fmt.Fprintf(&b, "### ✅ devcluster up: cluster %s is ready\n\n", ui.MarkdownCode(name))
 	}
 	if r != nil && r.Cluster != nil {
 		c := r.Cluster
-		fmt.Fprintf(&b, "- **Cluster:** %s %s, Kubernetes %s, node IP %s, state %s\n", c.Provider, c.ProviderVersion, orDash(c.KubernetesVersion), orDash(c.IP), c.State)
+		fmt.Fprintf(&b, "- **Cluster:** %s, Kubernetes %s, node IP %s, state %s\n", mdCell(c.Provider+" "+c.ProviderVersion),
+			mdCell(orDash(c.KubernetesVersion)), mdCell(orDash(c.IP)), mdCell(string(c.State)))
 	}
 	if r != nil && r.Kubernetes != nil {
-		fmt.Fprintf(&b, "- **Context:** `%s` (%s)\n", r.Kubernetes.Context, r.Kubernetes.Server)
+		fmt.Fprintf(&b, "- **Context:** %s (%s)\n", ui.MarkdownCode(r.Kubernetes.Context), mdCell(r.Kubernetes.Server))
 	}
 	if r != nil && r.Registry != nil {
-		fmt.Fprintf(&b, "- **Registry:** push to `%s`, the cluster pulls from `%s`\n", r.Registry.Host, r.Registry.ClusterHost)
+		fmt.Fprintf(&b, "- **Registry:** push to %s, the cluster pulls from %s\n", ui.MarkdownCode(r.Registry.Host), ui.MarkdownCode(r.Registry.ClusterHost))
 	}
 	if r != nil && len(r.Workloads) > 0 {
 		b.WriteString("\n| workload | state |\n|---|---|\n")
@@ -113,13 +121,13 @@ func upSummary(r *bootstrap.Result, err error, steps []ui.StepRecord) string {
 			if !w.Ready {
 				state = "❌ " + w.Message
 			}
-			fmt.Fprintf(&b, "| %s %s/%s | %s |\n", w.Kind, w.Namespace, w.Name, mdCell(state))
+			fmt.Fprintf(&b, "| %s | %s |\n", mdCell(w.Kind+" "+w.Namespace+"/"+w.Name), mdCell(state))
 		}
 	}
 	if r != nil && len(r.LoadBalancers) > 0 {
 		b.WriteString("\n| LoadBalancer Service | URLs |\n|---|---|\n")
 		for _, l := range r.LoadBalancers {
-			fmt.Fprintf(&b, "| %s/%s | %s |\n", l.Namespace, l.Name, mdCell(strings.Join(l.URLs, " ")+" "+l.State))
+			fmt.Fprintf(&b, "| %s | %s |\n", mdCell(l.Namespace+"/"+l.Name), mdCell(strings.Join(l.URLs, " ")+" "+l.State))
 		}
 	}
 	b.WriteString("\n" + stepTable(steps))
@@ -137,27 +145,26 @@ func deploySummary(r *bootstrap.DeployResult, err error, steps []ui.StepRecord) 
 		b.WriteString("### ✅ devcluster deploy: rolled out\n\n")
 	}
 	if r != nil {
-		fmt.Fprintf(&b, "- **Context:** `%s`, namespace `%s`\n", orDash(r.Context), r.Namespace)
+		fmt.Fprintf(&b, "- **Context:** %s, namespace %s\n", ui.MarkdownCode(orDash(r.Context)), ui.MarkdownCode(r.Namespace))
 		for _, cm := range r.ConfigMaps {
-			fmt.Fprintf(&b, "- **ConfigMap** `%s`: %s (%s)\n", cm.Name, cm.Action, strings.Join(cm.Keys, ", "))
+			fmt.Fprintf(&b, "- **ConfigMap** %s: %s (%s)\n", ui.MarkdownCode(cm.Name), mdCell(cm.Action), mdCell(strings.Join(cm.Keys, ", ")))
 		}
 		if len(r.Workloads) > 0 {
 			b.WriteString("\n| workload | revision | images | state |\n|---|---|---|---|\n")
 			for _, w := range r.Workloads {
-				fmt.Fprintf(&b, "| %s/%s | %s | %s | %s |\n", strings.ToLower(w.Kind), w.Name, orDash(w.Revision), mdCell(strings.Join(w.Images, " ")), mdCell(w.Message))
+				fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdCell(strings.ToLower(w.Kind)+"/"+w.Name), mdCell(orDash(w.Revision)),
+					mdCell(strings.Join(w.Images, " ")), mdCell(w.Message))
 			}
 		}
 		if f := r.Failure; f != nil {
-			fmt.Fprintf(&b, "\n**%s** — pod `%s`, container `%s`: **%s** %s\n", f.Workload, f.Pod, f.Container, f.Reason, mdCell(f.Message))
+			fmt.Fprintf(&b, "\n**%s** — pod %s, container %s: **%s** %s\n", mdCell(f.Workload), ui.MarkdownCode(f.Pod), ui.MarkdownCode(f.Container),
+				mdCell(f.Reason), mdCell(f.Message))
 			if len(f.Events) > 0 || len(f.Logs) > 0 {
-				b.WriteString("\n<details><summary>events and last log lines</summary>\n\n```\n")
-				for _, e := range f.Events {
-					b.WriteString(e + "\n")
-				}
-				for _, l := range f.Logs {
-					b.WriteString(l + "\n")
-				}
-				b.WriteString("```\n</details>\n")
+				// The blank line ends the HTML block, so the code block is
+				// Markdown; nothing inside it can close it or the details.
+				b.WriteString("\n<details><summary>events and last log lines</summary>\n\n")
+				b.WriteString(ui.MarkdownBlock(strings.Join(append(slices.Clone(f.Events), f.Logs...), "\n")))
+				b.WriteString("</details>\n")
 			}
 			if r.RolledBack {
 				b.WriteString("\nRolled back: the previous templates and ConfigMap data are restored.\n")
@@ -165,7 +172,7 @@ func deploySummary(r *bootstrap.DeployResult, err error, steps []ui.StepRecord) 
 		}
 	}
 	if err != nil && (r == nil || r.Failure == nil) {
-		fmt.Fprintf(&b, "\n```\n%s\n```\n", err)
+		b.WriteString("\n" + ui.MarkdownBlock(err.Error()))
 	}
 	b.WriteString("\n" + stepTable(steps))
 	return b.String()
