@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/devcluster/devcluster/internal/run"
 )
 
 // MinMemoryMB is minikube's usable minimum (RSRC_INSUFFICIENT_REQ_MEMORY).
@@ -233,15 +235,20 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // a host, and nothing after the path.
 func ValidDownloadURL(s string) error {
 	u, err := url.Parse(s)
+	// The message shows the URL without its credentials.
+	shown := run.RedactURL(s)
+	var ue *url.Error
 	switch {
+	case errors.As(err, &ue):
+		return fmt.Errorf("invalid URL %q: %v", shown, ue.Err)
 	case err != nil:
-		return fmt.Errorf("invalid URL %q: %v", s, err)
+		return fmt.Errorf("invalid URL %q", shown)
 	case u.Scheme != "https" && u.Scheme != "http":
-		return fmt.Errorf("invalid URL %q: use an http:// or https:// URL", s)
+		return fmt.Errorf("invalid URL %q: use an http:// or https:// URL", shown)
 	case u.Host == "":
-		return fmt.Errorf("invalid URL %q: no host", s)
+		return fmt.Errorf("invalid URL %q: no host", shown)
 	case u.RawQuery != "" || u.Fragment != "":
-		return fmt.Errorf("invalid URL %q: a base URL has no query or fragment (the file is <url>/<version>/<tool>-<os>-<arch>)", s)
+		return fmt.Errorf("invalid URL %q: a base URL has no query or fragment (the file is <url>/<version>/<tool>-<os>-<arch>)", shown)
 	}
 	return nil
 }

@@ -94,7 +94,8 @@ func (g *globals) installFunc(cfg *config.Config, mode installMode) func(context
 			return "", err
 		}
 		goos, goarch := runtime.GOOS, runtime.GOARCH
-		src := r.URL(base, goos, goarch)
+		// The URL as shown: a mirror's credentials stay out of the log.
+		src := run.RedactURL(r.URL(base, goos, goarch))
 		what := fmt.Sprintf("%s %s for %s/%s", r.Tool, r.Version, goos, goarch)
 		if mode == installAsk && !g.inCI() {
 			if !g.interactive() {
