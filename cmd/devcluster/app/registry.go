@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -242,11 +243,38 @@ func newRegistryGCCommand(g *globals, name *string) *cli.Command {
 				return writeJSON(g.env.Stdout, res)
 			}
 			if !g.quiet {
-				fmt.Fprintf(g.env.Stdout, "Registry storage: %s before, %s after.\n", bootstrap.HumanBytes(res.BytesBefore), bootstrap.HumanBytes(res.BytesAfter))
+				printGC(g.env.Stdout, res)
 			}
 			return nil
 		},
 	}
+}
+
+// printGC lists what a collection deleted (would delete, in a dry run)
+// and the storage's size.
+func printGC(w io.Writer, res *bootstrap.GCResult) {
+	verb := "Deleted"
+	if res.DryRun {
+		verb = "Would delete"
+	}
+	if len(res.Manifests)+len(res.Blobs) == 0 {
+		fmt.Fprintf(w, "Nothing to delete. Registry storage: %s.\n", bootstrap.HumanBytes(res.BytesAfter))
+		return
+	}
+	fmt.Fprintf(w, "%s %s, %s:\n", verb, bootstrap.GCCounts(res.GCResult), bootstrap.HumanBytes(res.Bytes))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, m := range res.Manifests {
+		fmt.Fprintf(tw, "  manifest\t%s@%s\t%s\n", m.Repository, m.Digest, bootstrap.HumanBytes(m.Size))
+	}
+	for _, b := range res.Blobs {
+		fmt.Fprintf(tw, "  blob\t%s\t%s\n", b.Digest, bootstrap.HumanBytes(b.Size))
+	}
+	_ = tw.Flush()
+	if res.DryRun {
+		fmt.Fprintf(w, "Registry storage: %s; nothing was deleted (dry run).\n", bootstrap.HumanBytes(res.BytesBefore))
+		return
+	}
+	fmt.Fprintf(w, "Registry storage: %s before, %s after.\n", bootstrap.HumanBytes(res.BytesBefore), bootstrap.HumanBytes(res.BytesAfter))
 }
 
 func newRegistryServeCommand(g *globals) *cli.Command {
