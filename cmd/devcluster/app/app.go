@@ -217,11 +217,7 @@ func (g *globals) deps() bootstrap.Deps {
 	versionCache, _ := paths.VersionCache(paths.Env(g.env.LookupEnv))
 	mgr := g.env.Agent
 	if mgr == nil {
-		exe, err := os.Executable()
-		if err != nil {
-			exe = os.Args[0]
-		}
-		mgr = &agent.Process{Executable: exe}
+		mgr = &agent.Process{Executable: selfExecutable(), Release: Version}
 	}
 	return bootstrap.Deps{
 		Provider:     minikube.New(g.env.Runner, minikube.WithBinary(bin), minikube.WithEnv(g.env.LookupEnv), minikube.WithVersionCache(versionCache)),

@@ -339,7 +339,17 @@ func newAgentCommand(g *globals) *cli.Command {
 		Action: func(c *cli.Context) error {
 			s.Listen = listen.Value()
 			s.Verbose = g.verbose
-			return agent.Run(c.Context, s, g.env.Stderr, Version, nil)
+			// The identity `up` compares to reuse this agent.
+			return agent.Run(c.Context, s, g.env.Stderr, agent.BuildVersion(Version, selfExecutable()), nil)
 		},
 	}
+}
+
+// selfExecutable is devcluster's own executable, which runs the agent.
+func selfExecutable() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return os.Args[0]
+	}
+	return exe
 }
