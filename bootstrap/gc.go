@@ -94,8 +94,15 @@ func gcStopAgent(ctx context.Context, s *gcState) (string, error) {
 }
 
 func collect(ctx context.Context, s *gcState) (string, error) {
+	// Only the agent just stopped lets go of the storage by itself: beside
+	// anything else (a `registry serve`) gc refuses at once.
+	stopped := 0
+	if s.prev != nil {
+		stopped = s.prev.PID
+	}
 	res, err := registry.GarbageCollect(ctx, s.dataDir, registry.GCOptions{
-		RemoveUntagged: s.opts.RemoveUntagged, DryRun: s.opts.DryRun, LockWait: gcLockWait, Log: s.opts.Log})
+		RemoveUntagged: s.opts.RemoveUntagged, DryRun: s.opts.DryRun, Log: s.opts.Log,
+		LockWait: gcLockWait, WaitFor: func(pid int) bool { return pid == stopped }})
 	if err != nil {
 		s.gcErr = gcProblem(err, s.dataDir)
 		if s.prev == nil {

@@ -326,6 +326,9 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		add("loadBalancer.ip", fmt.Errorf("invalid IP %q", a))
 	}
 	c.Workloads = Workloads{Samples: *f.Workloads.Samples, SampleBase: f.Workloads.SampleBase}
+	if err := validSampleBase(f.Workloads.SampleBase, o.BaseDir); err != nil {
+		add("workloads.sampleBase", err)
+	}
 	for i, m := range f.Workloads.Manifests {
 		if m == "" {
 			add(fmt.Sprintf("workloads.manifests[%d]", i), fmt.Errorf("empty path"))

@@ -472,3 +472,31 @@ func TestClusterAddressIsAnIPOrADNSName(t *testing.T) {
 		}
 	}
 }
+
+// The sample's base image given as a bare path is refused with the form to
+// use (docker-archive:, oci:), as is a malformed reference: both before
+// anything runs, with their line.
+func TestSampleBaseNamesAnImageOrAPrefixedPath(t *testing.T) {
+	t.Parallel()
+	head := "apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nworkloads:\n  sampleBase: "
+	for base, want := range map[string]string{
+		"docker.io/library/nginx:stable": "",
+		"oci:./layout":                   "",
+		"docker-archive:base.tar":        "",
+		"./base.tar":                     `line 4: workloads.sampleBase: "./base.tar" is a path: write docker-archive:./base.tar`,
+		"base.tar.gz":                    `is a path`,
+		"Not:A:Ref":                      `line 4: workloads.sampleBase: invalid image reference "Not:A:Ref"`,
+	} {
+		src, err := Decode("s.yaml", []byte(head+base+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Complete(src, Overrides{BaseDir: t.TempDir()})
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v", base, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("%s: %v, want %q", base, err, want)
+		}
+	}
+}

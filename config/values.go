@@ -11,8 +11,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/run"
 )
 
@@ -249,6 +251,22 @@ func ValidDownloadURL(s string) error {
 		return fmt.Errorf("invalid URL %q: no host", shown)
 	case u.RawQuery != "" || u.Fragment != "":
 		return fmt.Errorf("invalid URL %q: a base URL has no query or fragment (the file is <url>/<version>/<tool>-<os>-<arch>)", shown)
+	}
+	return nil
+}
+
+// validSampleBase checks the sample's base image: oci:<dir>,
+// docker-archive:<file>, or an image reference; a path given without its
+// prefix is refused with the form to use.
+func validSampleBase(s, dir string) error {
+	if strings.HasPrefix(s, "oci:") || strings.HasPrefix(s, "docker-archive:") {
+		return nil
+	}
+	if paths.LooksLikePath(s, dir) {
+		return fmt.Errorf("%q is a path: write docker-archive:%s for a `docker save` tarball, or oci:%s for an OCI image layout", s, s, s)
+	}
+	if _, err := name.ParseReference(s); err != nil {
+		return fmt.Errorf("invalid image reference %q: use a registry reference such as docker.io/library/nginx:stable, oci:<dir> or docker-archive:<file>", s)
 	}
 	return nil
 }

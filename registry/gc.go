@@ -64,6 +64,10 @@ type GCOptions struct {
 	// LockWait bounds the wait for another holder of the data directory
 	// (a stopping agent) to let go; after it gc refuses.
 	LockWait time.Duration
+	// WaitFor says which holder, by its PID, is worth waiting for (the
+	// agent that was stopped); gc refuses at once beside any other, such
+	// as a `registry serve`. Nil waits for any holder.
+	WaitFor func(pid int) bool
 	// Log receives Distribution's log lines; nil discards them.
 	Log io.Writer
 }
@@ -77,7 +81,7 @@ func GarbageCollect(ctx context.Context, dataDir string, o GCOptions) (*GCResult
 	if fi, err := os.Stat(dataDir); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("no registry storage at %s", dataDir)
 	}
-	lock, err := LockDir(ctx, dataDir, "devcluster registry gc", o.LockWait)
+	lock, err := lockDir(ctx, dataDir, "devcluster registry gc", o.LockWait, o.WaitFor)
 	if err != nil {
 		return nil, err
 	}

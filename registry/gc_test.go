@@ -2,12 +2,15 @@ package registry
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
@@ -156,5 +159,29 @@ func TestGCListsWhatItDeletes(t *testing.T) {
 		if err != nil || len(again.Manifests)+len(again.Blobs) != 0 || again.Bytes != 0 {
 			t.Errorf("after the collection a dry run still lists %+v (%v)", again, err)
 		}
+	}
+}
+
+// gc waits only for the holder it was told to wait for (the agent it
+// stopped); beside any other it refuses at once, naming it.
+func TestGCWaitsOnlyForTheHolderItExpects(t *testing.T) {
+	dir := t.TempDir()
+	s, err := New(context.Background(), Options{DataDir: dir, Listen: []string{"127.0.0.1:0"}, Holder: ServeHolder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	start := time.Now()
+	_, err = GarbageCollect(context.Background(), dir, GCOptions{LockWait: 10 * time.Second, WaitFor: func(pid int) bool { return pid == -1 }})
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), fmt.Sprintf("pid %d (%s)", os.Getpid(), ServeHolder)) {
+		t.Fatalf("gc beside registry serve: %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("gc waited %s before refusing", d)
+	}
+	// The holder it waits for: it runs once that one lets go.
+	go func() { time.Sleep(300 * time.Millisecond); s.Close() }()
+	if _, err := GarbageCollect(context.Background(), dir, GCOptions{LockWait: 10 * time.Second, WaitFor: func(pid int) bool { return pid == os.Getpid() }}); err != nil {
+		t.Fatalf("gc did not wait for the holder it expects: %v", err)
 	}
 }

@@ -172,11 +172,30 @@ func setLogging(w io.Writer, verbose bool) {
 	logMu.Lock()
 	defer logMu.Unlock()
 	logrus.SetOutput(orDiscard(w))
+	logrus.SetFormatter(existenceChecksAreDebug{&logrus.TextFormatter{}})
 	if verbose {
 		logrus.SetLevel(logrus.InfoLevel)
 	} else {
 		logrus.SetLevel(logrus.WarnLevel)
 	}
+}
+
+// existenceChecksAreDebug is logrus' text format, except for the 404
+// answers to HEAD requests: a push asks that way whether the registry has
+// each blob and the manifest, and a 404 tells it what to upload. Distribution
+// logs every one as level=error "response completed with error"; here it is
+// a debug line (not shown at devcluster's levels). A 404 to a GET, a pull of
+// something missing, stays an error.
+type existenceChecksAreDebug struct{ logrus.Formatter }
+
+func (f existenceChecksAreDebug) Format(e *logrus.Entry) ([]byte, error) {
+	if e.Level < logrus.DebugLevel && e.Data["http.request.method"] == http.MethodHead && fmt.Sprint(e.Data["http.response.status"]) == "404" {
+		if !e.Logger.IsLevelEnabled(logrus.DebugLevel) {
+			return nil, nil
+		}
+		e.Level = logrus.DebugLevel
+	}
+	return f.Formatter.Format(e)
 }
 
 // Close releases the listeners and the data directory's lock; Serve does

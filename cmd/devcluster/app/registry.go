@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/urfave/cli/v2"
@@ -18,6 +20,7 @@ import (
 	"github.com/devcluster/devcluster/agent"
 	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/config"
+	"github.com/devcluster/devcluster/install"
 	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
@@ -149,16 +152,28 @@ func newRegistryPushCommand(g *globals, common []cli.Flag, name, address *string
 			}
 			defer cleanup()
 			updates := make(chan v1.Update, 16)
+			reported := make(chan struct{})
 			go func() {
-				last := int64(-1)
+				defer close(reported)
+				report, start := progressLines(p, "pushing "+target), time.Now()
+				var last v1.Update
+				failed := false
 				for u := range updates {
-					if mb := u.Complete >> 20; mb != last {
-						last = mb
-						p.Progress(fmt.Sprintf("%s of %s", bootstrap.HumanBytes(u.Complete), bootstrap.HumanBytes(u.Total)))
+					if u.Error != nil {
+						failed = true
+						continue
 					}
+					last = u
+					report(install.Progress{Attempt: 1, Done: u.Complete, Total: u.Total, Elapsed: time.Since(start)})
+				}
+				// The channel closes once everything is written; its updates
+				// may stop short of the last read.
+				if !failed && last.Total > 0 {
+					report(install.Progress{Attempt: 1, Done: last.Total, Total: last.Total, Elapsed: time.Since(start), Final: true})
 				}
 			}()
 			res, err := registry.Push(c.Context, source, t.host, target, updates)
+			<-reported
 			if err != nil {
 				return problem.New(problem.Failed, "pushing "+src, err, "is the registry running? `devcluster status` shows it")
 			}
@@ -172,15 +187,32 @@ func newRegistryPushCommand(g *globals, common []cli.Flag, name, address *string
 	}
 }
 
-// openSource opens a tarball or OCI layout, or saves an image from the
-// local Docker daemon through `docker save`.
+// openSource opens a tarball or OCI layout (a path relative to the working
+// directory; ~/ is the home directory), or saves an image from the local
+// Docker daemon through `docker save`. A source that looks like a path and
+// does not exist is "no such file", not an image name.
 func (g *globals) openSource(ctx context.Context, src string) (*registry.Source, func(), error) {
-	if _, err := os.Stat(src); err == nil {
-		s, err := registry.OpenSource(src)
+	path := src
+	if rest, ok := strings.CutPrefix(src, "~/"); ok {
+		if home, _ := g.env.LookupEnv("HOME"); home != "" {
+			path = filepath.Join(home, rest)
+		}
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(g.env.Dir, path)
+	}
+	const fix = "give a `docker save` tarball or an OCI image layout directory, or the name of an image in the local Docker engine (myapp:dev)"
+	switch _, err := os.Stat(path); {
+	case err == nil:
+		s, err := registry.OpenSource(path)
 		if err != nil {
 			return nil, func() {}, problem.New(problem.Usage, "", err, "give a `docker save` tarball or an OCI image layout directory")
 		}
 		return s, func() {}, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, func() {}, problem.New(problem.Usage, "", fmt.Errorf("reading %s: %w", src, err), fix)
+	case paths.LooksLikePath(src, g.env.Dir):
+		return nil, func() {}, problem.New(problem.Usage, "", fmt.Errorf("%s: no such file or directory", src), fix)
 	}
 	dir, err := os.MkdirTemp("", "devcluster-push-")
 	if err != nil {
@@ -302,7 +334,7 @@ func newRegistryServeCommand(g *globals) *cli.Command {
 				addrs = []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(t.cfg.Registry.Port))}
 			}
 			srv, err := registry.New(c.Context, registry.Options{DataDir: dataDir, Listen: addrs, Log: g.env.Stderr, Verbose: g.verbose,
-				Holder: "devcluster registry serve"})
+				Holder: registry.ServeHolder})
 			if err != nil {
 				fix := "pick a free port with --listen"
 				if errors.Is(err, registry.ErrLocked) {
