@@ -287,7 +287,9 @@ func (g *globals) loadConfig(ctx context.Context, o config.Overrides) (*config.C
 		if err != nil {
 			return nil, err
 		}
-		if src, err = config.Decode("stdin", data); err != nil {
+		// A document that decoded with problems is validated too: Complete
+		// reports both (see config.Decode).
+		if src, err = config.Decode("stdin", data); src == nil {
 			return nil, err
 		}
 	case path != "":
@@ -300,7 +302,7 @@ func (g *globals) loadConfig(ctx context.Context, o config.Overrides) (*config.C
 		if err != nil {
 			return nil, err
 		}
-		if src, err = config.Decode(path, data); err != nil {
+		if src, err = config.Decode(path, data); src == nil {
 			return nil, err
 		}
 		src.Path = g.displayPath(path)
