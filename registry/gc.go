@@ -17,7 +17,7 @@ import (
 	"github.com/distribution/distribution/v3/registry/storage"
 	"github.com/distribution/distribution/v3/registry/storage/driver"
 	"github.com/distribution/distribution/v3/registry/storage/driver/factory"
-	"github.com/opencontainers/go-digest"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // GCResult reports a garbage collection: what it deleted (in a dry run,
@@ -265,11 +265,11 @@ func digestAt(p string) string {
 	if len(parts) < 2 {
 		return ""
 	}
-	d, err := digest.Parse(parts[len(parts)-2] + ":" + parts[len(parts)-1])
+	h, err := v1.NewHash(parts[len(parts)-2] + ":" + parts[len(parts)-1])
 	if err != nil {
 		return ""
 	}
-	return d.String()
+	return h.String()
 }
 
 // SizeOf sums the sizes of the regular files below dir.
