@@ -93,18 +93,18 @@ func GarbageCollect(ctx context.Context, dataDir string, o GCOptions) (*GCResult
 		res.BytesAfter = res.BytesBefore
 		return res, nil
 	}
-	fs, err := factory.Create(ctx, "filesystem", map[string]any{"rootdirectory": dataDir})
+	disk, err := factory.Create(ctx, "filesystem", map[string]any{"rootdirectory": dataDir})
 	if err != nil {
 		return nil, fmt.Errorf("opening registry storage %s: %w", dataDir, err)
 	}
-	reg, err := storage.NewRegistry(ctx, fs, storage.EnableDelete)
+	reg, err := storage.NewRegistry(ctx, disk, storage.EnableDelete)
 	if err != nil {
 		return nil, fmt.Errorf("opening registry storage %s: %w", dataDir, err)
 	}
 	// Distribution decides what goes; its sweep deletes through rec, which
 	// notes every path with its size first, and in a dry run deletes
 	// nothing. Its own dry run would only print to stdout.
-	rec := &recordingDriver{StorageDriver: fs, dryRun: o.DryRun}
+	rec := &recordingDriver{StorageDriver: disk, dryRun: o.DryRun}
 	if err := storage.MarkAndSweep(ctx, rec, reg, storage.GCOpts{RemoveUntagged: o.RemoveUntagged, Quiet: true}); err != nil {
 		return nil, fmt.Errorf("garbage collecting %s: %w", dataDir, err)
 	}
