@@ -81,7 +81,11 @@ func GarbageCollect(ctx context.Context, dataDir string, o GCOptions) (*GCResult
 	if fi, err := os.Stat(dataDir); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("no registry storage at %s", dataDir)
 	}
-	lock, err := lockDir(ctx, dataDir, "devcluster registry gc", o.LockWait, o.WaitFor)
+	var waitFor func(int, string) bool
+	if o.WaitFor != nil {
+		waitFor = func(pid int, _ string) bool { return o.WaitFor(pid) }
+	}
+	lock, err := lockDir(ctx, dataDir, gcHolder, o.LockWait, waitFor)
 	if err != nil {
 		return nil, err
 	}

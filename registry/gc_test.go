@@ -185,3 +185,29 @@ func TestGCWaitsOnlyForTheHolderItExpects(t *testing.T) {
 		t.Fatalf("gc did not wait for the holder it expects: %v", err)
 	}
 }
+
+// A server (the agent) started while the storage is held waits only for a
+// garbage collection to end; beside a `registry serve` it refuses at once.
+func TestServerWaitsOnlyForAGarbageCollection(t *testing.T) {
+	dir := t.TempDir()
+	serve, err := New(context.Background(), Options{DataDir: dir, Listen: []string{"127.0.0.1:0"}, Holder: ServeHolder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = New(context.Background(), Options{DataDir: dir, Listen: []string{"127.0.0.1:0"}, LockWait: 10 * time.Second})
+	if !errors.Is(err, ErrLocked) || time.Since(start) > 2*time.Second {
+		t.Fatalf("beside registry serve: %v after %s", err, time.Since(start))
+	}
+	serve.Close()
+	gc, err := LockDir(context.Background(), dir, gcHolder, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { time.Sleep(300 * time.Millisecond); _ = gc.Close() }()
+	s, err := New(context.Background(), Options{DataDir: dir, Listen: []string{"127.0.0.1:0"}, LockWait: 10 * time.Second})
+	if err != nil {
+		t.Fatalf("the server did not wait for the collection: %v", err)
+	}
+	s.Close()
+}

@@ -22,8 +22,12 @@ const LockFile = ".devcluster.lock"
 // marked directory is ever deleted by `down --purge`.
 const MarkerFile = ".devcluster-registry"
 
-// ServeHolder is how `devcluster registry serve` names itself in the lock.
-const ServeHolder = "devcluster registry serve"
+// How processes name themselves in the lock: `devcluster registry serve`,
+// and a garbage collection.
+const (
+	ServeHolder = "devcluster registry serve"
+	gcHolder    = "devcluster registry gc"
+)
 
 // secretFile keeps the HTTP secret that signs upload state (see
 // httpSecret).
@@ -42,7 +46,7 @@ func LockDir(ctx context.Context, dir, what string, wait time.Duration) (*lockfi
 
 // lockDir is LockDir waiting only for a holder waitFor accepts (see
 // lockfile.AcquireFor).
-func lockDir(ctx context.Context, dir, what string, wait time.Duration, waitFor func(pid int) bool) (*lockfile.Lock, error) {
+func lockDir(ctx context.Context, dir, what string, wait time.Duration, waitFor func(pid int, what string) bool) (*lockfile.Lock, error) {
 	l, err := lockfile.AcquireFor(ctx, filepath.Join(dir, LockFile), what, wait, waitFor)
 	var le *lockfile.LockedError
 	if errors.As(err, &le) {

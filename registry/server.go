@@ -55,8 +55,10 @@ type Options struct {
 	// Holder describes this server in the data directory's lock file, for
 	// the message a second process gets ("devcluster registry serve").
 	Holder string
-	// LockWait is how long New waits for another holder of the data
-	// directory to let go (0: refuse at once).
+	// LockWait is how long New waits for a garbage collection that holds
+	// the data directory to end (0: refuse at once). Beside any other
+	// holder, which does not let go by itself (a `registry serve`), it
+	// refuses at once.
 	LockWait time.Duration
 }
 
@@ -113,7 +115,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		if what == "" {
 			what = "a devcluster registry"
 		}
-		lock, err := LockDir(ctx, o.DataDir, what, o.LockWait)
+		lock, err := lockDir(ctx, o.DataDir, what, o.LockWait, func(_ int, holder string) bool { return holder == gcHolder })
 		if err != nil {
 			return nil, err
 		}

@@ -50,10 +50,11 @@ func Acquire(ctx context.Context, path, what string, wait time.Duration) (*Lock,
 }
 
 // AcquireFor is Acquire waiting only for a holder that waitFor accepts, by
-// its PID: a holder it refuses (a server that will not let go) makes it
-// return the *LockedError at once. A holder that has not written itself
-// into the file yet is waited for. A nil waitFor waits for any holder.
-func AcquireFor(ctx context.Context, path, what string, wait time.Duration, waitFor func(pid int) bool) (*Lock, error) {
+// its PID and what it says it is (the what it locked with): a holder it
+// refuses (a server, which will not let go) makes it return the
+// *LockedError at once. A holder that has not written itself into the file
+// yet is waited for. A nil waitFor waits for any holder.
+func AcquireFor(ctx context.Context, path, what string, wait time.Duration, waitFor func(pid int, what string) bool) (*Lock, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening lock file: %w", err)
@@ -68,7 +69,7 @@ func AcquireFor(ctx context.Context, path, what string, wait time.Duration, wait
 			_ = f.Close()
 			return nil, fmt.Errorf("locking %s: %w", path, err)
 		}
-		if h, pid := holder(path); !time.Now().Before(deadline) || (waitFor != nil && pid != 0 && !waitFor(pid)) {
+		if h, pid, who := holder(path); !time.Now().Before(deadline) || (waitFor != nil && pid != 0 && !waitFor(pid, who)) {
 			_ = f.Close()
 			return nil, &LockedError{Path: path, Holder: h, PID: pid}
 		}
@@ -86,25 +87,26 @@ func AcquireFor(ctx context.Context, path, what string, wait time.Duration, wait
 }
 
 // holder returns the holder line of a lock file whose PID still exists,
-// and that PID.
-func holder(path string) (string, int) {
+// "pid 123 (devcluster registry serve)", that PID and what it said it is.
+func holder(path string) (line string, pid int, what string) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", 0
+		return "", 0, ""
 	}
-	line := strings.TrimSpace(string(b))
+	line = strings.TrimSpace(string(b))
 	f := strings.Fields(line)
 	if len(f) < 2 || f[0] != "pid" {
-		return "", 0
+		return "", 0, ""
 	}
-	pid, err := strconv.Atoi(f[1])
+	pid, err = strconv.Atoi(f[1])
 	if err != nil || pid <= 0 {
-		return "", 0
+		return "", 0, ""
 	}
 	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
-		return "", 0
+		return "", 0, ""
 	}
-	return line, pid
+	_, rest, _ := strings.Cut(line, "(")
+	return line, pid, strings.TrimSuffix(rest, ")")
 }
 
 // Close releases the lock. The file stays: removing it would let two
