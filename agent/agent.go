@@ -12,6 +12,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -71,6 +72,9 @@ type Status struct {
 	// LoadBalancerIP is the IP the agent's LoadBalancer controller hands
 	// out ("" when it does not run one).
 	LoadBalancerIP string `json:"loadBalancerIP,omitempty"`
+	// Version is the build of devcluster the agent runs (BuildVersion),
+	// as it reports it.
+	Version string `json:"version,omitempty"`
 	// Spec is what the agent was started with (from its record), so it can
 	// be started again exactly so (after `registry gc`).
 	Spec Spec `json:"-"`
@@ -179,6 +183,19 @@ type Process struct {
 	// Executable is the program; Args come before the agent flags.
 	Executable string
 	Args       []string
+	// Release is the devcluster release Executable is (app.Version).
+	// With the executable's fingerprint it makes the identity an agent
+	// must report to be reused (BuildVersion): one of another build is
+	// replaced. Empty: the build is not compared.
+	Release string
+}
+
+// build is the identity a reusable agent reports ("" when not compared).
+func (p *Process) build() string {
+	if p.Release == "" {
+		return ""
+	}
+	return BuildVersion(p.Release, p.Executable)
 }
 
 var _ Manager = (*Process)(nil)
@@ -204,10 +221,12 @@ func (p *Process) Ensure(ctx context.Context, s Spec) (*Status, error) {
 	defer lock.Close()
 	logPath := filepath.Join(s.StateDir, logFile)
 	r, _ := readRecord(s.StateDir)
-	action := "started"
-	if _, ok := alive(ctx, s.StateDir, r); ok {
-		if r.matches(s) {
-			st := &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: r.DataDir, LogPath: logPath, Action: "reused"}
+	action, detail := "started", ""
+	if h, ok := alive(ctx, s.StateDir, r); ok {
+		running, want := h.Identity["version"], p.build()
+		sameBuild := want == "" || running == want
+		if r.matches(s) && sameBuild {
+			st := &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: r.DataDir, LogPath: logPath, Action: "reused", Version: running}
 			st.fromRecord(r, s.StateDir)
 			return st, nil
 		}
@@ -215,8 +234,14 @@ func (p *Process) Ensure(ctx context.Context, s Spec) (*Status, error) {
 			return nil, err
 		}
 		action = "replaced"
+		if !sameBuild {
+			detail = fmt.Sprintf("the agent ran devcluster %s; this is %s", cmp.Or(running, "of an unknown version"), want)
+		} else {
+			detail = "the agent ran with other settings"
+		}
 	} else if r != nil {
 		action = "replaced"
+		detail = fmt.Sprintf("the agent (last pid %d) no longer answered", r.PID)
 		stopStale(r, s.StateDir)
 	}
 	if err := freeAddresses(s.Listen); err != nil {
@@ -253,8 +278,9 @@ func (p *Process) Ensure(ctx context.Context, s Spec) (*Status, error) {
 	deadline := time.Now().Add(startTimeout)
 	for {
 		if r, err := readRecord(s.StateDir); err == nil && r.PID == proc.PID() {
-			if _, ok := alive(ctx, s.StateDir, r); ok {
-				st := &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: r.DataDir, LogPath: logPath, Action: action}
+			if h, ok := alive(ctx, s.StateDir, r); ok {
+				st := &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: r.DataDir, LogPath: logPath, Action: action,
+					Detail: detail, Version: h.Identity["version"]}
 				st.fromRecord(r, s.StateDir)
 				return st, nil
 			}
@@ -286,8 +312,8 @@ func (p *Process) Status(ctx context.Context, stateDir string) (*Status, error) 
 	}
 	st.Listen, st.DataDir = r.Listen, r.DataDir
 	st.fromRecord(r, stateDir)
-	if _, ok := alive(ctx, stateDir, r); ok {
-		st.Running, st.PID = true, r.PID
+	if h, ok := alive(ctx, stateDir, r); ok {
+		st.Running, st.PID, st.Version = true, r.PID, h.Identity["version"]
 		return st, nil
 	}
 	st.Detail = "not answering (last PID " + strconv.Itoa(r.PID) + ")"

@@ -94,8 +94,15 @@ func gcStopAgent(ctx context.Context, s *gcState) (string, error) {
 }
 
 func collect(ctx context.Context, s *gcState) (string, error) {
+	// Only the agent just stopped lets go of the storage by itself: beside
+	// anything else (a `registry serve`) gc refuses at once.
+	stopped := 0
+	if s.prev != nil {
+		stopped = s.prev.PID
+	}
 	res, err := registry.GarbageCollect(ctx, s.dataDir, registry.GCOptions{
-		RemoveUntagged: s.opts.RemoveUntagged, DryRun: s.opts.DryRun, LockWait: gcLockWait, Log: s.opts.Log})
+		RemoveUntagged: s.opts.RemoveUntagged, DryRun: s.opts.DryRun, Log: s.opts.Log,
+		LockWait: gcLockWait, WaitFor: func(pid int) bool { return pid == stopped }})
 	if err != nil {
 		s.gcErr = gcProblem(err, s.dataDir)
 		if s.prev == nil {
@@ -104,11 +111,31 @@ func collect(ctx context.Context, s *gcState) (string, error) {
 		return "failed; starting the agent again", nil
 	}
 	s.res = res
-	verb := "freed"
 	if s.opts.DryRun {
-		verb = "would free"
+		return fmt.Sprintf("would free %s: %s (dry run: nothing deleted)", HumanBytes(res.Bytes), GCCounts(res)), nil
 	}
-	return fmt.Sprintf("%s %s (%s → %s)", verb, HumanBytes(res.BytesBefore-res.BytesAfter), HumanBytes(res.BytesBefore), HumanBytes(res.BytesAfter)), nil
+	return fmt.Sprintf("freed %s: %s (%s → %s)", HumanBytes(res.Bytes), GCCounts(res), HumanBytes(res.BytesBefore), HumanBytes(res.BytesAfter)), nil
+}
+
+// GCCounts says how much a collection deletes: "1 manifest and 3 blobs",
+// "nothing".
+func GCCounts(r *registry.GCResult) string {
+	plural := func(n int, what string) string {
+		if n == 1 {
+			return "1 " + what
+		}
+		return fmt.Sprintf("%d %ss", n, what)
+	}
+	switch m, b := len(r.Manifests), len(r.Blobs); {
+	case m == 0 && b == 0:
+		return "nothing"
+	case m == 0:
+		return plural(b, "blob")
+	case b == 0:
+		return plural(m, "manifest")
+	default:
+		return plural(m, "manifest") + " and " + plural(b, "blob")
+	}
 }
 
 func gcRestartAgent(ctx context.Context, s *gcState) (string, error) {

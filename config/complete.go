@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -126,6 +127,8 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 	// A flag given with an empty value is a mistake (an unset shell
 	// variable), not a request for the default.
 	var problems []string
+	// What did not decode comes with the values' problems: one list.
+	problems = append(problems, src.problems...)
 	for _, field := range []string{"name", "provider", "context", "cpus", "memory", "driver", "containerRuntime", "kubernetesVersion", "wait"} {
 		if v := map[string]*string{"name": o.Name, "provider": o.Provider, "context": o.Context, "cpus": o.CPUs, "memory": o.Memory, "driver": o.Driver,
 			"containerRuntime": o.ContainerRuntime, "kubernetesVersion": o.KubernetesVersion, "wait": o.Wait}[field]; v != nil && strings.TrimSpace(*v) == "" {
@@ -177,8 +180,12 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		switch {
 		case fromFlag[strings.SplitN(field, "[", 2)[0]] && flagNames[strings.SplitN(field, "[", 2)[0]] != "":
 			where = flagNames[strings.SplitN(field, "[", 2)[0]]
-		case src.Line(field) > 0:
-			where = fmt.Sprintf("line %d: %s", src.Line(field), field)
+		case src.notDecoded(field):
+			// Its decoding problem is reported; its default or zero
+			// value says nothing.
+			return
+		case src.lineOf(field) > 0:
+			where = fmt.Sprintf("line %d: %s", src.lineOf(field), field)
 		}
 		problems = append(problems, where+": "+err.Error())
 	}
@@ -326,6 +333,9 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		add("loadBalancer.ip", fmt.Errorf("invalid IP %q", a))
 	}
 	c.Workloads = Workloads{Samples: *f.Workloads.Samples, SampleBase: f.Workloads.SampleBase}
+	if err := validSampleBase(f.Workloads.SampleBase, o.BaseDir); err != nil {
+		add("workloads.sampleBase", err)
+	}
 	for i, m := range f.Workloads.Manifests {
 		if m == "" {
 			add(fmt.Sprintf("workloads.manifests[%d]", i), fmt.Errorf("empty path"))
@@ -359,10 +369,53 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		if src.Path != "" {
 			subject = src.Path
 		}
-		return nil, problem.New(problem.Config, "", &problem.List{Subject: subject, Problems: problems},
+		return nil, problem.New(problem.Config, "", &problem.List{Subject: subject, Problems: byLine(problems)},
 			"correct the values above; `devcluster up --help` and the README's config reference list the accepted forms")
 	}
 	return c, nil
+}
+
+// notDecoded reports whether field, or a field it belongs to, did not
+// decode (see Decode).
+func (s *Source) notDecoded(field string) bool {
+	for _, f := range s.failed {
+		if field == f || strings.HasPrefix(field, f+".") || strings.HasPrefix(field, f+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+// lineOf is the line of field, else of the nearest field it belongs to
+// (portMappings[0] for portMappings[0].containerPort when that key is
+// absent), else 0.
+func (s *Source) lineOf(field string) int {
+	for f := field; f != ""; {
+		if l := s.Line(f); l > 0 {
+			return l
+		}
+		i := strings.LastIndexAny(f, ".[")
+		if i < 0 {
+			break
+		}
+		f = f[:i]
+	}
+	return 0
+}
+
+// byLine orders problems by the line they name, those of flags (no line)
+// first, keeping the order of problems on the same line.
+func byLine(problems []string) []string {
+	line := func(p string) int {
+		if m := lineRE.FindStringSubmatch(p); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			return n
+		}
+		return 0
+	}
+	out := slices.Clone(problems)
+	slices.SortStableFunc(out, func(a, b string) int { return line(a) - line(b) })
+	return out
 }
 
 // flagNames are the `up` flags that override each field.

@@ -35,7 +35,7 @@ func TestLoadTestdataAndExamples(t *testing.T) {
 		t.Run(path, func(t *testing.T) {
 			t.Parallel()
 			src, err := Load(path)
-			if err == nil {
+			if src != nil {
 				_, err = Complete(src, Overrides{})
 			}
 			if valid && err != nil {
@@ -54,7 +54,17 @@ func TestInvalidFilesReportEveryProblemWithLines(t *testing.T) {
 		file string
 		want []string
 	}{
-		{"invalid-unknown-field.yaml", []string{`line 4: cpu: unknown field`, `line 5: memmory: unknown field`}},
+		{"invalid-unknown-field.yaml", []string{`line 4: cpu: unknown field; did you mean cpus?`, `line 5: memmory: unknown field; did you mean memory?`}},
+		// A field of the wrong type hides none of the values' problems.
+		{"invalid-type-and-values.yaml", []string{`testdata/invalid-type-and-values.yaml: 8 problems:
+  - line 3: nmae: unknown field; did you mean name?
+  - line 4: cpus: expected a string, got a list
+  - line 5: memory: requested memory allocation 1000MiB is less than the usable minimum of 1800MB
+  - line 6: driver: unknown driver "hyperdrive"`, `
+  - line 8: registry.prot: unknown field; did you mean port?
+  - line 9: registry.port: invalid port 70000: use 1-65535
+  - line 11: workloads.timeout: invalid duration "forever": use a positive duration such as 5m
+  - line 12: workloads.manifest: unknown field; did you mean manifests?`}},
 		{"invalid-values.yaml", []string{
 			"line 3: name: invalid name \"bad_name\"",
 			"line 4: cpus: requested cpu count 1 is less than the minimum allowed of 2",
@@ -88,8 +98,10 @@ func TestInvalidFilesReportEveryProblemWithLines(t *testing.T) {
 		tc := tc
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
+			// A file that decoded with problems still yields its Source:
+			// Complete reports them with the values' own.
 			src, err := Load(filepath.Join("testdata", tc.file))
-			if err == nil {
+			if src != nil {
 				_, err = Complete(src, Overrides{})
 			}
 			if err == nil {
@@ -393,6 +405,16 @@ func TestDecodeNamesTheRealProblem(t *testing.T) {
 		{"bool field", head + "registry:\n  enabled: sometimes\n", []string{"line 4: registry.enabled: expected true or false, got a string \"sometimes\""}, ""},
 		{"top level list", "- a\n- b\n", []string{"line 1: expected a mapping with apiVersion and kind, got a list"}, ""},
 		{"syntax error", head + "cpus: [2\n", []string{"line ", "did not find expected"}, ""},
+		{"typo", head + "nmae: dev\n", []string{"line 3: nmae: unknown field; did you mean name?"}, ""},
+		{"singular", head + "cpu: 4\n", []string{"line 3: cpu: unknown field; did you mean cpus?"}, ""},
+		{"case", head + "CPUs: 4\nkubernetesversion: v1.35.0\n", []string{"line 3: CPUs: unknown field; did you mean cpus?",
+			"line 4: kubernetesversion: unknown field; did you mean kubernetesVersion?"}, ""},
+		{"nested typo", head + "registry:\n  prot: 5001\n", []string{"line 4: registry.prot: unknown field; did you mean port?"}, ""},
+		{"list item typo", head + "portMappings:\n  - containerport: 80\n", []string{"line 4: portMappings[0].containerport: unknown field; did you mean containerPort?"}, ""},
+		{"another level", head + "port: 5001\nsamples: false\n", []string{"line 3: port: unknown field; did you mean registry.port?",
+			"line 4: samples: unknown field; did you mean workloads.samples?"}, ""},
+		{"top level one deeper", head + "registry:\n  name: dev\n", []string{"line 4: registry.name: unknown field; did you mean the top-level name?"}, ""},
+		{"nothing close", head + "zebra: 1\n", []string{"line 3: zebra: unknown field"}, "did you mean"},
 	} {
 		tc := tc
 		t.Run(tc.name, func(t *testing.T) {
@@ -469,6 +491,34 @@ func TestClusterAddressIsAnIPOrADNSName(t *testing.T) {
 		}
 		if _, err := Complete(&Source{File: file}, Overrides{}); err == nil || !strings.Contains(err.Error(), "registry.clusterAddress") {
 			t.Errorf("Complete with clusterAddress %q: %v", a, err)
+		}
+	}
+}
+
+// The sample's base image given as a bare path is refused with the form to
+// use (docker-archive:, oci:), as is a malformed reference: both before
+// anything runs, with their line.
+func TestSampleBaseNamesAnImageOrAPrefixedPath(t *testing.T) {
+	t.Parallel()
+	head := "apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nworkloads:\n  sampleBase: "
+	for base, want := range map[string]string{
+		"docker.io/library/nginx:stable": "",
+		"oci:./layout":                   "",
+		"docker-archive:base.tar":        "",
+		"./base.tar":                     `line 4: workloads.sampleBase: "./base.tar" is a path: write docker-archive:./base.tar`,
+		"base.tar.gz":                    `is a path`,
+		"Not:A:Ref":                      `line 4: workloads.sampleBase: invalid image reference "Not:A:Ref"`,
+	} {
+		src, err := Decode("s.yaml", []byte(head+base+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Complete(src, Overrides{BaseDir: t.TempDir()})
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v", base, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("%s: %v, want %q", base, err, want)
 		}
 	}
 }

@@ -32,6 +32,11 @@ type Source struct {
 	// values maps field paths to the lines their keys and values are on
 	// (for naming the field of a type error).
 	values map[string]int
+	// problems are what decoding found wrong in a document that decoded
+	// (unknown fields, wrong types); failed are the fields that did not
+	// decode. Complete reports them with the values' own problems.
+	problems []string
+	failed   []string
 }
 
 // Line returns the line of a field path, or 0 when unknown.
@@ -91,7 +96,15 @@ func ReadLimited(ctx context.Context, r io.Reader, name string) ([]byte, error) 
 
 // Decode strictly decodes one configuration document. Every problem found
 // while decoding (syntax, duplicate keys, unknown fields, wrong types) is
-// reported at once, each with its line and field.
+// reported at once, each with its line and field; an unknown field names
+// the known one it resembles ("did you mean cpus?").
+//
+// When the document itself decoded and only some of its fields did not
+// (unknown fields, wrong types), Decode returns the error together with a
+// Source that holds every field that did decode: Complete then reports
+// those problems and the values' own in one list, so fixing a type does not
+// reveal another round of mistakes. A nil Source means there is nothing to
+// validate.
 func Decode(path string, data []byte) (*Source, error) {
 	name := path
 	if name == "" {
@@ -168,13 +181,19 @@ func Decode(path string, data []byte) (*Source, error) {
 	strict.KnownFields(true)
 	if err := strict.Decode(&file); err != nil {
 		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			for _, e := range te.Errors {
-				problems = append(problems, src.tidyYAMLError(e))
-			}
-			return nil, fail(problems...)
+		if !errors.As(err, &te) {
+			return nil, fail(lineFirst("", syntaxError(err)))
 		}
-		return nil, fail(lineFirst("", syntaxError(err)))
+		// yaml.v3 decodes what it can and lists the rest.
+		for _, e := range te.Errors {
+			msg, field := src.tidyYAMLError(e)
+			src.problems = append(src.problems, msg)
+			if field != "" {
+				src.failed = append(src.failed, field)
+			}
+		}
+		src.File = file
+		return src, fail(src.problems...)
 	}
 	src.File = file
 	return src, nil
@@ -272,7 +291,7 @@ func duplicateKeys(prefix string, n *yaml.Node) []string {
 
 var (
 	typeErrorRE   = regexp.MustCompile(`^line (\d+): cannot unmarshal (!!\w+)(?: ` + "`" + `([^` + "`" + `]*)` + "`" + `)? into (\S+)$`)
-	unknownErrRE  = regexp.MustCompile(`^line (\d+): field (\S+) not found in type \S+$`)
+	unknownErrRE  = regexp.MustCompile(`^line (\d+): field (\S+) not found in type (\S+)$`)
 	yamlTypeNames = map[string]string{"!!seq": "a list", "!!map": "a mapping", "!!int": "a number", "!!float": "a number",
 		"!!bool": "true/false", "!!str": "a string", "!!null": "nothing", "!!timestamp": "a date"}
 	goTypeNames = map[string]string{"string": "a string", "int": "a whole number", "bool": "true or false",
@@ -281,12 +300,17 @@ var (
 
 // tidyYAMLError makes yaml.v3's messages name the field and speak YAML
 // rather than Go: "line 4: cannot unmarshal !!seq into string" becomes
-// "line 4: cpus: expected a string, got a list".
-func (s *Source) tidyYAMLError(msg string) string {
+// "line 4: cpus: expected a string, got a list". It returns the field of a
+// value that did not decode ("" for an unknown field, which is not one).
+func (s *Source) tidyYAMLError(msg string) (string, string) {
 	if m := unknownErrRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		field := s.fieldAt(line, m[2])
-		return fmt.Sprintf("line %s: %s: unknown field", m[1], field)
+		out := fmt.Sprintf("line %s: %s: unknown field", m[1], field)
+		if guess := suggestField(m[2], m[3]); guess != "" {
+			out += "; did you mean " + guess + "?"
+		}
+		return out, ""
 	}
 	if m := typeErrorRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
@@ -304,9 +328,10 @@ func (s *Source) tidyYAMLError(msg string) string {
 				want = "a list"
 			}
 		}
-		return fmt.Sprintf("line %s: %s: expected %s, got %s", m[1], s.fieldAt(line, ""), want, got)
+		field := s.fieldAt(line, "")
+		return fmt.Sprintf("line %s: %s: expected %s, got %s", m[1], field, want, got), field
 	}
-	return strings.ReplaceAll(msg, "config.File", "Cluster")
+	return strings.ReplaceAll(msg, "config.File", "Cluster"), ""
 }
 
 // fieldAt names the field whose key or value is on line: the deepest one

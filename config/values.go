@@ -11,7 +11,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/devcluster/devcluster/internal/paths"
+	"github.com/devcluster/devcluster/internal/run"
 )
 
 // MinMemoryMB is minikube's usable minimum (RSRC_INSUFFICIENT_REQ_MEMORY).
@@ -233,15 +237,36 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // a host, and nothing after the path.
 func ValidDownloadURL(s string) error {
 	u, err := url.Parse(s)
+	// The message shows the URL without its credentials.
+	shown := run.RedactURL(s)
+	var ue *url.Error
 	switch {
+	case errors.As(err, &ue):
+		return fmt.Errorf("invalid URL %q: %v", shown, ue.Err)
 	case err != nil:
-		return fmt.Errorf("invalid URL %q: %v", s, err)
+		return fmt.Errorf("invalid URL %q", shown)
 	case u.Scheme != "https" && u.Scheme != "http":
-		return fmt.Errorf("invalid URL %q: use an http:// or https:// URL", s)
+		return fmt.Errorf("invalid URL %q: use an http:// or https:// URL", shown)
 	case u.Host == "":
-		return fmt.Errorf("invalid URL %q: no host", s)
+		return fmt.Errorf("invalid URL %q: no host", shown)
 	case u.RawQuery != "" || u.Fragment != "":
-		return fmt.Errorf("invalid URL %q: a base URL has no query or fragment (the file is <url>/<version>/<tool>-<os>-<arch>)", s)
+		return fmt.Errorf("invalid URL %q: a base URL has no query or fragment (the file is <url>/<version>/<tool>-<os>-<arch>)", shown)
+	}
+	return nil
+}
+
+// validSampleBase checks the sample's base image: oci:<dir>,
+// docker-archive:<file>, or an image reference; a path given without its
+// prefix is refused with the form to use.
+func validSampleBase(s, dir string) error {
+	if strings.HasPrefix(s, "oci:") || strings.HasPrefix(s, "docker-archive:") {
+		return nil
+	}
+	if paths.LooksLikePath(s, dir) {
+		return fmt.Errorf("%q is a path: write docker-archive:%s for a `docker save` tarball, or oci:%s for an OCI image layout", s, s, s)
+	}
+	if _, err := name.ParseReference(s); err != nil {
+		return fmt.Errorf("invalid image reference %q: use a registry reference such as docker.io/library/nginx:stable, oci:<dir> or docker-archive:<file>", s)
 	}
 	return nil
 }

@@ -26,15 +26,22 @@ import (
 // pinned release.
 func pinnedDevcluster(t *testing.T, pins string) string {
 	t.Helper()
+	return linkedDevcluster(t, "github.com/devcluster/devcluster/install.linkedPins="+pins)
+}
+
+// linkedDevcluster builds devcluster with a string variable set at link
+// time (-X name=value) into the test's directory.
+func linkedDevcluster(t *testing.T, variable string) string {
+	t.Helper()
 	root, err := harness.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "devcluster")
-	cmd := exec.Command("go", "build", "-ldflags", "-X github.com/devcluster/devcluster/install.linkedPins="+pins, "-o", out, "./cmd/devcluster")
+	cmd := exec.Command("go", "build", "-ldflags", "-X "+variable, "-o", out, "./cmd/devcluster")
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building devcluster with linked checksums: %v\n%s", err, b)
+		t.Fatalf("building devcluster with -X %s: %v\n%s", variable, err, b)
 	}
 	return out
 }
@@ -95,10 +102,28 @@ func TestKindInstalledWhenMissing(t *testing.T) {
 	pinned := pinnedDevcluster(t, fmt.Sprintf("kind/%s/%s=%s", runtime.GOOS, runtime.GOARCH, sum))
 	var mode atomic.Value
 	var requests atomic.Int32
-	base := releaseServer(t, good, &mode, &requests)
+	// The mirror's URL carries a credential, which nothing may show: not
+	// the log, GitHub's annotations, the job summary nor the diagnostics.
+	const secret = "m1rr0r-T0KEN"
+	base := strings.Replace(releaseServer(t, good, &mode, &requests), "http://", "http://ci:"+secret+"@", 1)
 
 	u := dockerUser(t)
-	u.env = append(u.env, "DEVCLUSTER_KIND_URL="+base)
+	summary := filepath.Join(u.home, "summary.md")
+	u.env = append(u.env, "DEVCLUSTER_KIND_URL="+base, "GITHUB_ACTIONS=true", "GITHUB_STEP_SUMMARY="+summary)
+	noSecret := func(when string, r result) {
+		t.Helper()
+		if strings.Contains(r.stdout+r.stderr, secret) {
+			t.Errorf("%s: the mirror's credential is shown:\n%s", when, r.stderr)
+		}
+		_ = filepath.WalkDir(u.home, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() && !strings.HasPrefix(p, filepath.Join(u.home, ".cache")) {
+				if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), secret) {
+					t.Errorf("%s: %s holds the mirror's credential", when, p)
+				}
+			}
+			return nil
+		})
+	}
 	port := freePort(t)
 	writeFile(t, filepath.Join(u.home, "devcluster.yaml"), `apiVersion: devcluster.dev/v1alpha1
 kind: Cluster
@@ -133,6 +158,7 @@ workloads:
 		if r.code != 1 || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("%s: exit %d, want 1 and %q", tc.mode, r.code, tc.want)
 		}
+		noSecret(tc.mode, r)
 		noCluster(tc.mode)
 	}
 
@@ -165,6 +191,7 @@ workloads:
 	if !strings.Contains(r.stderr, "sha256 "+sum+" verified") {
 		t.Errorf("up did not say the checksum was verified")
 	}
+	noSecret("install", r)
 
 	// Later commands, of the released build too, use the installed kind.
 	again := u.exec(pinned, "up", "-o", "json")

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/net/http/httpproxy"
 
 	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/internal/run"
 )
 
 // Defaults of an Installer.
@@ -127,9 +128,11 @@ func (i *Installer) Install(ctx context.Context, r Release, base string) (string
 	}
 	goos, goarch := i.platform()
 	src := r.URL(base, goos, goarch)
+	// Messages show the URL without its credentials (a mirror's token).
+	shown := run.RedactURL(src)
 	u, err := url.Parse(src)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", problem.New(problem.Config, "downloading "+r.Tool, fmt.Errorf("%q is not an http(s) URL", src), "fix the download base URL of "+r.Tool)
+		return "", problem.New(problem.Config, "downloading "+r.Tool, fmt.Errorf("%q is not an http(s) URL", shown), "fix the download base URL of "+r.Tool)
 	}
 	if err := os.MkdirAll(i.Dir, 0o755); err != nil {
 		return "", problem.New(problem.Failed, "installing "+r.Tool, err, "make "+i.Dir+" writable, or set XDG_CACHE_HOME")
@@ -158,12 +161,12 @@ func (i *Installer) Install(ctx context.Context, r Release, base string) (string
 			}
 			select {
 			case <-ctx.Done():
-				return "", i.failed(r, src, ctx.Err())
+				return "", i.failed(r, shown, ctx.Err())
 			case <-time.After(wait):
 			}
 		}
 		var p string
-		p, last = i.attempt(ctx, r, src, sum, n)
+		p, last = i.attempt(ctx, r, src, shown, sum, n)
 		if last == nil {
 			return p, nil
 		}
@@ -171,23 +174,24 @@ func (i *Installer) Install(ctx context.Context, r Release, base string) (string
 			break
 		}
 	}
-	return "", i.failed(r, src, last)
+	return "", i.failed(r, shown, last)
 }
 
-// failed turns a download error into the problem shown to the user.
-func (i *Installer) failed(r Release, src string, err error) error {
+// failed turns a download error into the problem shown to the user; shown
+// is the URL as messages show it.
+func (i *Installer) failed(r Release, shown string, err error) error {
 	var p *problem.Error
 	if errors.As(err, &p) {
 		return err
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return problem.New(problem.Timeout, fmt.Sprintf("downloading %s %s from %s", r.Tool, r.Version, src), err,
+		return problem.New(problem.Timeout, fmt.Sprintf("downloading %s %s from %s", r.Tool, r.Version, shown), err,
 			"check the connection (and HTTPS_PROXY), or install "+r.Tool+" yourself: "+r.Docs)
 	}
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
-	return problem.New(problem.Failed, fmt.Sprintf("downloading %s %s from %s", r.Tool, r.Version, src), err,
+	return problem.New(problem.Failed, fmt.Sprintf("downloading %s %s from %s", r.Tool, r.Version, shown), err,
 		"check the connection, HTTPS_PROXY/NO_PROXY and the download base URL (for a mirror), or install "+r.Tool+" yourself: "+r.Docs)
 }
 
@@ -201,9 +205,10 @@ func retryable(err error) bool {
 	return errors.As(err, &t)
 }
 
-// attempt downloads once into a temporary file beside the destination and
-// renames it into place when its checksum matches.
-func (i *Installer) attempt(ctx context.Context, r Release, src, sum string, n int) (string, error) {
+// attempt downloads src once into a temporary file beside the destination
+// and renames it into place when its checksum matches; its messages name
+// the URL as shown.
+func (i *Installer) attempt(ctx context.Context, r Release, src, shown, sum string, n int) (string, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
@@ -221,6 +226,12 @@ func (i *Installer) attempt(ctx context.Context, r Release, src, sum string, n i
 
 	resp, err := i.client().Do(req)
 	if err != nil {
+		// net/http names the URL in its error with the password masked,
+		// but not a token given as the user name.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = run.RedactURL(ue.URL)
+		}
 		if context.Cause(ctx) == errStalled {
 			return "", transient{errStalled}
 		}
@@ -235,14 +246,14 @@ func (i *Installer) attempt(ctx context.Context, r Release, src, sum string, n i
 		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
 			return "", transient{err}
 		}
-		return "", problem.New(problem.Failed, fmt.Sprintf("downloading %s %s from %s", r.Tool, r.Version, src), err,
+		return "", problem.New(problem.Failed, fmt.Sprintf("downloading %s %s from %s", r.Tool, r.Version, shown), err,
 			"check the download base URL: it must serve <base>/"+r.Version+"/"+r.Asset(i.platform())+"; or install "+r.Tool+" yourself: "+r.Docs)
 	}
 	if resp.ContentLength > MaxSize {
-		return "", i.refuse(r, src, fmt.Errorf("the server announces %s, more than any %s binary", size(resp.ContentLength), r.Tool))
+		return "", i.refuse(r, shown, fmt.Errorf("the server announces %s, more than any %s binary", size(resp.ContentLength), r.Tool))
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/html" {
-		return "", i.refuse(r, src, errors.New("the server sent a web page (text/html) instead of the binary (a proxy's login or error page?)"))
+		return "", i.refuse(r, shown, errors.New("the server sent a web page (text/html) instead of the binary (a proxy's login or error page?)"))
 	}
 
 	tmp, err := os.CreateTemp(i.Dir, "."+r.FileName()+".*.part")
@@ -274,7 +285,7 @@ func (i *Installer) attempt(ctx context.Context, r Release, src, sum string, n i
 		// An error page of a proxy, a login portal or a storage service:
 		// say so rather than "wrong checksum".
 		first, _, _ := strings.Cut(strings.TrimSpace(string(head)), "\n")
-		return "", i.refuse(r, src, fmt.Errorf("the server sent a web page (%s) instead of the binary, starting %q", ct, clip(first, 80)))
+		return "", i.refuse(r, shown, fmt.Errorf("the server sent a web page (%s) instead of the binary, starting %q", ct, clip(first, 80)))
 	}
 	w := io.MultiWriter(fileWriter{tmp}, h)
 	if _, err := w.Write(head); err != nil {
@@ -291,12 +302,12 @@ func (i *Installer) attempt(ctx context.Context, r Release, src, sum string, n i
 		return "", transient{fmt.Errorf("the download ended after %s of %s", size(done), size(resp.ContentLength))}
 	}
 	if done >= MaxSize {
-		return "", i.refuse(r, src, fmt.Errorf("the download is larger than %s, more than any %s binary", size(MaxSize), r.Tool))
+		return "", i.refuse(r, shown, fmt.Errorf("the download is larger than %s, more than any %s binary", size(MaxSize), r.Tool))
 	}
 	rep.final()
 	if got := hex.EncodeToString(h.Sum(nil)); got != sum {
 		goos, goarch := i.platform()
-		return "", i.refuse(r, src, fmt.Errorf("its sha256 is %s, but %s %s for %s/%s is pinned as %s (%s received)", got, r.Tool, r.Version, goos, goarch, sum, size(done)))
+		return "", i.refuse(r, shown, fmt.Errorf("its sha256 is %s, but %s %s for %s/%s is pinned as %s (%s received)", got, r.Tool, r.Version, goos, goarch, sum, size(done)))
 	}
 	if err := tmp.Sync(); err != nil {
 		return "", problem.New(problem.Failed, "writing "+tmp.Name(), err, "free some disk space in "+i.Dir)
@@ -333,9 +344,10 @@ func (i *Installer) readFailed(ctx context.Context, errStalled error, rep *repor
 	return transient{err}
 }
 
-// refuse is a download that must not be installed.
-func (i *Installer) refuse(r Release, src string, err error) error {
-	return problem.New(problem.Failed, fmt.Sprintf("refusing the %s %s download from %s", r.Tool, r.Version, src), err,
+// refuse is a download that must not be installed; shown is its URL as
+// messages show it.
+func (i *Installer) refuse(r Release, shown string, err error) error {
+	return problem.New(problem.Failed, fmt.Sprintf("refusing the %s %s download from %s", r.Tool, r.Version, shown), err,
 		"nothing was installed; if you use a mirror, make sure it serves the official release files unchanged, or install "+r.Tool+" yourself: "+r.Docs)
 }
 

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -29,6 +32,9 @@ func List(ctx context.Context, host string) ([]Repository, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing registry address %q: %w", host, err)
 	}
+	if err := answers(ctx, host); err != nil {
+		return nil, err
+	}
 	repos, err := remote.Catalog(ctx, reg, remote.WithContext(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("listing repositories at %s: %w", host, err)
@@ -48,6 +54,29 @@ func List(ctx context.Context, host string) ([]Repository, error) {
 		out = append(out, Repository{Name: r, Tags: tags})
 	}
 	return out, nil
+}
+
+// answers checks that something serves HTTP at host before
+// go-containerregistry talks to it: for a registry that is not running it
+// would report two errors, one for https and one for http, where one says
+// it all.
+func answers(ctx context.Context, host string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+host+"/v2/", nil)
+	if err != nil {
+		return fmt.Errorf("invalid registry address %q: %w", host, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) {
+			return fmt.Errorf("no registry answers at %s: %w", host, op.Err)
+		}
+		return fmt.Errorf("no registry answers at %s: %w", host, err)
+	}
+	_ = resp.Body.Close()
+	return nil
 }
 
 // Source is an image to push: a docker-archive tarball (`docker save`), an
@@ -113,14 +142,25 @@ type PushResult struct {
 
 // Push pushes src to host/target (target is NAME[:TAG], default tag
 // latest). Blobs the registry already has are not uploaded again.
-// progress, when non-nil, receives byte counts as the upload goes.
+// progress, when non-nil, receives byte counts as the upload goes, and is
+// closed when Push returns.
 func Push(ctx context.Context, src *Source, host, target string, progress chan<- v1.Update) (*PushResult, error) {
+	// go-containerregistry closes the channel once it is handed over.
+	handed := false
+	defer func() {
+		if progress != nil && !handed {
+			close(progress)
+		}
+	}()
 	if strings.Contains(target, "/") && strings.Contains(strings.SplitN(target, "/", 2)[0], ":") {
 		return nil, fmt.Errorf("target %q must be a repository name such as myapp:dev, not a full reference", target)
 	}
 	ref, err := name.ParseReference(host+"/"+target, name.Insecure, name.WithDefaultTag("latest"))
 	if err != nil {
 		return nil, fmt.Errorf("parsing target %q: %w", target, err)
+	}
+	if err := answers(ctx, host); err != nil {
+		return nil, err
 	}
 	opts := []remote.Option{remote.WithContext(ctx)}
 	if progress != nil {
@@ -129,11 +169,13 @@ func Push(ctx context.Context, src *Source, host, target string, progress chan<-
 	var digest v1.Hash
 	switch {
 	case src.Image != nil:
+		handed = true
 		if err := remote.Write(ref, src.Image, opts...); err != nil {
 			return nil, fmt.Errorf("pushing %s to %s: %w", src.Desc, ref, err)
 		}
 		digest, err = src.Image.Digest()
 	case src.Index != nil:
+		handed = true
 		if err := remote.WriteIndex(ref, src.Index, opts...); err != nil {
 			return nil, fmt.Errorf("pushing %s to %s: %w", src.Desc, ref, err)
 		}

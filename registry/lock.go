@@ -22,6 +22,13 @@ const LockFile = ".devcluster.lock"
 // marked directory is ever deleted by `down --purge`.
 const MarkerFile = ".devcluster-registry"
 
+// How processes name themselves in the lock: `devcluster registry serve`,
+// and a garbage collection.
+const (
+	ServeHolder = "devcluster registry serve"
+	gcHolder    = "devcluster registry gc"
+)
+
 // secretFile keeps the HTTP secret that signs upload state (see
 // httpSecret).
 const secretFile = ".http-secret"
@@ -34,7 +41,13 @@ var ErrLocked = lockfile.ErrLocked
 // exist), waiting up to wait for a holder to release it (0: do not wait).
 // what describes the caller for the message another process gets.
 func LockDir(ctx context.Context, dir, what string, wait time.Duration) (*lockfile.Lock, error) {
-	l, err := lockfile.Acquire(ctx, filepath.Join(dir, LockFile), what, wait)
+	return lockDir(ctx, dir, what, wait, nil)
+}
+
+// lockDir is LockDir waiting only for a holder waitFor accepts (see
+// lockfile.AcquireFor).
+func lockDir(ctx context.Context, dir, what string, wait time.Duration, waitFor func(pid int, what string) bool) (*lockfile.Lock, error) {
+	l, err := lockfile.AcquireFor(ctx, filepath.Join(dir, LockFile), what, wait, waitFor)
 	var le *lockfile.LockedError
 	if errors.As(err, &le) {
 		who := le.Holder

@@ -55,8 +55,10 @@ type Options struct {
 	// Holder describes this server in the data directory's lock file, for
 	// the message a second process gets ("devcluster registry serve").
 	Holder string
-	// LockWait is how long New waits for another holder of the data
-	// directory to let go (0: refuse at once).
+	// LockWait is how long New waits for a garbage collection that holds
+	// the data directory to end (0: refuse at once). Beside any other
+	// holder, which does not let go by itself (a `registry serve`), it
+	// refuses at once.
 	LockWait time.Duration
 }
 
@@ -113,7 +115,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		if what == "" {
 			what = "a devcluster registry"
 		}
-		lock, err := LockDir(ctx, o.DataDir, what, o.LockWait)
+		lock, err := lockDir(ctx, o.DataDir, what, o.LockWait, func(_ int, holder string) bool { return holder == gcHolder })
 		if err != nil {
 			return nil, err
 		}
@@ -172,11 +174,30 @@ func setLogging(w io.Writer, verbose bool) {
 	logMu.Lock()
 	defer logMu.Unlock()
 	logrus.SetOutput(orDiscard(w))
+	logrus.SetFormatter(existenceChecksAreDebug{&logrus.TextFormatter{}})
 	if verbose {
 		logrus.SetLevel(logrus.InfoLevel)
 	} else {
 		logrus.SetLevel(logrus.WarnLevel)
 	}
+}
+
+// existenceChecksAreDebug is logrus' text format, except for the 404
+// answers to HEAD requests: a push asks that way whether the registry has
+// each blob and the manifest, and a 404 tells it what to upload. Distribution
+// logs every one as level=error "response completed with error"; here it is
+// a debug line (not shown at devcluster's levels). A 404 to a GET, a pull of
+// something missing, stays an error.
+type existenceChecksAreDebug struct{ logrus.Formatter }
+
+func (f existenceChecksAreDebug) Format(e *logrus.Entry) ([]byte, error) {
+	if e.Level < logrus.DebugLevel && e.Data["http.request.method"] == http.MethodHead && fmt.Sprint(e.Data["http.response.status"]) == "404" {
+		if !e.Logger.IsLevelEnabled(logrus.DebugLevel) {
+			return nil, nil
+		}
+		e.Level = logrus.DebugLevel
+	}
+	return f.Formatter.Format(e)
 }
 
 // Close releases the listeners and the data directory's lock; Serve does

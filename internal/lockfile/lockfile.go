@@ -24,6 +24,8 @@ type LockedError struct {
 	// Holder is what the holder wrote: "pid 123 (devcluster registry
 	// serve)"; empty when unknown.
 	Holder string
+	// PID is the holder's process, 0 when unknown.
+	PID int
 }
 
 func (e *LockedError) Error() string {
@@ -44,6 +46,15 @@ type Lock struct{ f *os.File }
 // waiting up to wait for a holder to release it (0: do not wait). what
 // describes the caller for the message another process gets.
 func Acquire(ctx context.Context, path, what string, wait time.Duration) (*Lock, error) {
+	return AcquireFor(ctx, path, what, wait, nil)
+}
+
+// AcquireFor is Acquire waiting only for a holder that waitFor accepts, by
+// its PID and what it says it is (the what it locked with): a holder it
+// refuses (a server, which will not let go) makes it return the
+// *LockedError at once. A holder that has not written itself into the file
+// yet is waited for. A nil waitFor waits for any holder.
+func AcquireFor(ctx context.Context, path, what string, wait time.Duration, waitFor func(pid int, what string) bool) (*Lock, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening lock file: %w", err)
@@ -58,9 +69,9 @@ func Acquire(ctx context.Context, path, what string, wait time.Duration) (*Lock,
 			_ = f.Close()
 			return nil, fmt.Errorf("locking %s: %w", path, err)
 		}
-		if !time.Now().Before(deadline) {
+		if h, pid, who := holder(path); !time.Now().Before(deadline) || (waitFor != nil && pid != 0 && !waitFor(pid, who)) {
 			_ = f.Close()
-			return nil, &LockedError{Path: path, Holder: holder(path)}
+			return nil, &LockedError{Path: path, Holder: h, PID: pid}
 		}
 		select {
 		case <-ctx.Done():
@@ -75,25 +86,27 @@ func Acquire(ctx context.Context, path, what string, wait time.Duration) (*Lock,
 	return &Lock{f: f}, nil
 }
 
-// holder returns the holder line of a lock file whose PID still exists.
-func holder(path string) string {
+// holder returns the holder line of a lock file whose PID still exists,
+// "pid 123 (devcluster registry serve)", that PID and what it said it is.
+func holder(path string) (line string, pid int, what string) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return ""
+		return "", 0, ""
 	}
-	line := strings.TrimSpace(string(b))
+	line = strings.TrimSpace(string(b))
 	f := strings.Fields(line)
 	if len(f) < 2 || f[0] != "pid" {
-		return ""
+		return "", 0, ""
 	}
-	pid, err := strconv.Atoi(f[1])
+	pid, err = strconv.Atoi(f[1])
 	if err != nil || pid <= 0 {
-		return ""
+		return "", 0, ""
 	}
 	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
-		return ""
+		return "", 0, ""
 	}
-	return line
+	_, rest, _ := strings.Cut(line, "(")
+	return line, pid, strings.TrimSuffix(rest, ")")
 }
 
 // Close releases the lock. The file stays: removing it would let two

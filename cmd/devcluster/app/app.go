@@ -223,11 +223,7 @@ func (g *globals) deps() bootstrap.Deps {
 	versionCache, _ := paths.VersionCache(paths.Env(g.env.LookupEnv))
 	mgr := g.env.Agent
 	if mgr == nil {
-		exe, err := os.Executable()
-		if err != nil {
-			exe = os.Args[0]
-		}
-		mgr = &agent.Process{Executable: exe}
+		mgr = &agent.Process{Executable: selfExecutable(), Release: Version}
 	}
 	return bootstrap.Deps{
 		Provider:     minikube.New(g.env.Runner, minikube.WithBinary(bin), minikube.WithEnv(g.env.LookupEnv), minikube.WithVersionCache(versionCache)),
@@ -291,7 +287,9 @@ func (g *globals) loadConfig(ctx context.Context, o config.Overrides) (*config.C
 		if err != nil {
 			return nil, err
 		}
-		if src, err = config.Decode("stdin", data); err != nil {
+		// A document that decoded with problems is validated too: Complete
+		// reports both (see config.Decode).
+		if src, err = config.Decode("stdin", data); src == nil {
 			return nil, err
 		}
 	case path != "":
@@ -304,7 +302,7 @@ func (g *globals) loadConfig(ctx context.Context, o config.Overrides) (*config.C
 		if err != nil {
 			return nil, err
 		}
-		if src, err = config.Decode(path, data); err != nil {
+		if src, err = config.Decode(path, data); src == nil {
 			return nil, err
 		}
 		src.Path = g.displayPath(path)

@@ -94,7 +94,8 @@ func (g *globals) installFunc(cfg *config.Config, mode installMode) func(context
 			return "", err
 		}
 		goos, goarch := runtime.GOOS, runtime.GOARCH
-		src := r.URL(base, goos, goarch)
+		// The URL as shown: a mirror's credentials stay out of the log.
+		src := run.RedactURL(r.URL(base, goos, goarch))
 		what := fmt.Sprintf("%s %s for %s/%s", r.Tool, r.Version, goos, goarch)
 		if mode == installAsk && !g.inCI() {
 			if !g.interactive() {
@@ -112,7 +113,7 @@ func (g *globals) installFunc(cfg *config.Config, mode installMode) func(context
 		}
 		p := g.printer()
 		p.Progress(fmt.Sprintf("downloading %s from %s", what, src))
-		inst.OnProgress = downloadProgress(p, r)
+		inst.OnProgress = progressLines(p, "downloading "+r.Tool+" "+r.Version)
 		inst.OnRetry = func(n, attempts int, err error) {
 			p.Progress(fmt.Sprintf("attempt %d of %d failed (%v); trying again", n, attempts, err))
 		}
@@ -125,14 +126,18 @@ func (g *globals) installFunc(cfg *config.Config, mode installMode) func(context
 	}
 }
 
-// downloadProgress draws a bar in place on a terminal, and elsewhere
-// appends a line at every tenth of the download (or every 15 s while the
-// size is unknown).
-func downloadProgress(p *ui.Printer, r install.Release) func(install.Progress) {
-	lastTenth, lastLine := -1, time.Duration(0)
+// progressLines reports a transfer (a download, a push) under label: a
+// bar redrawn in place on a terminal (at most every 200 ms), and elsewhere
+// a line at every tenth (or every 15 s while the size is unknown), so a CI
+// log gets about ten lines whatever the size.
+func progressLines(p *ui.Printer, label string) func(install.Progress) {
+	lastTenth, lastLine, lastDraw := -1, time.Duration(0), time.Duration(-1)
 	return func(pr install.Progress) {
-		label := "downloading " + r.Tool + " " + r.Version
 		if p.Live() {
+			if !pr.Final && lastDraw >= 0 && pr.Elapsed-lastDraw < 200*time.Millisecond {
+				return
+			}
+			lastDraw = pr.Elapsed
 			p.Progress(strings.TrimSpace(label + " " + install.Bar(pr, 20) + " " + install.Describe(pr)))
 			return
 		}

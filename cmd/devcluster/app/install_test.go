@@ -152,3 +152,78 @@ func (f runFunc) Run(ctx context.Context, c run.Cmd) (run.Result, error) { retur
 func (runFunc) LookPath(name string) (string, error) {
 	return "", &exec.Error{Name: name, Err: exec.ErrNotFound}
 }
+
+// A mirror URL with credentials (DEVCLUSTER_KIND_URL=http://user:TOKEN@…)
+// never shows them: not in the progress lines, the error, GitHub's ::error
+// annotation, the job summary, nor any file `up` leaves (the diagnostics
+// bundle); nor does a bad mirror URL in the configuration file.
+func TestMirrorCredentialsAreNeverShown(t *testing.T) {
+	const secret = "s3cr3tT0KEN"
+	for _, tc := range []struct {
+		name     string
+		userinfo string
+		status   int
+		code     int
+	}{
+		{name: "password, 404", userinfo: "user:" + secret, status: http.StatusNotFound, code: ExitFailed},
+		{name: "password, 502 retried", userinfo: "user:" + secret, status: http.StatusBadGateway, code: ExitFailed},
+		{name: "token as the user name", userinfo: secret, status: http.StatusBadGateway, code: ExitFailed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.writeConfig("provider: kind\n")
+			h.runner = &runtest.Fake{Handler: func(argv []string) runtest.Reply {
+				if argv[0] == "docker" {
+					return runtest.Reply{Stdout: "Client: 28.2.2\n"}
+				}
+				return runtest.Reply{NotFound: true}
+			}}
+			var n atomic.Int32
+			s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n.Add(1)
+				w.WriteHeader(tc.status)
+			}))
+			t.Cleanup(s.Close)
+			summary := filepath.Join(h.dir, "summary.md")
+			h.env["DEVCLUSTER_KIND_URL"] = strings.Replace(s.URL, "http://", "http://"+tc.userinfo+"@", 1) + "/kind"
+			h.env["CI"], h.env["GITHUB_ACTIONS"], h.env["GITHUB_STEP_SUMMARY"] = "true", "true", summary
+			code := h.run("up", "--install")
+			if code != tc.code || n.Load() == 0 {
+				t.Fatalf("exit %d after %d requests, want %d\n%s", code, n.Load(), tc.code, h.stderr.String())
+			}
+			if !strings.Contains(h.stderr.String(), "::error") || !strings.Contains(h.stderr.String(), "127.0.0.1") {
+				t.Errorf("no annotation naming the mirror:\n%s", h.stderr.String())
+			}
+			for what, text := range map[string]string{"stdout": h.stdout.String(), "stderr": h.stderr.String()} {
+				if strings.Contains(text, secret) {
+					t.Errorf("%s shows the credential:\n%s", what, text)
+				}
+			}
+			if b, err := os.ReadFile(summary); err != nil || !strings.Contains(string(b), "127.0.0.1") {
+				t.Errorf("summary: %v\n%s", err, b)
+			}
+			_ = filepath.WalkDir(h.dir, func(p string, d os.DirEntry, err error) error {
+				if err == nil && d.Type().IsRegular() {
+					if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), secret) {
+						t.Errorf("%s holds the credential:\n%s", p, b)
+					}
+				}
+				return nil
+			})
+		})
+	}
+	t.Run("invalid URL in the file", func(t *testing.T) {
+		h := newHarness(t)
+		h.writeConfig("provider: kind\ninstall:\n  kindURL: ftp://user:" + secret + "@127.0.0.1/kind\n")
+		if code := h.run("up"); code != ExitUsage || strings.Contains(h.stderr.String(), secret) || !strings.Contains(h.stderr.String(), "install.kindURL") {
+			t.Errorf("exit %d\n%s", code, h.stderr.String())
+		}
+		h.writeConfig("provider: kind\n")
+		h.env["DEVCLUSTER_KIND_URL"] = "http://user:" + secret + "@127.0.0.1:notaport/kind"
+		h.env["CI"] = "true"
+		h.runner = missingMinikube()
+		if code := h.run("up"); code != ExitUsage || strings.Contains(h.stderr.String(), secret) || !strings.Contains(h.stderr.String(), "DEVCLUSTER_KIND_URL") {
+			t.Errorf("exit %d\n%s", code, h.stderr.String())
+		}
+	})
+}

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/urfave/cli/v2"
@@ -17,6 +20,7 @@ import (
 	"github.com/devcluster/devcluster/agent"
 	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/config"
+	"github.com/devcluster/devcluster/install"
 	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
@@ -147,16 +151,28 @@ func newRegistryPushCommand(g *globals, common []cli.Flag, name, address *string
 			}
 			defer cleanup()
 			updates := make(chan v1.Update, 16)
+			reported := make(chan struct{})
 			go func() {
-				last := int64(-1)
+				defer close(reported)
+				report, start := progressLines(p, "pushing "+target), time.Now()
+				var last v1.Update
+				failed := false
 				for u := range updates {
-					if mb := u.Complete >> 20; mb != last {
-						last = mb
-						p.Progress(fmt.Sprintf("%s of %s", bootstrap.HumanBytes(u.Complete), bootstrap.HumanBytes(u.Total)))
+					if u.Error != nil {
+						failed = true
+						continue
 					}
+					last = u
+					report(install.Progress{Attempt: 1, Done: u.Complete, Total: u.Total, Elapsed: time.Since(start)})
+				}
+				// The channel closes once everything is written; its updates
+				// may stop short of the last read.
+				if !failed && last.Total > 0 {
+					report(install.Progress{Attempt: 1, Done: last.Total, Total: last.Total, Elapsed: time.Since(start), Final: true})
 				}
 			}()
 			res, err := registry.Push(c.Context, source, t.host, target, updates)
+			<-reported
 			if err != nil {
 				return problem.New(problem.Failed, "pushing "+src, err, "is the registry running? `devcluster status` shows it")
 			}
@@ -170,15 +186,32 @@ func newRegistryPushCommand(g *globals, common []cli.Flag, name, address *string
 	}
 }
 
-// openSource opens a tarball or OCI layout, or saves an image from the
-// local Docker daemon through `docker save`.
+// openSource opens a tarball or OCI layout (a path relative to the working
+// directory; ~/ is the home directory), or saves an image from the local
+// Docker daemon through `docker save`. A source that looks like a path and
+// does not exist is "no such file", not an image name.
 func (g *globals) openSource(ctx context.Context, src string) (*registry.Source, func(), error) {
-	if _, err := os.Stat(src); err == nil {
-		s, err := registry.OpenSource(src)
+	path := src
+	if rest, ok := strings.CutPrefix(src, "~/"); ok {
+		if home, _ := g.env.LookupEnv("HOME"); home != "" {
+			path = filepath.Join(home, rest)
+		}
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(g.env.Dir, path)
+	}
+	const fix = "give a `docker save` tarball or an OCI image layout directory, or the name of an image in the local Docker engine (myapp:dev)"
+	switch _, err := os.Stat(path); {
+	case err == nil:
+		s, err := registry.OpenSource(path)
 		if err != nil {
 			return nil, func() {}, problem.New(problem.Usage, "", err, "give a `docker save` tarball or an OCI image layout directory")
 		}
 		return s, func() {}, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, func() {}, problem.New(problem.Usage, "", fmt.Errorf("reading %s: %w", src, err), fix)
+	case paths.LooksLikePath(src, g.env.Dir):
+		return nil, func() {}, problem.New(problem.Usage, "", fmt.Errorf("%s: no such file or directory", src), fix)
 	}
 	dir, err := os.MkdirTemp("", "devcluster-push-")
 	if err != nil {
@@ -241,11 +274,38 @@ func newRegistryGCCommand(g *globals, name *string) *cli.Command {
 				return writeJSON(g.env.Stdout, res)
 			}
 			if !g.quiet {
-				fmt.Fprintf(g.env.Stdout, "Registry storage: %s before, %s after.\n", bootstrap.HumanBytes(res.BytesBefore), bootstrap.HumanBytes(res.BytesAfter))
+				printGC(g.env.Stdout, res)
 			}
 			return nil
 		},
 	}
+}
+
+// printGC lists what a collection deleted (would delete, in a dry run)
+// and the storage's size.
+func printGC(w io.Writer, res *bootstrap.GCResult) {
+	verb := "Deleted"
+	if res.DryRun {
+		verb = "Would delete"
+	}
+	if len(res.Manifests)+len(res.Blobs) == 0 {
+		fmt.Fprintf(w, "Nothing to delete. Registry storage: %s.\n", bootstrap.HumanBytes(res.BytesAfter))
+		return
+	}
+	fmt.Fprintf(w, "%s %s, %s:\n", verb, bootstrap.GCCounts(res.GCResult), bootstrap.HumanBytes(res.Bytes))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, m := range res.Manifests {
+		fmt.Fprintf(tw, "  manifest\t%s@%s\t%s\n", m.Repository, m.Digest, bootstrap.HumanBytes(m.Size))
+	}
+	for _, b := range res.Blobs {
+		fmt.Fprintf(tw, "  blob\t%s\t%s\n", b.Digest, bootstrap.HumanBytes(b.Size))
+	}
+	_ = tw.Flush()
+	if res.DryRun {
+		fmt.Fprintf(w, "Registry storage: %s; nothing was deleted (dry run).\n", bootstrap.HumanBytes(res.BytesBefore))
+		return
+	}
+	fmt.Fprintf(w, "Registry storage: %s before, %s after.\n", bootstrap.HumanBytes(res.BytesBefore), bootstrap.HumanBytes(res.BytesAfter))
 }
 
 func newRegistryServeCommand(g *globals) *cli.Command {
@@ -272,7 +332,7 @@ func newRegistryServeCommand(g *globals) *cli.Command {
 				addrs = []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(t.cfg.Registry.Port))}
 			}
 			srv, err := registry.New(c.Context, registry.Options{DataDir: dataDir, Listen: addrs, Log: g.env.Stderr, Verbose: g.verbose,
-				Holder: "devcluster registry serve"})
+				Holder: registry.ServeHolder})
 			if err != nil {
 				fix := "pick a free port with --listen"
 				if errors.Is(err, registry.ErrLocked) {
@@ -309,7 +369,17 @@ func newAgentCommand(g *globals) *cli.Command {
 		Action: func(c *cli.Context) error {
 			s.Listen = listen.Value()
 			s.Verbose = g.verbose
-			return agent.Run(c.Context, s, g.env.Stderr, Version, nil)
+			// The identity `up` compares to reuse this agent.
+			return agent.Run(c.Context, s, g.env.Stderr, agent.BuildVersion(Version, selfExecutable()), nil)
 		},
 	}
+}
+
+// selfExecutable is devcluster's own executable, which runs the agent.
+func selfExecutable() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return os.Args[0]
+	}
+	return exe
 }
