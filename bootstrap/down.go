@@ -114,13 +114,14 @@ type downState struct {
 	opts DownOptions
 	dirs paths.Dirs // set when Deps.Dirs is
 
-	deleted      bool     // deleteCluster
-	agentStopped bool     // stopAgent
-	purged       []string // registryData
-	removed      []string // removeOwn
-	left         []string // removeOwn
-	kept         string   // registryData
-	keptReason   string   // registryData
+	missing      *provider.ToolMissing // checkTool: the provider's tool is not installed
+	deleted      bool                  // deleteCluster
+	agentStopped bool                  // stopAgent
+	purged       []string              // registryData
+	removed      []string              // removeOwn
+	left         []string              // removeOwn
+	kept         string                // registryData
+	keptReason   string                // registryData
 }
 
 // Down stops the cluster's agent and deletes the cluster. Deleting a cluster
@@ -130,7 +131,10 @@ type downState struct {
 func Down(ctx context.Context, deps Deps, cfg *config.Config, opts DownOptions) (*DownResult, error) {
 	s := &downState{deps: deps, cfg: cfg, opts: opts}
 	steps := []step[downState]{{title: "Checking " + deps.Provider.Name(), run: func(ctx context.Context, s *downState) (string, error) {
-		return deps.Provider.EnsureInstalled(ctx)
+		var v string
+		var err error
+		v, s.missing, err = checkTool(ctx, s.deps.Provider)
+		return v, err
 	}}}
 	if deps.Dirs != nil {
 		dirs, err := deps.Dirs(cfg.Name)
@@ -172,8 +176,14 @@ func deleteCluster(ctx context.Context, s *downState) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if have.State == provider.Absent {
+	notInstalled(have, s.missing)
+	switch {
+	case have.State == provider.Absent && have.Detail != "":
+		return "not found (" + have.Detail + "), nothing to delete", nil
+	case have.State == provider.Absent:
 		return "not found, nothing to delete", nil
+	case have.Foreign != "":
+		return "", foreignError(have, "not deleting")
 	}
 	if err := s.deps.Provider.Delete(ctx, s.cfg.Name, s.deps.Report.Progress); err != nil {
 		return "", err

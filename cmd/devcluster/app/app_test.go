@@ -46,6 +46,8 @@ type harness struct {
 	workDir string
 	// tty makes stderr a terminal (as in Buildkite's PTY).
 	tty bool
+	// kubeconfigs are the explicit kubeconfig paths clients were made for.
+	kubeconfigs []string
 }
 
 func newHarness(t *testing.T) *harness {
@@ -84,7 +86,8 @@ func (h *harness) runWith(ctx context.Context, stdin io.Reader, args ...string) 
 		Dir:       cmp.Or(h.workDir, h.dir), Runner: h.runner, Agent: h.agents,
 		LocalAddress: func(string) bool { return false },
 		IsTerminal:   func(io.Writer) bool { return h.tty },
-		Kube: func(string) kube.Loader {
+		Kube: func(explicit string) kube.Loader {
+			h.kubeconfigs = append(h.kubeconfigs, explicit)
 			return func(ctx string) (*kube.Clients, error) {
 				return &kube.Clients{Config: &rest.Config{Host: "https://192.168.49.2:8443"}, Kube: clientset, Context: ctx}, nil
 			}

@@ -348,7 +348,6 @@ func newStatusCommand(g *globals) *cli.Command {
 			if err != nil {
 				return err
 			}
-			n := cfg.Name
 			res, err := bootstrap.Status(c.Context, g.clusterDeps(cfg), cfg)
 			if err != nil {
 				return err
@@ -360,11 +359,7 @@ func newStatusCommand(g *globals) *cli.Command {
 			} else {
 				printStatus(g.env.Stdout, res)
 			}
-			if res.Cluster.State != provider.Running {
-				return problem.New(problem.NotRunning, "", fmt.Errorf("cluster %q is %s", n, bootstrap.Describe(res.Cluster)),
-					"run `devcluster up` to create or start it")
-			}
-			return nil
+			return bootstrap.StatusError(res)
 		},
 	}
 }
@@ -392,7 +387,7 @@ func printStatus(w io.Writer, r *bootstrap.Result) {
 	case c.State != provider.Absent && c.State != provider.Invalid:
 		fmt.Fprintf(tw, "IP\t%s\n", orDash(c.IP))
 		fmt.Fprintf(tw, "KUBERNETES\t%s\n", orDash(c.KubernetesVersion))
-		fmt.Fprintf(tw, "RESOURCES\t%d CPUs, %d MB memory, driver %s, runtime %s\n", c.CPUs, c.MemoryMB, orDash(c.Driver), orDash(c.ContainerRuntime))
+		fmt.Fprintf(tw, "RESOURCES\t%s, driver %s, runtime %s\n", bootstrap.Resources(c), orDash(c.Driver), orDash(c.ContainerRuntime))
 		if len(c.InsecureRegistries) > 0 {
 			fmt.Fprintf(tw, "INSECURE REGISTRIES\t%s\n", strings.Join(c.InsecureRegistries, ", "))
 		}
