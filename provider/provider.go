@@ -46,13 +46,16 @@ type Cluster struct {
 	IP                string `json:"ip,omitempty"`
 	KubernetesVersion string `json:"kubernetesVersion,omitempty"`
 	// CPUs and MemoryMB are the node's limits where devcluster sets them
-	// (minikube; 0 is its no-limit), else 0 and left out of the JSON.
+	// (minikube); 0 — minikube's no-limit, or a provider that sets none
+	// (kind, existing) — is left out of the JSON.
 	CPUs               int      `json:"cpus,omitempty"`
 	MemoryMB           int      `json:"memoryMB,omitempty"`
 	Driver             string   `json:"driver,omitempty"`
 	ContainerRuntime   string   `json:"containerRuntime,omitempty"`
 	InsecureRegistries []string `json:"insecureRegistries"`
-	Nodes              int      `json:"nodes"`
+	// Nodes is the number of nodes where the provider knows it (not for
+	// existing: left out of the JSON).
+	Nodes int `json:"nodes,omitempty"`
 	// NodeNames name the nodes for RunOnNode; the primary node first.
 	NodeNames []string `json:"nodeNames,omitempty"`
 	// KubeContext is the kubeconfig context that reaches the cluster.
