@@ -124,7 +124,7 @@ type downState struct {
 	keptReason   string                // registryData
 }
 
-// Down stops the cluster's agent and deletes the cluster. Deleting a cluster
+// Down deletes the cluster and stops its agent. Deleting a cluster
 // that does not exist is not an error. Registry data is kept unless
 // opts.Purge, and then deleted only where that is safe (see
 // purgeRegistryData).
@@ -136,6 +136,14 @@ func Down(ctx context.Context, deps Deps, cfg *config.Config, opts DownOptions) 
 		v, s.missing, err = checkTool(ctx, s.deps.Provider)
 		return v, err
 	}}}
+	// The cluster goes first: when down refuses (a cluster devcluster did
+	// not create) or fails, nothing else has changed and the agent still
+	// serves the cluster.
+	if cfg.Provider == config.ProviderExisting {
+		steps = append(steps, step[downState]{title: "Removing what devcluster put into the cluster", run: removeOwn})
+	} else {
+		steps = append(steps, step[downState]{title: fmt.Sprintf("Deleting cluster %q", cfg.Name), run: deleteCluster})
+	}
 	if deps.Dirs != nil {
 		dirs, err := deps.Dirs(cfg.Name)
 		if err != nil {
@@ -145,13 +153,6 @@ func Down(ctx context.Context, deps Deps, cfg *config.Config, opts DownOptions) 
 		if deps.Agent != nil {
 			steps = append(steps, step[downState]{title: "Stopping the agent", run: stopAgent})
 		}
-	}
-	if cfg.Provider == config.ProviderExisting {
-		steps = append(steps, step[downState]{title: "Removing what devcluster put into the cluster", run: removeOwn})
-	} else {
-		steps = append(steps, step[downState]{title: fmt.Sprintf("Deleting cluster %q", cfg.Name), run: deleteCluster})
-	}
-	if deps.Dirs != nil {
 		steps = append(steps, step[downState]{title: "Registry data", run: registryData})
 	}
 	err := runSteps(ctx, deps.Report, s, steps)

@@ -273,6 +273,10 @@ func TestAKindClusterDevclusterDidNotCreateIsNeverDeleted(t *testing.T) {
 		if res.Deleted || ran(runner, "kind delete") || ran(runner, "kind create") || ran(runner, "docker start") || !k.created {
 			t.Errorf("stopped %v: the cluster was touched: %v", stopped, runner.Calls())
 		}
+		// Refused before anything else: the agent is not stopped.
+		if slices.Contains(f.rec.lines, "start Stopping the agent") {
+			t.Errorf("stopped %v: down went on after refusing: %v", stopped, f.rec.lines)
+		}
 	}
 }
 
