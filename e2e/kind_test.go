@@ -213,6 +213,10 @@ func TestKindClusterDevclusterDidNotCreate(t *testing.T) {
 			t.Fatalf("%s deleted the cluster: kind get clusters %q", what, r.stdout)
 		}
 	}
+	if r := u.devcluster("status", "--provider", "kind", "--name", "e2e-notours"); r.code != 0 || !strings.Contains(r.stdout, "ORIGIN") ||
+		!strings.Contains(r.stdout, "not created by devcluster") {
+		t.Errorf("status of a kind cluster devcluster did not create: exit %d\n%s", r.code, r.stdout)
+	}
 	refused("down", "down", "--provider", "kind", "--name", "e2e-notours")
 	refused("up", "up", "--provider", "kind", "--name", "e2e-notours", "--no-registry", "--no-lb")
 	refused("up --recreate", "up", "--provider", "kind", "--name", "e2e-notours", "--recreate", "--no-registry", "--no-lb")

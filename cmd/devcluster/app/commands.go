@@ -370,6 +370,9 @@ func printStatus(w io.Writer, r *bootstrap.Result) {
 	fmt.Fprintf(tw, "CLUSTER\t%s\n", c.Name)
 	fmt.Fprintf(tw, "PROVIDER\t%s\n", strings.TrimSpace(c.Provider+" "+c.ProviderVersion))
 	fmt.Fprintf(tw, "STATE\t%s\n", bootstrap.Describe(c))
+	if c.Foreign != "" {
+		fmt.Fprintf(tw, "ORIGIN\tnot created by devcluster (%s): up and down refuse it; use --provider existing --context %s\n", c.Foreign, c.KubeContext)
+	}
 	switch {
 	case c.Provider == config.ProviderExisting:
 		// Nothing of the cluster is devcluster's: what Kubernetes says
