@@ -379,8 +379,8 @@ func firstFile(archive []byte) ([]byte, error) {
 }
 
 // Diff implements provider.Provider: the recorded configuration against
-// the one asked for. A running cluster without a record was not created by
-// devcluster, and its settings cannot be known.
+// the one asked for, whether the cluster runs or not. A cluster without a
+// record was not created by devcluster, and its settings cannot be known.
 func (k *Kind) Diff(want provider.Spec, have *provider.Cluster) []provider.Difference {
 	if !have.Recorded {
 		if have.State == provider.Absent {
@@ -542,7 +542,7 @@ func (k *Kind) Create(ctx context.Context, want provider.Spec, p provider.Progre
 	if _, err := k.kind(ctx, p, append([]string{"create", "cluster", "--name", want.Name, "--config", file, "--wait", wait}, k.kubeconfigArgs()...)...); err != nil {
 		fix := "see kind's output above; `kind export logs --name " + want.Name + "` collects the nodes' logs"
 		if strings.Contains(errorOutput(err), "already exist") {
-			fix = "a kind cluster of that name exists: run `devcluster up --recreate`, or `kind delete cluster --name " + want.Name + "`"
+			fix = "a kind cluster of that name was created meanwhile: run `devcluster up` again to see whose it is"
 		}
 		return problem.New(problem.Failed, fmt.Sprintf("creating kind cluster %q", want.Name), err, fix)
 	}
