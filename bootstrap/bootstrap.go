@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/devcluster/devcluster/agent"
@@ -200,7 +201,7 @@ func checkProvider(ctx context.Context, s *upState) (string, error) {
 	v, err := p.EnsureInstalled(ctx)
 	var missing *provider.ToolMissing
 	inst, installable := p.(provider.Installable)
-	if err == nil || !errors.As(err, &missing) || !installable || s.deps.Install == nil {
+	if err == nil || !errors.As(err, &missing) || !installable || missing.Tool != inst.Tool() || s.deps.Install == nil {
 		return v, err
 	}
 	if err := inst.CheckPrerequisites(ctx, clusterSpec(s.cfg)); err != nil {
@@ -219,8 +220,9 @@ func checkProvider(ctx context.Context, s *upState) (string, error) {
 }
 
 // ensureCluster creates, resumes or keeps the cluster, refusing to touch one
-// that has drifted from the configuration unless asked to recreate it. A
-// cluster that already runs as configured is read once and left alone.
+// that has drifted from the configuration unless asked to recreate it, and
+// one that devcluster did not create at all. A cluster that already runs as
+// configured is read once and left alone.
 func ensureCluster(ctx context.Context, s *upState) (string, error) {
 	p, spec := s.deps.Provider, clusterSpec(s.cfg)
 	have, err := p.Get(ctx, spec.Name)
@@ -228,8 +230,12 @@ func ensureCluster(ctx context.Context, s *upState) (string, error) {
 		return "", err
 	}
 	var outcome string
-	changed := true
+	changed, resumed := true, false
 	switch {
+	case have.Foreign != "" && s.recreate:
+		return "", foreignError(have, "not recreating")
+	case have.Foreign != "":
+		return "", foreignError(have, "not using")
 	case have.State == provider.Absent:
 		if err := p.Create(ctx, spec, s.deps.Report.Progress); err != nil {
 			return "", err
@@ -248,7 +254,7 @@ func ensureCluster(ctx context.Context, s *upState) (string, error) {
 		outcome = "recreated"
 	case have.State == provider.Invalid:
 		return "", problem.New(problem.Drift, fmt.Sprintf("cluster %q cannot be used", spec.Name),
-			errors.New(have.Detail), "run `devcluster up --recreate` to delete and recreate it")
+			errors.New(have.Detail), rebuildAdvice(have))
 	default:
 		if diffs := p.Diff(spec, have); len(diffs) > 0 {
 			return "", driftError(spec.Name, diffs)
@@ -262,13 +268,13 @@ func ensureCluster(ctx context.Context, s *upState) (string, error) {
 				return "", err
 			}
 			s.did("started")
-			outcome = "started"
+			outcome, resumed = "started", true
 		case provider.Paused:
 			if err := p.Unpause(ctx, spec.Name, s.deps.Report.Progress); err != nil {
 				return "", err
 			}
 			s.did("unpaused")
-			outcome = "unpaused"
+			outcome, resumed = "unpaused", true
 		default:
 			outcome = "already running"
 			changed = false
@@ -277,6 +283,16 @@ func ensureCluster(ctx context.Context, s *upState) (string, error) {
 	if changed {
 		if have, err = p.Get(ctx, spec.Name); err != nil {
 			return "", err
+		}
+	}
+	if resumed {
+		// Compared again now that it runs: a provider may know more of
+		// a running cluster than of a stopped one.
+		if have.Foreign != "" {
+			return "", foreignError(have, "not using")
+		}
+		if diffs := p.Diff(spec, have); len(diffs) > 0 {
+			return "", driftError(spec.Name, diffs)
 		}
 	}
 	if have.State == provider.Running && !have.KubeconfigOK {
@@ -295,7 +311,7 @@ func ensureCluster(ctx context.Context, s *upState) (string, error) {
 			detail += ": " + have.Detail
 		}
 		return "", problem.New(problem.Failed, fmt.Sprintf("cluster %q is not running after %s", spec.Name, outcome),
-			errors.New(detail), "see `devcluster diagnose`, or run `devcluster up --recreate`")
+			errors.New(detail), "see `devcluster diagnose`; "+rebuildAdvice(have))
 	}
 	s.cluster = have
 	switch have.Provider {
@@ -304,7 +320,48 @@ func ensureCluster(ctx context.Context, s *upState) (string, error) {
 	case kind.Name:
 		return fmt.Sprintf("%s (%s, Kubernetes %s, %d node(s))", outcome, orDash(have.IP), orDash(have.KubernetesVersion), have.Nodes), nil
 	}
-	return fmt.Sprintf("%s (%s, Kubernetes %s, %d CPUs, %d MB)", outcome, orDash(have.IP), orDash(have.KubernetesVersion), have.CPUs, have.MemoryMB), nil
+	return fmt.Sprintf("%s (%s, Kubernetes %s, %s)", outcome, orDash(have.IP), orDash(have.KubernetesVersion), Resources(have)), nil
+}
+
+// Resources renders a cluster's CPUs and memory ("2 CPUs, 4096 MB"):
+// minikube saves its no-limit as 0; "-" for a provider that sets neither
+// (kind, existing).
+func Resources(c *provider.Cluster) string {
+	if c.Provider == existing.Name || c.Provider == kind.Name {
+		return "-"
+	}
+	cpus, memory := "no CPU limit", "no memory limit"
+	if c.CPUs > 0 {
+		cpus = strconv.Itoa(c.CPUs) + " CPUs"
+	}
+	if c.MemoryMB > 0 {
+		memory = strconv.Itoa(c.MemoryMB) + " MB"
+	}
+	return cpus + ", " + memory
+}
+
+// rebuildAdvice is what to do about a cluster that cannot be used: a
+// cluster devcluster created is recreated; one it did not create is the
+// business of whoever runs it.
+func rebuildAdvice(c *provider.Cluster) string {
+	if c.Provider == existing.Name {
+		return fmt.Sprintf("check the cluster of context %s (`kubectl --context %s get nodes`, `kubectl config view`); devcluster does not create or repair a cluster it did not create",
+			c.KubeContext, c.KubeContext)
+	}
+	return "run `devcluster up --recreate` to delete and recreate it"
+}
+
+// foreignError refuses to use, recreate or delete a cluster devcluster did
+// not create (provider.Cluster.Foreign), and says how to work with it as
+// it is.
+func foreignError(c *provider.Cluster, action string) error {
+	remove := "the tool that created it can delete it"
+	if c.Provider == kind.Name {
+		remove = fmt.Sprintf("`kind delete cluster --name %s` deletes it", c.Name)
+	}
+	return problem.New(problem.Drift, fmt.Sprintf("%s %s cluster %q: it was not created by devcluster", action, c.Provider, c.Name), errors.New(c.Foreign),
+		fmt.Sprintf("to use it as it is, set `provider: existing` and `context: %s` in devcluster.yaml (or pass --provider existing --context %s); "+
+			"devcluster never recreates or deletes a cluster it did not create — %s", c.KubeContext, c.KubeContext, remove))
 }
 
 func driftError(name string, diffs []provider.Difference) error {

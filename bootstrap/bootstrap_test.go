@@ -381,6 +381,41 @@ func TestDownAndStatus(t *testing.T) {
 	}
 }
 
+// Without minikube, a cluster with no profile cannot exist: down succeeds
+// (a CI cleanup after a failed install) and status says Absent. A profile
+// left behind is named, with what to do, not ignored.
+func TestDownAndStatusWithoutMinikube(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	missing := minikube.New(f.runner, minikube.WithBinary("/nonexistent/minikube"),
+		minikube.WithEnv(func(k string) (string, bool) { v, ok := f.runner.Env[k]; return v, ok }))
+	withMissing := f.deps
+	withMissing.Provider = missing
+	ctx := context.Background()
+	res, err := Down(ctx, withMissing, f.cfg(nil), DownOptions{})
+	if err != nil || res.Deleted {
+		t.Fatalf("down without minikube and without a cluster: %+v, %v", res, err)
+	}
+	st, err := Status(ctx, withMissing, f.cfg(nil))
+	if err != nil || st.Cluster.State != provider.Absent || st.Cluster.Detail != "minikube is not installed" {
+		t.Fatalf("status without minikube: %+v, %v", st, err)
+	}
+	if _, err := Up(ctx, f.deps, f.cfg(nil), UpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for what, err := range map[string]error{
+		"down":   func() error { _, err := Down(ctx, withMissing, f.cfg(nil), DownOptions{}); return err }(),
+		"status": func() error { _, err := Status(ctx, withMissing, f.cfg(nil)); return err }(),
+	} {
+		if problem.KindOf(err) != problem.Missing || !strings.Contains(err.Error(), `profile "dev"`) || !strings.Contains(problem.FixOf(err), "install minikube") {
+			t.Errorf("%s without minikube but with its profile: %v (fix %q)", what, err, problem.FixOf(err))
+		}
+	}
+	if st, err := Status(ctx, f.deps, f.cfg(nil)); err != nil || st.Cluster.State != provider.Running {
+		t.Errorf("the cluster is gone: %+v, %v", st, err)
+	}
+}
+
 func TestUpRunsAndWiresTheRegistry(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

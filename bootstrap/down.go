@@ -114,24 +114,36 @@ type downState struct {
 	opts DownOptions
 	dirs paths.Dirs // set when Deps.Dirs is
 
-	deleted      bool     // deleteCluster
-	agentStopped bool     // stopAgent
-	purged       []string // registryData
-	removed      []string // removeOwn
-	left         []string // removeOwn
-	kept         string   // registryData
-	keptReason   string   // registryData
+	missing      *provider.ToolMissing // checkTool: the provider's tool is not installed
+	deleted      bool                  // deleteCluster
+	agentStopped bool                  // stopAgent
+	purged       []string              // registryData
+	removed      []string              // removeOwn
+	left         []string              // removeOwn
+	kept         string                // registryData
+	keptReason   string                // registryData
 }
 
-// Down stops the cluster's agent and deletes the cluster. Deleting a cluster
+// Down deletes the cluster and stops its agent. Deleting a cluster
 // that does not exist is not an error. Registry data is kept unless
 // opts.Purge, and then deleted only where that is safe (see
 // purgeRegistryData).
 func Down(ctx context.Context, deps Deps, cfg *config.Config, opts DownOptions) (*DownResult, error) {
 	s := &downState{deps: deps, cfg: cfg, opts: opts}
 	steps := []step[downState]{{title: "Checking " + deps.Provider.Name(), run: func(ctx context.Context, s *downState) (string, error) {
-		return deps.Provider.EnsureInstalled(ctx)
+		var v string
+		var err error
+		v, s.missing, err = checkTool(ctx, s.deps.Provider)
+		return v, err
 	}}}
+	// The cluster goes first: when down refuses (a cluster devcluster did
+	// not create) or fails, nothing else has changed and the agent still
+	// serves the cluster.
+	if cfg.Provider == config.ProviderExisting {
+		steps = append(steps, step[downState]{title: "Removing what devcluster put into the cluster", run: removeOwn})
+	} else {
+		steps = append(steps, step[downState]{title: fmt.Sprintf("Deleting cluster %q", cfg.Name), run: deleteCluster})
+	}
 	if deps.Dirs != nil {
 		dirs, err := deps.Dirs(cfg.Name)
 		if err != nil {
@@ -141,13 +153,6 @@ func Down(ctx context.Context, deps Deps, cfg *config.Config, opts DownOptions) 
 		if deps.Agent != nil {
 			steps = append(steps, step[downState]{title: "Stopping the agent", run: stopAgent})
 		}
-	}
-	if cfg.Provider == config.ProviderExisting {
-		steps = append(steps, step[downState]{title: "Removing what devcluster put into the cluster", run: removeOwn})
-	} else {
-		steps = append(steps, step[downState]{title: fmt.Sprintf("Deleting cluster %q", cfg.Name), run: deleteCluster})
-	}
-	if deps.Dirs != nil {
 		steps = append(steps, step[downState]{title: "Registry data", run: registryData})
 	}
 	err := runSteps(ctx, deps.Report, s, steps)
@@ -172,8 +177,14 @@ func deleteCluster(ctx context.Context, s *downState) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if have.State == provider.Absent {
+	notInstalled(have, s.missing)
+	switch {
+	case have.State == provider.Absent && have.Detail != "":
+		return "not found (" + have.Detail + "), nothing to delete", nil
+	case have.State == provider.Absent:
 		return "not found, nothing to delete", nil
+	case have.Foreign != "":
+		return "", foreignError(have, "not deleting")
 	}
 	if err := s.deps.Provider.Delete(ctx, s.cfg.Name, s.deps.Report.Progress); err != nil {
 		return "", err

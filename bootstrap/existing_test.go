@@ -10,6 +10,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/devcluster/devcluster/config"
+	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/internal/testutil"
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/manifests"
 	"github.com/devcluster/devcluster/provider"
@@ -23,7 +25,7 @@ import (
 func TestExistingClusterIsNeverChanged(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.deps.Provider = existing.New("staging")
+	f.deps.Provider = existing.New("staging", existing.WithKubeconfig(testutil.Kubeconfig(t, "staging")))
 	ctx := context.Background()
 	k, _ := f.deps.Kube("staging")
 	foreign := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: kube.LocalRegistryHostingName, Namespace: kube.LocalRegistryHostingNamespace,
@@ -85,5 +87,36 @@ func TestExistingClusterIsNeverChanged(t *testing.T) {
 	}
 	if calls := f.runner.Calls(); len(calls) != 0 {
 		t.Errorf("down ran provider commands on an existing cluster: %v", calls)
+	}
+}
+
+// A context the kubeconfig lacks: status says Absent with the context
+// named (exit 3 and advice for a cluster devcluster did not create, from
+// StatusError); up refuses it as configuration to mend, before anything.
+func TestMissingContextOfAnExistingCluster(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deps.Provider = existing.New("nope", existing.WithKubeconfig(testutil.Kubeconfig(t, "staging")))
+	cfg := f.cfg(func(file *config.File) { file.Provider, file.Context = "existing", "nope" })
+	ctx := context.Background()
+	st, err := Status(ctx, f.deps, cfg)
+	if err != nil || st.Cluster.State != provider.Absent || st.Cluster.KubeconfigOK || st.Kubernetes != nil {
+		t.Fatalf("status: %+v %+v, %v", st.Cluster, st.Kubernetes, err)
+	}
+	verdict := StatusError(st)
+	if problem.KindOf(verdict) != problem.NotRunning || !strings.Contains(verdict.Error(), `no context "nope"`) ||
+		!strings.Contains(problem.FixOf(verdict), "kubectl config get-contexts") || strings.Contains(problem.FixOf(verdict), "devcluster up") {
+		t.Errorf("status verdict: %v (fix %q)", verdict, problem.FixOf(verdict))
+	}
+	_, err = Up(ctx, f.deps, cfg, UpOptions{})
+	if problem.KindOf(err) != problem.Config || !strings.Contains(err.Error(), `no context "nope"`) {
+		t.Errorf("up: %v (kind %v)", err, problem.KindOf(err))
+	}
+	// --recreate of a context that is there deletes nothing either.
+	f.deps.Provider = existing.New("staging", existing.WithKubeconfig(testutil.Kubeconfig(t, "staging")))
+	cfg = f.cfg(func(file *config.File) { file.Provider, file.Context = "existing", "staging" })
+	_, err = Up(ctx, f.deps, cfg, UpOptions{Recreate: true})
+	if problem.KindOf(err) != problem.Usage || !strings.Contains(err.Error(), "cannot delete the cluster of context \"staging\"") {
+		t.Errorf("up --recreate: %v", err)
 	}
 }

@@ -2,12 +2,15 @@ package bootstrap
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/devcluster/devcluster/config"
+	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/provider/existing"
 	"github.com/devcluster/devcluster/registry"
 
@@ -25,11 +28,12 @@ type statusState struct {
 	deps Deps
 	cfg  *config.Config
 
-	cluster    *provider.Cluster // readCluster
-	clients    *kube.Clients     // readKubernetes
-	kubernetes *KubeSummary      // readKubernetes
-	registry   *RegistrySummary  // readRegistry
-	lbs        []LBService       // readLoadBalancers
+	missing    *provider.ToolMissing // checkTool: the provider's tool is not installed
+	cluster    *provider.Cluster     // readCluster
+	clients    *kube.Clients         // readKubernetes
+	kubernetes *KubeSummary          // readKubernetes
+	registry   *RegistrySummary      // readRegistry
+	lbs        []LBService           // readLoadBalancers
 }
 
 // Status reads the cluster's state without changing anything. The result's
@@ -39,7 +43,10 @@ func Status(ctx context.Context, deps Deps, cfg *config.Config) (*Result, error)
 	s := &statusState{deps: deps, cfg: cfg}
 	steps := []step[statusState]{
 		{title: "Checking " + deps.Provider.Name(), run: func(ctx context.Context, s *statusState) (string, error) {
-			return s.deps.Provider.EnsureInstalled(ctx)
+			var v string
+			var err error
+			v, s.missing, err = checkTool(ctx, s.deps.Provider)
+			return v, err
 		}},
 		{title: "Reading the cluster", run: readCluster},
 	}
@@ -69,6 +76,7 @@ func readCluster(ctx context.Context, s *statusState) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	notInstalled(have, s.missing)
 	s.cluster = have
 	if have.State == provider.Running {
 		if ip, err := s.deps.Provider.IP(ctx, s.cfg.Name); err == nil && ip != "" {
@@ -92,6 +100,10 @@ func readKubernetes(ctx context.Context, s *statusState) (string, error) {
 	c, err := s.deps.Kube(s.cluster.KubeContext)
 	if err != nil {
 		s.kubernetes = &KubeSummary{Context: s.cluster.KubeContext, Detail: err.Error()}
+		if s.cluster.Provider == existing.Name {
+			// The context is all devcluster has of such a cluster.
+			s.cluster.State, s.cluster.Detail, s.cluster.KubeconfigOK = provider.Invalid, err.Error(), false
+		}
 		return "", nil
 	}
 	s.clients = c
@@ -125,6 +137,53 @@ func readLoadBalancers(ctx context.Context, s *statusState) (string, error) {
 		s.lbs = lbs
 	}
 	return "", nil
+}
+
+// checkTool is the first step of status and down: the provider's tool. A
+// missing tool is not a failure yet — Get still tells, without it, whether
+// a cluster can exist at all — so it is returned instead of the error.
+func checkTool(ctx context.Context, p provider.Provider) (string, *provider.ToolMissing, error) {
+	v, err := p.EnsureInstalled(ctx)
+	var missing *provider.ToolMissing
+	if err != nil && errors.As(err, &missing) {
+		return missing.Tool + " is not installed", missing, nil
+	}
+	return v, nil, err
+}
+
+// notInstalled explains an absent cluster by the tool that is missing.
+func notInstalled(c *provider.Cluster, missing *provider.ToolMissing) {
+	if missing != nil && c.State == provider.Absent && c.Detail == "" {
+		c.Detail = missing.Tool + " is not installed"
+	}
+}
+
+// StatusError is status's verdict on its result: nil when the cluster
+// runs, else a NotRunning problem (exit 3) with what fits the provider and
+// the state.
+func StatusError(r *Result) error {
+	c := r.Cluster
+	if c.State == provider.Running {
+		return nil
+	}
+	why := fmt.Errorf("cluster %q is %s", c.Name, Describe(c))
+	fix := "run `devcluster up` to start it"
+	switch {
+	case c.Provider == existing.Name && c.State == provider.Absent:
+		why = fmt.Errorf("the cluster of context %q: %s", c.KubeContext, orDash(c.Detail))
+		fix = "check the context's name (--context, or `context:` in devcluster.yaml); `kubectl config get-contexts` lists the contexts of the kubeconfig (--kubeconfig, $KUBECONFIG or ~/.kube/config)"
+	case c.Provider == existing.Name:
+		why = fmt.Errorf("the cluster of context %q is %s", c.KubeContext, Describe(c))
+		fix = rebuildAdvice(c)
+	case c.State == provider.Absent:
+		fix = "run `devcluster up` to create it"
+		if strings.HasSuffix(c.Detail, "is not installed") {
+			fix = "run `devcluster up` to create it (it installs what is missing; see --install)"
+		}
+	case c.State == provider.Invalid:
+		fix = rebuildAdvice(c)
+	}
+	return problem.New(problem.NotRunning, "", why, fix)
 }
 
 // Describe renders a one-line state for messages.

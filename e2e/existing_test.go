@@ -23,7 +23,7 @@ import (
 // context. up checks the cluster, builds and applies the samples and a
 // user manifest through devcluster's registry, and runs no minikube
 // command; a re-run changes nothing; settings only minikube can honour and
-// a context that does not exist are refused; down removes the samples'
+// a context that does not exist are refused (status exits 3); down removes the samples'
 // namespace and the registry ConfigMap devcluster wrote, and leaves the
 // user's objects and the cluster.
 func TestExistingCluster(t *testing.T) {
@@ -117,8 +117,13 @@ workloads:
 	if r := u.devcluster(kc, "up", "--cpus", "4"); r.code != 2 || !strings.Contains(r.stderr, "--cpus: only for provider minikube") {
 		t.Errorf("--cpus on an existing cluster: exit %d\n%s", r.code, r.stderr)
 	}
-	if r := u.devcluster(kc, "up", "--context", "nope"); r.code == 0 || !strings.Contains(r.stderr, "nope") {
+	if r := u.devcluster(kc, "up", "--context", "nope"); r.code != 2 || !strings.Contains(r.stderr, `has no context "nope"`) {
 		t.Errorf("a context that does not exist: exit %d\n%s", r.code, r.stderr)
+	}
+	// status of a mistyped context is no health check that passes.
+	if r := u.devcluster(kc, "status", "--context", "nope"); r.code != 3 || !strings.Contains(r.stdout, "Absent") ||
+		!strings.Contains(r.stderr, "kubectl config get-contexts") {
+		t.Errorf("status of a context that does not exist: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
 	r = u.devcluster(kc, "down")

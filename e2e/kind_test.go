@@ -190,3 +190,92 @@ workloads:
 		t.Errorf("kind still lists the cluster: %q", r.stdout)
 	}
 }
+
+// TestKindClusterDevclusterDidNotCreate: a cluster made with plain `kind
+// create cluster` is refused by down, up and up --recreate (exit 4), running
+// or stopped, with the way to use it as provider existing, and is never
+// deleted.
+func TestKindClusterDevclusterDidNotCreate(t *testing.T) {
+	u := kindUser(t)
+	kind := filepath.Join(u.home, "bin", "kind")
+	if r := u.exec(kind, "create", "cluster", "--name", "e2e-notours", "--wait", "60s"); r.code != 0 {
+		t.Fatalf("kind create cluster: exit %d\n%s", r.code, r.stderr)
+	}
+	t.Cleanup(func() { u.exec(kind, "delete", "cluster", "--name", "e2e-notours") })
+	refused := func(what string, args ...string) {
+		t.Helper()
+		r := u.devcluster(args...)
+		if r.code != 4 || !strings.Contains(r.stderr, `kind cluster "e2e-notours": it was not created by devcluster`) ||
+			!strings.Contains(r.stderr, "`provider: existing` and `context: kind-e2e-notours`") || strings.Contains(r.stderr, "up --recreate") {
+			t.Errorf("%s: exit %d\n%s", what, r.code, r.stderr)
+		}
+		if r := u.exec(kind, "get", "clusters"); !strings.Contains(r.stdout, "e2e-notours") {
+			t.Fatalf("%s deleted the cluster: kind get clusters %q", what, r.stdout)
+		}
+	}
+	if r := u.devcluster("status", "--provider", "kind", "--name", "e2e-notours"); r.code != 0 || !strings.Contains(r.stdout, "ORIGIN") ||
+		!strings.Contains(r.stdout, "not created by devcluster") {
+		t.Errorf("status of a kind cluster devcluster did not create: exit %d\n%s", r.code, r.stdout)
+	}
+	refused("down", "down", "--provider", "kind", "--name", "e2e-notours")
+	refused("up", "up", "--provider", "kind", "--name", "e2e-notours", "--no-registry", "--no-lb")
+	refused("up --recreate", "up", "--provider", "kind", "--name", "e2e-notours", "--recreate", "--no-registry", "--no-lb")
+	docker := filepath.Join(binDir, "docker")
+	if r := u.exec(docker, "stop", "e2e-notours-control-plane"); r.code != 0 {
+		t.Fatalf("docker stop: exit %d\n%s", r.code, r.stderr)
+	}
+	refused("down of the stopped cluster", "down", "--provider", "kind", "--name", "e2e-notours")
+	refused("up of the stopped cluster", "up", "--provider", "kind", "--name", "e2e-notours", "--no-registry", "--no-lb")
+	if r := u.exec(docker, "inspect", "-f", "{{.State.Status}}", "e2e-notours-control-plane"); strings.TrimSpace(r.stdout) != "exited" {
+		t.Errorf("the stopped node was started: %q", r.stdout)
+	}
+}
+
+// TestKindKubeconfigAndStoppedDrift: `--kubeconfig F` is where real kind
+// writes the context (and the only file status and down read); drift of a
+// stopped cluster is refused before the node is started.
+func TestKindKubeconfigAndStoppedDrift(t *testing.T) {
+	u := kindUser(t)
+	file := filepath.Join(u.home, "ci-kubeconfig")
+	home := filepath.Join(u.home, ".kube", "config")
+	config := `apiVersion: devcluster.dev/v1alpha1
+kind: Cluster
+name: e2e-kindkc
+provider: kind
+registry:
+  enabled: false
+loadBalancer:
+  enabled: false
+workloads:
+  samples: false
+`
+	writeFile(t, filepath.Join(u.home, "devcluster.yaml"), config)
+	if r := u.devcluster("--kubeconfig", file, "up"); r.code != 0 {
+		t.Fatalf("up --kubeconfig: exit %d\n%s", r.code, r.stderr)
+	}
+	t.Cleanup(func() { u.devcluster("--kubeconfig", file, "down") })
+	hasContext := func(f string) bool {
+		b, _ := os.ReadFile(f)
+		return strings.Contains(string(b), "name: kind-e2e-kindkc")
+	}
+	if !hasContext(file) || hasContext(home) {
+		t.Errorf("context in --kubeconfig %v, in ~/.kube/config %v", hasContext(file), hasContext(home))
+	}
+	if r := u.devcluster("--kubeconfig", file, "status", "-o", "json"); r.code != 0 || !strings.Contains(r.stdout, `"kubeconfigOK": true`) {
+		t.Errorf("status --kubeconfig: exit %d\n%s", r.code, r.stdout)
+	}
+	docker := filepath.Join(binDir, "docker")
+	if r := u.exec(docker, "stop", "e2e-kindkc-control-plane"); r.code != 0 {
+		t.Fatalf("docker stop: exit %d\n%s", r.code, r.stderr)
+	}
+	writeFile(t, filepath.Join(u.home, "devcluster.yaml"), config+"workers: 1\n")
+	if r := u.devcluster("--kubeconfig", file, "up"); r.code != 4 || !strings.Contains(r.stderr, "workers: cluster has 0, requested 1") {
+		t.Errorf("up of a stopped cluster with another worker count: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := u.exec(docker, "inspect", "-f", "{{.State.Status}}", "e2e-kindkc-control-plane"); strings.TrimSpace(r.stdout) != "exited" {
+		t.Errorf("the drifted cluster was started: %q", r.stdout)
+	}
+	if r := u.devcluster("--kubeconfig", file, "down"); r.code != 0 || hasContext(file) {
+		t.Errorf("down --kubeconfig: exit %d, context left %v\n%s", r.code, hasContext(file), r.stderr)
+	}
+}

@@ -208,6 +208,14 @@ func TestMissingMinikube(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "404 Not Found") || !strings.Contains(r.stderr, "<base>/v1.38.1/minikube-") {
 		t.Errorf("a mirror without the release: exit %d, want 1 naming the 404 and the layout", r.code)
 	}
+	// The job's cleanup after the failed install: no minikube, no profile,
+	// so no cluster can exist — down succeeds, status says so (exit 3).
+	if r := u.exec(binDir+"/devcluster", "down"); r.code != 0 || !strings.Contains(r.stderr, "not found (minikube is not installed)") {
+		t.Errorf("down without minikube: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := u.exec(binDir+"/devcluster", "status"); r.code != 3 || !strings.Contains(r.stdout, "Absent (minikube is not installed)") {
+		t.Errorf("status without minikube: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 }
 
 // TestStartFailureIsExplained makes minikube fail the way a broken driver

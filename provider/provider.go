@@ -42,15 +42,20 @@ type Cluster struct {
 	ProviderVersion string `json:"providerVersion,omitempty"`
 	State           State  `json:"state"`
 	// Detail explains a Degraded or Invalid state.
-	Detail             string   `json:"detail,omitempty"`
-	IP                 string   `json:"ip,omitempty"`
-	KubernetesVersion  string   `json:"kubernetesVersion,omitempty"`
-	CPUs               int      `json:"cpus"`
-	MemoryMB           int      `json:"memoryMB"`
+	Detail            string `json:"detail,omitempty"`
+	IP                string `json:"ip,omitempty"`
+	KubernetesVersion string `json:"kubernetesVersion,omitempty"`
+	// CPUs and MemoryMB are the node's limits where devcluster sets them
+	// (minikube); 0 — minikube's no-limit, or a provider that sets none
+	// (kind, existing) — is left out of the JSON.
+	CPUs               int      `json:"cpus,omitempty"`
+	MemoryMB           int      `json:"memoryMB,omitempty"`
 	Driver             string   `json:"driver,omitempty"`
 	ContainerRuntime   string   `json:"containerRuntime,omitempty"`
 	InsecureRegistries []string `json:"insecureRegistries"`
-	Nodes              int      `json:"nodes"`
+	// Nodes is the number of nodes where the provider knows it (not for
+	// existing: left out of the JSON).
+	Nodes int `json:"nodes,omitempty"`
 	// NodeNames name the nodes for RunOnNode; the primary node first.
 	NodeNames []string `json:"nodeNames,omitempty"`
 	// KubeContext is the kubeconfig context that reaches the cluster.
@@ -72,9 +77,13 @@ type Cluster struct {
 	// forward to its control-plane node.
 	PortMappings []config.PortMapping `json:"portMappings,omitempty"`
 	// Recorded says the provider knows the settings the cluster was
-	// created with (kind: devcluster's record on the node); without it, a
-	// kind cluster was not created by devcluster.
+	// created with (kind: devcluster's record on the node).
 	Recorded bool `json:"-"`
+	// Foreign says why the cluster is not devcluster's, where the
+	// provider can tell (kind: a cluster without devcluster's record on
+	// its node was created by someone else); devcluster then neither
+	// changes nor deletes it. "" for a cluster of devcluster's own.
+	Foreign string `json:"foreign,omitempty"`
 }
 
 // Difference is one setting in which an existing cluster differs from the
@@ -172,7 +181,11 @@ type Provider interface {
 	// recent enough, and returns its version.
 	EnsureInstalled(ctx context.Context) (version string, err error)
 	// Get returns the cluster's current state; a missing cluster is
-	// returned with State Absent and no error.
+	// returned with State Absent and no error. Get works without the
+	// provider's tool as far as it can: when no cluster can exist (no
+	// minikube profile, no kind node container) it is Absent; when one may
+	// exist but cannot be read without the tool, the error says so
+	// (problem.Missing).
 	Get(ctx context.Context, name string) (*Cluster, error)
 	// Diff lists the settings that differ between the requested
 	// configuration and an existing cluster and that the provider would not
@@ -200,6 +213,7 @@ type Provider interface {
 	// Logs writes the provider's own logs of the cluster to file (`minikube
 	// logs --file`), for a diagnostics bundle.
 	Logs(ctx context.Context, name, file string) error
-	// Delete deletes the cluster; deleting an absent cluster is not an error.
+	// Delete deletes the cluster; deleting an absent cluster is not an
+	// error. Callers first Get the cluster and never delete a Foreign one.
 	Delete(ctx context.Context, name string, p Progress) error
 }

@@ -73,3 +73,22 @@ func AgentProcesses(stateDir string) int {
 	}
 	return n
 }
+
+// Kubeconfig writes a kubeconfig file in a new temporary directory with
+// one context per name, each with a cluster and a user of the same name
+// (the server an unused loopback address), and returns its path.
+func Kubeconfig(t testing.TB, contexts ...string) string {
+	t.Helper()
+	var clusters, users, ctxs strings.Builder
+	for _, n := range contexts {
+		fmt.Fprintf(&clusters, "- {name: %q, cluster: {server: \"https://127.0.0.1:1\"}}\n", n)
+		fmt.Fprintf(&users, "- {name: %q, user: {}}\n", n)
+		fmt.Fprintf(&ctxs, "- {name: %q, context: {cluster: %q, user: %q}}\n", n, n, n)
+	}
+	file := filepath.Join(t.TempDir(), "kubeconfig")
+	content := "apiVersion: v1\nkind: Config\nclusters:\n" + clusters.String() + "users:\n" + users.String() + "contexts:\n" + ctxs.String()
+	if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}

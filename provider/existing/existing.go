@@ -24,11 +24,33 @@ const Name = "existing"
 
 // Existing uses one kubeconfig context.
 type Existing struct {
-	context string
+	context    string
+	kubeconfig provider.Kubeconfig
+}
+
+// Option configures an Existing.
+type Option func(*Existing)
+
+// WithKubeconfig reads the context from file (--kubeconfig) instead of
+// $KUBECONFIG's files or ~/.kube/config.
+func WithKubeconfig(file string) Option {
+	return func(e *Existing) { e.kubeconfig.Path = file }
+}
+
+// WithEnv sets how KUBECONFIG and HOME are read (default: this process'
+// environment).
+func WithEnv(lookup func(string) (string, bool)) Option {
+	return func(e *Existing) { e.kubeconfig.Env = lookup }
 }
 
 // New returns the provider of the cluster behind kubeconfig context ctx.
-func New(ctx string) *Existing { return &Existing{context: ctx} }
+func New(ctx string, opts ...Option) *Existing {
+	e := &Existing{context: ctx}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
+}
 
 var _ provider.Provider = (*Existing)(nil)
 
@@ -40,12 +62,53 @@ func (e *Existing) EnsureInstalled(context.Context) (string, error) {
 	return "kubeconfig context " + e.context, nil
 }
 
-// Get implements provider.Provider. The cluster is taken to run; whether it
-// answers and is ready is checked through the context by the caller, the
-// one place that talks to Kubernetes.
+// Get implements provider.Provider from the kubeconfig: a context it does
+// not have is Absent, one whose cluster or user it does not define (or an
+// unreadable kubeconfig) Invalid. Otherwise the cluster is taken to run;
+// whether it answers and is ready is checked through the context by the
+// caller, the one place that talks to Kubernetes.
 func (e *Existing) Get(_ context.Context, name string) (*provider.Cluster, error) {
-	return &provider.Cluster{Name: name, Provider: Name, State: provider.Running, KubeContext: e.context,
-		KubeconfigOK: true, InsecureRegistries: []string{}}, nil
+	c := &provider.Cluster{Name: name, Provider: Name, State: provider.Running, KubeContext: e.context, InsecureRegistries: []string{}}
+	if err := e.checkContext(); err != nil {
+		c.State, c.Detail = provider.Invalid, err.Error()
+		if errors.As(err, new(*noContext)) {
+			c.State = provider.Absent
+		}
+		return c, nil
+	}
+	c.KubeconfigOK = true
+	return c, nil
+}
+
+// noContext means the kubeconfig has no context of that name.
+type noContext struct{ files, name string }
+
+func (e *noContext) Error() string {
+	return fmt.Sprintf("the kubeconfig (%s) has no context %q", e.files, e.name)
+}
+
+// checkContext says what is wrong with the context in the kubeconfig, if
+// anything.
+func (e *Existing) checkContext() error {
+	cfg, err := e.kubeconfig.Load()
+	if err != nil {
+		return err
+	}
+	ctx := cfg.Contexts[e.context]
+	switch {
+	case ctx == nil:
+		return &noContext{files: orDefault(e.kubeconfig.Files()), name: e.context}
+	case cfg.Clusters[ctx.Cluster] == nil:
+		return fmt.Errorf("context %q names cluster %q, which the kubeconfig (%s) does not define", e.context, ctx.Cluster, orDefault(e.kubeconfig.Files()))
+	}
+	return nil
+}
+
+func orDefault(files string) string {
+	if files == "" {
+		return "~/.kube/config"
+	}
+	return files
 }
 
 // Diff implements provider.Provider: nothing of the cluster is configured
@@ -54,12 +117,17 @@ func (e *Existing) Diff(provider.Spec, *provider.Cluster) []provider.Difference 
 
 func (e *Existing) refuse(what string) error {
 	return problem.New(problem.Usage, fmt.Sprintf("cannot %s the cluster of context %q", what, e.context),
-		errors.New("provider existing never creates, starts or changes a cluster"),
+		errors.New("provider existing never creates, starts, changes or deletes a cluster"),
 		"start or repair the cluster with the tools that run it, then run `devcluster up` again")
 }
 
-// Create implements provider.Provider by refusing.
+// Create implements provider.Provider by refusing; a context the
+// kubeconfig lacks is named as what to mend.
 func (e *Existing) Create(context.Context, provider.Spec, provider.Progress) error {
+	if err := e.checkContext(); errors.As(err, new(*noContext)) {
+		return problem.New(problem.Config, fmt.Sprintf("using the cluster of context %q", e.context), err,
+			"check the context's name (--context, or `context:` in devcluster.yaml); `kubectl config get-contexts` lists the contexts of the kubeconfig")
+	}
 	return e.refuse("create")
 }
 
@@ -96,6 +164,8 @@ func (e *Existing) CopyToNode(context.Context, string, string, string, string) e
 // to collect.
 func (e *Existing) Logs(context.Context, string, string) error { return ErrNoNodeAccess }
 
-// Delete implements provider.Provider: the cluster stays; down removes only
-// what devcluster put into it.
-func (e *Existing) Delete(context.Context, string, provider.Progress) error { return nil }
+// Delete implements provider.Provider by refusing: the cluster stays; down
+// removes only what devcluster put into it, without calling Delete.
+func (e *Existing) Delete(context.Context, string, provider.Progress) error {
+	return e.refuse("delete")
+}

@@ -1,25 +1,33 @@
 // Package kind drives the kind CLI (Kubernetes in Docker) through the
 // run.Runner seam, and docker only where kind has no command for the job:
 // the nodes' state and IPs (`docker inspect`), the kind network's gateway
-// (`docker network inspect`), files on the nodes (`docker exec`), and
-// start/unpause (kind cannot start a stopped cluster).
+// (`docker network inspect`), files on the nodes (`docker exec`, and
+// `docker cp` to read one from a stopped node), start/unpause (kind cannot
+// start a stopped cluster), and whether a cluster has nodes when kind is
+// not installed (`docker ps` by kind's label).
 //
 // kind cannot change a cluster after it is created, so the cluster
 // configuration devcluster generated is recorded on the control-plane node
 // (/kind/devcluster-cluster.yaml, beside kind's own /kind/version) and every
-// `up` compares it with the configuration asked for: a difference is drift
-// (exit 4), which `up --recreate` resolves by deleting and recreating.
+// `up` compares it with the configuration asked for, whether the cluster
+// runs or not: a difference is drift (exit 4), which `up --recreate`
+// resolves by deleting and recreating. A kind cluster without the record
+// was not created by devcluster: it is Foreign, and devcluster neither
+// recreates nor deletes it.
 package kind
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -52,6 +60,9 @@ type Kind struct {
 	binary string
 	docker string
 	env    func(string) (string, bool)
+	// kubeconfig is the explicit kubeconfig file ("" = kind's default,
+	// the files of $KUBECONFIG or ~/.kube/config).
+	kubeconfig string
 }
 
 // Option configures a Kind.
@@ -82,6 +93,13 @@ func WithEnv(lookup func(string) (string, bool)) Option {
 			k.env = lookup
 		}
 	}
+}
+
+// WithKubeconfig makes kind write and delete the cluster's context in
+// file (kind's --kubeconfig) instead of $KUBECONFIG or ~/.kube/config, and
+// the context is looked up there.
+func WithKubeconfig(file string) Option {
+	return func(k *Kind) { k.kubeconfig = file }
 }
 
 // New returns a kind provider that runs commands through r.
@@ -154,7 +172,8 @@ func (k *Kind) checkDocker(ctx context.Context) error {
 	if _, err := k.dockerRun(ctx, "version", "--format", "{{.Server.Version}}"); err != nil {
 		switch {
 		case run.IsNotFound(err):
-			return problem.New(problem.Missing, "Docker is not installed", fmt.Errorf("kind runs its nodes as Docker containers, and %q was not found on PATH", k.docker), DockerHint)
+			return problem.New(problem.Missing, "Docker is not installed",
+				fmt.Errorf("kind runs its nodes as Docker containers: %w", &provider.ToolMissing{Tool: "docker", Binary: k.docker}), DockerHint)
 		default:
 			return problem.New(problem.Missing, "Docker is installed but not running", err,
 				"start Docker (`sudo systemctl start docker`, or open Docker Desktop) and run `devcluster up` again")
@@ -180,11 +199,19 @@ func ParseVersion(out string) string {
 func Context(name string) string { return "kind-" + name }
 
 // Get implements provider.Provider: `kind get clusters`, `kind get nodes`,
-// one `docker inspect` of the nodes, and the recorded configuration.
+// one `docker inspect` of the nodes, and the recorded configuration, read
+// with `docker cp` whether the nodes run or not.
 func (k *Kind) Get(ctx context.Context, name string) (*provider.Cluster, error) {
 	c := &provider.Cluster{Name: name, Provider: Name, State: provider.Absent, InsecureRegistries: []string{}, KubeContext: Context(name)}
 	res, err := k.kind(ctx, nil, "get", "clusters")
-	if err != nil {
+	switch {
+	case run.IsNotFound(err):
+		return k.getWithoutKind(ctx, c)
+	case err != nil:
+		if derr := k.checkDocker(ctx); errors.As(derr, new(*provider.ToolMissing)) {
+			// Without Docker no kind cluster can exist.
+			return c, nil
+		}
 		return nil, problem.New(problem.Failed, "listing kind clusters", err, "run `kind get clusters` to see the problem")
 	}
 	if !slices.Contains(run.Lines(res.Stdout), name) {
@@ -218,22 +245,60 @@ func (k *Kind) Get(ctx context.Context, name string) (*provider.Cluster, error) 
 	default:
 		c.State, c.Detail = provider.Stopped, fmt.Sprintf("%d of %d node containers running", states["running"], len(nodes))
 	}
+	c.ContainerRuntime = "containerd"
+	c.KubeconfigOK = k.hasContext(Context(name))
+	if _, ok := nodeStates[controlPlane(name)]; !ok {
+		c.State, c.Detail = provider.Invalid, "kind lists the cluster but not its control-plane node "+controlPlane(name)
+		c.Foreign = "devcluster's record cannot be read: the control-plane node " + controlPlane(name) + " is missing"
+		return c, nil
+	}
+	rec, err := k.record(ctx, name)
+	switch {
+	case errors.Is(err, errNoRecord):
+		c.Foreign = fmt.Sprintf("%s has no %s: the cluster was created by plain kind or another tool", controlPlane(name), recordPath)
+	case errors.Is(err, errBadRecord):
+		c.Recorded = true
+		c.State, c.Detail = provider.Invalid, err.Error()
+	case err != nil:
+		return nil, problem.New(problem.Failed, fmt.Sprintf("reading devcluster's record on node %s", controlPlane(name)), err,
+			"check that `docker cp "+controlPlane(name)+":"+recordPath+" -` works")
+	default:
+		c.NodeImage = rec.version()
+		c.KubernetesVersion = versionOf(c.NodeImage)
+		c.Workers = rec.workers()
+		c.PortMappings = rec.portMappings()
+		c.Recorded = true
+	}
 	if c.State == provider.Running {
-		if rec, err := k.record(ctx, name); err != nil {
-			c.Detail = "not created by devcluster: " + err.Error()
-		} else {
-			c.NodeImage = rec.version()
-			c.KubernetesVersion = versionOf(c.NodeImage)
-			c.Workers = rec.workers()
-			c.PortMappings = rec.portMappings()
-			c.Recorded = true
-		}
 		if gw, err := k.HostAddress(ctx, name); err == nil {
 			c.HostAddress = gw
 		}
 	}
-	c.ContainerRuntime = "containerd"
-	c.KubeconfigOK = k.hasContext(Context(name))
+	return c, nil
+}
+
+// kindLabel is the label kind puts on every node container: the name of
+// its cluster.
+const kindLabel = "io.x-k8s.kind.cluster"
+
+// getWithoutKind is Get when kind is not installed: kind's clusters are
+// the node containers it labelled, so Docker tells whether one exists.
+// None (or no Docker) is Absent; nodes that kind would have to delete are
+// named.
+func (k *Kind) getWithoutKind(ctx context.Context, c *provider.Cluster) (*provider.Cluster, error) {
+	missing := &provider.ToolMissing{Tool: Name, Binary: k.binary}
+	res, err := k.dockerRun(ctx, "ps", "-a", "--filter", "label="+kindLabel+"="+c.Name, "--format", "{{.Names}}")
+	switch {
+	case run.IsNotFound(err):
+		return c, nil
+	case err != nil:
+		return nil, problem.New(problem.Missing, fmt.Sprintf("kind is not installed, and Docker cannot tell whether kind cluster %q has nodes", c.Name),
+			fmt.Errorf("%w; %w", missing, err), "start Docker, or "+InstallHint+", and run the command again")
+	}
+	if nodes := run.Lines(res.Stdout); len(nodes) > 0 {
+		return nil, problem.New(problem.Missing, fmt.Sprintf("kind is not installed, but kind cluster %q has node containers (%s)", c.Name, strings.Join(nodes, ", ")),
+			missing, InstallHint+", and run the command again")
+	}
 	return c, nil
 }
 
@@ -263,30 +328,64 @@ func (k *Kind) inspectNodes(ctx context.Context, nodes ...string) (map[string]st
 // controlPlane is the name of a cluster's (first) control-plane node.
 func controlPlane(name string) string { return name + "-control-plane" }
 
+// errNoRecord means the control-plane node has no record: devcluster did
+// not create the cluster.
+var errNoRecord = errors.New("no record on the node")
+
+// errBadRecord means the record is there but cannot be read.
+var errBadRecord = errors.New("devcluster's record on the node is unreadable")
+
 // record reads the configuration devcluster recorded on the control-plane
-// node.
+// node with `docker cp NODE:FILE -`, which reads a stopped or paused
+// container too (`docker exec` needs a running one) and writes the file as
+// a tar archive. docker says "No such container:path" (older daemons:
+// "Could not find the file") when the node has no such file.
 func (k *Kind) record(ctx context.Context, name string) (*Config, error) {
-	res, err := k.dockerRun(ctx, "exec", controlPlane(name), "cat", recordPath)
+	res, err := k.dockerRun(ctx, "cp", controlPlane(name)+":"+recordPath, "-")
 	if err != nil {
-		return nil, fmt.Errorf("no %s on %s", recordPath, controlPlane(name))
+		if out := errorOutput(err); strings.Contains(out, "No such container:path") || strings.Contains(out, "Could not find the file") {
+			return nil, errNoRecord
+		}
+		return nil, err
+	}
+	b, err := firstFile(res.Stdout)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errBadRecord, err)
 	}
 	var cfg Config
-	if err := yaml.Unmarshal(res.Stdout, &cfg); err != nil {
-		return nil, fmt.Errorf("unreadable %s: %v", recordPath, err)
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		return nil, fmt.Errorf("%w (%s): %v", errBadRecord, recordPath, err)
 	}
 	return &cfg, nil
 }
 
-// Diff implements provider.Provider: the recorded configuration against
-// the one asked for. A running cluster without a record was not created by
-// devcluster, and its settings cannot be known.
-func (k *Kind) Diff(want provider.Spec, have *provider.Cluster) []provider.Difference {
-	if have.State != provider.Running {
-		// The record is read from the running control-plane node: a
-		// stopped cluster is started first and compared by the next up.
-		return nil
+// firstFile is the content of the first regular file of a tar archive.
+func firstFile(archive []byte) ([]byte, error) {
+	tr := tar.NewReader(bytes.NewReader(archive))
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			return nil, fmt.Errorf("reading the archive docker cp wrote: %w", err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			const limit = 1 << 20
+			b, err := io.ReadAll(io.LimitReader(tr, limit+1))
+			if err == nil && len(b) > limit {
+				err = errors.New("larger than 1 MiB")
+			}
+			return b, err
+		}
 	}
+}
+
+// Diff implements provider.Provider: the recorded configuration against
+// the one asked for, whether the cluster runs or not. A cluster without a
+// record was not created by devcluster, and its settings cannot be known.
+func (k *Kind) Diff(want provider.Spec, have *provider.Cluster) []provider.Difference {
 	if !have.Recorded {
+		if have.State == provider.Absent {
+			return nil
+		}
 		return []provider.Difference{{Field: "origin", Existing: "a kind cluster devcluster did not create", Desired: "one created by devcluster",
 			Note: "use provider existing with context " + Context(want.Name) + " to work with it as it is"}}
 	}
@@ -440,17 +539,36 @@ func (k *Kind) Create(ctx context.Context, want provider.Spec, p provider.Progre
 	if want.Wait > 0 {
 		wait = want.Wait.String()
 	}
-	if _, err := k.kind(ctx, p, "create", "cluster", "--name", want.Name, "--config", file, "--wait", wait); err != nil {
+	if _, err := k.kind(ctx, p, append([]string{"create", "cluster", "--name", want.Name, "--config", file, "--wait", wait}, k.kubeconfigArgs()...)...); err != nil {
 		fix := "see kind's output above; `kind export logs --name " + want.Name + "` collects the nodes' logs"
 		if strings.Contains(errorOutput(err), "already exist") {
-			fix = "a kind cluster of that name exists: run `devcluster up --recreate`, or `kind delete cluster --name " + want.Name + "`"
+			fix = "a kind cluster of that name was created meanwhile: run `devcluster up` again to see whose it is"
 		}
 		return problem.New(problem.Failed, fmt.Sprintf("creating kind cluster %q", want.Name), err, fix)
 	}
 	if err := k.CopyToNode(ctx, want.Name, controlPlane(want.Name), file, recordPath); err != nil {
-		return problem.New(problem.Failed, "recording the cluster's configuration on its node", err, "")
+		// Without its record the cluster would pass for someone else's,
+		// which devcluster never deletes: it goes now, even when up was
+		// interrupted (bounded).
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
+		fix := "the cluster was deleted again; run `devcluster up` to retry"
+		if derr := k.Delete(dctx, want.Name, p); derr != nil {
+			err = errors.Join(err, derr)
+			fix = "delete it with `kind delete cluster --name " + want.Name + "` and run `devcluster up` again"
+		}
+		return problem.New(problem.Failed, "recording the cluster's configuration on its node", err, fix)
 	}
 	return nil
+}
+
+// kubeconfigArgs are kind's --kubeconfig for the commands that write or
+// delete the context (create, delete, export kubeconfig).
+func (k *Kind) kubeconfigArgs() []string {
+	if k.kubeconfig == "" {
+		return nil
+	}
+	return []string{"--kubeconfig", k.kubeconfig}
 }
 
 func errorOutput(err error) string {
@@ -490,7 +608,7 @@ func (k *Kind) nodesDo(ctx context.Context, name string, p provider.Progress, ve
 
 // RepairKubeconfig implements provider.Provider: `kind export kubeconfig`.
 func (k *Kind) RepairKubeconfig(ctx context.Context, name string) error {
-	if _, err := k.kind(ctx, nil, "export", "kubeconfig", "--name", name); err != nil {
+	if _, err := k.kind(ctx, nil, append([]string{"export", "kubeconfig", "--name", name}, k.kubeconfigArgs()...)...); err != nil {
 		return problem.New(problem.Failed, fmt.Sprintf("writing the kubeconfig context %q", Context(name)), err, "")
 	}
 	return nil
@@ -579,39 +697,15 @@ func (k *Kind) Logs(ctx context.Context, name, file string) error {
 // Delete implements provider.Provider: `kind delete cluster` (which also
 // removes its kubeconfig context).
 func (k *Kind) Delete(ctx context.Context, name string, p provider.Progress) error {
-	if _, err := k.kind(ctx, p, "delete", "cluster", "--name", name); err != nil {
+	if _, err := k.kind(ctx, p, append([]string{"delete", "cluster", "--name", name}, k.kubeconfigArgs()...)...); err != nil {
 		return problem.New(problem.Failed, fmt.Sprintf("deleting kind cluster %q", name), err, "run `kind delete cluster --name "+name+"` yourself to see the problem")
 	}
 	return nil
 }
 
-// hasContext reports whether the kubeconfig (the files of $KUBECONFIG, or
-// ~/.kube/config) has the context.
+// hasContext reports whether the kubeconfig kind writes (--kubeconfig, else
+// $KUBECONFIG's files or ~/.kube/config, by client-go's rules) has the
+// context.
 func (k *Kind) hasContext(name string) bool {
-	var files []string
-	if v, ok := k.env("KUBECONFIG"); ok && v != "" {
-		files = filepath.SplitList(v)
-	} else if home, ok := k.env("HOME"); ok && home != "" {
-		files = []string{filepath.Join(home, ".kube", "config")}
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		var kc struct {
-			Contexts []struct {
-				Name string `yaml:"name"`
-			} `yaml:"contexts"`
-		}
-		if yaml.Unmarshal(b, &kc) != nil {
-			continue
-		}
-		for _, c := range kc.Contexts {
-			if c.Name == name {
-				return true
-			}
-		}
-	}
-	return false
+	return provider.Kubeconfig{Path: k.kubeconfig, Env: k.env}.HasContext(name)
 }

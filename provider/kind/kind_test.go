@@ -30,11 +30,11 @@ func cluster(record string) func(argv []string) runtest.Reply {
 			return runtest.Reply{Stdout: "dev-worker\ndev-control-plane\n"}
 		case strings.HasPrefix(cmd, "docker inspect -f"):
 			return runtest.Reply{Stdout: "/dev-control-plane running control-plane 172.18.0.2,\n/dev-worker running worker 172.18.0.3,\n"}
-		case cmd == "docker exec dev-control-plane cat "+recordPath:
+		case cmd == "docker cp dev-control-plane:"+recordPath+" -":
 			if record == "" {
-				return runtest.Reply{ExitCode: 1, Stderr: "cat: /kind/devcluster-cluster.yaml: No such file or directory\n"}
+				return runtest.Reply{ExitCode: 1, Stderr: "Error: No such container:path: dev-control-plane:" + recordPath + "\n"}
 			}
-			return runtest.Reply{Stdout: record}
+			return runtest.Reply{Stdout: runtest.Tar("devcluster-cluster.yaml", record)}
 		case strings.HasPrefix(cmd, "docker network inspect kind"):
 			return runtest.Reply{Stdout: "fc00:f853:ccd:e793::1 172.18.0.1 \n"}
 		}
@@ -72,7 +72,7 @@ func TestGetReadsTheClusterAndItsRecord(t *testing.T) {
 }
 
 // A kind cluster of the same name that devcluster did not create has no
-// record: that is drift, with the way to use it as it is.
+// record: it is Foreign, and Diff says how to use it as it is.
 func TestClusterWithoutRecordIsNotOurs(t *testing.T) {
 	t.Parallel()
 	k := New(&runtest.Fake{Handler: cluster("")}, WithEnv(func(string) (string, bool) { return "", false }))
@@ -81,28 +81,59 @@ func TestClusterWithoutRecordIsNotOurs(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := k.Diff(provider.Spec{Name: "dev"}, c)
-	if c.Recorded || len(d) != 1 || !strings.Contains(d[0].String(), "provider existing with context kind-dev") {
+	if c.Recorded || !strings.Contains(c.Foreign, "has no "+recordPath) || len(d) != 1 || !strings.Contains(d[0].String(), "provider existing with context kind-dev") {
 		t.Errorf("Get = %+v, Diff = %v", c, d)
 	}
 }
 
-// A stopped cluster's record cannot be read (it is on the node): it is
-// started, not refused.
-func TestStoppedClusterIsNotDrift(t *testing.T) {
-	t.Parallel()
-	stopped := func(argv []string) runtest.Reply {
-		if strings.HasPrefix(strings.Join(argv, " "), "docker inspect -f") {
+// stopped answers for "dev" with its node containers exited: docker exec
+// fails, docker cp still reads the node's files.
+func stopped(record string) func(argv []string) runtest.Reply {
+	return func(argv []string) runtest.Reply {
+		cmd := strings.Join(argv, " ")
+		switch {
+		case strings.HasPrefix(cmd, "docker inspect -f"):
 			return runtest.Reply{Stdout: "/dev-control-plane exited control-plane ,\n/dev-worker exited worker ,\n"}
+		case strings.HasPrefix(cmd, "docker exec "):
+			return runtest.Reply{ExitCode: 1, Stderr: "Error response from daemon: container 0123 is not running\n"}
 		}
-		return cluster("")(argv)
+		return cluster(record)(argv)
 	}
-	k := New(&runtest.Fake{Handler: stopped}, WithEnv(func(string) (string, bool) { return "", false }))
+}
+
+// A stopped cluster's record is read from its stopped node (docker cp), so
+// its drift is found before anything starts it, and a stopped cluster
+// devcluster did not create is known as such.
+func TestStoppedClusterIsCompared(t *testing.T) {
+	t.Parallel()
+	spec := provider.Spec{Name: "dev"}
+	k := New(&runtest.Fake{Handler: stopped(string(GenerateConfig(spec)))}, WithEnv(func(string) (string, bool) { return "", false }))
 	c, err := k.Get(context.Background(), "dev")
-	if err != nil || c.State != provider.Stopped {
+	if err != nil || c.State != provider.Stopped || !c.Recorded || c.Foreign != "" {
 		t.Fatalf("Get = %+v, %v", c, err)
 	}
-	if d := k.Diff(provider.Spec{Name: "dev", Workers: 1}, c); d != nil {
+	if d := k.Diff(provider.Spec{Name: "dev", Workers: 1}, c); len(d) != 1 || d[0].Field != "workers" {
 		t.Errorf("Diff of a stopped cluster = %v", d)
+	}
+	k = New(&runtest.Fake{Handler: stopped("")}, WithEnv(func(string) (string, bool) { return "", false }))
+	if c, err := k.Get(context.Background(), "dev"); err != nil || c.Foreign == "" {
+		t.Errorf("a stopped cluster without a record: %+v, %v", c, err)
+	}
+}
+
+// A record that cannot be read for another reason than its absence (the
+// daemon fails) is an error, never taken for a cluster devcluster did not
+// create, nor for one it did.
+func TestUnreadableRecordIsAnError(t *testing.T) {
+	t.Parallel()
+	k := New(&runtest.Fake{Handler: func(argv []string) runtest.Reply {
+		if argv[0] == "docker" && argv[1] == "cp" {
+			return runtest.Reply{ExitCode: 1, Stderr: "Error response from daemon: i/o timeout\n"}
+		}
+		return cluster("")(argv)
+	}}, WithEnv(func(string) (string, bool) { return "", false }))
+	if c, err := k.Get(context.Background(), "dev"); err == nil || !strings.Contains(err.Error(), "reading devcluster's record") {
+		t.Errorf("Get = %+v, %v", c, err)
 	}
 }
 
@@ -235,6 +266,67 @@ func TestNodeCommandsGoThroughDockerExec(t *testing.T) {
 	}
 	if got := f.Calls(); !slices.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("calls:\n%v\nwant:\n%v", got, want)
+	}
+}
+
+// --kubeconfig reaches every kind command that writes or deletes the
+// context, and the context is looked up in that file alone.
+func TestKubeconfigFileGoesToKind(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file, other := filepath.Join(dir, "ci"), filepath.Join(dir, "default")
+	for f, ctx := range map[string]string{file: "kind-dev", other: "kind-other"} {
+		if err := os.WriteFile(f, []byte("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: \"https://127.0.0.1:1\"}\ncontexts:\n- name: "+ctx+"\n  context: {cluster: c, user: u}\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := &runtest.Fake{Handler: cluster(string(GenerateConfig(provider.Spec{Name: "dev"})))}
+	env := func(k string) (string, bool) { return map[string]string{"KUBECONFIG": other}[k], k == "KUBECONFIG" }
+	k := New(f, WithEnv(env), WithKubeconfig(file))
+	ctx := context.Background()
+	if err := k.Create(ctx, provider.Spec{Name: "dev"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.RepairKubeconfig(ctx, "dev"); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Delete(ctx, "dev", nil); err != nil {
+		t.Fatal(err)
+	}
+	var kinds int
+	for _, c := range f.Calls() {
+		if c[0] != "kind" {
+			continue
+		}
+		kinds++
+		if i := slices.Index(c, "--kubeconfig"); i < 0 || c[i+1] != file {
+			t.Errorf("without --kubeconfig %s: %v", file, c)
+		}
+	}
+	if kinds != 3 {
+		t.Errorf("%d kind commands: %v", kinds, f.Calls())
+	}
+	if !k.hasContext("kind-dev") || k.hasContext("kind-other") {
+		t.Error("the context is not looked up in --kubeconfig alone")
+	}
+}
+
+// A cluster whose record could not be written would pass for someone
+// else's: Create deletes it again.
+func TestCreateDeletesAClusterItCannotRecord(t *testing.T) {
+	t.Parallel()
+	f := &runtest.Fake{Handler: func(argv []string) runtest.Reply {
+		if argv[0] == "docker" && argv[1] == "exec" {
+			return runtest.Reply{ExitCode: 1, Stderr: "Error response from daemon: container 0123 is not running\n"}
+		}
+		return runtest.Reply{}
+	}}
+	err := New(f).Create(context.Background(), provider.Spec{Name: "dev"}, nil)
+	if err == nil || !strings.Contains(problem.FixOf(err), "deleted again") {
+		t.Fatalf("Create = %v (fix %q)", err, problem.FixOf(err))
+	}
+	if calls := f.Calls(); len(calls) != 3 || strings.Join(calls[2], " ") != "kind delete cluster --name dev" {
+		t.Errorf("calls: %v", calls)
 	}
 }
 

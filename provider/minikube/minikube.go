@@ -18,7 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -67,6 +67,10 @@ type Minikube struct {
 	version string
 	// lookPath finds executables on PATH (drivers' tools).
 	lookPath func(string) (string, error)
+	// kubeconfig is the explicit kubeconfig file minikube writes the
+	// context to ("" = minikube's default: the first file of $KUBECONFIG,
+	// else ~/.kube/config).
+	kubeconfig string
 }
 
 // Option configures a Minikube.
@@ -108,6 +112,13 @@ func WithLookPath(f func(string) (string, error)) Option {
 	}
 }
 
+// WithKubeconfig makes minikube write, check and delete the cluster's
+// context in file: minikube has no flag for it, so its commands run with
+// KUBECONFIG=file.
+func WithKubeconfig(file string) Option {
+	return func(m *Minikube) { m.kubeconfig = file }
+}
+
 // New returns a minikube provider that runs commands through r.
 func New(r run.Runner, opts ...Option) *Minikube {
 	m := &Minikube{runner: r, binary: "minikube", env: os.LookupEnv}
@@ -124,6 +135,9 @@ func (m *Minikube) Name() string { return "minikube" }
 
 func (m *Minikube) run(ctx context.Context, p provider.Progress, args ...string) (run.Result, error) {
 	c := run.Cmd{Name: m.binary, Args: args}
+	if m.kubeconfig != "" {
+		c.Env = []string{"KUBECONFIG=" + m.kubeconfig}
+	}
 	if p != nil {
 		c.OnLine = func(_ run.Stream, line string) { relay(p, line) }
 	}
@@ -275,6 +289,12 @@ func (m *Minikube) Get(ctx context.Context, name string) (*provider.Cluster, err
 		c.State = provider.Absent
 	case machineGone(err):
 		c.State, c.Detail = provider.Invalid, "minikube has the profile but its machine is gone (GUEST_STATUS)"
+	case run.IsNotFound(err):
+		// The profile says a cluster may exist; only minikube can say
+		// more, or delete it.
+		mini, _ := m.miniPath()
+		return nil, problem.New(problem.Missing, fmt.Sprintf("minikube is not installed, but its profile %q exists (%s)", name, filepath.Join(mini, "profiles", name)),
+			&provider.ToolMissing{Tool: "minikube", Binary: m.binary}, InstallHint+"; then run the command again")
 	default:
 		return nil, problem.New(problem.Failed, "reading minikube status", err, "run `minikube status -p "+name+"` to see the problem")
 	}

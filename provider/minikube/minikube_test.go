@@ -394,3 +394,38 @@ func TestCheckPrerequisites(t *testing.T) {
 		})
 	}
 }
+
+// envRunner records each command's own environment.
+type envRunner struct{ envs [][]string }
+
+func (r *envRunner) Run(_ context.Context, c run.Cmd) (run.Result, error) {
+	r.envs = append(r.envs, c.Env)
+	return run.Result{}, nil
+}
+
+// minikube has no --kubeconfig: the explicit file reaches it as
+// KUBECONFIG, on every command (start writes the context, status checks
+// it, update-context and delete change it).
+func TestKubeconfigFileReachesMinikube(t *testing.T) {
+	t.Parallel()
+	r := &envRunner{}
+	m := New(r, WithKubeconfig("/ci/kubeconfig"))
+	ctx := context.Background()
+	_ = m.Create(ctx, provider.Spec{Name: "dev"}, nil)
+	_ = m.Start(ctx, "dev", nil)
+	_ = m.RepairKubeconfig(ctx, "dev")
+	_ = m.Delete(ctx, "dev", nil)
+	if len(r.envs) != 4 {
+		t.Fatalf("%d commands", len(r.envs))
+	}
+	for i, env := range r.envs {
+		if len(env) != 1 || env[0] != "KUBECONFIG=/ci/kubeconfig" {
+			t.Errorf("command %d ran with %q", i, env)
+		}
+	}
+	r.envs = nil
+	_ = New(r).Delete(ctx, "dev", nil)
+	if r.envs[0] != nil {
+		t.Errorf("without --kubeconfig minikube's environment is its own, got %q", r.envs[0])
+	}
+}

@@ -225,14 +225,16 @@ func (g *globals) deps() bootstrap.Deps {
 	if mgr == nil {
 		mgr = &agent.Process{Executable: selfExecutable(), Release: Version}
 	}
+	kubecfg := g.kubeconfig()
 	return bootstrap.Deps{
-		Provider:     minikube.New(g.env.Runner, minikube.WithBinary(bin), minikube.WithEnv(g.env.LookupEnv), minikube.WithVersionCache(versionCache)),
-		Kube:         g.env.Kube(g.kubecfg),
+		Provider: minikube.New(g.env.Runner, minikube.WithBinary(bin), minikube.WithEnv(g.env.LookupEnv), minikube.WithVersionCache(versionCache),
+			minikube.WithKubeconfig(kubecfg)),
+		Kube:         g.env.Kube(kubecfg),
 		Report:       g.printer(),
 		Agent:        mgr,
 		Dirs:         func(name string) (paths.Dirs, error) { return paths.For(paths.Env(g.env.LookupEnv), name) },
 		LocalAddress: g.env.LocalAddress,
-		Kubeconfig:   g.kubecfg,
+		Kubeconfig:   kubecfg,
 		Platform:     g.platform(),
 	}
 }
@@ -246,11 +248,21 @@ func (g *globals) clusterDeps(cfg *config.Config) bootstrap.Deps {
 	}
 	switch cfg.Provider {
 	case config.ProviderExisting:
-		d.Provider = existing.New(cfg.Context)
+		d.Provider = existing.New(cfg.Context, existing.WithKubeconfig(d.Kubeconfig), existing.WithEnv(g.env.LookupEnv))
 	case config.ProviderKind:
-		d.Provider = kind.New(g.env.Runner, kind.WithBinary(g.binary("kind", g.kind, "KIND_BINARY")), kind.WithEnv(g.env.LookupEnv))
+		d.Provider = kind.New(g.env.Runner, kind.WithBinary(g.binary("kind", g.kind, "KIND_BINARY")), kind.WithEnv(g.env.LookupEnv),
+			kind.WithKubeconfig(d.Kubeconfig))
 	}
 	return d
+}
+
+// kubeconfig is --kubeconfig as an absolute path (relative to the working
+// directory), since minikube, kind and the agent read it too.
+func (g *globals) kubeconfig() string {
+	if g.kubecfg == "" || filepath.IsAbs(g.kubecfg) {
+		return g.kubecfg
+	}
+	return filepath.Join(g.env.Dir, g.kubecfg)
 }
 
 // platform describes the host for LoadBalancer reachability.

@@ -358,7 +358,6 @@ func newStatusCommand(g *globals) *cli.Command {
 			if err != nil {
 				return err
 			}
-			n := cfg.Name
 			res, err := bootstrap.Status(c.Context, g.clusterDeps(cfg), cfg)
 			if err != nil {
 				return err
@@ -370,11 +369,7 @@ func newStatusCommand(g *globals) *cli.Command {
 			} else {
 				printStatus(g.env.Stdout, res)
 			}
-			if res.Cluster.State != provider.Running {
-				return problem.New(problem.NotRunning, "", fmt.Errorf("cluster %q is %s", n, bootstrap.Describe(res.Cluster)),
-					"run `devcluster up` to create or start it")
-			}
-			return nil
+			return bootstrap.StatusError(res)
 		},
 	}
 }
@@ -385,6 +380,9 @@ func printStatus(w io.Writer, r *bootstrap.Result) {
 	fmt.Fprintf(tw, "CLUSTER\t%s\n", c.Name)
 	fmt.Fprintf(tw, "PROVIDER\t%s\n", strings.TrimSpace(c.Provider+" "+c.ProviderVersion))
 	fmt.Fprintf(tw, "STATE\t%s\n", bootstrap.Describe(c))
+	if c.Foreign != "" {
+		fmt.Fprintf(tw, "ORIGIN\tnot created by devcluster (%s): up and down refuse it; use --provider existing --context %s\n", c.Foreign, c.KubeContext)
+	}
 	switch {
 	case c.Provider == config.ProviderExisting:
 		// Nothing of the cluster is devcluster's: what Kubernetes says
@@ -402,7 +400,7 @@ func printStatus(w io.Writer, r *bootstrap.Result) {
 	case c.State != provider.Absent && c.State != provider.Invalid:
 		fmt.Fprintf(tw, "IP\t%s\n", orDash(c.IP))
 		fmt.Fprintf(tw, "KUBERNETES\t%s\n", orDash(c.KubernetesVersion))
-		fmt.Fprintf(tw, "RESOURCES\t%d CPUs, %d MB memory, driver %s, runtime %s\n", c.CPUs, c.MemoryMB, orDash(c.Driver), orDash(c.ContainerRuntime))
+		fmt.Fprintf(tw, "RESOURCES\t%s, driver %s, runtime %s\n", bootstrap.Resources(c), orDash(c.Driver), orDash(c.ContainerRuntime))
 		if len(c.InsecureRegistries) > 0 {
 			fmt.Fprintf(tw, "INSECURE REGISTRIES\t%s\n", strings.Join(c.InsecureRegistries, ", "))
 		}

@@ -3,7 +3,9 @@
 // `inspect`, `network`, `run`, `logs`, `exec`, `rm`, `start`, `port` — with
 // the real client's output shapes (Go templates given with -f/--format are
 // executed against data shaped like docker's JSON), so that the real kind
-// binary can create, list and delete clusters with it.
+// binary can create, list and delete clusters with it — and `cp
+// CONTAINER:FILE -`, with which devcluster reads a file of a node that may
+// be stopped.
 //
 // Containers never run. Each kind node becomes a kwok Node on the test's
 // API server (registered at `kubeadm init`/`join`), and a node's file system
@@ -21,6 +23,7 @@
 package docker
 
 import (
+	"archive/tar"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,6 +31,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -196,6 +200,8 @@ func (s *invocation) dispatch(args []string) int {
 		return s.run(args[1:])
 	case "exec":
 		return s.exec(args[1:])
+	case "cp":
+		return s.cp(args[1:])
 	case "rm":
 		return s.rm(args[1:])
 	case "start", "stop", "pause", "unpause", "kill", "restart":
@@ -641,6 +647,43 @@ func (s *invocation) rm(args []string) int {
 		fmt.Fprintln(s.env.Stdout, n)
 	}
 	return code
+}
+
+// cp is `docker cp CONTAINER:SRC -`: the file as a tar archive on stdout,
+// from a running, paused or stopped container alike (the daemon reads the
+// container's file system whatever its state).
+func (s *invocation) cp(args []string) int {
+	_, pos := flags(args)
+	if len(pos) != 2 {
+		fmt.Fprintln(s.env.Stderr, "\"docker cp\" requires exactly 2 arguments.")
+		return 1
+	}
+	name, src, ok := strings.Cut(pos[0], ":")
+	if !ok || pos[1] != "-" {
+		fmt.Fprintln(s.env.Stderr, "docker stand-in: only `docker cp CONTAINER:SRC -` is supported")
+		return 1
+	}
+	c := s.container(name)
+	if c == nil {
+		fmt.Fprintf(s.env.Stderr, "Error response from daemon: No such container: %s\n", name)
+		return 1
+	}
+	b, err := os.ReadFile(s.onNode(c.Name, src))
+	if err != nil {
+		fmt.Fprintf(s.env.Stderr, "Error response from daemon: Could not find the file %s in container %s\n", src, name)
+		return 1
+	}
+	tw := tar.NewWriter(s.env.Stdout)
+	if err := tw.WriteHeader(&tar.Header{Name: path.Base(src), Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg, ModTime: time.Now()}); err != nil {
+		return 1
+	}
+	if _, err := tw.Write(b); err != nil {
+		return 1
+	}
+	if err := tw.Close(); err != nil {
+		return 1
+	}
+	return 0
 }
 
 func (s *invocation) setState(verb string, args []string) int {

@@ -1,8 +1,10 @@
 package docker
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,9 +69,30 @@ func TestWhatKindRuns(t *testing.T) {
 	check("", []string{"exec", "dev-control-plane", "cat", "/etc/missing"}, 1, "")
 	check("", []string{"stop", "dev-control-plane"}, 0, "dev-control-plane\n")
 	check("", []string{"exec", "dev-control-plane", "true"}, 1, "")
+	// docker cp reads a stopped container's files.
+	if o, e, c := d.run("", "cp", "dev-control-plane:/kind/version", "-"); c != 0 || untar(t, o) != "v1.37.0\n" {
+		t.Errorf("cp of a stopped node's file: exit %d %q", c, e)
+	}
+	if _, e, c := d.run("", "cp", "dev-control-plane:/kind/missing", "-"); c != 1 || !strings.Contains(e, "Could not find the file /kind/missing") {
+		t.Errorf("cp of a missing file: exit %d %q", c, e)
+	}
 	check("", []string{"rm", "-f", "-v", "dev-control-plane"}, 0, "dev-control-plane\n")
 	check("", []string{"inspect", "-f", "{{.Name}}", "dev-control-plane"}, 1, "\n")
 	if _, err := os.Stat(filepath.Join(d.dir, "fs", "dev-control-plane")); !os.IsNotExist(err) {
 		t.Errorf("the node's directory outlived it: %v", err)
 	}
+}
+
+// untar is the content of the one file of a tar archive.
+func untar(t *testing.T, archive string) string {
+	t.Helper()
+	tr := tar.NewReader(strings.NewReader(archive))
+	if _, err := tr.Next(); err != nil {
+		t.Fatalf("not a tar archive: %v", err)
+	}
+	b, err := io.ReadAll(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

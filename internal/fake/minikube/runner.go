@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 
 	"github.com/devcluster/devcluster/internal/run"
@@ -34,9 +36,20 @@ func (r *Runner) Run(ctx context.Context, c run.Cmd) (run.Result, error) {
 	if c.Name != "minikube" {
 		return run.Result{ExitCode: -1}, &run.Error{Argv: argv, ExitCode: -1, Err: &exec.Error{Name: c.Name, Err: exec.ErrNotFound}}
 	}
+	// The command's own variables are added to the runner's, as
+	// run.Local adds them to the process environment.
+	env := maps.Clone(r.Env)
+	if env == nil {
+		env = map[string]string{}
+	}
+	for _, kv := range c.Env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
 	var stdout, stderr bytes.Buffer
 	code := Main(ctx, Env{Args: c.Args, Stdout: &stdout, Stderr: &stderr, Stdin: c.Stdin, LookupEnv: func(k string) (string, bool) {
-		v, ok := r.Env[k]
+		v, ok := env[k]
 		return v, ok
 	}})
 	if c.OnLine != nil {

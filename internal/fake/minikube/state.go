@@ -92,8 +92,7 @@ type machine struct {
 func (s *invocation) miniPath() string {
 	h := s.env.get("MINIKUBE_HOME")
 	if h == "" {
-		home, _ := os.UserHomeDir()
-		return filepath.Join(home, ".minikube")
+		return filepath.Join(s.home(), ".minikube")
 	}
 	if filepath.Base(h) == ".minikube" {
 		return h
@@ -186,8 +185,17 @@ func (s *invocation) kubeconfigPath() string {
 			return p
 		}
 	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".kube", "config")
+	return filepath.Join(s.home(), ".kube", "config")
+}
+
+// home is $HOME of the stand-in's environment (the process' home only when
+// that environment has none), as minikube's homedir.HomeDir reads it.
+func (s *invocation) home() string {
+	if h, ok := s.env.LookupEnv("HOME"); ok {
+		return h
+	}
+	h, _ := os.UserHomeDir()
+	return h
 }
 
 func (s *invocation) readKubeconfig() (*clientcmdapi.Config, error) {

@@ -4,6 +4,8 @@
 package runtest
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"errors"
 	"os/exec"
@@ -73,4 +75,15 @@ func (f *Fake) Calls() [][]string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([][]string(nil), f.calls...)
+}
+
+// Tar is a tar archive of one file, as `docker cp CONTAINER:FILE -` writes
+// it to standard output.
+func Tar(name, content string) string {
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	_ = tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content)), Typeflag: tar.TypeReg})
+	_, _ = tw.Write([]byte(content))
+	_ = tw.Close()
+	return b.String()
 }
