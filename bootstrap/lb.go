@@ -161,7 +161,7 @@ func AssignLoadBalancers(ctx context.Context, deps Deps, cfg *config.Config, o L
 		return nil, err
 	}
 	if have.State != provider.Running {
-		return nil, problem.New(problem.NotRunning, "", fmt.Errorf("cluster %q is %s", cfg.Name, Describe(have)), "run `devcluster up`")
+		return nil, StatusError(&Result{Cluster: have})
 	}
 	ip := cfg.LoadBalancer.IP
 	if ip == "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/devcluster/devcluster/internal/testutil"
 	"io"
 	"maps"
 	"os"
@@ -92,6 +93,11 @@ func TestLBOnAnExistingCluster(t *testing.T) {
 	if _, err := h.clientset.CoreV1().Services("apps").Create(t.Context(), svc, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	h.env["KUBECONFIG"] = testutil.Kubeconfig(t, "staging")
+	if code := h.run("lb", "--provider", "existing", "--context", "nope"); code != ExitNotRunning || !strings.Contains(h.stderr.String(), "kubectl config get-contexts") {
+		t.Errorf("lb --provider existing --context nope: exit %d, want %d with the advice for a context\n%s", code, ExitNotRunning, h.stderr.String())
+	}
+	h.stderr.Reset()
 	if code := h.run("lb", "--provider", "existing", "--context", "staging"); code != ExitUsage || !strings.Contains(h.stderr.String(), "loadBalancer.ip") {
 		t.Errorf("lb --provider existing without loadBalancer.ip: exit %d, want %d\n%s", code, ExitUsage, h.stderr.String())
 	}
