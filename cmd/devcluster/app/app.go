@@ -437,7 +437,7 @@ func flagsFirst(a *cli.App, args []string) []string {
 			}
 			continue
 		}
-		if c := a.Command(args[i]); c != nil && c.Name == "deploy" {
+		if c := a.Command(args[i]); c != nil && (c.Name == "deploy" || c.Name == "diagnose") {
 			cmdAt, cmd = i, c
 		}
 		break

@@ -378,7 +378,7 @@ func TestDiagnoseBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.env["KUBECONFIG"] = filepath.Join(h.dir, "kubeconfig")
-	if code := h.run("diagnose", "-o", "json"); code != 0 {
+	if code := h.run("--kubeconfig", h.env["KUBECONFIG"], "diagnose", "-o", "json"); code != 0 {
 		t.Fatalf("diagnose: %d\n%s", code, h.stderr.String())
 	}
 	var res struct {
