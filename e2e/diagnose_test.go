@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +20,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/devcluster/devcluster/internal/testutil"
 )
 
 // TestDiagnosticsBundleOnAnExistingCluster: the kubeconfig has three
@@ -106,21 +107,7 @@ contexts:
 			_ = admin.CoreV1().Namespaces().Delete(context.Background(), n, metav1.DeleteOptions{})
 		}
 	})
-	writeFile(t, filepath.Join(u.home, "app.yaml"), fmt.Sprintf(`apiVersion: v1
-kind: Namespace
-metadata: {name: %[1]s}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: app, namespace: %[1]s}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers: [{name: app, image: example.com/app:v1}]
-`, ns))
+	writeFile(t, filepath.Join(u.home, "app.yaml"), appManifest(ns))
 	writeFile(t, filepath.Join(u.home, "devcluster.yaml"), `apiVersion: devcluster.dev/v1alpha1
 kind: Cluster
 name: e2e-diag
@@ -163,7 +150,7 @@ workloads:
 	if r.code != 0 || !strings.Contains(r.stdout, "Diagnostics written to devcluster-diagnostics") {
 		t.Fatalf("diagnose: exit %d\n%s", r.code, r.stdout)
 	}
-	files := bundleFiles(t, filepath.Join(u.home, "devcluster-diagnostics"))
+	files := testutil.ReadBundle(t, filepath.Join(u.home, "devcluster-diagnostics"))
 	for _, want := range []string{"kubeconfig-redacted.yaml", "nodes.yaml", "workloads/" + ns + "/deployment-app.yaml",
 		"workloads/" + ns + "/deployment-app-pods.yaml", "events/" + ns + ".yaml"} {
 		if _, ok := files[want]; !ok {
@@ -191,7 +178,7 @@ workloads:
 	if r.code != 0 {
 		t.Fatalf("diagnose deployment/payments-e2e: exit %d\n%s", r.code, r.stdout)
 	}
-	named := bundleFiles(t, filepath.Join(u.home, "named"))
+	named := testutil.ReadBundle(t, filepath.Join(u.home, "named"))
 	if !strings.Contains(named["workloads/"+teamNS+"/deployment-payments-e2e.yaml"], "example.com/payments:v3") {
 		t.Errorf("the named Deployment is not in the bundle")
 	}
@@ -200,43 +187,6 @@ workloads:
 			t.Errorf("%s holds the env value", name)
 		}
 	}
-}
-
-// bundleFiles reads every file of a bundle, failing the test for a file
-// that is not 0600 or a directory that is not 0700.
-func bundleFiles(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	files := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		switch {
-		case info.IsDir() && info.Mode().Perm() != 0o700:
-			t.Errorf("directory %s has mode %v", rel, info.Mode().Perm())
-		case info.Mode().IsRegular():
-			if info.Mode().Perm() != 0o600 {
-				t.Errorf("file %s has mode %v", rel, info.Mode().Perm())
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			files[filepath.ToSlash(rel)] = string(b)
-		case !info.IsDir():
-			t.Errorf("%s is %v", rel, info.Mode())
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
 }
 
 // connectProxy is an HTTP CONNECT proxy on loopback that wants a password
