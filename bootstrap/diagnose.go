@@ -69,7 +69,7 @@ var ErrNothingToDiagnose = errors.New("there is nothing to diagnose")
 const diagnoseTimeout = 2 * time.Minute
 
 // Diagnose writes a diagnostics bundle: summary.md and result.json, the
-// provider's logs, the kubeconfig of the context in use with every
+// provider's logs (credentials in them redacted), the kubeconfig of the context in use with every
 // credential redacted, YAML of the nodes and of the workloads with their
 // ReplicaSets and pods (literal env values redacted), the events about
 // them, the last 200 log lines of every container of every pod that is not
@@ -218,7 +218,7 @@ func (d *diagnosis) providerParts(ctx context.Context) {
 	} else if err := p.Logs(ctx, c.Name, path); err != nil {
 		d.problem("%s: %v", name, err)
 		_ = os.Remove(path)
-	} else if err := d.b.seal(path); err != nil {
+	} else if err := d.b.seal(path, redactLogText); err != nil {
 		d.problem("%s: %v", name, err)
 	} else {
 		d.res.Files = append(d.res.Files, name)
@@ -260,7 +260,7 @@ func (d *diagnosis) agentParts(ctx context.Context) {
 		}
 	}
 	if out, err := tailFile(st.LogPath, 500); err == nil {
-		d.write("agent/agent.log", out)
+		d.write("agent/agent.log", redactLogText(out))
 	}
 }
 

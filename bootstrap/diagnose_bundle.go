@@ -134,8 +134,9 @@ func (b *bundleDir) reserve(name string) (string, error) {
 }
 
 // seal checks a reserved file after a tool wrote it: still a regular
-// file, 0600 whatever mode the tool gave it, and printable.
-func (b *bundleDir) seal(path string) error {
+// file, 0600 whatever mode the tool gave it, passed through filter, and
+// printable.
+func (b *bundleDir) seal(path string, filter func([]byte) []byte) error {
 	info, err := os.Lstat(path)
 	if err != nil {
 		return err
@@ -151,7 +152,7 @@ func (b *bundleDir) seal(path string) error {
 	if err != nil {
 		return err
 	}
-	if p := printable(data); len(p) != len(data) {
+	if p := printable(filter(data)); !bytes.Equal(p, data) {
 		return os.WriteFile(path, p, 0o600)
 	}
 	return nil

@@ -197,3 +197,27 @@ func redactedJSON(s string) string {
 	}
 	return string(b)
 }
+
+// secretName is a flag, variable or field name whose value is a
+// credential.
+const secretName = `[A-Za-z0-9_.-]*(?i:pass(?:word|wd)?|secret|token|credential|api[-_]?key|private[-_]?key)[A-Za-z0-9_.-]*`
+
+var (
+	urlPassword  = regexp.MustCompile(`(://[^/:@\s]*:)[^@/\s]+@`)
+	bearer       = regexp.MustCompile(`(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+`)
+	secretFlag   = regexp.MustCompile(`(--?` + secretName + `)(\s+)[^\s-]\S*`)
+	secretAssign = regexp.MustCompile(`(` + secretName + `)("?\s*[=:]\s*"?)[^\s"',\]\})]+`)
+)
+
+// redactLogText replaces what looks like a credential in a tool's logs:
+// minikube's repeat the start flags (its audit table, the cluster
+// configuration of the last start), so --docker-env=AWS_SECRET_ACCESS_KEY=…,
+// a registry mirror's password or kubeadm's --token would reach the bundle.
+// URL passwords, bearer tokens, the values of secret-named flags and of
+// secret-named NAME=value and name: value pairs are replaced.
+func redactLogText(b []byte) []byte {
+	b = urlPassword.ReplaceAll(b, []byte("${1}"+run.Redacted+"@"))
+	b = bearer.ReplaceAll(b, []byte("${1}"+run.Redacted))
+	b = secretFlag.ReplaceAll(b, []byte("${1}${2}"+run.Redacted))
+	return secretAssign.ReplaceAll(b, []byte("${1}${2}"+run.Redacted))
+}

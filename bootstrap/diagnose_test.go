@@ -445,3 +445,30 @@ func TestPrintable(t *testing.T) {
 		}
 	}
 }
+
+// minikube's logs repeat the start flags and the cluster configuration:
+// the credentials in them are replaced, the rest is left as it is.
+func TestRedactLogText(t *testing.T) {
+	t.Parallel()
+	in := `==> Audit <==
+| start   | -p dev --docker-env=AWS_SECRET_ACCESS_KEY=aws-s3cr3t --cpus=2 | dev | root | v1.38.1 |
+| start   | -p dev --registry-mirror=https://me:mirror-s3cr3t@mirror.example.com | dev | root | v1.38.1 |
+==> Last Start <==
+I1201 10:00:00.000000    1234 start.go:125] config: {Name:dev DockerEnv:[AWS_SECRET_ACCESS_KEY=aws-s3cr3t HTTP_PROXY=http://proxy:3128] Memory:4096}
+I1201 10:00:01.000000    1234 kubeadm.go:310] kubeadm join control-plane.minikube.internal:8443 --token abcdef.kubeadm-s3cr3t --control-plane
+I1201 10:00:02.000000    1234 round_trippers.go:466] curl -v -XGET -H "Authorization: Bearer bearer-s3cr3t" 'https://192.168.49.2:8443/api'
+{"apiKey": "json-s3cr3t", "client_secret":"oauth-s3cr3t", "password" : "spaced-s3cr3t"}
+`
+	out := string(redactLogText([]byte(in)))
+	for _, secret := range []string{"aws-s3cr3t", "mirror-s3cr3t", "kubeadm-s3cr3t", "bearer-s3cr3t", "json-s3cr3t", "oauth-s3cr3t", "spaced-s3cr3t"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("%q is left in:\n%s", secret, out)
+		}
+	}
+	for _, keep := range []string{"--cpus=2", "AWS_SECRET_ACCESS_KEY=REDACTED", "https://me:REDACTED@mirror.example.com", "HTTP_PROXY=http://proxy:3128",
+		"Memory:4096}", "--token REDACTED --control-plane", "Bearer REDACTED", `"client_secret":"REDACTED"`} {
+		if !strings.Contains(out, keep) {
+			t.Errorf("%q is not in:\n%s", keep, out)
+		}
+	}
+}
