@@ -69,13 +69,14 @@ var ErrNothingToDiagnose = errors.New("there is nothing to diagnose")
 const diagnoseTimeout = 2 * time.Minute
 
 // Diagnose writes a diagnostics bundle: summary.md and result.json, the
-// provider's logs (credentials in them redacted), the kubeconfig of the context in use with every
-// credential redacted, YAML of the nodes and of the workloads with their
-// ReplicaSets and pods (literal env values redacted), the events about
-// them, the last 200 log lines of every container of every pod that is not
-// ready (its previous instance too), and — for devcluster's own cluster —
-// the agent's log and status, the registry catalog and the hosts.toml
-// files on the nodes. No Secret is ever read.
+// provider's logs (credentials in them redacted), the kubeconfig of the
+// context in use with every credential redacted, YAML of the nodes and of
+// the workloads with their ReplicaSets and pods (literal env values
+// redacted), the events about them, the last 200 log lines of every
+// container of every pod that is not ready (its previous instance too),
+// and — for devcluster's own cluster — the agent's log and status, the
+// registry catalog and the hosts.toml files on the nodes. No Secret is
+// ever read.
 //
 // On a cluster devcluster does not own (provider existing, or a context
 // other than the cluster's), the bundle stays with devcluster's objects
@@ -89,6 +90,9 @@ const diagnoseTimeout = 2 * time.Minute
 func Diagnose(ctx context.Context, deps Deps, cfg *config.Config, o DiagnoseOptions) (*DiagnoseResult, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), diagnoseTimeout)
 	defer cancel()
+	if o.Dir == "" {
+		return nil, problem.New(problem.Usage, "writing diagnostics", errors.New("no directory given"), "")
+	}
 	if _, err := checkBundleTarget(o.Dir); err != nil {
 		return nil, err
 	}
@@ -111,7 +115,7 @@ func Diagnose(ctx context.Context, deps Deps, cfg *config.Config, o DiagnoseOpti
 	}
 	clients, err := deps.Kube(kctx)
 	if err == nil {
-		if _, err = clients.Kube.Discovery().ServerVersion(); err != nil {
+		if err = answers(ctx, clients.Kube); err != nil {
 			err = fmt.Errorf("the API server does not answer: %w", err)
 			clients = nil
 		}
@@ -168,6 +172,19 @@ func Diagnose(ctx context.Context, deps Deps, cfg *config.Config, o DiagnoseOpti
 	}
 	sort.Strings(d.res.Files)
 	return d.res, nil
+}
+
+// answers asks the API server for one object, bounded: any answer, a
+// refusal or "not found" too, says it is there.
+func answers(ctx context.Context, k kubernetes.Interface) error {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	_, err := k.CoreV1().Namespaces().Get(ctx, metav1.NamespaceDefault, metav1.GetOptions{})
+	var status apierrors.APIStatus
+	if err != nil && errors.As(err, &status) {
+		return nil
+	}
+	return err
 }
 
 // diagnosis is one bundle being collected.

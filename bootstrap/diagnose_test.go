@@ -2,6 +2,7 @@ package bootstrap
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"os"
 	"path/filepath"
@@ -12,8 +13,11 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/testutil"
@@ -341,6 +345,20 @@ func TestDiagnoseWithoutAClusterWritesNothing(t *testing.T) {
 	}
 	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
 		t.Errorf("a bundle was written for an absent cluster: %v", err)
+	}
+
+	// A cluster devcluster does not own, whose API server does not answer.
+	f.deps.Provider = existing.New("shared")
+	kubeOf(t, f).(*fake.Clientset).PrependReactor("*", "*", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, errors.New("dial tcp 10.1.2.3:6443: connect: connection refused")
+	})
+	cfg := f.cfg(func(file *config.File) { file.Provider, file.Context = "existing", "shared" })
+	_, err = Diagnose(context.Background(), f.deps, cfg, DiagnoseOptions{Dir: dir})
+	if !errors.Is(err, ErrNothingToDiagnose) || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("err = %v", err)
+	}
+	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
+		t.Errorf("a bundle was written for a cluster that does not answer: %v", err)
 	}
 }
 

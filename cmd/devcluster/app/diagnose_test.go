@@ -55,10 +55,16 @@ func TestDiagnosticsAdviceOnALaptopAndInCI(t *testing.T) {
 
 // diagnose collects the workloads it is given as KIND/NAME; bad names and
 // a --dir that is not a bundle are bad input (exit 2), and nothing is
-// written.
+// written; without a cluster there is nothing to diagnose (exit 3).
 func TestDiagnoseNamedWorkloadsAndBadInput(t *testing.T) {
 	h := newHarness(t)
 	kubeconfig := filepath.Join(h.dir, "kubeconfig")
+	if code := h.run("--kubeconfig", kubeconfig, "diagnose"); code != ExitNotRunning || !strings.Contains(h.stderr.String(), "nothing to diagnose") {
+		t.Errorf("diagnose before up: exit %d\n%s", code, h.stderr.String())
+	}
+	if _, err := os.Lstat(filepath.Join(h.dir, "devcluster-diagnostics")); !os.IsNotExist(err) {
+		t.Errorf("a bundle of no cluster: %v", err)
+	}
 	if code := h.run("--kubeconfig", kubeconfig, "up"); code != 0 {
 		t.Fatalf("up: exit %d\n%s", code, h.stderr.String())
 	}
