@@ -113,7 +113,14 @@ func Diagnose(ctx context.Context, deps Deps, cfg *config.Config, o DiagnoseOpti
 			}
 		}
 	}
-	clients, err := deps.Kube(kctx)
+	var clients *kube.Clients
+	var err error
+	if cfg != nil && kctx == "" {
+		// Not the kubeconfig's current context: that may be any cluster.
+		err = errors.New("the cluster's kubeconfig context is not known")
+	} else {
+		clients, err = deps.Kube(kctx)
+	}
 	if err == nil {
 		if err = answers(ctx, clients.Kube); err != nil {
 			err = fmt.Errorf("the API server does not answer: %w", err)

@@ -20,10 +20,12 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/devcluster/devcluster/config"
+	"github.com/devcluster/devcluster/internal/run/runtest"
 	"github.com/devcluster/devcluster/internal/testutil"
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/manifests"
 	"github.com/devcluster/devcluster/provider/existing"
+	"github.com/devcluster/devcluster/provider/minikube"
 )
 
 func readBundle(t *testing.T, dir string) map[string]string { return testutil.ReadBundle(t, dir) }
@@ -346,6 +348,24 @@ func TestDiagnoseWithoutAClusterWritesNothing(t *testing.T) {
 	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
 		t.Errorf("a bundle was written for an absent cluster: %v", err)
 	}
+
+	// minikube cannot say what its cluster is: the kubeconfig's current
+	// context, which may be any cluster, is not read instead.
+	var asked []string
+	kubeFor := f.deps.Kube
+	f.deps.Kube = func(kctx string) (*kube.Clients, error) { asked = append(asked, kctx); return kubeFor(kctx) }
+	f.minikube("start", "-p", "dev")
+	f.deps.Provider = minikube.New(&runtest.Fake{Handler: func([]string) runtest.Reply {
+		return runtest.Reply{ExitCode: 99, Stderr: "unexpected error\n"}
+	}}, minikube.WithEnv(func(k string) (string, bool) { v, ok := f.runner.Env[k]; return v, ok }))
+	_, err = Diagnose(context.Background(), f.deps, f.cfg(nil), DiagnoseOptions{Dir: dir})
+	if !errors.Is(err, ErrNothingToDiagnose) || !strings.Contains(err.Error(), "context is not known") || len(asked) > 0 {
+		t.Errorf("err = %v; contexts read: %q", err, asked)
+	}
+	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
+		t.Errorf("a bundle was written without knowing the cluster: %v", err)
+	}
+	f.deps.Kube = kubeFor
 
 	// A cluster devcluster does not own, whose API server does not answer.
 	f.deps.Provider = existing.New("shared")
