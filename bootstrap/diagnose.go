@@ -3,36 +3,49 @@ package bootstrap
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
-	"sigs.k8s.io/yaml"
 
 	"github.com/devcluster/devcluster/config"
-	"github.com/devcluster/devcluster/internal/run"
+	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/kube"
+	"github.com/devcluster/devcluster/manifests"
+	"github.com/devcluster/devcluster/provider"
 	"github.com/devcluster/devcluster/registry"
 )
 
 // DiagnoseOptions are the inputs of Diagnose.
 type DiagnoseOptions struct {
-	// Dir is where the bundle is written (created; existing files with the
-	// same names are replaced).
+	// Dir is where the bundle is written: a directory that does not exist
+	// yet, is empty, or holds a previous bundle (replaced as a whole).
 	Dir string
 	// Context is the kubeconfig context ("" = the cluster's, or the current
 	// one when there is no cluster configuration).
 	Context string
-	// Workloads are the failing workloads; nil means every Deployment,
-	// StatefulSet and DaemonSet outside the kube-* namespaces.
+	// Workloads are the workloads to collect: the failing ones of up or
+	// deploy, or those named on diagnose's command line. A workload
+	// without a namespace is in Namespace. With none, the bundle holds
+	// every workload outside the kube-* namespaces of a cluster devcluster
+	// owns, and only devcluster's own workloads on any other.
 	Workloads []kube.Workload
+	// Namespace is the namespace of the workloads that name none (""
+	// = the context's, else "default").
+	Namespace string
 	// Summary is summary.md; Result is written as result.json.
 	Summary string
 	Result  any
@@ -46,130 +59,232 @@ type DiagnoseResult struct {
 	Problems []string `json:"problems,omitempty"`
 }
 
+// ErrNothingToDiagnose is in the chain of Diagnose's error when there is
+// no cluster to diagnose (the provider has none, and no API server
+// answers): no bundle is written.
+var ErrNothingToDiagnose = errors.New("there is nothing to diagnose")
+
 // diagnoseTimeout bounds the whole collection: diagnostics must not hang a
 // job that already failed.
 const diagnoseTimeout = 2 * time.Minute
 
 // Diagnose writes a diagnostics bundle: summary.md and result.json, the
-// provider's logs, a redacted kubeconfig, YAML of the nodes and of the
-// workloads with their ReplicaSets and pods, the events of their
-// namespaces, the last 200 log lines of every container of every pod that
-// is not ready (its previous instance too), and — for devcluster's own
-// cluster — the agent's log and status, the registry catalog and the
-// hosts.toml files on the nodes. No Secret is ever read; tokens, passwords
-// and client keys are redacted from the kubeconfig. Every part is best
-// effort: what cannot be collected is listed in problems.txt.
+// provider's logs (credentials in them redacted), the kubeconfig of the
+// context in use with every credential redacted, YAML of the nodes and of
+// the workloads with their ReplicaSets and pods (literal env values
+// redacted), the events about them, the last 200 log lines of every
+// container of every pod that is not ready (its previous instance too),
+// and — for devcluster's own cluster — the agent's log and status, the
+// registry catalog and the hosts.toml files on the nodes. No Secret is
+// ever read.
+//
+// On a cluster devcluster does not own (provider existing, or a context
+// other than the cluster's), the bundle stays with devcluster's objects
+// (the samples' namespace, the configuration's manifests) and the
+// workloads it is given, the events about those, and the nodes without
+// their image lists.
+//
+// The bundle is a fresh directory, 0700, its files 0600, renamed onto
+// Dir when complete. Every part is best effort: what cannot be collected
+// is listed in problems.txt.
 func Diagnose(ctx context.Context, deps Deps, cfg *config.Config, o DiagnoseOptions) (*DiagnoseResult, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), diagnoseTimeout)
 	defer cancel()
-	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", o.Dir, err)
+	if o.Dir == "" {
+		return nil, problem.New(problem.Usage, "writing diagnostics", errors.New("no directory given"), "")
 	}
-	d := &bundle{dir: o.Dir, res: &DiagnoseResult{Dir: o.Dir, Files: []string{}}}
+	if _, err := checkBundleTarget(o.Dir); err != nil {
+		return nil, err
+	}
+	d := &diagnosis{deps: deps, cfg: cfg, res: &DiagnoseResult{Dir: o.Dir, Files: []string{}}}
+	kctx := o.Context
+	if cfg != nil && deps.Provider != nil {
+		c, err := deps.Provider.Get(ctx, cfg.Name)
+		switch {
+		case err != nil:
+			d.problem("reading the cluster: %v", err)
+		case c.State == provider.Absent:
+			return nil, problem.New(problem.NotRunning, "", fmt.Errorf("cluster %q does not exist: %w", cfg.Name, ErrNothingToDiagnose),
+				"run `devcluster up` to create it")
+		default:
+			d.cluster = c
+			if kctx == "" {
+				kctx = c.KubeContext
+			}
+		}
+	}
+	var clients *kube.Clients
+	var err error
+	if cfg != nil && kctx == "" {
+		// Not the kubeconfig's current context: that may be any cluster.
+		err = errors.New("the cluster's kubeconfig context is not known")
+	} else {
+		clients, err = deps.Kube(kctx)
+	}
+	if err == nil {
+		if err = answers(ctx, clients.Kube); err != nil {
+			err = fmt.Errorf("the API server does not answer: %w", err)
+			clients = nil
+		}
+	}
+	if err != nil {
+		d.problem("connecting to the cluster: %v", err)
+	}
+	providerParts := d.cluster != nil && deps.Provider.OwnsClusters()
+	if clients == nil && !providerParts {
+		return nil, problem.New(problem.NotRunning, "", fmt.Errorf("%v: %w", err, ErrNothingToDiagnose),
+			"check the context with `kubectl config get-contexts`")
+	}
+	if clients != nil && kctx == "" {
+		kctx = clients.Context
+	}
+	// What is devcluster's to collect in full: its own cluster, reached
+	// through the cluster's own context.
+	d.owned = providerParts && kctx == d.cluster.KubeContext
+
+	b, err := newBundleDir(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	d.b = b
 	if o.Summary != "" {
 		d.write("summary.md", []byte(o.Summary))
 	}
 	if o.Result != nil {
-		b, _ := json.MarshalIndent(o.Result, "", "  ")
-		d.write("result.json", b)
+		out, _ := json.MarshalIndent(o.Result, "", "  ")
+		d.write("result.json", out)
 	}
-	kctx := o.Context
+	if providerParts {
+		d.providerParts(ctx)
+	}
 	if cfg != nil {
-		d.devclusterParts(ctx, deps, cfg, &kctx)
+		d.agentParts(ctx)
 	}
-	d.kubeconfig(deps.Kubeconfig, kctx)
-	if clients, err := deps.Kube(kctx); err != nil {
-		d.problem("connecting to the cluster: %v", err)
-	} else {
-		d.kubernetesParts(ctx, clients.Kube, o.Workloads)
+	d.kubeconfig(kctx)
+	if clients != nil {
+		ns := o.Namespace
+		if ns == "" {
+			ns = clients.Namespace
+		}
+		if ns == "" {
+			ns = "default"
+		}
+		d.kubernetesParts(ctx, clients.Kube, d.scope(ctx, clients.Kube, o.Workloads, ns))
 	}
 	if len(d.res.Problems) > 0 {
 		d.write("problems.txt", []byte(strings.Join(d.res.Problems, "\n")+"\n"))
+	}
+	if err := b.commit(); err != nil {
+		return nil, err
 	}
 	sort.Strings(d.res.Files)
 	return d.res, nil
 }
 
-type bundle struct {
-	dir string
-	res *DiagnoseResult
-}
-
-func (d *bundle) problem(f string, a ...any) {
-	d.res.Problems = append(d.res.Problems, fmt.Sprintf(f, a...))
-}
-
-func (d *bundle) write(name string, b []byte) {
-	p := filepath.Join(d.dir, filepath.FromSlash(name))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		d.problem("%s: %v", name, err)
-		return
+// answers asks the API server for one object, bounded: any answer, a
+// refusal or "not found" too, says it is there.
+func answers(ctx context.Context, k kubernetes.Interface) error {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	_, err := k.CoreV1().Namespaces().Get(ctx, metav1.NamespaceDefault, metav1.GetOptions{})
+	var status apierrors.APIStatus
+	if err != nil && errors.As(err, &status) {
+		return nil
 	}
-	if err := os.WriteFile(p, b, 0o644); err != nil {
+	return err
+}
+
+// diagnosis is one bundle being collected.
+type diagnosis struct {
+	deps    Deps
+	cfg     *config.Config
+	cluster *provider.Cluster
+	// owned: devcluster's own cluster through its own context, whose
+	// every workload and event the bundle may hold.
+	owned bool
+	b     *bundleDir
+	res   *DiagnoseResult
+}
+
+func (d *diagnosis) problem(f string, a ...any) {
+	// One line each, printable: a message may quote a tool's output.
+	msg := strings.Join(strings.Fields(strings.ReplaceAll(fmt.Sprintf(f, a...), "\n", " / ")), " ")
+	if d.b != nil {
+		// A tool names the file where it wrote it.
+		msg = strings.ReplaceAll(msg, d.b.tmp, d.b.target)
+	}
+	d.res.Problems = append(d.res.Problems, string(printable([]byte(msg))))
+}
+
+func (d *diagnosis) write(name string, data []byte) {
+	if err := d.b.write(name, data); err != nil {
 		d.problem("%s: %v", name, err)
 		return
 	}
 	d.res.Files = append(d.res.Files, name)
 }
 
-func (d *bundle) yaml(name string, obj any) {
-	b, err := yaml.Marshal(obj)
+func (d *diagnosis) yaml(name string, obj runtime.Object) {
+	out, err := redactedYAML(obj)
 	if err != nil {
 		d.problem("%s: %v", name, err)
 		return
 	}
-	d.write(name, b)
+	d.write(name, out)
 }
 
-// devclusterParts collects what only devcluster's own cluster has.
-func (d *bundle) devclusterParts(ctx context.Context, deps Deps, cfg *config.Config, kctx *string) {
-	if deps.Provider != nil {
-		if c, err := deps.Provider.Get(ctx, cfg.Name); err == nil {
-			if *kctx == "" {
-				*kctx = c.KubeContext
-			}
-			file := filepath.Join(d.dir, deps.Provider.Name()+"-logs.txt")
-			if c.State != "Absent" {
-				if err := deps.Provider.Logs(ctx, cfg.Name, file); err != nil {
-					d.problem("%s logs: %v", deps.Provider.Name(), err)
-				} else {
-					d.res.Files = append(d.res.Files, filepath.Base(file))
-				}
-			}
-			if c.State == "Running" && c.ContainerRuntime == "containerd" {
-				for _, node := range c.NodeNames {
-					out, err := deps.Provider.RunOnNode(ctx, c.Name, node, "sh", "-c", "for f in /etc/containerd/certs.d/*/hosts.toml; do echo \"# $f\"; cat \"$f\"; done")
-					if err != nil {
-						d.problem("hosts.toml on %s: %v", node, err)
-						continue
-					}
-					d.write("nodes/"+node+"/hosts.toml.txt", out)
-				}
-			}
+// providerParts collects the provider's logs and the nodes' hosts.toml.
+func (d *diagnosis) providerParts(ctx context.Context) {
+	p, c := d.deps.Provider, d.cluster
+	name := p.Name() + "-logs.txt"
+	if path, err := d.b.reserve(name); err != nil {
+		d.problem("%s: %v", name, err)
+	} else if err := p.Logs(ctx, c.Name, path); err != nil {
+		d.problem("%s: %v", name, err)
+		_ = os.Remove(path)
+	} else if err := d.b.seal(path, redactLogText); err != nil {
+		d.problem("%s: %v", name, err)
+	} else {
+		d.res.Files = append(d.res.Files, name)
+	}
+	if c.State != provider.Running || c.ContainerRuntime != "containerd" {
+		return
+	}
+	for _, node := range c.NodeNames {
+		out, err := p.RunOnNode(ctx, c.Name, node, "sh", "-c", "for f in /etc/containerd/certs.d/*/hosts.toml; do echo \"# $f\"; cat \"$f\"; done")
+		if err != nil {
+			d.problem("hosts.toml on %s: %v", node, err)
+			continue
+		}
+		d.write("nodes/"+pathName(node)+"/hosts.toml.txt", out)
+	}
+}
+
+// agentParts collects the agent's status and log and the registry catalog.
+func (d *diagnosis) agentParts(ctx context.Context) {
+	if d.deps.Agent == nil || d.deps.Dirs == nil {
+		return
+	}
+	dirs, err := d.deps.Dirs(d.cfg.Name)
+	if err != nil {
+		return
+	}
+	st, err := d.deps.Agent.Status(ctx, dirs.State)
+	if err != nil {
+		return
+	}
+	out, _ := json.MarshalIndent(st, "", "  ")
+	d.write("agent/status.json", out)
+	if st.Running && len(st.Listen) > 0 {
+		if repos, err := registry.List(ctx, st.Listen[0]); err == nil {
+			out, _ := json.MarshalIndent(repos, "", "  ")
+			d.write("agent/registry-catalog.json", out)
 		} else {
-			d.problem("reading the cluster: %v", err)
+			d.problem("registry catalog: %v", err)
 		}
 	}
-	if deps.Agent != nil && deps.Dirs != nil {
-		dirs, err := deps.Dirs(cfg.Name)
-		if err != nil {
-			return
-		}
-		if st, err := deps.Agent.Status(ctx, dirs.State); err == nil {
-			b, _ := json.MarshalIndent(st, "", "  ")
-			d.write("agent/status.json", b)
-			if st.Running && len(st.Listen) > 0 {
-				if repos, err := registry.List(ctx, st.Listen[0]); err == nil {
-					b, _ := json.MarshalIndent(repos, "", "  ")
-					d.write("agent/registry-catalog.json", b)
-				} else {
-					d.problem("registry catalog: %v", err)
-				}
-			}
-			if b, err := tailFile(st.LogPath, 500); err == nil {
-				d.write("agent/agent.log", b)
-			}
-		}
+	if out, err := tailFile(st.LogPath, 500); err == nil {
+		d.write("agent/agent.log", redactLogText(out))
 	}
 }
 
@@ -186,122 +301,241 @@ func tailFile(path string, n int) ([]byte, error) {
 	return []byte(strings.Join(lines, "")), nil
 }
 
-// kubeconfig writes the context's kubeconfig with every credential
-// redacted.
-func (d *bundle) kubeconfig(explicit, kctx string) {
+// kubeconfig writes the context's kubeconfig, redacted (see
+// redactedKubeconfig).
+func (d *diagnosis) kubeconfig(kctx string) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = explicit
+	rules.ExplicitPath = d.deps.Kubeconfig
 	raw, err := rules.Load()
-	if err != nil {
-		d.problem("kubeconfig: %v", err)
-		return
-	}
-	if kctx != "" {
-		raw.CurrentContext = kctx
-	}
-	for _, a := range raw.AuthInfos {
-		redact := func(s *string) {
-			if *s != "" {
-				*s = run.Redacted
-			}
-		}
-		redact(&a.Token)
-		redact(&a.Password)
-		redact(&a.TokenFile)
-		if len(a.ClientKeyData) > 0 {
-			a.ClientKeyData = []byte(run.Redacted)
-		}
-		if a.AuthProvider != nil {
-			for k := range a.AuthProvider.Config {
-				a.AuthProvider.Config[k] = run.Redacted
-			}
-		}
-		if a.Exec != nil {
-			for i := range a.Exec.Env {
-				a.Exec.Env[i].Value = run.Redacted
-			}
+	if err == nil {
+		var out []byte
+		if out, err = redactedKubeconfig(raw, kctx); err == nil {
+			d.write("kubeconfig-redacted.yaml", out)
+			return
 		}
 	}
-	b, err := clientcmd.Write(*raw)
-	if err != nil {
-		d.problem("kubeconfig: %v", err)
-		return
-	}
-	d.write("kubeconfig-redacted.yaml", b)
+	d.problem("kubeconfig: %v", err)
 }
 
-// kubernetesParts dumps nodes, workloads, their ReplicaSets and pods,
-// events, and the logs of pods that are not ready. Secrets are never read.
-func (d *bundle) kubernetesParts(ctx context.Context, k kubernetes.Interface, ws []kube.Workload) {
+// scope is the workloads the bundle holds: those given (in namespace ns
+// when they name none); with none, on devcluster's own cluster, every
+// workload outside the kube-* namespaces; on any other cluster,
+// devcluster's own workloads besides those given.
+func (d *diagnosis) scope(ctx context.Context, k kubernetes.Interface, given []kube.Workload, ns string) []kube.Workload {
+	var ws []kube.Workload
+	add := func(w kube.Workload) {
+		if w.Namespace == "" {
+			w.Namespace = ns
+		}
+		if !slices.Contains(ws, w) {
+			ws = append(ws, w)
+		}
+	}
+	for _, w := range given {
+		add(w)
+	}
+	switch {
+	case d.owned && len(ws) == 0:
+		for _, w := range d.listWorkloads(ctx, k, "", func(ns string) bool { return !strings.HasPrefix(ns, "kube-") }) {
+			add(w)
+		}
+	case !d.owned && d.cfg != nil:
+		for _, w := range d.ownWorkloads(ctx, k) {
+			add(w)
+		}
+	}
+	return ws
+}
+
+// ownWorkloads are devcluster's workloads on a cluster it does not own:
+// those of the samples' namespace when it carries devcluster's label, and
+// those of the configuration's manifests.
+func (d *diagnosis) ownWorkloads(ctx context.Context, k kubernetes.Interface) []kube.Workload {
+	var out []kube.Workload
+	n, err := k.CoreV1().Namespaces().Get(ctx, manifests.SampleNamespace, metav1.GetOptions{})
+	switch {
+	case err == nil && n.Labels[kube.ManagedByLabel] == kube.ManagedBy:
+		out = d.listWorkloads(ctx, k, manifests.SampleNamespace, func(string) bool { return true })
+	case err != nil && !apierrors.IsNotFound(err):
+		d.problem("namespace %s: %v", manifests.SampleNamespace, err)
+	}
+	if len(d.cfg.Workloads.Manifests) == 0 {
+		return out
+	}
+	objs, err := kube.LoadManifests(d.cfg.Workloads.Manifests)
+	if err != nil {
+		d.problem("workloads.manifests: %v", err)
+	}
+	for _, o := range objs {
+		if kube.RolloutKinds[o.Obj.GetKind()] {
+			ns := o.Obj.GetNamespace()
+			if ns == "" {
+				ns = "default"
+			}
+			out = append(out, kube.Workload{Kind: o.Obj.GetKind(), Namespace: ns, Name: o.Obj.GetName()})
+		}
+	}
+	return out
+}
+
+// listWorkloads lists the Deployments, StatefulSets and DaemonSets of
+// namespace ns ("" = every namespace) whose namespace keep accepts.
+func (d *diagnosis) listWorkloads(ctx context.Context, k kubernetes.Interface, ns string, keep func(string) bool) []kube.Workload {
+	lists := []struct {
+		kind string
+		list func() (runtime.Object, error)
+	}{
+		{"Deployment", func() (runtime.Object, error) { return k.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{}) }},
+		{"StatefulSet", func() (runtime.Object, error) { return k.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{}) }},
+		{"DaemonSet", func() (runtime.Object, error) { return k.AppsV1().DaemonSets(ns).List(ctx, metav1.ListOptions{}) }},
+	}
+	var out []kube.Workload
+	for _, l := range lists {
+		list, err := l.list()
+		var items []runtime.Object
+		if err == nil {
+			items, err = meta.ExtractList(list)
+		}
+		if err != nil {
+			d.problem("listing %ss: %v", l.kind, err)
+			continue
+		}
+		for _, item := range items {
+			if m, err := meta.Accessor(item); err == nil && keep(m.GetNamespace()) {
+				out = append(out, kube.Workload{Kind: l.kind, Namespace: m.GetNamespace(), Name: m.GetName()})
+			}
+		}
+	}
+	return out
+}
+
+// collected is a workload as read for the bundle.
+type collected struct {
+	obj    runtime.Object
+	labels map[string]string
+	uid    types.UID
+}
+
+func getWorkload(ctx context.Context, k kubernetes.Interface, w kube.Workload) (*collected, error) {
+	switch w.Kind {
+	case "Deployment":
+		o, err := k.AppsV1().Deployments(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return &collected{o, o.Spec.Template.Labels, o.UID}, nil
+	case "StatefulSet":
+		o, err := k.AppsV1().StatefulSets(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return &collected{o, o.Spec.Template.Labels, o.UID}, nil
+	case "DaemonSet":
+		o, err := k.AppsV1().DaemonSets(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return &collected{o, o.Spec.Template.Labels, o.UID}, nil
+	}
+	return nil, fmt.Errorf("kind %s is not a workload", w.Kind)
+}
+
+// controlledBy says whether m's controller is one of uids.
+func controlledBy(m metav1.ObjectMeta, uids map[types.UID]bool) bool {
+	ref := metav1.GetControllerOfNoCopy(&m)
+	return ref != nil && uids[ref.UID]
+}
+
+// kubernetesParts dumps the nodes and each workload with the ReplicaSets
+// and pods it controls, the events about them, and the logs of its pods
+// that are not ready. Secrets are never read.
+func (d *diagnosis) kubernetesParts(ctx context.Context, k kubernetes.Interface, ws []kube.Workload) {
 	if nodes, err := k.CoreV1().Nodes().List(ctx, metav1.ListOptions{}); err == nil {
+		if !d.owned {
+			// Every image every team's pods pulled.
+			for i := range nodes.Items {
+				nodes.Items[i].Status.Images = nil
+			}
+		}
 		d.yaml("nodes.yaml", nodes)
 	} else {
 		d.problem("nodes: %v", err)
 	}
-	if ws == nil {
-		ws = allWorkloads(ctx, k)
-	}
-	namespaces := map[string]bool{}
-	for _, w := range ws {
-		namespaces[w.Namespace] = true
-		base := "workloads/" + w.Namespace + "/" + strings.ToLower(w.Kind) + "-" + w.Name
-		var obj any
-		var err error
-		switch w.Kind {
-		case "Deployment":
-			obj, err = k.AppsV1().Deployments(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
-		case "StatefulSet":
-			obj, err = k.AppsV1().StatefulSets(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
-		case "DaemonSet":
-			obj, err = k.AppsV1().DaemonSets(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
+	// about are the objects whose events the bundle holds, by namespace.
+	about := map[string]map[string]bool{}
+	involve := func(ns, kind, name string) {
+		if about[ns] == nil {
+			about[ns] = map[string]bool{}
 		}
+		about[ns][kind+"/"+name] = true
+	}
+	for _, w := range ws {
+		c, err := getWorkload(ctx, k, w)
 		if err != nil {
 			d.problem("%s: %v", w, err)
 			continue
 		}
-		d.yaml(base+".yaml", obj)
-		t, err := kube.GetTemplate(ctx, k, w)
-		if err != nil {
-			continue
-		}
-		sel := metav1.FormatLabelSelector(&metav1.LabelSelector{MatchLabels: t.Spec.Labels})
+		involve(w.Namespace, w.Kind, w.Name)
+		base := "workloads/" + pathName(w.Namespace) + "/" + strings.ToLower(w.Kind) + "-" + pathName(w.Name)
+		d.yaml(base+".yaml", c.obj)
+		sel := metav1.FormatLabelSelector(&metav1.LabelSelector{MatchLabels: c.labels})
+		owners := map[types.UID]bool{c.uid: true}
 		if w.Kind == "Deployment" {
-			if rss, err := k.AppsV1().ReplicaSets(w.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel}); err == nil {
-				d.yaml(base+"-replicasets.yaml", rss)
+			rss, err := k.AppsV1().ReplicaSets(w.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
+			if err != nil {
+				d.problem("ReplicaSets of %s: %v", w, err)
+				continue
 			}
+			owners = map[types.UID]bool{}
+			rss.Items = slices.DeleteFunc(rss.Items, func(rs appsv1.ReplicaSet) bool { return !controlledBy(rs.ObjectMeta, map[types.UID]bool{c.uid: true}) })
+			for _, rs := range rss.Items {
+				owners[rs.UID] = true
+				involve(w.Namespace, "ReplicaSet", rs.Name)
+			}
+			d.yaml(base+"-replicasets.yaml", rss)
 		}
 		pods, err := k.CoreV1().Pods(w.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
 		if err != nil {
 			d.problem("pods of %s: %v", w, err)
 			continue
 		}
+		pods.Items = slices.DeleteFunc(pods.Items, func(p corev1.Pod) bool { return !controlledBy(p.ObjectMeta, owners) })
 		d.yaml(base+"-pods.yaml", pods)
 		for i := range pods.Items {
+			involve(w.Namespace, "Pod", pods.Items[i].Name)
 			d.podLogs(ctx, k, &pods.Items[i])
 		}
 	}
-	names := make([]string, 0, len(namespaces))
-	for ns := range namespaces {
-		names = append(names, ns)
+	namespaces := make([]string, 0, len(about))
+	for ns := range about {
+		namespaces = append(namespaces, ns)
 	}
-	sort.Strings(names)
-	for _, ns := range names {
-		if evs, err := k.CoreV1().Events(ns).List(ctx, metav1.ListOptions{}); err == nil {
-			d.yaml("events/"+ns+".yaml", evs)
+	sort.Strings(namespaces)
+	for _, ns := range namespaces {
+		evs, err := k.CoreV1().Events(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			d.problem("events of %s: %v", ns, err)
+			continue
 		}
+		if !d.owned {
+			evs.Items = slices.DeleteFunc(evs.Items, func(e corev1.Event) bool {
+				return !about[ns][e.InvolvedObject.Kind+"/"+e.InvolvedObject.Name]
+			})
+		}
+		d.yaml("events/"+pathName(ns)+".yaml", evs)
 	}
 }
 
 // podLogs writes the last 200 lines of each container of a pod that is not
 // ready, and of its previous instance when it restarted.
-func (d *bundle) podLogs(ctx context.Context, k kubernetes.Interface, pod *corev1.Pod) {
+func (d *diagnosis) podLogs(ctx context.Context, k kubernetes.Interface, pod *corev1.Pod) {
 	for _, c := range pod.Status.Conditions {
 		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
 			return
 		}
 	}
 	for _, cs := range append(append([]corev1.ContainerStatus(nil), pod.Status.InitContainerStatuses...), pod.Status.ContainerStatuses...) {
-		base := "logs/" + pod.Namespace + "/" + pod.Name + "/" + cs.Name
+		base := "logs/" + pathName(pod.Namespace) + "/" + pathName(pod.Name) + "/" + pathName(cs.Name)
 		if l := kube.PodLogs(ctx, k, pod.Namespace, pod.Name, cs.Name, false, 200); l != "" {
 			d.write(base+".log", []byte(l+"\n"))
 		}
@@ -311,33 +545,4 @@ func (d *bundle) podLogs(ctx context.Context, k kubernetes.Interface, pod *corev
 			}
 		}
 	}
-}
-
-// allWorkloads lists the Deployments, StatefulSets and DaemonSets outside
-// the kube-* namespaces.
-func allWorkloads(ctx context.Context, k kubernetes.Interface) []kube.Workload {
-	var out []kube.Workload
-	skip := func(ns string) bool { return strings.HasPrefix(ns, "kube-") }
-	if l, err := k.AppsV1().Deployments("").List(ctx, metav1.ListOptions{}); err == nil {
-		for _, o := range l.Items {
-			if !skip(o.Namespace) {
-				out = append(out, kube.Workload{Kind: "Deployment", Namespace: o.Namespace, Name: o.Name})
-			}
-		}
-	}
-	if l, err := k.AppsV1().StatefulSets("").List(ctx, metav1.ListOptions{}); err == nil {
-		for _, o := range l.Items {
-			if !skip(o.Namespace) {
-				out = append(out, kube.Workload{Kind: "StatefulSet", Namespace: o.Namespace, Name: o.Name})
-			}
-		}
-	}
-	if l, err := k.AppsV1().DaemonSets("").List(ctx, metav1.ListOptions{}); err == nil {
-		for _, o := range l.Items {
-			if !skip(o.Namespace) {
-				out = append(out, kube.Workload{Kind: "DaemonSet", Namespace: o.Namespace, Name: o.Name})
-			}
-		}
-	}
-	return out
 }

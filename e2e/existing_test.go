@@ -36,21 +36,7 @@ func TestExistingCluster(t *testing.T) {
 	port := freePort(t)
 	ns := fmt.Sprintf("existing-%d", time.Now().UnixNano()%100000)
 	baseDir, _ := baseLayout(t, u.home)
-	writeFile(t, filepath.Join(u.home, "app.yaml"), fmt.Sprintf(`apiVersion: v1
-kind: Namespace
-metadata: {name: %[1]s}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: app, namespace: %[1]s}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: app}}
-  template:
-    metadata: {labels: {app: app}}
-    spec:
-      containers: [{name: app, image: example.com/app:v1}]
-`, ns))
+	writeFile(t, filepath.Join(u.home, "app.yaml"), appManifest(ns))
 	writeFile(t, filepath.Join(u.home, "devcluster.yaml"), fmt.Sprintf(`apiVersion: devcluster.dev/v1alpha1
 kind: Cluster
 name: e2e-existing

@@ -58,6 +58,25 @@ func missing(t testing.TB, format string, args ...any) {
 	t.Skipf(format, args...)
 }
 
+// appManifest is namespace ns and a Deployment app in it.
+func appManifest(ns string) string {
+	return fmt.Sprintf(`apiVersion: v1
+kind: Namespace
+metadata: {name: %[1]s}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app, namespace: %[1]s}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: app}}
+  template:
+    metadata: {labels: {app: app}}
+    spec:
+      containers: [{name: app, image: example.com/app:v1}]
+`, ns)
+}
+
 // failingDeployment is a one-replica Deployment whose pod kwok holds in the
 // waiting reason given (ImagePullBackOff, CrashLoopBackOff, ...).
 func failingDeployment(namespace, name, container, image, reason string) string {

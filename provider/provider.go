@@ -177,6 +177,12 @@ type Installable interface {
 type Provider interface {
 	// Name is the provider's config name, e.g. "minikube".
 	Name() string
+	// OwnsClusters says whether devcluster creates and deletes this
+	// provider's clusters (minikube, kind), rather than using one that
+	// someone else runs and may share with others (existing). What
+	// devcluster reads from a cluster it does not own, for a diagnostics
+	// bundle, stays with its own objects and the workloads it is given.
+	OwnsClusters() bool
 	// EnsureInstalled checks that the provider's tool is installed and
 	// recent enough, and returns its version.
 	EnsureInstalled(ctx context.Context) (version string, err error)

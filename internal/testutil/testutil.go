@@ -4,6 +4,7 @@ package testutil
 
 import (
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -91,4 +92,44 @@ func Kubeconfig(t testing.TB, contexts ...string) string {
 		t.Fatal(err)
 	}
 	return file
+}
+
+// ReadBundle returns every file below dir (a diagnostics bundle) by its
+// slash-separated name, and fails the test for a file that is not 0600, a
+// directory that is not 0700, or anything that is neither.
+func ReadBundle(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		switch {
+		case info.IsDir():
+			if info.Mode().Perm() != 0o700 {
+				t.Errorf("directory %s has mode %v, want 0700", rel, info.Mode().Perm())
+			}
+		case info.Mode().IsRegular():
+			if info.Mode().Perm() != 0o600 {
+				t.Errorf("file %s has mode %v, want 0600", rel, info.Mode().Perm())
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			files[filepath.ToSlash(rel)] = string(b)
+		default:
+			t.Errorf("%s is neither a file nor a directory: %v", rel, info.Mode())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }

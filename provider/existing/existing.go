@@ -57,6 +57,10 @@ var _ provider.Provider = (*Existing)(nil)
 // Name implements provider.Provider.
 func (e *Existing) Name() string { return Name }
 
+// OwnsClusters implements provider.Provider: the cluster is someone
+// else's, and may be shared.
+func (e *Existing) OwnsClusters() bool { return false }
+
 // EnsureInstalled implements provider.Provider: there is no tool to run.
 func (e *Existing) EnsureInstalled(context.Context) (string, error) {
 	return "kubeconfig context " + e.context, nil

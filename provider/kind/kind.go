@@ -116,6 +116,10 @@ var _ provider.Provider = (*Kind)(nil)
 // Name implements provider.Provider.
 func (k *Kind) Name() string { return Name }
 
+// OwnsClusters implements provider.Provider: devcluster creates and
+// deletes kind clusters.
+func (k *Kind) OwnsClusters() bool { return true }
+
 func (k *Kind) kind(ctx context.Context, p provider.Progress, args ...string) (run.Result, error) {
 	c := run.Cmd{Name: k.binary, Args: args}
 	if p != nil {

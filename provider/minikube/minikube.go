@@ -133,6 +133,10 @@ var _ provider.Provider = (*Minikube)(nil)
 // Name implements provider.Provider.
 func (m *Minikube) Name() string { return "minikube" }
 
+// OwnsClusters implements provider.Provider: devcluster creates and
+// deletes minikube clusters.
+func (m *Minikube) OwnsClusters() bool { return true }
+
 func (m *Minikube) run(ctx context.Context, p provider.Progress, args ...string) (run.Result, error) {
 	c := run.Cmd{Name: m.binary, Args: args}
 	if m.kubeconfig != "" {

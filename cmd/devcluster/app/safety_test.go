@@ -363,7 +363,7 @@ func TestDiagnoseBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.env["KUBECONFIG"] = filepath.Join(h.dir, "kubeconfig")
-	if code := h.run("diagnose", "-o", "json"); code != 0 {
+	if code := h.run("--kubeconfig", h.env["KUBECONFIG"], "diagnose", "-o", "json"); code != 0 {
 		t.Fatalf("diagnose: %d\n%s", code, h.stderr.String())
 	}
 	var res struct {
@@ -413,6 +413,8 @@ func TestDiagnoseContextFlag(t *testing.T) {
 	if code := h.run("diagnose", "--context", "devcluster", "--dir", filepath.Join(h.dir, "bundle")); code != 0 {
 		t.Fatalf("diagnose --context: exit %d\n%s", code, h.stderr.String())
 	}
+	// Provider existing reads the context from the kubeconfig minikube wrote.
+	h.env["KUBECONFIG"] = filepath.Join(h.dir, "kubeconfig")
 	if code := h.run("diagnose", "--provider", "existing", "--context", "devcluster", "-o", "json", "--dir", filepath.Join(h.dir, "bundle2")); code != 0 {
 		t.Fatalf("diagnose --provider existing: exit %d\n%s", code, h.stderr.String())
 	}

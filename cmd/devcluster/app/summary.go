@@ -15,6 +15,7 @@ import (
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/internal/ui"
+	"github.com/devcluster/devcluster/kube"
 	"github.com/urfave/cli/v2"
 )
 
@@ -181,54 +182,87 @@ func deploySummary(r *bootstrap.DeployResult, err error, steps []ui.StepRecord) 
 // diagnosticsFlag is --diagnostics-dir.
 func diagnosticsFlag(dst *string) cli.Flag {
 	return &cli.StringFlag{Name: "diagnostics-dir", Value: "devcluster-diagnostics",
-		Usage: "where a failure's diagnostics bundle is written (relative to the working directory)", Destination: dst}
+		Usage: "where a failure's diagnostics bundle is written (relative to the working directory; a previous bundle there is replaced)", Destination: dst}
 }
 
-// writeDiagnostics writes the bundle after a failure (not after bad input
-// or an interrupt) and says where it is.
+// writeDiagnostics writes the bundle after a failure and says where it
+// is; "upload it as a build artifact" only in CI. It writes nothing when
+// there is nothing to diagnose: after bad input, drift, a missing
+// prerequisite (exit 5: no minikube, no Docker, an install declined) or an
+// interrupt, and when there is no cluster.
 func (g *globals) writeDiagnostics(ctx context.Context, err error, cfg *config.Config, o bootstrap.DiagnoseOptions) {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return
 	}
 	switch problem.KindOf(err) {
-	case problem.Usage, problem.Config, problem.Drift:
+	case problem.Usage, problem.Config, problem.Drift, problem.Missing:
 		return
 	}
 	if !filepath.IsAbs(o.Dir) {
 		o.Dir = filepath.Join(g.env.Dir, o.Dir)
 	}
 	res, derr := bootstrap.Diagnose(ctx, g.clusterDeps(cfg), cfg, o)
-	if derr != nil {
+	switch {
+	case errors.Is(derr, bootstrap.ErrNothingToDiagnose):
+		return
+	case derr != nil:
 		g.printer().Warn("could not write diagnostics: " + derr.Error())
 		return
 	}
-	g.printer().Warn(fmt.Sprintf("diagnostics written to %s (%d files) — upload it as a build artifact", g.displayPath(res.Dir), len(res.Files)))
+	msg := fmt.Sprintf("diagnostics written to %s (%d files)", g.displayPath(res.Dir), len(res.Files))
+	if ci, _ := ui.DetectCI(g.env.LookupEnv, g.ci); ci != ui.NoCI {
+		msg += " — upload it as a build artifact"
+	}
+	g.printer().Warn(msg)
 }
 
 func newDiagnoseCommand(g *globals) *cli.Command {
-	var name, dir, kctx, output string
+	var name, dir, kctx, namespace, output string
 	return &cli.Command{
-		Name:  "diagnose",
-		Usage: "write a diagnostics bundle: provider and agent logs, nodes, workloads, pods, events, container logs",
+		Name:      "diagnose",
+		Usage:     "write a diagnostics bundle: provider and agent logs, nodes, workloads, pods, events, container logs",
+		ArgsUsage: "[KIND/NAME…]",
 		Description: "diagnose writes what you need to understand a broken cluster or rollout into one directory, ready for\n" +
-			"artifact_paths (Buildkite) or actions/upload-artifact (GitHub): summary, provider logs, a redacted\n" +
-			"kubeconfig, YAML of nodes, workloads, ReplicaSets and pods, events, the last 200 log lines of every\n" +
-			"container of every pod that is not ready, the agent's log and status, the registry catalog and the\n" +
-			"nodes' hosts.toml. Secrets are never read. `up` and `deploy` write it by themselves when they fail.",
+			"artifact_paths (Buildkite) or actions/upload-artifact (GitHub): summary, provider logs, the kubeconfig of the\n" +
+			"context in use with every credential redacted, YAML of nodes, workloads, ReplicaSets and pods (literal env\n" +
+			"values redacted), their events, the last 200 log lines of every container of every pod that is not ready,\n" +
+			"the agent's log and status, the registry catalog and the nodes' hosts.toml. Secrets are never read.\n\n" +
+			"Name workloads as KIND/NAME (deployment/web, sts/db, ds/agent; --namespace). With none, the bundle holds\n" +
+			"every workload of devcluster's own cluster, but on a cluster devcluster did not create (provider existing)\n" +
+			"only devcluster's own objects and the configuration's manifests: never another team's workloads.\n\n" +
+			"The bundle is a new directory (0700, files 0600); a previous bundle in --dir is replaced, anything else\n" +
+			"there is refused. `up` and `deploy` write it by themselves when they fail.",
 		Flags: []cli.Flag{nameFlag(&name), outputFlag(&output), providerFlag(),
-			&cli.StringFlag{Name: "dir", Value: "devcluster-diagnostics", Usage: "the bundle's `DIR`", Destination: &dir},
+			&cli.StringFlag{Name: "dir", Value: "devcluster-diagnostics", Usage: "the bundle's `DIR` (a previous bundle there is replaced)", Destination: &dir},
+			&cli.StringFlag{Name: "namespace", Usage: "`NAMESPACE` of the workloads named (default: the context's)", Destination: &namespace},
 			&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` to read (default: the cluster's; with --provider existing, the cluster's context)", Destination: &kctx}},
 		Action: func(c *cli.Context) error {
-			cfg, err := g.clusterCommand(c, output, name, c.String("provider") == config.ProviderExisting)
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			var ws []kube.Workload
+			var bad []string
+			for _, ref := range c.Args().Slice() {
+				w, err := kube.ParseWorkload(ref, namespace)
+				if err != nil {
+					bad = append(bad, err.Error())
+					continue
+				}
+				ws = append(ws, w)
+			}
+			if len(bad) > 0 {
+				return problem.New(problem.Usage, "", &problem.List{Subject: "diagnose", Problems: bad}, "run `devcluster diagnose --help`")
+			}
+			cfg, err := g.clusterConfig(c, name, c.String("provider") == config.ProviderExisting)
 			if err != nil {
 				return err
 			}
 			if !filepath.IsAbs(dir) {
 				dir = filepath.Join(g.env.Dir, dir)
 			}
-			res, err := bootstrap.Diagnose(c.Context, g.clusterDeps(cfg), cfg, bootstrap.DiagnoseOptions{Dir: dir, Context: kctx})
+			res, err := bootstrap.Diagnose(c.Context, g.clusterDeps(cfg), cfg, bootstrap.DiagnoseOptions{Dir: dir, Context: kctx, Workloads: ws, Namespace: namespace})
 			if err != nil {
-				return problem.New(problem.Failed, "writing diagnostics", err, "")
+				return err
 			}
 			if output == "json" {
 				return writeJSON(g.env.Stdout, res)
