@@ -120,7 +120,8 @@ const MaxManifestSize = 32 << 20
 
 // readManifest reads a regular file of at most MaxManifestSize bytes: a
 // device or a FIFO given by mistake (--manifest /dev/zero) must not hang or
-// fill memory.
+// fill memory, and a file too large is refused by its size before it is
+// read (the limited read covers a file that grows meanwhile).
 func readManifest(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -133,6 +134,9 @@ func readManifest(path string) ([]byte, error) {
 	}
 	if !fi.Mode().IsRegular() && path != os.DevNull {
 		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	if fi.Size() > MaxManifestSize {
+		return nil, fmt.Errorf("%s: larger than %d MiB", path, MaxManifestSize>>20)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, MaxManifestSize+1))
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -43,10 +44,17 @@ func ParseWorkload(ref, namespace string) (Workload, error) {
 	return Workload{Kind: k, Namespace: namespace, Name: name}, nil
 }
 
+// MaxConfigMapSize is the API server's limit on a ConfigMap's keys and
+// values together (the same 1 MiB as a Secret's).
+const MaxConfigMapSize = corev1.MaxSecretSize
+
 // ConfigMapFromFiles builds a ConfigMap as `kubectl create configmap
 // --from-file` does: each file is a key named after it; a directory gives
 // its regular files (not its sub-directories). Text goes to data, anything
-// that is not UTF-8 to binaryData. Every problem is reported at once.
+// that is not UTF-8 to binaryData. Every problem is reported at once. The
+// 1 MiB limit is checked on the files' sizes before anything is read, and
+// the reads go through a limit of what is left, so a huge file (or one
+// that grows while it is read) costs no memory.
 func ConfigMapFromFiles(name, namespace string, paths []string) (*corev1.ConfigMap, error) {
 	cm := &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}, Data: map[string]string{}}
@@ -54,8 +62,15 @@ func ConfigMapFromFiles(name, namespace string, paths []string) (*corev1.ConfigM
 	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
 		problems = append(problems, fmt.Sprintf("invalid ConfigMap name %q: %s", name, strings.Join(errs, "; ")))
 	}
+	// The files, found and sized before any is read.
+	type file struct {
+		key, path string
+		size      int64
+	}
+	var files []file
 	from := map[string]string{}
-	add := func(key, path string) {
+	total := int64(0)
+	add := func(key, path string, size int64) {
 		if errs := validation.IsConfigMapKey(key); len(errs) > 0 {
 			problems = append(problems, fmt.Sprintf("%s: %q is not a valid ConfigMap key: %s", path, key, strings.Join(errs, "; ")))
 			return
@@ -64,20 +79,9 @@ func ConfigMapFromFiles(name, namespace string, paths []string) (*corev1.ConfigM
 			problems = append(problems, fmt.Sprintf("%s: key %q is already given by %s", path, key, prev))
 			return
 		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			problems = append(problems, err.Error())
-			return
-		}
 		from[key] = path
-		if utf8.Valid(b) {
-			cm.Data[key] = string(b)
-		} else {
-			if cm.BinaryData == nil {
-				cm.BinaryData = map[string][]byte{}
-			}
-			cm.BinaryData[key] = b
-		}
+		files = append(files, file{key, path, size})
+		total += int64(len(key)) + size
 	}
 	for _, p := range paths {
 		fi, err := os.Stat(p)
@@ -91,30 +95,64 @@ func ConfigMapFromFiles(name, namespace string, paths []string) (*corev1.ConfigM
 				continue
 			}
 			for _, e := range entries {
-				if e.Type().IsRegular() {
-					add(e.Name(), filepath.Join(p, e.Name()))
+				if !e.Type().IsRegular() {
+					continue
 				}
+				info, err := e.Info()
+				if err != nil {
+					problems = append(problems, err.Error())
+					continue
+				}
+				add(e.Name(), filepath.Join(p, e.Name()), info.Size())
 			}
 		case fi.Mode().IsRegular():
-			add(filepath.Base(p), p)
+			add(filepath.Base(p), p, fi.Size())
 		default:
 			problems = append(problems, fmt.Sprintf("%s: not a regular file or directory", p))
 		}
 	}
+	if total > MaxConfigMapSize {
+		problems = append(problems, tooLarge(name, total))
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%s", strings.Join(problems, "\n"))
 	}
-	size := 0
-	for k, v := range cm.Data {
-		size += len(k) + len(v)
-	}
-	for k, v := range cm.BinaryData {
-		size += len(k) + len(v)
-	}
-	if size > corev1.MaxSecretSize { // a ConfigMap has the same 1 MiB limit
-		return nil, fmt.Errorf("ConfigMap %s would hold %d bytes; the API server's limit is 1 MiB", name, size)
+	left := int64(MaxConfigMapSize)
+	for _, f := range files {
+		left -= int64(len(f.key))
+		b, err := readAtMost(f.path, left)
+		if err != nil {
+			return nil, err
+		}
+		if int64(len(b)) > left {
+			return nil, fmt.Errorf("%s (%s grew while it was read)", tooLarge(name, MaxConfigMapSize-left+int64(len(b))), f.path)
+		}
+		left -= int64(len(b))
+		if utf8.Valid(b) {
+			cm.Data[f.key] = string(b)
+		} else {
+			if cm.BinaryData == nil {
+				cm.BinaryData = map[string][]byte{}
+			}
+			cm.BinaryData[f.key] = b
+		}
 	}
 	return cm, nil
+}
+
+func tooLarge(name string, size int64) string {
+	return fmt.Sprintf("ConfigMap %s would hold at least %d bytes; the API server's limit is 1 MiB (%d bytes)", name, size, MaxConfigMapSize)
+}
+
+// readAtMost reads a file through a limit of max+1 bytes: more than max
+// means it is too large, and no more than that is ever held.
+func readAtMost(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, max+1))
 }
 
 // Template is a workload's pod template as read from the cluster.

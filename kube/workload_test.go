@@ -3,6 +3,7 @@ package kube
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -76,5 +77,54 @@ func TestReferencedConfigMaps(t *testing.T) {
 	b := ConfigHash(map[string]string{"vol": ConfigMapDigest(map[string]string{"k": "v2"}, nil)})
 	if a == b || a == "" || ConfigHash(nil) != "" {
 		t.Errorf("ConfigHash: %q %q", a, b)
+	}
+}
+
+// The 1 MiB limit is checked before a file is read: a huge (here sparse)
+// file costs no memory, and the limit covers all of a ConfigMap's files
+// together.
+func TestConfigMapFromFilesChecksTheSizeFirst(t *testing.T) {
+	dir := t.TempDir()
+	huge := filepath.Join(dir, "huge.conf")
+	f, err := os.Create(huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Close()
+	if err := os.Truncate(huge, 768<<20); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err = ConfigMapFromFiles("web", "apps", []string{huge})
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "1 MiB") {
+		t.Errorf("a 768 MiB file: %v", err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
+		t.Errorf("refusing a 768 MiB file allocated %d MiB", alloc>>20)
+	}
+
+	// Two files under the limit each, over it together.
+	a, b := filepath.Join(dir, "a.conf"), filepath.Join(dir, "b.conf")
+	_ = os.WriteFile(a, make([]byte, 600<<10), 0o600)
+	_ = os.WriteFile(b, make([]byte, 600<<10), 0o600)
+	if _, err := ConfigMapFromFiles("web", "apps", []string{a, b}); err == nil || !strings.Contains(err.Error(), "1 MiB") {
+		t.Errorf("two 600 KiB files: %v", err)
+	}
+	// A directory's files count together too.
+	sub := filepath.Join(dir, "conf.d")
+	_ = os.Mkdir(sub, 0o700)
+	_ = os.WriteFile(filepath.Join(sub, "x"), make([]byte, 700<<10), 0o600)
+	_ = os.WriteFile(filepath.Join(sub, "y"), make([]byte, 700<<10), 0o600)
+	if _, err := ConfigMapFromFiles("web", "apps", []string{sub}); err == nil || !strings.Contains(err.Error(), "1 MiB") {
+		t.Errorf("a directory of 1.4 MiB: %v", err)
+	}
+	// Just under the limit is accepted.
+	ok := filepath.Join(dir, "ok.conf")
+	_ = os.WriteFile(ok, make([]byte, corev1.MaxSecretSize-len("ok.conf")), 0o600)
+	if _, err := ConfigMapFromFiles("web", "apps", []string{ok}); err != nil {
+		t.Errorf("a file of exactly the limit: %v", err)
 	}
 }
