@@ -1,11 +1,17 @@
 package kube
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/devcluster/devcluster/internal/fake/kubeapi"
 )
 
 // A manifest larger than the limit is refused by its size, unread.
@@ -27,5 +33,44 @@ func TestLoadManifestsRefusesAHugeFileUnread(t *testing.T) {
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
 		t.Errorf("refusing a 768 MiB manifest allocated %d MiB", alloc>>20)
+	}
+}
+
+// Fields devcluster wrote with an update (an --image patch, a rollback)
+// are its own to apply again; another manager's are a conflict.
+func TestApplyTakesDevclustersOwnUpdatedFields(t *testing.T) {
+	ctx := context.Background()
+	api := kubeapi.New(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "apps"}})
+	a := &Applier{Dynamic: api.Dynamic, Mapper: api.Mapper}
+	objs, err := DecodeManifests("cm.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: apps}\ndata: {k: v1}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Apply(ctx, objs, ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	update := func(manager, value string) {
+		t.Helper()
+		cm, err := api.Clientset.CoreV1().ConfigMaps("apps").Get(ctx, "cfg", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cm.Data["k"] = value
+		if _, err := api.Clientset.CoreV1().ConfigMaps("apps").Update(ctx, cm, metav1.UpdateOptions{FieldManager: manager}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(FieldManager, "rolled back")
+	for _, dry := range []bool{true, false} {
+		if _, err := a.Apply(ctx, objs, ApplyOptions{DryRunOnly: dry}); err != nil {
+			t.Errorf("applying again after devcluster's own update (dry run %v): %v", dry, err)
+		}
+	}
+	if cm, _ := api.Clientset.CoreV1().ConfigMaps("apps").Get(ctx, "cfg", metav1.GetOptions{}); cm.Data["k"] != "v1" {
+		t.Errorf("data after the apply: %v", cm.Data)
+	}
+	update("colleague", "theirs")
+	if _, err := a.Apply(ctx, objs, ApplyOptions{}); err == nil || !strings.Contains(err.Error(), `conflict with "colleague"`) {
+		t.Errorf("applying over another manager's field: %v", err)
 	}
 }

@@ -5,17 +5,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
-	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -155,7 +158,8 @@ func readAtMost(path string, max int64) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(f, max+1))
 }
 
-// Template is a workload's pod template as read from the cluster.
+// Template is a workload's pod template as read from the cluster (or as a
+// write returned it).
 type Template struct {
 	Workload
 	// Spec is the pod template.
@@ -165,34 +169,69 @@ type Template struct {
 	Revision string
 	// UID identifies the object (for rollback preconditions).
 	UID types.UID
+	// ResourceVersion is the object's, as read.
+	ResourceVersion string
+	// ManagedFields are the object's, as read: who wrote what, and when.
+	ManagedFields []metav1.ManagedFieldsEntry
+}
+
+// templateOf reads the template of a Deployment, StatefulSet or DaemonSet.
+func templateOf(obj runtime.Object) (*Template, error) {
+	t := &Template{}
+	var m *metav1.ObjectMeta
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		t.Kind, m, t.Spec, t.Revision = "Deployment", &o.ObjectMeta, o.Spec.Template, o.Annotations["deployment.kubernetes.io/revision"]
+	case *appsv1.StatefulSet:
+		t.Kind, m, t.Spec, t.Revision = "StatefulSet", &o.ObjectMeta, o.Spec.Template, o.Status.UpdateRevision
+	case *appsv1.DaemonSet:
+		t.Kind, m, t.Spec, t.Revision = "DaemonSet", &o.ObjectMeta, o.Spec.Template, fmt.Sprint(o.Generation)
+	default:
+		return nil, fmt.Errorf("cannot deploy %T", obj)
+	}
+	t.Namespace, t.Name, t.UID, t.ResourceVersion, t.ManagedFields = m.Namespace, m.Name, m.UID, m.ResourceVersion, m.ManagedFields
+	return t, nil
+}
+
+// TemplateFromUnstructured reads the template of a workload as the dynamic
+// client returns it (a manifest's apply).
+func TemplateFromUnstructured(u *unstructured.Unstructured) (*Template, error) {
+	var obj runtime.Object
+	switch u.GetKind() {
+	case "Deployment":
+		obj = &appsv1.Deployment{}
+	case "StatefulSet":
+		obj = &appsv1.StatefulSet{}
+	case "DaemonSet":
+		obj = &appsv1.DaemonSet{}
+	default:
+		return nil, fmt.Errorf("cannot deploy kind %s", u.GetKind())
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj); err != nil {
+		return nil, fmt.Errorf("reading %s %s/%s: %w", u.GetKind(), u.GetNamespace(), u.GetName(), err)
+	}
+	return templateOf(obj)
 }
 
 // GetTemplate reads a workload's pod template.
 func GetTemplate(ctx context.Context, k kubernetes.Interface, w Workload) (*Template, error) {
-	t := &Template{Workload: w}
+	obj, err := getWorkload(ctx, k, w)
+	if err != nil {
+		return nil, err
+	}
+	return templateOf(obj)
+}
+
+func getWorkload(ctx context.Context, k kubernetes.Interface, w Workload) (runtime.Object, error) {
 	switch w.Kind {
 	case "Deployment":
-		d, err := k.AppsV1().Deployments(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		t.Spec, t.Revision, t.UID = d.Spec.Template, d.Annotations["deployment.kubernetes.io/revision"], d.UID
+		return k.AppsV1().Deployments(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
 	case "StatefulSet":
-		s, err := k.AppsV1().StatefulSets(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		t.Spec, t.Revision, t.UID = s.Spec.Template, s.Status.UpdateRevision, s.UID
+		return k.AppsV1().StatefulSets(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
 	case "DaemonSet":
-		d, err := k.AppsV1().DaemonSets(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		t.Spec, t.Revision, t.UID = d.Spec.Template, fmt.Sprint(d.Generation), d.UID
-	default:
-		return nil, fmt.Errorf("cannot deploy kind %s", w.Kind)
+		return k.AppsV1().DaemonSets(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
 	}
-	return t, nil
+	return nil, fmt.Errorf("cannot deploy kind %s", w.Kind)
 }
 
 // Images lists the template's containers and their images, init containers
@@ -216,67 +255,121 @@ type TemplateChange struct {
 // Empty reports whether the change changes nothing.
 func (c TemplateChange) Empty() bool { return len(c.Images) == 0 && c.ConfigHash == "" }
 
-// PatchTemplate changes a workload's template with one strategic-merge
-// patch (containers are merged by name, so other containers and fields are
-// untouched), as `kubectl set image` does, with field manager devcluster.
-func PatchTemplate(ctx context.Context, k kubernetes.Interface, w Workload, c TemplateChange, dryRun bool) error {
+// ApplyTo makes the change in a template (a copy the caller owns): images
+// of containers and init containers by name, and the annotation.
+func (c TemplateChange) ApplyTo(t *corev1.PodTemplateSpec) {
+	if c.ConfigHash != "" {
+		if t.Annotations == nil {
+			t.Annotations = map[string]string{}
+		}
+		t.Annotations[ConfigHashAnnotation] = c.ConfigHash
+	}
+	for _, cs := range [][]corev1.Container{t.Spec.InitContainers, t.Spec.Containers} {
+		for i := range cs {
+			if img, ok := c.Images[cs[i].Name]; ok {
+				cs[i].Image = img
+			}
+		}
+	}
+}
+
+// SetIn makes the change in a workload manifest, so that applying it is
+// the one write: the annotation, and the image of each container named
+// (added as a name and an image to the containers when the manifest does
+// not list it: server-side apply merges containers by name).
+func (c TemplateChange) SetIn(u *unstructured.Unstructured) error {
+	path, ok := podSpecPath[u.GetKind()]
+	if !ok || u.GetKind() == "Pod" {
+		return fmt.Errorf("%s has no pod template", u.GetKind())
+	}
+	if c.ConfigHash != "" {
+		tmplMeta := append(append([]string(nil), path[:len(path)-1]...), "metadata", "annotations")
+		ann, _, _ := unstructured.NestedStringMap(u.Object, tmplMeta...)
+		if ann == nil {
+			ann = map[string]string{}
+		}
+		ann[ConfigHashAnnotation] = c.ConfigHash
+		if err := unstructured.SetNestedStringMap(u.Object, ann, tmplMeta...); err != nil {
+			return err
+		}
+	}
+	left := map[string]string{}
+	for n, img := range c.Images {
+		left[n] = img
+	}
+	for _, field := range []string{"initContainers", "containers"} {
+		fpath := append(append([]string(nil), path...), field)
+		cs, _, _ := unstructured.NestedSlice(u.Object, fpath...)
+		for i := range cs {
+			m, ok := cs[i].(map[string]any)
+			if !ok {
+				continue
+			}
+			n, _ := m["name"].(string)
+			if img, ok := left[n]; ok {
+				m["image"] = img
+				delete(left, n)
+			}
+		}
+		if field == "containers" {
+			for _, n := range slices.Sorted(maps.Keys(left)) {
+				cs = append(cs, map[string]any{"name": n, "image": left[n]})
+			}
+		}
+		if len(cs) > 0 {
+			if err := unstructured.SetNestedSlice(u.Object, cs, fpath...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// PatchTemplate changes the template of the workload read as before with
+// one strategic-merge patch (containers and init containers are merged by
+// name, so other containers and fields are untouched), as `kubectl set
+// image` does, with field manager devcluster. The patch carries before's
+// UID: it changes that object or fails. It returns the template as written
+// (with dryRun, as it would be).
+func PatchTemplate(ctx context.Context, k kubernetes.Interface, before *Template, c TemplateChange, dryRun bool) (*Template, error) {
 	tmpl := map[string]any{}
 	if c.ConfigHash != "" {
 		tmpl["metadata"] = map[string]any{"annotations": map[string]string{ConfigHashAnnotation: c.ConfigHash}}
 	}
-	if len(c.Images) > 0 {
-		names := make([]string, 0, len(c.Images))
-		for n := range c.Images {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		var containers []map[string]string
-		for _, n := range names {
+	init := map[string]bool{}
+	for _, ic := range before.Spec.Spec.InitContainers {
+		init[ic.Name] = true
+	}
+	var containers, inits []map[string]string
+	for _, n := range slices.Sorted(maps.Keys(c.Images)) {
+		if init[n] {
+			inits = append(inits, map[string]string{"name": n, "image": c.Images[n]})
+		} else {
 			containers = append(containers, map[string]string{"name": n, "image": c.Images[n]})
 		}
-		tmpl["spec"] = map[string]any{"containers": containers}
 	}
-	return patch(ctx, k, w, map[string]any{"spec": map[string]any{"template": tmpl}}, types.StrategicMergePatchType, dryRun)
+	spec := map[string]any{}
+	if len(containers) > 0 {
+		spec["containers"] = containers
+	}
+	if len(inits) > 0 {
+		spec["initContainers"] = inits
+	}
+	if len(spec) > 0 {
+		tmpl["spec"] = spec
+	}
+	body := map[string]any{"metadata": map[string]any{"uid": before.UID}, "spec": map[string]any{"template": tmpl}}
+	obj, err := patch(ctx, k, before.Workload, body, types.StrategicMergePatchType, dryRun)
+	if err != nil {
+		return nil, err
+	}
+	return templateOf(obj)
 }
 
-// RestoreTemplate puts a previous pod template back (a rollback, as
-// `kubectl rollout undo` does for a Deployment).
-func RestoreTemplate(ctx context.Context, k kubernetes.Interface, prev *Template) error {
-	// A JSON merge patch of the whole template would keep keys the new
-	// template added; replacing it needs the object: read, swap, update.
-	switch prev.Kind {
-	case "Deployment":
-		d, err := k.AppsV1().Deployments(prev.Namespace).Get(ctx, prev.Name, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		d.Spec.Template = prev.Spec
-		_, err = k.AppsV1().Deployments(prev.Namespace).Update(ctx, d, metav1.UpdateOptions{FieldManager: FieldManager})
-		return err
-	case "StatefulSet":
-		s, err := k.AppsV1().StatefulSets(prev.Namespace).Get(ctx, prev.Name, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		s.Spec.Template = prev.Spec
-		_, err = k.AppsV1().StatefulSets(prev.Namespace).Update(ctx, s, metav1.UpdateOptions{FieldManager: FieldManager})
-		return err
-	case "DaemonSet":
-		d, err := k.AppsV1().DaemonSets(prev.Namespace).Get(ctx, prev.Name, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		d.Spec.Template = prev.Spec
-		_, err = k.AppsV1().DaemonSets(prev.Namespace).Update(ctx, d, metav1.UpdateOptions{FieldManager: FieldManager})
-		return err
-	}
-	return fmt.Errorf("cannot restore kind %s", prev.Kind)
-}
-
-func patch(ctx context.Context, k kubernetes.Interface, w Workload, body any, pt types.PatchType, dryRun bool) error {
+func patch(ctx context.Context, k kubernetes.Interface, w Workload, body any, pt types.PatchType, dryRun bool) (runtime.Object, error) {
 	b, err := json.Marshal(body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	opts := metav1.PatchOptions{FieldManager: FieldManager}
 	if dryRun {
@@ -284,31 +377,13 @@ func patch(ctx context.Context, k kubernetes.Interface, w Workload, body any, pt
 	}
 	switch w.Kind {
 	case "Deployment":
-		_, err = k.AppsV1().Deployments(w.Namespace).Patch(ctx, w.Name, pt, b, opts)
+		return k.AppsV1().Deployments(w.Namespace).Patch(ctx, w.Name, pt, b, opts)
 	case "StatefulSet":
-		_, err = k.AppsV1().StatefulSets(w.Namespace).Patch(ctx, w.Name, pt, b, opts)
+		return k.AppsV1().StatefulSets(w.Namespace).Patch(ctx, w.Name, pt, b, opts)
 	case "DaemonSet":
-		_, err = k.AppsV1().DaemonSets(w.Namespace).Patch(ctx, w.Name, pt, b, opts)
-	default:
-		err = fmt.Errorf("cannot patch kind %s", w.Kind)
+		return k.AppsV1().DaemonSets(w.Namespace).Patch(ctx, w.Name, pt, b, opts)
 	}
-	return err
-}
-
-// ApplyConfigMap applies cm with server-side apply (field manager
-// devcluster, taking over its keys): created when absent, updated when it
-// differs; a key devcluster applied before and cm no longer has is removed.
-func ApplyConfigMap(ctx context.Context, k kubernetes.Interface, cm *corev1.ConfigMap, dryRun bool) error {
-	ac := corev1ac.ConfigMap(cm.Name, cm.Namespace).WithData(cm.Data)
-	if len(cm.BinaryData) > 0 {
-		ac = ac.WithBinaryData(cm.BinaryData)
-	}
-	opts := metav1.ApplyOptions{FieldManager: FieldManager, Force: true}
-	if dryRun {
-		opts.DryRun = []string{metav1.DryRunAll}
-	}
-	_, err := k.CoreV1().ConfigMaps(cm.Namespace).Apply(ctx, ac, opts)
-	return err
+	return nil, fmt.Errorf("cannot patch kind %s", w.Kind)
 }
 
 // PodLogs returns the last lines of a container's log (of its previous

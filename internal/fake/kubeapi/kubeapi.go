@@ -7,7 +7,7 @@
 // bumped when the spec changes, status kept by writes of the main resource
 // and written only through the status subresource, dry runs that write
 // nothing, server-side apply and managed fields, and field selectors on
-// lists and watches.
+// lists and watches. Patches are strategic-merge patches and applies.
 package kubeapi
 
 import (
@@ -19,7 +19,6 @@ import (
 	"sync"
 	"time"
 
-	jsonpatch "gopkg.in/evanphx/json-patch.v4"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -103,8 +102,12 @@ func New(objs ...runtime.Object) *Server {
 		if err != nil {
 			panic(err)
 		}
-		acc, _ := meta.Accessor(o)
-		if _, err := s.create(m.Resource, acc.GetNamespace(), o.DeepCopyObject(), "", false); err != nil {
+		obj, err := s.typed(m.Resource, o)
+		if err != nil {
+			panic(err)
+		}
+		acc, _ := meta.Accessor(obj)
+		if _, err := s.create(m.Resource, acc.GetNamespace(), obj, "test-setup", false); err != nil {
 			panic(err)
 		}
 	}
@@ -116,6 +119,17 @@ func (s *Server) ResourceVersion() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return strconv.FormatInt(s.rv, 10)
+}
+
+// unnamedManager is the field manager of a write that names none (the
+// API server takes it from the user agent).
+const unnamedManager = "kubeapi.test"
+
+func orUnnamed(manager string) string {
+	if manager == "" {
+		return unnamedManager
+	}
+	return manager
 }
 
 func (s *Server) react(a k8stesting.Action) (runtime.Object, error) {
@@ -135,13 +149,13 @@ func (s *Server) react(a k8stesting.Action) (runtime.Object, error) {
 		if a.GetSubresource() != "" {
 			return nil, fmt.Errorf("kubeapi: create of subresource %s is not supported", a.GetSubresource())
 		}
-		return s.create(gvr, ns, obj, a.CreateOptions.FieldManager, isDryRun(a.CreateOptions.DryRun))
+		return s.create(gvr, ns, obj, orUnnamed(a.CreateOptions.FieldManager), isDryRun(a.CreateOptions.DryRun))
 	case k8stesting.UpdateActionImpl:
 		obj, err := s.typed(gvr, a.GetObject())
 		if err != nil {
 			return nil, err
 		}
-		return s.update(gvr, ns, obj, a.GetSubresource(), a.UpdateOptions.FieldManager, isDryRun(a.UpdateOptions.DryRun))
+		return s.update(gvr, ns, obj, a.GetSubresource(), orUnnamed(a.UpdateOptions.FieldManager), isDryRun(a.UpdateOptions.DryRun))
 	case k8stesting.PatchActionImpl:
 		return s.patch(gvr, ns, a)
 	case k8stesting.DeleteActionImpl:
@@ -286,12 +300,12 @@ func (s *Server) update(gvr schema.GroupVersionResource, ns string, obj runtime.
 	if err != nil {
 		return nil, err
 	}
-	return s.store(gvr, ns, cur, obj, subresource, manager, dryRun, false, false)
+	return s.store(gvr, ns, cur, obj, subresource, manager, dryRun, false)
 }
 
 // store checks the preconditions obj carries against cur, keeps what a
 // write of this kind cannot change, and stores the result.
-func (s *Server) store(gvr schema.GroupVersionResource, ns string, cur, obj runtime.Object, subresource, manager string, dryRun, managed, applied bool) (runtime.Object, error) {
+func (s *Server) store(gvr schema.GroupVersionResource, ns string, cur, obj runtime.Object, subresource, manager string, dryRun, managed bool) (runtime.Object, error) {
 	acc, _ := meta.Accessor(obj)
 	curAcc, _ := meta.Accessor(cur)
 	if rv := acc.GetResourceVersion(); rv != "" && rv != curAcc.GetResourceVersion() {
@@ -343,9 +357,6 @@ func (s *Server) store(gvr schema.GroupVersionResource, ns string, cur, obj runt
 	outAcc.SetCreationTimestamp(curAcc.GetCreationTimestamp())
 	outAcc.SetResourceVersion(curAcc.GetResourceVersion())
 	outAcc.SetGeneration(curAcc.GetGeneration())
-	if !applied && manager == "" {
-		outAcc.SetManagedFields(curAcc.GetManagedFields())
-	}
 	if apiequality.Semantic.DeepEqual(cur, out) {
 		return out, nil // a no-op: nothing is written, as the API server does
 	}
@@ -381,7 +392,7 @@ func hasSpec(o runtime.Object) bool {
 
 func (s *Server) patch(gvr schema.GroupVersionResource, ns string, a k8stesting.PatchActionImpl) (runtime.Object, error) {
 	dryRun := isDryRun(a.PatchOptions.DryRun)
-	manager := a.PatchOptions.FieldManager
+	manager := orUnnamed(a.PatchOptions.FieldManager)
 	cur, err := s.get(gvr, ns, a.GetName())
 	exists := err == nil
 	if err != nil && !apierrors.IsNotFound(err) {
@@ -397,31 +408,20 @@ func (s *Server) patch(gvr schema.GroupVersionResource, ns string, a k8stesting.
 	if err != nil {
 		return nil, err
 	}
-	var patched []byte
-	switch a.GetPatchType() {
-	case types.JSONPatchType:
-		p, err := jsonpatch.DecodePatch(a.GetPatch())
-		if err != nil {
-			return nil, apierrors.NewBadRequest(err.Error())
-		}
-		if patched, err = p.Apply(old); err != nil {
-			return nil, apierrors.NewInvalid(schema.GroupKind{Group: gvr.Group, Kind: gvr.Resource}, a.GetName(), nil)
-		}
-	case types.MergePatchType:
-		if patched, err = jsonpatch.MergePatch(old, a.GetPatch()); err != nil {
-			return nil, apierrors.NewBadRequest(err.Error())
-		}
-	case types.StrategicMergePatchType:
-		schemaObj, _ := scheme.Scheme.New(cur.GetObjectKind().GroupVersionKind())
-		if schemaObj == nil {
-			gvk, _ := s.Mapper.KindFor(gvr)
-			schemaObj, _ = scheme.Scheme.New(gvk)
-		}
-		if patched, err = strategicpatch.StrategicMergePatch(old, a.GetPatch(), schemaObj); err != nil {
-			return nil, apierrors.NewBadRequest(err.Error())
-		}
-	default:
+	if a.GetPatchType() != types.StrategicMergePatchType {
 		return nil, fmt.Errorf("kubeapi: patch type %s is not supported", a.GetPatchType())
+	}
+	gvk, err := s.Mapper.KindFor(gvr)
+	if err != nil {
+		return nil, err
+	}
+	schemaObj, err := scheme.Scheme.New(gvk)
+	if err != nil {
+		return nil, err
+	}
+	patched, err := strategicpatch.StrategicMergePatch(old, a.GetPatch(), schemaObj)
+	if err != nil {
+		return nil, apierrors.NewBadRequest(err.Error())
 	}
 	u := &unstructured.Unstructured{}
 	if err := u.UnmarshalJSON(patched); err != nil {
@@ -433,7 +433,7 @@ func (s *Server) patch(gvr schema.GroupVersionResource, ns string, a k8stesting.
 	}
 	// The resourceVersion and UID a patch carries are preconditions; left
 	// as they were, they match.
-	return s.store(gvr, ns, cur, obj, a.GetSubresource(), manager, dryRun, false, false)
+	return s.store(gvr, ns, cur, obj, a.GetSubresource(), manager, dryRun, false)
 }
 
 func (s *Server) apply(gvr schema.GroupVersionResource, ns string, a k8stesting.PatchActionImpl, cur runtime.Object, exists bool) (runtime.Object, error) {
@@ -473,7 +473,7 @@ func (s *Server) apply(gvr schema.GroupVersionResource, ns string, a k8stesting.
 	// An apply configuration's resourceVersion and UID are preconditions.
 	acc.SetResourceVersion(cfg.GetResourceVersion())
 	acc.SetUID(cfg.GetUID())
-	return s.store(gvr, ns, cur, out, a.GetSubresource(), a.PatchOptions.FieldManager, dryRun, true, true)
+	return s.store(gvr, ns, cur, out, a.GetSubresource(), a.PatchOptions.FieldManager, dryRun, true)
 }
 
 func (s *Server) delete(gvr schema.GroupVersionResource, ns, name string, o metav1.DeleteOptions) error {
