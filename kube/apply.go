@@ -116,14 +116,18 @@ func DecodeManifests(source string, data []byte) ([]Object, error) {
 }
 
 // MaxManifestSize bounds one manifest file (the API server's own request
-// limit is 3 MiB per object; a file of many objects gets more room).
-const MaxManifestSize = 32 << 20
+// limit is 3 MiB per object; a file of many objects gets more room), and
+// MaxManifestsSize all the files of one apply together.
+const (
+	MaxManifestSize  = 32 << 20
+	MaxManifestsSize = 64 << 20
+)
 
-// readManifest reads a regular file of at most MaxManifestSize bytes: a
-// device or a FIFO given by mistake (--manifest /dev/zero) must not hang or
-// fill memory, and a file too large is refused by its size before it is
-// read (the limited read covers a file that grows meanwhile).
-func readManifest(path string) ([]byte, error) {
+// readManifest reads a regular file of at most max bytes: a device or a
+// FIFO given by mistake (--manifest /dev/zero) must not hang or fill
+// memory, and a file too large is refused by its size before it is read
+// (the limited read covers a file that grows meanwhile).
+func readManifest(path string, max int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -136,26 +140,33 @@ func readManifest(path string) ([]byte, error) {
 	if !fi.Mode().IsRegular() && path != os.DevNull {
 		return nil, fmt.Errorf("%s: not a regular file", path)
 	}
-	if fi.Size() > MaxManifestSize {
-		return nil, fmt.Errorf("%s: larger than %d MiB", path, MaxManifestSize>>20)
+	tooLarge := fmt.Errorf("%s: larger than %d MiB", path, MaxManifestSize>>20)
+	if max < MaxManifestSize {
+		tooLarge = fmt.Errorf("%s: the manifests are larger than %d MiB together", path, MaxManifestsSize>>20)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxManifestSize+1))
+	if fi.Size() > max {
+		return nil, tooLarge
+	}
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > MaxManifestSize {
-		return nil, fmt.Errorf("%s: larger than %d MiB", path, MaxManifestSize>>20)
+	if int64(len(b)) > max {
+		return nil, tooLarge
 	}
 	return b, nil
 }
 
 // LoadManifests reads files and directories (recursively: *.yaml, *.yml,
-// *.json, in lexical order).
+// *.json, in lexical order). Their sizes are checked, each and together,
+// before any is read.
 func LoadManifests(paths []string) ([]Object, error) {
 	var out []Object
 	var problems []string
+	var files []string
+	total := int64(0)
 	for _, p := range paths {
-		var files []string
+		var found []string
 		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -165,10 +176,10 @@ func LoadManifests(paths []string) ([]Object, error) {
 			}
 			switch strings.ToLower(filepath.Ext(path)) {
 			case ".yaml", ".yml", ".json":
-				files = append(files, path)
+				found = append(found, path)
 			default:
 				if path == p {
-					files = append(files, path)
+					found = append(found, path)
 				}
 			}
 			return nil
@@ -177,20 +188,36 @@ func LoadManifests(paths []string) ([]Object, error) {
 			problems = append(problems, err.Error())
 			continue
 		}
-		sort.Strings(files)
-		for _, f := range files {
-			b, err := readManifest(f)
-			if err != nil {
-				problems = append(problems, err.Error())
-				continue
+		sort.Strings(found)
+		for _, f := range found {
+			if fi, err := os.Stat(f); err == nil && fi.Mode().IsRegular() {
+				if fi.Size() > MaxManifestSize {
+					problems = append(problems, fmt.Sprintf("%s: larger than %d MiB", f, MaxManifestSize>>20))
+					continue
+				}
+				total += fi.Size()
 			}
-			objs, err := DecodeManifests(f, b)
-			if err != nil {
-				problems = append(problems, strings.TrimPrefix(err.Error(), "invalid manifests:\n  "))
-				continue
-			}
-			out = append(out, objs...)
+			files = append(files, f)
 		}
+	}
+	if total > MaxManifestsSize {
+		problems = append(problems, fmt.Sprintf("the manifests hold %d MiB, more than %d MiB together", total>>20, MaxManifestsSize>>20))
+		files = nil
+	}
+	left := int64(MaxManifestsSize)
+	for _, f := range files {
+		b, err := readManifest(f, min(MaxManifestSize, left))
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		left -= int64(len(b))
+		objs, err := DecodeManifests(f, b)
+		if err != nil {
+			problems = append(problems, strings.TrimPrefix(err.Error(), "invalid manifests:\n  "))
+			continue
+		}
+		out = append(out, objs...)
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("invalid manifests:\n  %s", strings.Join(problems, "\n  "))

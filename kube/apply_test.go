@@ -74,3 +74,28 @@ func TestApplyTakesDevclustersOwnUpdatedFields(t *testing.T) {
 		t.Errorf("applying over another manager's field: %v", err)
 	}
 }
+
+// Files under the limit each but over it together are refused unread.
+func TestLoadManifestsBoundsTheirTotal(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"a.yaml", "b.yaml", "c.yaml"} {
+		p := filepath.Join(dir, n)
+		if err := os.WriteFile(p, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Truncate(p, 30<<20); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := LoadManifests([]string{dir})
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "more than 64 MiB together") {
+		t.Errorf("90 MiB of manifests: %v", err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
+		t.Errorf("refusing 90 MiB of manifests allocated %d MiB", alloc>>20)
+	}
+}
