@@ -60,8 +60,9 @@ type DeployResult struct {
 	// Written lists the writes made, in order ("ConfigMap apps/web-config
 	// updated"): all of them, or those before a write that failed.
 	Written []string `json:"written,omitempty"`
-	// RolledBack is set when everything written was undone and that rolled
-	// out.
+	// RolledBack is set when every ConfigMap and workload the deploy wrote
+	// was undone and that rolled out (Rollback.Left lists the objects a
+	// rollback does not undo).
 	RolledBack bool `json:"rolledBack,omitempty"`
 	// Rollback is what --rollback-on-failure did, when it ran.
 	Rollback *DeployRollback `json:"rollback,omitempty"`

@@ -138,7 +138,13 @@ func plan(snap *deploySnapshot, in *deployInputs) (*deployPlan, error) {
 			workloads = append(workloads, w)
 		}
 	}
-	folded := map[objectKey]kube.TemplateChange{}
+	// The template changes to make in the manifests' objects, and the
+	// template each is made on.
+	type fold struct {
+		change kube.TemplateChange
+		base   *kube.Template
+	}
+	folded := map[objectKey]fold{}
 	for _, w := range workloads {
 		before := snap.templates[w]
 		it := fromManifest[w]
@@ -170,7 +176,7 @@ func plan(snap *deploySnapshot, in *deployInputs) (*deployPlan, error) {
 		pw := plannedWorkload{Workload: w, before: before, change: ch,
 			changed: before == nil || !apiequality.Semantic.DeepEqual(before.Spec, *after)}
 		if it != nil {
-			folded[keyOf(it.Obj)] = ch
+			folded[keyOf(it.Obj)] = fold{ch, base}
 		} else if !ch.Empty() {
 			p.patches = append(p.patches, templatePatch{before: before, change: ch})
 		}
@@ -182,20 +188,20 @@ func plan(snap *deploySnapshot, in *deployInputs) (*deployPlan, error) {
 	// The manifests' objects that change, with the changes made in them.
 	for _, it := range snap.manifests {
 		key := keyOf(it.Obj)
-		ch, isWorkload := folded[key]
+		f, isWorkload := folded[key]
 		obj := it.Object
 		obj.Obj = it.Obj.DeepCopy()
 		cur, after := snap.objects[key], snap.predicted[key]
 		if after != nil {
 			after = after.DeepCopy()
 		}
-		if isWorkload && !ch.Empty() {
-			if err := ch.SetIn(obj.Obj); err != nil {
+		if isWorkload && !f.change.Empty() {
+			if err := f.change.SetIn(obj.Obj, &f.base.Spec.Spec); err != nil {
 				problems = append(problems, it.Where()+": "+err.Error())
 				continue
 			}
 			if after != nil {
-				_ = ch.SetIn(after)
+				_ = f.change.SetIn(after, &f.base.Spec.Spec)
 			}
 		}
 		// Unchanged when the object as the deploy leaves it is the one

@@ -135,6 +135,22 @@ func TestDeployWithManifests(t *testing.T) {
 		t.Errorf("after the manifest-only change: %d ReplicaSets with pods, images %v", n, images())
 	}
 
+	// The same deploy again changes nothing and writes nothing.
+	rvs := func() string {
+		d, err1 := admin.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
+		svc, err2 := admin.CoreV1().Services(ns).Get(ctx, "web", metav1.GetOptions{})
+		cm, err3 := admin.CoreV1().ConfigMaps(ns).Get(ctx, "web-config", metav1.GetOptions{})
+		if err1 != nil || err2 != nil || err3 != nil {
+			t.Fatal(err1, err2, err3)
+		}
+		return d.ResourceVersion + "/" + svc.ResourceVersion + "/" + cm.ResourceVersion
+	}
+	before := rvs()
+	r, res = deploy("--configmap", "web-config="+conf, "--timeout", "2m")
+	if r.code != 0 || res.Changed || len(res.Written) != 0 || rvs() != before {
+		t.Errorf("the same deploy again: exit %d, changed %v, written %v, resourceVersions %s then %s", r.code, res.Changed, res.Written, before, rvs())
+	}
+
 	// 3. A failing rollout with --rollback-on-failure: the template, the
 	// ConfigMap's data and the ConfigMap the deploy created are undone.
 	writeFile(t, app, appManifest(harness.MissingImage))

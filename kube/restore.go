@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -15,6 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 )
@@ -84,7 +86,7 @@ func dryRunOpt(dryRun bool) []string {
 func RestoreConfigMap(ctx context.Context, k kubernetes.Interface, before, written *corev1.ConfigMap) error {
 	c := k.CoreV1().ConfigMaps(written.Namespace)
 	what := "ConfigMap " + written.Namespace + "/" + written.Name
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	return retry.RetryOnConflict(undoRetry, func() error {
 		cur, err := c.Get(ctx, written.Name, metav1.GetOptions{})
 		if err := gone(what, written.UID, cur, err); err != nil {
 			return err
@@ -105,6 +107,11 @@ func RestoreConfigMap(ctx context.Context, k kubernetes.Interface, before, writt
 		return err
 	})
 }
+
+// undoRetry is how often an undo reads, checks and writes again after a
+// conflict: a workload rolling out is written by its controller many times
+// a second (about 2.5 s in all).
+var undoRetry = wait.Backoff{Steps: 8, Duration: 10 * time.Millisecond, Factor: 2, Jitter: 0.1}
 
 // gone is the ChangedError of an object that was deleted, or deleted and
 // created again, since the write.
@@ -183,7 +190,7 @@ func metaOf(obj runtime.Object) (*metav1.ObjectMeta, error) {
 // (undo gets the object read, to write with its resourceVersion).
 func undoTemplate(ctx context.Context, k kubernetes.Interface, written *Template, undo func(cur runtime.Object) error) error {
 	what := written.Kind + " " + written.Namespace + "/" + written.Name
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	return retry.RetryOnConflict(undoRetry, func() error {
 		obj, err := getWorkload(ctx, k, written.Workload)
 		var m metav1.Object
 		if err == nil {

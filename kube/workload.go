@@ -274,10 +274,11 @@ func (c TemplateChange) ApplyTo(t *corev1.PodTemplateSpec) {
 }
 
 // SetIn makes the change in a workload manifest, so that applying it is
-// the one write: the annotation, and the image of each container named
-// (added as a name and an image to the containers when the manifest does
-// not list it: server-side apply merges containers by name).
-func (c TemplateChange) SetIn(u *unstructured.Unstructured) error {
+// the one write: the annotation, and the image of each container named. A
+// container the manifest does not list is added as a name and an image
+// (server-side apply merges containers by name) to the list it is in in
+// spec, the pod spec the object has.
+func (c TemplateChange) SetIn(u *unstructured.Unstructured, spec *corev1.PodSpec) error {
 	path, ok := podSpecPath[u.GetKind()]
 	if !ok || u.GetKind() == "Pod" {
 		return fmt.Errorf("%s has no pod template", u.GetKind())
@@ -293,10 +294,11 @@ func (c TemplateChange) SetIn(u *unstructured.Unstructured) error {
 			return err
 		}
 	}
-	left := map[string]string{}
-	for n, img := range c.Images {
-		left[n] = img
+	init := map[string]bool{}
+	for _, ic := range spec.InitContainers {
+		init[ic.Name] = true
 	}
+	left := maps.Clone(c.Images)
 	for _, field := range []string{"initContainers", "containers"} {
 		fpath := append(append([]string(nil), path...), field)
 		cs, _, _ := unstructured.NestedSlice(u.Object, fpath...)
@@ -311,8 +313,8 @@ func (c TemplateChange) SetIn(u *unstructured.Unstructured) error {
 				delete(left, n)
 			}
 		}
-		if field == "containers" {
-			for _, n := range slices.Sorted(maps.Keys(left)) {
+		for _, n := range slices.Sorted(maps.Keys(left)) {
+			if init[n] == (field == "initContainers") {
 				cs = append(cs, map[string]any{"name": n, "image": left[n]})
 			}
 		}

@@ -1,13 +1,18 @@
 package kube
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/devcluster/devcluster/internal/fake/kubeapi"
 )
 
 func TestParseWorkload(t *testing.T) {
@@ -126,5 +131,45 @@ func TestConfigMapFromFilesChecksTheSizeFirst(t *testing.T) {
 	_ = os.WriteFile(ok, make([]byte, corev1.MaxSecretSize-len("ok.conf")), 0o600)
 	if _, err := ConfigMapFromFiles("web", "apps", []string{ok}); err != nil {
 		t.Errorf("a file of exactly the limit: %v", err)
+	}
+}
+
+// A change goes into a manifest's object with each container in its own
+// list, whether the manifest lists it or not; a patch sets an init
+// container's image without adding a container of that name.
+func TestTemplateChangeInManifestAndPatch(t *testing.T) {
+	t.Parallel()
+	objs, err := DecodeManifests("web.yaml", []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: apps}\n"+
+		"spec:\n  template:\n    spec:\n      containers: [{name: nginx, image: nginx:1}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := corev1.PodSpec{InitContainers: []corev1.Container{{Name: "migrate", Image: "m:1"}},
+		Containers: []corev1.Container{{Name: "nginx", Image: "nginx:1"}, {Name: "sidecar", Image: "s:1"}}}
+	ch := TemplateChange{Images: map[string]string{"nginx": "nginx:2", "sidecar": "s:2", "migrate": "m:2"}, ConfigHash: "abc"}
+	u := objs[0].Obj
+	if err := ch.SetIn(u, &live); err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := TemplateFromUnstructured(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(tmpl.Images(), " "); got != "migrate=m:2 nginx=nginx:2 sidecar=s:2" || tmpl.Spec.Annotations[ConfigHashAnnotation] != "abc" {
+		t.Errorf("in the manifest: %s, annotations %v", got, tmpl.Spec.Annotations)
+	}
+
+	api := kubeapi.New(&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "apps"},
+		Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: live}}})
+	before, err := GetTemplate(context.Background(), api.Clientset, Workload{Kind: "Deployment", Namespace: "apps", Name: "web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	written, err := PatchTemplate(context.Background(), api.Clientset, before, ch, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(written.Images(), " "); got != "migrate=m:2 nginx=nginx:2 sidecar=s:2" || written.Spec.Annotations[ConfigHashAnnotation] != "abc" {
+		t.Errorf("patched: %s, annotations %v", got, written.Spec.Annotations)
 	}
 }
