@@ -14,25 +14,37 @@ import (
 	"github.com/devcluster/devcluster/internal/fake/kubeapi"
 )
 
-// A manifest larger than the limit is refused by its size, unread.
-func TestLoadManifestsRefusesAHugeFileUnread(t *testing.T) {
-	huge := filepath.Join(t.TempDir(), "huge.yaml")
-	if err := os.WriteFile(huge, nil, 0o600); err != nil {
+// sparseFile makes a file of size bytes that takes no room.
+func sparseFile(t *testing.T, path string, size int64) string {
+	t.Helper()
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Truncate(huge, 768<<20); err != nil {
+	if err := os.Truncate(path, size); err != nil {
 		t.Fatal(err)
 	}
+	return path
+}
+
+// allocatedBy is how many bytes f allocates.
+func allocatedBy(f func()) uint64 {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	_, err := LoadManifests([]string{huge})
+	f()
 	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// A manifest larger than the limit is refused by its size, unread.
+func TestLoadManifestsRefusesAHugeFileUnread(t *testing.T) {
+	huge := sparseFile(t, filepath.Join(t.TempDir(), "huge.yaml"), 768<<20)
+	var err error
+	if alloc := allocatedBy(func() { _, err = LoadManifests([]string{huge}) }); alloc > 4<<20 {
+		t.Errorf("refusing a 768 MiB manifest allocated %d MiB", alloc>>20)
+	}
 	if err == nil || !strings.Contains(err.Error(), "larger than 32 MiB") {
 		t.Errorf("a 768 MiB manifest: %v", err)
-	}
-	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
-		t.Errorf("refusing a 768 MiB manifest allocated %d MiB", alloc>>20)
 	}
 }
 
@@ -79,23 +91,13 @@ func TestApplyTakesDevclustersOwnUpdatedFields(t *testing.T) {
 func TestLoadManifestsBoundsTheirTotal(t *testing.T) {
 	dir := t.TempDir()
 	for _, n := range []string{"a.yaml", "b.yaml", "c.yaml"} {
-		p := filepath.Join(dir, n)
-		if err := os.WriteFile(p, nil, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Truncate(p, 30<<20); err != nil {
-			t.Fatal(err)
-		}
+		sparseFile(t, filepath.Join(dir, n), 30<<20)
 	}
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	_, err := LoadManifests([]string{dir})
-	runtime.ReadMemStats(&after)
+	var err error
+	if alloc := allocatedBy(func() { _, err = LoadManifests([]string{dir}) }); alloc > 4<<20 {
+		t.Errorf("refusing 90 MiB of manifests allocated %d MiB", alloc>>20)
+	}
 	if err == nil || !strings.Contains(err.Error(), "more than 64 MiB together") {
 		t.Errorf("90 MiB of manifests: %v", err)
-	}
-	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
-		t.Errorf("refusing 90 MiB of manifests allocated %d MiB", alloc>>20)
 	}
 }
