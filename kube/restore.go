@@ -314,7 +314,7 @@ func ownsUnder(fields *metav1.FieldsV1, paths [][]string) bool {
 		return false
 	}
 	var root map[string]any
-	if json.Unmarshal(fields.Raw, &root) != nil {
+	if json.Unmarshal(fields.GetRawBytes(), &root) != nil {
 		return false
 	}
 	for _, p := range paths {
