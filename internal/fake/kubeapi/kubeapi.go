@@ -11,7 +11,6 @@
 package kubeapi
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -25,20 +24,16 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta/testrestmapper"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/managedfields"
-	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/applyconfigurations"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/kubernetes/scheme"
 	k8stesting "k8s.io/client-go/testing"
-	"sigs.k8s.io/yaml"
 )
 
 // Server is the object store and the clients that reach it.
@@ -390,92 +385,6 @@ func hasSpec(o runtime.Object) bool {
 	return ok
 }
 
-func (s *Server) patch(gvr schema.GroupVersionResource, ns string, a k8stesting.PatchActionImpl) (runtime.Object, error) {
-	dryRun := isDryRun(a.PatchOptions.DryRun)
-	manager := orUnnamed(a.PatchOptions.FieldManager)
-	cur, err := s.get(gvr, ns, a.GetName())
-	exists := err == nil
-	if err != nil && !apierrors.IsNotFound(err) {
-		return nil, err
-	}
-	if a.GetPatchType() == types.ApplyPatchType {
-		return s.apply(gvr, ns, a, cur, exists)
-	}
-	if !exists {
-		return nil, err
-	}
-	old, err := json.Marshal(cur)
-	if err != nil {
-		return nil, err
-	}
-	if a.GetPatchType() != types.StrategicMergePatchType {
-		return nil, fmt.Errorf("kubeapi: patch type %s is not supported", a.GetPatchType())
-	}
-	gvk, err := s.Mapper.KindFor(gvr)
-	if err != nil {
-		return nil, err
-	}
-	schemaObj, err := scheme.Scheme.New(gvk)
-	if err != nil {
-		return nil, err
-	}
-	patched, err := strategicpatch.StrategicMergePatch(old, a.GetPatch(), schemaObj)
-	if err != nil {
-		return nil, apierrors.NewBadRequest(err.Error())
-	}
-	u := &unstructured.Unstructured{}
-	if err := u.UnmarshalJSON(patched); err != nil {
-		return nil, apierrors.NewBadRequest(err.Error())
-	}
-	obj, err := s.typed(gvr, u)
-	if err != nil {
-		return nil, err
-	}
-	// The resourceVersion and UID a patch carries are preconditions; left
-	// as they were, they match.
-	return s.store(gvr, ns, cur, obj, a.GetSubresource(), manager, dryRun, false)
-}
-
-func (s *Server) apply(gvr schema.GroupVersionResource, ns string, a k8stesting.PatchActionImpl, cur runtime.Object, exists bool) (runtime.Object, error) {
-	cfg := &unstructured.Unstructured{Object: map[string]any{}}
-	if err := yaml.Unmarshal(a.GetPatch(), &cfg.Object); err != nil {
-		return nil, apierrors.NewBadRequest(err.Error())
-	}
-	cfg.SetName(a.GetName())
-	gvk, err := s.Mapper.KindFor(gvr)
-	if err != nil {
-		return nil, err
-	}
-	fm, err := s.fieldManager(gvk, a.GetSubresource())
-	if err != nil {
-		return nil, err
-	}
-	live := cur
-	if !exists {
-		live, _ = scheme.Scheme.New(gvk)
-		live.GetObjectKind().SetGroupVersionKind(gvk)
-	} else {
-		live = live.DeepCopyObject()
-		live.GetObjectKind().SetGroupVersionKind(gvk)
-	}
-	force := a.PatchOptions.Force != nil && *a.PatchOptions.Force
-	out, err := fm.Apply(live, cfg, a.PatchOptions.FieldManager, force)
-	if err != nil {
-		return nil, err // a conflict with another manager is a 409, as the API server's
-	}
-	dryRun := isDryRun(a.PatchOptions.DryRun)
-	if !exists {
-		acc, _ := meta.Accessor(out)
-		acc.SetResourceVersion("")
-		return s.create(gvr, ns, out, "", dryRun)
-	}
-	acc, _ := meta.Accessor(out)
-	// An apply configuration's resourceVersion and UID are preconditions.
-	acc.SetResourceVersion(cfg.GetResourceVersion())
-	acc.SetUID(cfg.GetUID())
-	return s.store(gvr, ns, cur, out, a.GetSubresource(), a.PatchOptions.FieldManager, dryRun, true)
-}
-
 func (s *Server) delete(gvr schema.GroupVersionResource, ns, name string, o metav1.DeleteOptions) error {
 	cur, err := s.get(gvr, ns, name)
 	if err != nil {
@@ -495,153 +404,4 @@ func (s *Server) delete(gvr schema.GroupVersionResource, ns, name string, o meta
 	}
 	s.nextRV()
 	return s.tracker.Delete(gvr, ns, name)
-}
-
-func (s *Server) list(gvr schema.GroupVersionResource, a k8stesting.ListActionImpl) (runtime.Object, error) {
-	gvk := a.GetKind()
-	if gvk.Empty() {
-		var err error
-		if gvk, err = s.Mapper.KindFor(gvr); err != nil {
-			return nil, err
-		}
-	}
-	obj, err := s.tracker.List(gvr, gvk, a.GetNamespace())
-	if err != nil {
-		return nil, err
-	}
-	r := a.GetListRestrictions()
-	items, err := meta.ExtractList(obj)
-	if err != nil {
-		return nil, err
-	}
-	var kept []runtime.Object
-	for _, it := range items {
-		if matches(it, r.Labels, r.Fields) {
-			kept = append(kept, it)
-		}
-	}
-	if err := meta.SetList(obj, kept); err != nil {
-		return nil, err
-	}
-	if lm, err := meta.ListAccessor(obj); err == nil {
-		lm.SetResourceVersion(strconv.FormatInt(s.rv, 10))
-	}
-	return obj, nil
-}
-
-// watch follows the API server's rules for a watch's resourceVersion:
-// unset or "0", every stored object first as ADDED; N, the objects changed
-// after N; then every change. Registered under the lock writes take, so
-// nothing falls between a list and the watch that follows it.
-func (s *Server) watch(a k8stesting.WatchActionImpl) (watch.Interface, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	gvr, ns := a.GetResource(), a.GetNamespace()
-	inner, err := s.tracker.Watch(gvr, ns)
-	if err != nil {
-		return nil, err
-	}
-	r := a.GetWatchRestrictions()
-	from := int64(0)
-	if r.ResourceVersion != "" {
-		if from, err = strconv.ParseInt(r.ResourceVersion, 10, 64); err != nil {
-			inner.Stop()
-			return nil, apierrors.NewBadRequest("invalid resourceVersion " + r.ResourceVersion)
-		}
-	}
-	var replay []watch.Event
-	if gvk, err := s.Mapper.KindFor(gvr); err == nil {
-		if list, err := s.tracker.List(gvr, gvk, ns); err == nil {
-			items, _ := meta.ExtractList(list)
-			for _, it := range items {
-				acc, _ := meta.Accessor(it)
-				if rv, _ := strconv.ParseInt(acc.GetResourceVersion(), 10, 64); rv > from {
-					it.GetObjectKind().SetGroupVersionKind(gvk)
-					replay = append(replay, watch.Event{Type: watch.Added, Object: it})
-				}
-			}
-		}
-	}
-	w := &replayWatcher{inner: inner, ch: make(chan watch.Event), stop: make(chan struct{})}
-	go w.run(replay, func(ev watch.Event) bool { return matches(ev.Object, r.Labels, r.Fields) })
-	return w, nil
-}
-
-// replayWatcher sends some events, then those of the tracker's watch.
-type replayWatcher struct {
-	inner watch.Interface
-	ch    chan watch.Event
-	stop  chan struct{}
-	once  sync.Once
-}
-
-func (w *replayWatcher) run(replay []watch.Event, keep func(watch.Event) bool) {
-	defer close(w.ch)
-	send := func(ev watch.Event) bool {
-		if !keep(ev) {
-			return true
-		}
-		select {
-		case w.ch <- ev:
-			return true
-		case <-w.stop:
-			return false
-		}
-	}
-	for _, ev := range replay {
-		if !send(ev) {
-			return
-		}
-	}
-	for {
-		select {
-		case ev, ok := <-w.inner.ResultChan():
-			if !ok || !send(ev) {
-				return
-			}
-		case <-w.stop:
-			return
-		}
-	}
-}
-
-func (w *replayWatcher) ResultChan() <-chan watch.Event { return w.ch }
-
-func (w *replayWatcher) Stop() {
-	w.once.Do(func() {
-		close(w.stop)
-		w.inner.Stop()
-	})
-}
-
-// matches applies label and field selectors (metadata.name,
-// metadata.namespace, and an Event's involvedObject and type).
-func matches(o runtime.Object, l labels.Selector, f fields.Selector) bool {
-	acc, err := meta.Accessor(o)
-	if err != nil {
-		return false
-	}
-	if l != nil && !l.Matches(labels.Set(acc.GetLabels())) {
-		return false
-	}
-	if f == nil || f.Empty() {
-		return true
-	}
-	set := fields.Set{"metadata.name": acc.GetName(), "metadata.namespace": acc.GetNamespace()}
-	if u, err := toUnstructured(o); err == nil {
-		for _, p := range [][]string{{"involvedObject", "name"}, {"involvedObject", "kind"}, {"involvedObject", "namespace"}, {"type"}, {"reason"}} {
-			if v, ok, _ := unstructured.NestedString(u.Object, p...); ok {
-				set[joinPath(p)] = v
-			}
-		}
-	}
-	return f.Matches(set)
-}
-
-func joinPath(p []string) string {
-	out := p[0]
-	for _, s := range p[1:] {
-		out += "." + s
-	}
-	return out
 }
