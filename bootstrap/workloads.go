@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/devcluster/devcluster/image"
@@ -50,7 +49,7 @@ func buildSample(ctx context.Context, s *upState) (string, error) {
 
 // applyWorkloads applies the samples and the configured manifests with
 // server-side apply, rewriting localhost:<port>/ images to the address the
-// cluster pulls from.
+// cluster pulls from (imageRewrite).
 func applyWorkloads(ctx context.Context, s *upState) (string, error) {
 	var objs []kube.Object
 	if s.sampleImage != "" {
@@ -76,14 +75,11 @@ func applyWorkloads(ctx context.Context, s *upState) (string, error) {
 	if err != nil {
 		return "", problem.New(problem.Failed, "connecting to the cluster", err, "")
 	}
-	rewrites := map[string]string{}
-	if r := s.registry; r != nil {
-		port := strconv.Itoa(s.cfg.Registry.Port)
-		for _, h := range []string{"localhost:" + port, "127.0.0.1:" + port} {
-			rewrites[h+"/"] = r.ClusterHost + "/"
-		}
+	rewrite, err := imageRewrite(ctx, s)
+	if err != nil {
+		return "", err
 	}
-	applied, err := applier.Apply(ctx, objs, kube.ApplyOptions{ImageRewrites: rewrites, Progress: s.deps.Report.Progress})
+	applied, err := applier.Apply(ctx, objs, kube.ApplyOptions{ImageRewrite: rewrite, Progress: s.deps.Report.Progress})
 	if err != nil {
 		return "", problem.New(problem.Failed, "applying workloads", err, "fix the manifest named above and run `devcluster up` again")
 	}
@@ -94,6 +90,21 @@ func applyWorkloads(ctx context.Context, s *upState) (string, error) {
 		}
 	}
 	return fmt.Sprintf("%d objects, %d workloads", len(applied), len(s.workloads)), nil
+}
+
+// imageRewrite is the rewrite `deploy` uses too: the cluster's KEP-1755
+// ConfigMap's, which the registry step wrote. Where another tool manages
+// that ConfigMap (provider existing) and it does not cover devcluster's own
+// registry, the sample's images still go to devcluster's.
+func imageRewrite(ctx context.Context, s *upState) (manifests.ImageRewrite, error) {
+	rw, err := kube.ReadImageRewrite(ctx, s.clients.Kube)
+	if err != nil {
+		return rw, problem.New(problem.Failed, "reading "+kube.LocalRegistryHostingNamespace+"/"+kube.LocalRegistryHostingName, err, "")
+	}
+	if r := s.registry; r != nil && !rw.Covers(r.Host) {
+		rw = rw.And(manifests.RegistryRewrite(r.Host, r.ClusterHost))
+	}
+	return rw, nil
 }
 
 // waitForWorkloads waits for every applied workload to roll out, failing

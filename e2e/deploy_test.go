@@ -27,25 +27,13 @@ import (
 // agent, no registry), on kwok nodes: the first deploy creates the
 // ConfigMap; an unchanged deploy returns at once; a configuration-only
 // change rolls the pods to a new ReplicaSet; --dry-run and bad input write
-// nothing; a missing image fails fast with the pod and the reason; with
+// nothing (bad arguments are refused before the cluster is contacted); a
+// missing image fails fast with the pod and the reason; with
 // --rollback-on-failure the template and the ConfigMap data come back.
 func TestDeploy(t *testing.T) {
 	ctx := context.Background()
 	u := newUser(t)
-	// A node for the pods (the stand-in registers a kwok node); the deploy
-	// itself goes through the control plane's own admin kubeconfig.
-	if r := u.devcluster("up", "--name", "e2e-deploy", "--no-registry", "--no-lb"); r.code != 0 {
-		t.Fatalf("up: exit %d", r.code)
-	}
-	defer u.devcluster("down", "--name", "e2e-deploy")
-	admin, err := cp.Client()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns := fmt.Sprintf("deploy-%d", time.Now().UnixNano()%100000)
-	if _, err := admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	admin, ns := deployTarget(t, u, "e2e-deploy", "deploy")
 	replicas := int32(2)
 	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
 		Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
@@ -155,6 +143,24 @@ func TestDeploy(t *testing.T) {
 		}
 	}
 
+	// Arguments and flags are checked before the cluster is contacted:
+	// no workload, a name without a kind, a kind deploy cannot roll out,
+	// a malformed image; exit 2, and nothing is written.
+	for _, args := range [][]string{
+		{"deploy", "-n", ns},
+		{"deploy", "web", "-n", ns, "--configmap", "web-config=" + conf},
+		{"deploy", "pod/web", "-n", ns, "--configmap", "web-config=" + conf},
+		{"deploy", "deployment/web", "-n", ns, "--image", "nginx=Not A Reference", "--configmap", "web-config=" + conf},
+	} {
+		r := u.devcluster(append([]string{"--kubeconfig", cp.Kubeconfig}, args...)...)
+		if r.code != 2 || strings.Contains(r.stderr, "Connecting to the cluster") {
+			t.Errorf("deploy %q: exit %d, want 2 before connecting\n%s", args, r.code, r.stderr)
+		}
+		if tmpl, rev := template(); rev != rev2 || tmpl.Spec.Containers[0].Image != "example.com/web:v1" || !strings.Contains(configData(), "v2") {
+			t.Errorf("deploy %q wrote: revision %s, image %s, config %q", args, rev, tmpl.Spec.Containers[0].Image, configData())
+		}
+	}
+
 	// 6. An image that cannot be pulled fails fast, naming pod and reason;
 	// --rollback-on-failure restores the template and the ConfigMap data.
 	start := time.Now()
@@ -180,6 +186,28 @@ func TestDeploy(t *testing.T) {
 	}
 	t.Logf("broken image reported and rolled back in %s", took.Round(time.Millisecond))
 	_ = os.Remove(conf)
+}
+
+// deployTarget brings up a cluster for a deploy test — a node for the pods
+// (the stand-in registers a kwok node), brought down at the end — and
+// returns an admin client and a new namespace: the deploy itself goes
+// through the control plane's own admin kubeconfig, as a CI job's does on
+// a cluster devcluster did not create.
+func deployTarget(t testing.TB, u *user, cluster, prefix string) (kubernetes.Interface, string) {
+	t.Helper()
+	if r := u.devcluster("-q", "up", "--name", cluster, "--no-registry", "--no-lb"); r.code != 0 {
+		t.Fatalf("up: exit %d", r.code)
+	}
+	t.Cleanup(func() { u.devcluster("-q", "down", "--name", cluster) })
+	admin, err := cp.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()%100000)
+	if _, err := admin.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return admin, ns
 }
 
 // readyReplicaSets counts the ReplicaSets in ns that still have replicas.

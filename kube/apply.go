@@ -1,26 +1,21 @@
 package kube
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/dynamic"
+
+	"github.com/devcluster/devcluster/manifests"
 )
 
 // Object is one manifest document and where it came from.
@@ -67,139 +62,17 @@ func (o Object) Describe() string {
 	return o.Obj.GetKind() + " " + n
 }
 
-// DecodeManifests decodes multi-document YAML (or JSON) with apimachinery's
-// decoder. Empty documents are skipped; every problem is reported with its
-// document number.
-func DecodeManifests(source string, data []byte) ([]Object, error) {
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	var out []Object
-	var problems []string
-	for i := 0; ; i++ {
-		var raw map[string]any
-		err := dec.Decode(&raw)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s document %d: %v", source, i+1, err))
-			break
-		}
-		if len(raw) == 0 {
-			continue
-		}
-		u := &unstructured.Unstructured{Object: raw}
-		var missing []string
-		if u.GetAPIVersion() == "" {
-			missing = append(missing, "apiVersion")
-		}
-		if u.GetKind() == "" {
-			missing = append(missing, "kind")
-		}
-		if u.GetName() == "" {
-			missing = append(missing, "metadata.name")
-		}
-		if len(missing) > 0 {
-			problems = append(problems, fmt.Sprintf("%s document %d: missing %s", source, i+1, strings.Join(missing, ", ")))
-			continue
-		}
-		if strings.HasSuffix(u.GetKind(), "List") {
-			problems = append(problems, fmt.Sprintf("%s document %d: %s is not supported; write one document per object", source, i+1, u.GetKind()))
-			continue
-		}
-		out = append(out, Object{Source: source, Index: i, Obj: u})
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("invalid manifests:\n  %s", strings.Join(problems, "\n  "))
-	}
-	return out, nil
-}
-
-// MaxManifestSize bounds one manifest file (the API server's own request
-// limit is 3 MiB per object; a file of many objects gets more room).
-const MaxManifestSize = 32 << 20
-
-// readManifest reads a regular file of at most MaxManifestSize bytes: a
-// device or a FIFO given by mistake (--manifest /dev/zero) must not hang or
-// fill memory.
-func readManifest(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() && path != os.DevNull {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxManifestSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > MaxManifestSize {
-		return nil, fmt.Errorf("%s: larger than %d MiB", path, MaxManifestSize>>20)
-	}
-	return b, nil
-}
-
-// LoadManifests reads files and directories (recursively: *.yaml, *.yml,
-// *.json, in lexical order).
-func LoadManifests(paths []string) ([]Object, error) {
-	var out []Object
-	var problems []string
-	for _, p := range paths {
-		var files []string
-		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() {
-				return nil
-			}
-			switch strings.ToLower(filepath.Ext(path)) {
-			case ".yaml", ".yml", ".json":
-				files = append(files, path)
-			default:
-				if path == p {
-					files = append(files, path)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			problems = append(problems, err.Error())
-			continue
-		}
-		sort.Strings(files)
-		for _, f := range files {
-			b, err := readManifest(f)
-			if err != nil {
-				problems = append(problems, err.Error())
-				continue
-			}
-			objs, err := DecodeManifests(f, b)
-			if err != nil {
-				problems = append(problems, strings.TrimPrefix(err.Error(), "invalid manifests:\n  "))
-				continue
-			}
-			out = append(out, objs...)
-		}
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("invalid manifests:\n  %s", strings.Join(problems, "\n  "))
-	}
-	return out, nil
-}
-
 // ApplyOptions configure Apply.
 type ApplyOptions struct {
 	// DefaultNamespace for namespaced objects without one ("default").
 	DefaultNamespace string
-	// ImageRewrites maps image prefixes (e.g. "localhost:5001/") to their
-	// replacement (e.g. "192.168.49.1:5001/").
-	ImageRewrites map[string]string
+	// ImageRewrite rewrites the workloads' images (localhost:<port>/… to
+	// the address the cluster pulls from; see ReadImageRewrite).
+	ImageRewrite manifests.ImageRewrite
+	// KeepConfigHash leaves ConfigHashAnnotation to the caller: without it
+	// every template that references a ConfigMap of the same apply gets the
+	// annotation over those ConfigMaps.
+	KeepConfigHash bool
 	// Progress receives a line per applied object.
 	Progress func(string)
 	// DryRunOnly stops after the server-side dry run: nothing but missing
@@ -212,6 +85,10 @@ type Applied struct {
 	Object
 	GVR        schema.GroupVersionResource
 	Namespaced bool
+	// Result is the object as the API server answered the apply (with
+	// DryRunOnly, the dry run: the object as it would be); nil when it was
+	// not applied (not validated: its namespace does not exist yet).
+	Result *unstructured.Unstructured
 }
 
 // Applier applies manifests with server-side apply.
@@ -233,12 +110,12 @@ func orderOf(kind string) int {
 	return 5
 }
 
-// Apply resolves every object's kind through discovery, creates missing
-// namespaces, validates everything with a server-side dry run, and only then
-// applies (server-side apply, field manager devcluster). If the dry run
-// fails nothing but namespaces was written; a failure during the real apply
-// names what had been applied before it.
-func (a *Applier) Apply(ctx context.Context, objs []Object, o ApplyOptions) ([]Applied, error) {
+// Resolve maps every object's kind to its resource through discovery, sets
+// the namespace of namespaced objects that have none (and clears it on
+// cluster-scoped ones), rewrites the workloads' images and, unless
+// KeepConfigHash, stamps the config hashes; it returns them in apply order.
+// It changes the objects in place and is idempotent.
+func (a *Applier) Resolve(objs []Object, o ApplyOptions) ([]Applied, error) {
 	if o.DefaultNamespace == "" {
 		o.DefaultNamespace = "default"
 	}
@@ -258,14 +135,30 @@ func (a *Applier) Apply(ctx context.Context, objs []Object, o ApplyOptions) ([]A
 		if !namespaced {
 			obj.Obj.SetNamespace("")
 		}
-		rewriteImages(obj.Obj, o.ImageRewrites)
+		rewriteImages(obj.Obj, o.ImageRewrite)
 		items = append(items, Applied{Object: obj, GVR: m.Resource, Namespaced: namespaced})
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("cannot apply:\n  %s", strings.Join(problems, "\n  "))
 	}
-	stampConfigHashes(items)
+	if !o.KeepConfigHash {
+		stampConfigHashes(items)
+	}
 	sort.SliceStable(items, func(i, j int) bool { return orderOf(items[i].Obj.GetKind()) < orderOf(items[j].Obj.GetKind()) })
+	return items, nil
+}
+
+// Apply resolves the objects (Resolve), creates missing namespaces,
+// validates everything with a server-side dry run, and only then applies
+// (server-side apply, field manager devcluster). If the dry run fails
+// nothing but namespaces was written; a failure during the real apply
+// returns, with the error, the objects applied before it (each with its
+// Result), and the error names them.
+func (a *Applier) Apply(ctx context.Context, objs []Object, o ApplyOptions) ([]Applied, error) {
+	items, err := a.Resolve(objs, o)
+	if err != nil {
+		return nil, err
+	}
 
 	// Namespaces first, for real: a dry run of a namespaced object needs its
 	// namespace to exist.
@@ -308,22 +201,26 @@ func (a *Applier) Apply(ctx context.Context, objs []Object, o ApplyOptions) ([]A
 	}
 	for _, it := range items {
 		if it.Obj.GetKind() == "Namespace" && it.GVR.Group == "" && !o.DryRunOnly {
-			if _, err := a.resource(it).Apply(ctx, it.Obj.GetName(), it.Obj, it.applyOptions(false)); err != nil {
+			if _, err := a.apply(ctx, it, false); err != nil {
 				return nil, errors.New(it.applyError(err))
 			}
 		}
 	}
 
-	for _, it := range items {
+	var problems []string
+	for i, it := range items {
 		if it.Namespaced && absent[it.Obj.GetNamespace()] {
 			if o.Progress != nil {
 				o.Progress("not validated (namespace " + it.Obj.GetNamespace() + " does not exist yet): " + it.Describe())
 			}
 			continue
 		}
-		if _, err := a.resource(it).Apply(ctx, it.Obj.GetName(), it.Obj, it.applyOptions(true)); err != nil {
+		res, err := a.apply(ctx, it, true)
+		if err != nil {
 			problems = append(problems, it.applyError(err))
+			continue
 		}
+		items[i].Result = res
 	}
 	if len(problems) > 0 {
 		msg := "the server rejected the manifests; nothing was applied"
@@ -337,10 +234,12 @@ func (a *Applier) Apply(ctx context.Context, objs []Object, o ApplyOptions) ([]A
 		return items, nil
 	}
 	var done []string
-	for _, it := range items {
-		if _, err := a.resource(it).Apply(ctx, it.Obj.GetName(), it.Obj, it.applyOptions(false)); err != nil {
-			return nil, fmt.Errorf("%s (already applied: %s)", it.applyError(err), orNone(done))
+	for i, it := range items {
+		res, err := a.apply(ctx, it, false)
+		if err != nil {
+			return items[:i], fmt.Errorf("%s (already applied: %s)", it.applyError(err), orNone(done))
 		}
+		items[i].Result = res
 		done = append(done, it.Describe())
 		if o.Progress != nil {
 			o.Progress("applied " + it.Describe())
@@ -356,96 +255,55 @@ func orNone(s []string) string {
 	return strings.Join(s, ", ")
 }
 
+// apply applies one object. A conflict with devcluster alone — fields it
+// wrote with an update (a deploy's --image patch, a rollback) that the
+// apply now sets — is no conflict: the apply is made again, taking them.
+func (a *Applier) apply(ctx context.Context, it Applied, dryRun bool) (*unstructured.Unstructured, error) {
+	opts := it.applyOptions(dryRun)
+	res, err := a.resource(it).Apply(ctx, it.Obj.GetName(), it.Obj, opts)
+	if err != nil && !opts.Force && onlySelfConflicts(err) {
+		opts.Force = true
+		res, err = a.resource(it).Apply(ctx, it.Obj.GetName(), it.Obj, opts)
+	}
+	return res, err
+}
+
+// onlySelfConflicts reports whether err is an apply conflict whose every
+// field is held by devcluster's own field manager (the API server names
+// each in a cause: `conflict with "devcluster" using apps/v1`).
+func onlySelfConflicts(err error) bool {
+	var se apierrors.APIStatus
+	if !apierrors.IsConflict(err) || !errors.As(err, &se) || se.Status().Details == nil || len(se.Status().Details.Causes) == 0 {
+		return false
+	}
+	for _, c := range se.Status().Details.Causes {
+		rest, ok := strings.CutPrefix(c.Message, "conflict with ")
+		if c.Type != metav1.CauseTypeFieldManagerConflict || !ok {
+			return false
+		}
+		manager, err := strconv.QuotedPrefix(rest)
+		if err != nil {
+			return false
+		}
+		if m, _ := strconv.Unquote(manager); m != FieldManager {
+			return false
+		}
+	}
+	return true
+}
+
+// Get reads an object of the manifests as it is in the cluster.
+func (a *Applier) Get(ctx context.Context, it Applied) (*unstructured.Unstructured, error) {
+	u, err := a.resource(it).Get(ctx, it.Obj.GetName(), metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
 func (a *Applier) resource(it Applied) dynamic.ResourceInterface {
 	if it.Namespaced {
 		return a.Dynamic.Resource(it.GVR).Namespace(it.Obj.GetNamespace())
 	}
 	return a.Dynamic.Resource(it.GVR)
-}
-
-// podSpecPath is where each workload kind keeps its pod spec.
-var podSpecPath = map[string][]string{
-	"Pod":         {"spec"},
-	"Deployment":  {"spec", "template", "spec"},
-	"StatefulSet": {"spec", "template", "spec"},
-	"DaemonSet":   {"spec", "template", "spec"},
-	"ReplicaSet":  {"spec", "template", "spec"},
-	"Job":         {"spec", "template", "spec"},
-	"CronJob":     {"spec", "jobTemplate", "spec", "template", "spec"},
-}
-
-// rewriteImages replaces image prefixes in every container of a workload.
-func rewriteImages(u *unstructured.Unstructured, rewrites map[string]string) {
-	path, ok := podSpecPath[u.GetKind()]
-	if !ok || len(rewrites) == 0 {
-		return
-	}
-	for _, field := range []string{"containers", "initContainers", "ephemeralContainers"} {
-		cs, found, _ := unstructured.NestedSlice(u.Object, append(append([]string(nil), path...), field)...)
-		if !found {
-			continue
-		}
-		for i := range cs {
-			c, ok := cs[i].(map[string]any)
-			if !ok {
-				continue
-			}
-			img, _ := c["image"].(string)
-			for from, to := range rewrites {
-				if strings.HasPrefix(img, from) {
-					c["image"] = to + strings.TrimPrefix(img, from)
-					break
-				}
-			}
-		}
-		_ = unstructured.SetNestedSlice(u.Object, cs, append(append([]string(nil), path...), field)...)
-	}
-}
-
-// stampConfigHashes sets ConfigHashAnnotation on every workload template
-// that references a ConfigMap of the same apply, over the digests of those
-// ConfigMaps.
-func stampConfigHashes(items []Applied) {
-	digests := map[string]string{} // namespace/name → digest
-	for _, it := range items {
-		if it.Obj.GetKind() == "ConfigMap" && it.GVR.Group == "" {
-			var cm corev1.ConfigMap
-			if runtime.DefaultUnstructuredConverter.FromUnstructured(it.Obj.Object, &cm) == nil {
-				digests[it.Obj.GetNamespace()+"/"+it.Obj.GetName()] = ConfigMapDigest(cm.Data, cm.BinaryData)
-			}
-		}
-	}
-	if len(digests) == 0 {
-		return
-	}
-	for _, it := range items {
-		path, ok := podSpecPath[it.Obj.GetKind()]
-		if !ok || it.Obj.GetKind() == "Pod" {
-			continue
-		}
-		raw, found, _ := unstructured.NestedMap(it.Obj.Object, path...)
-		if !found {
-			continue
-		}
-		var spec corev1.PodSpec
-		if runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &spec) != nil {
-			continue
-		}
-		mine := map[string]string{}
-		for _, n := range ReferencedConfigMaps(&spec) {
-			if d, ok := digests[it.Obj.GetNamespace()+"/"+n]; ok {
-				mine[n] = d
-			}
-		}
-		if len(mine) == 0 {
-			continue
-		}
-		tmplMeta := append(append([]string(nil), path[:len(path)-1]...), "metadata", "annotations")
-		ann, _, _ := unstructured.NestedStringMap(it.Obj.Object, tmplMeta...)
-		if ann == nil {
-			ann = map[string]string{}
-		}
-		ann[ConfigHashAnnotation] = ConfigHash(mine)
-		_ = unstructured.SetNestedStringMap(it.Obj.Object, ann, tmplMeta...)
-	}
 }

@@ -6,6 +6,7 @@ package kube
 import (
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
@@ -22,6 +23,11 @@ type Clients struct {
 	Context string
 	// Namespace is the context's namespace ("" when it sets none).
 	Namespace string
+	// Dynamic and Mapper, when set, are the dynamic client and the REST
+	// mapper of Applier (tests inject client-go's fakes); nil means made
+	// from Config, the kinds resolved through the cluster's discovery.
+	Dynamic dynamic.Interface
+	Mapper  meta.RESTMapper
 
 	applier *Applier
 }
@@ -32,15 +38,21 @@ func (c *Clients) Applier() (*Applier, error) {
 	if c.applier != nil {
 		return c.applier, nil
 	}
-	dyn, err := dynamic.NewForConfig(c.Config)
-	if err != nil {
-		return nil, err
+	if c.Dynamic == nil {
+		dyn, err := dynamic.NewForConfig(c.Config)
+		if err != nil {
+			return nil, err
+		}
+		c.Dynamic = dyn
 	}
-	disc, err := discovery.NewDiscoveryClientForConfig(c.Config)
-	if err != nil {
-		return nil, err
+	if c.Mapper == nil {
+		disc, err := discovery.NewDiscoveryClientForConfig(c.Config)
+		if err != nil {
+			return nil, err
+		}
+		c.Mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
 	}
-	c.applier = &Applier{Dynamic: dyn, Mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))}
+	c.applier = &Applier{Dynamic: c.Dynamic, Mapper: c.Mapper}
 	return c.applier, nil
 }
 

@@ -150,7 +150,9 @@ func watchRollout(ctx context.Context, k kubernetes.Interface, w Workload, repor
 		return "", fmt.Errorf("cannot wait for kind %s", w.Kind)
 	}
 	last, final := "", ""
-	_, err := watchtools.UntilWithSync(ctx, lw, obj, nil, func(ev watch.Event) (bool, error) {
+	// A client that cannot stream lists (client-go's fakes) says so, and
+	// the reflector lists instead.
+	_, err := watchtools.UntilWithSync(ctx, cache.ToListWatcherWithWatchListSemantics(lw, k), obj, nil, func(ev watch.Event) (bool, error) {
 		var st RolloutStatus
 		switch o := ev.Object.(type) {
 		case *appsv1.Deployment:

@@ -4,17 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
-	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -43,10 +47,17 @@ func ParseWorkload(ref, namespace string) (Workload, error) {
 	return Workload{Kind: k, Namespace: namespace, Name: name}, nil
 }
 
+// MaxConfigMapSize is the API server's limit on a ConfigMap's keys and
+// values together (the same 1 MiB as a Secret's).
+const MaxConfigMapSize = corev1.MaxSecretSize
+
 // ConfigMapFromFiles builds a ConfigMap as `kubectl create configmap
 // --from-file` does: each file is a key named after it; a directory gives
 // its regular files (not its sub-directories). Text goes to data, anything
-// that is not UTF-8 to binaryData. Every problem is reported at once.
+// that is not UTF-8 to binaryData. Every problem is reported at once. The
+// 1 MiB limit is checked on the files' sizes before anything is read, and
+// the reads go through a limit of what is left, so a huge file (or one
+// that grows while it is read) costs no memory.
 func ConfigMapFromFiles(name, namespace string, paths []string) (*corev1.ConfigMap, error) {
 	cm := &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}, Data: map[string]string{}}
@@ -54,8 +65,15 @@ func ConfigMapFromFiles(name, namespace string, paths []string) (*corev1.ConfigM
 	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
 		problems = append(problems, fmt.Sprintf("invalid ConfigMap name %q: %s", name, strings.Join(errs, "; ")))
 	}
+	// The files, found and sized before any is read.
+	type file struct {
+		key, path string
+		size      int64
+	}
+	var files []file
 	from := map[string]string{}
-	add := func(key, path string) {
+	total := int64(0)
+	add := func(key, path string, size int64) {
 		if errs := validation.IsConfigMapKey(key); len(errs) > 0 {
 			problems = append(problems, fmt.Sprintf("%s: %q is not a valid ConfigMap key: %s", path, key, strings.Join(errs, "; ")))
 			return
@@ -64,20 +82,9 @@ func ConfigMapFromFiles(name, namespace string, paths []string) (*corev1.ConfigM
 			problems = append(problems, fmt.Sprintf("%s: key %q is already given by %s", path, key, prev))
 			return
 		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			problems = append(problems, err.Error())
-			return
-		}
 		from[key] = path
-		if utf8.Valid(b) {
-			cm.Data[key] = string(b)
-		} else {
-			if cm.BinaryData == nil {
-				cm.BinaryData = map[string][]byte{}
-			}
-			cm.BinaryData[key] = b
-		}
+		files = append(files, file{key, path, size})
+		total += int64(len(key)) + size
 	}
 	for _, p := range paths {
 		fi, err := os.Stat(p)
@@ -91,33 +98,68 @@ func ConfigMapFromFiles(name, namespace string, paths []string) (*corev1.ConfigM
 				continue
 			}
 			for _, e := range entries {
-				if e.Type().IsRegular() {
-					add(e.Name(), filepath.Join(p, e.Name()))
+				if !e.Type().IsRegular() {
+					continue
 				}
+				info, err := e.Info()
+				if err != nil {
+					problems = append(problems, err.Error())
+					continue
+				}
+				add(e.Name(), filepath.Join(p, e.Name()), info.Size())
 			}
 		case fi.Mode().IsRegular():
-			add(filepath.Base(p), p)
+			add(filepath.Base(p), p, fi.Size())
 		default:
 			problems = append(problems, fmt.Sprintf("%s: not a regular file or directory", p))
 		}
 	}
+	if total > MaxConfigMapSize {
+		problems = append(problems, tooLarge(name, total))
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%s", strings.Join(problems, "\n"))
 	}
-	size := 0
-	for k, v := range cm.Data {
-		size += len(k) + len(v)
-	}
-	for k, v := range cm.BinaryData {
-		size += len(k) + len(v)
-	}
-	if size > corev1.MaxSecretSize { // a ConfigMap has the same 1 MiB limit
-		return nil, fmt.Errorf("ConfigMap %s would hold %d bytes; the API server's limit is 1 MiB", name, size)
+	left := int64(MaxConfigMapSize)
+	for _, f := range files {
+		left -= int64(len(f.key))
+		b, err := readAtMost(f.path, left)
+		if err != nil {
+			return nil, err
+		}
+		if int64(len(b)) > left {
+			return nil, fmt.Errorf("%s (%s grew while it was read)", tooLarge(name, MaxConfigMapSize-left+int64(len(b))), f.path)
+		}
+		left -= int64(len(b))
+		if utf8.Valid(b) {
+			cm.Data[f.key] = string(b)
+		} else {
+			if cm.BinaryData == nil {
+				cm.BinaryData = map[string][]byte{}
+			}
+			cm.BinaryData[f.key] = b
+		}
 	}
 	return cm, nil
 }
 
-// Template is a workload's pod template as read from the cluster.
+func tooLarge(name string, size int64) string {
+	return fmt.Sprintf("ConfigMap %s would hold at least %d bytes; the API server's limit is 1 MiB (%d bytes)", name, size, MaxConfigMapSize)
+}
+
+// readAtMost reads a file through a limit of max+1 bytes: more than max
+// means it is too large, and no more than that is ever held.
+func readAtMost(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, max+1))
+}
+
+// Template is a workload's pod template as read from the cluster (or as a
+// write returned it).
 type Template struct {
 	Workload
 	// Spec is the pod template.
@@ -127,34 +169,69 @@ type Template struct {
 	Revision string
 	// UID identifies the object (for rollback preconditions).
 	UID types.UID
+	// ResourceVersion is the object's, as read.
+	ResourceVersion string
+	// ManagedFields are the object's, as read: who wrote what, and when.
+	ManagedFields []metav1.ManagedFieldsEntry
+}
+
+// templateOf reads the template of a Deployment, StatefulSet or DaemonSet.
+func templateOf(obj runtime.Object) (*Template, error) {
+	t := &Template{}
+	var m *metav1.ObjectMeta
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		t.Kind, m, t.Spec, t.Revision = "Deployment", &o.ObjectMeta, o.Spec.Template, o.Annotations["deployment.kubernetes.io/revision"]
+	case *appsv1.StatefulSet:
+		t.Kind, m, t.Spec, t.Revision = "StatefulSet", &o.ObjectMeta, o.Spec.Template, o.Status.UpdateRevision
+	case *appsv1.DaemonSet:
+		t.Kind, m, t.Spec, t.Revision = "DaemonSet", &o.ObjectMeta, o.Spec.Template, fmt.Sprint(o.Generation)
+	default:
+		return nil, fmt.Errorf("cannot deploy %T", obj)
+	}
+	t.Namespace, t.Name, t.UID, t.ResourceVersion, t.ManagedFields = m.Namespace, m.Name, m.UID, m.ResourceVersion, m.ManagedFields
+	return t, nil
+}
+
+// TemplateFromUnstructured reads the template of a workload as the dynamic
+// client returns it (a manifest's apply).
+func TemplateFromUnstructured(u *unstructured.Unstructured) (*Template, error) {
+	var obj runtime.Object
+	switch u.GetKind() {
+	case "Deployment":
+		obj = &appsv1.Deployment{}
+	case "StatefulSet":
+		obj = &appsv1.StatefulSet{}
+	case "DaemonSet":
+		obj = &appsv1.DaemonSet{}
+	default:
+		return nil, fmt.Errorf("cannot deploy kind %s", u.GetKind())
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj); err != nil {
+		return nil, fmt.Errorf("reading %s %s/%s: %w", u.GetKind(), u.GetNamespace(), u.GetName(), err)
+	}
+	return templateOf(obj)
 }
 
 // GetTemplate reads a workload's pod template.
 func GetTemplate(ctx context.Context, k kubernetes.Interface, w Workload) (*Template, error) {
-	t := &Template{Workload: w}
+	obj, err := getWorkload(ctx, k, w)
+	if err != nil {
+		return nil, err
+	}
+	return templateOf(obj)
+}
+
+func getWorkload(ctx context.Context, k kubernetes.Interface, w Workload) (runtime.Object, error) {
 	switch w.Kind {
 	case "Deployment":
-		d, err := k.AppsV1().Deployments(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		t.Spec, t.Revision, t.UID = d.Spec.Template, d.Annotations["deployment.kubernetes.io/revision"], d.UID
+		return k.AppsV1().Deployments(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
 	case "StatefulSet":
-		s, err := k.AppsV1().StatefulSets(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		t.Spec, t.Revision, t.UID = s.Spec.Template, s.Status.UpdateRevision, s.UID
+		return k.AppsV1().StatefulSets(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
 	case "DaemonSet":
-		d, err := k.AppsV1().DaemonSets(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		t.Spec, t.Revision, t.UID = d.Spec.Template, fmt.Sprint(d.Generation), d.UID
-	default:
-		return nil, fmt.Errorf("cannot deploy kind %s", w.Kind)
+		return k.AppsV1().DaemonSets(w.Namespace).Get(ctx, w.Name, metav1.GetOptions{})
 	}
-	return t, nil
+	return nil, fmt.Errorf("cannot deploy kind %s", w.Kind)
 }
 
 // Images lists the template's containers and their images, init containers
@@ -178,67 +255,123 @@ type TemplateChange struct {
 // Empty reports whether the change changes nothing.
 func (c TemplateChange) Empty() bool { return len(c.Images) == 0 && c.ConfigHash == "" }
 
-// PatchTemplate changes a workload's template with one strategic-merge
-// patch (containers are merged by name, so other containers and fields are
-// untouched), as `kubectl set image` does, with field manager devcluster.
-func PatchTemplate(ctx context.Context, k kubernetes.Interface, w Workload, c TemplateChange, dryRun bool) error {
+// ApplyTo makes the change in a template (a copy the caller owns): images
+// of containers and init containers by name, and the annotation.
+func (c TemplateChange) ApplyTo(t *corev1.PodTemplateSpec) {
+	if c.ConfigHash != "" {
+		if t.Annotations == nil {
+			t.Annotations = map[string]string{}
+		}
+		t.Annotations[ConfigHashAnnotation] = c.ConfigHash
+	}
+	for _, cs := range [][]corev1.Container{t.Spec.InitContainers, t.Spec.Containers} {
+		for i := range cs {
+			if img, ok := c.Images[cs[i].Name]; ok {
+				cs[i].Image = img
+			}
+		}
+	}
+}
+
+// SetIn makes the change in a workload manifest, so that applying it is
+// the one write: the annotation, and the image of each container named. A
+// container the manifest does not list is added as a name and an image
+// (server-side apply merges containers by name) to the list it is in in
+// spec, the pod spec the object has.
+func (c TemplateChange) SetIn(u *unstructured.Unstructured, spec *corev1.PodSpec) error {
+	path, ok := podSpecPath[u.GetKind()]
+	if !ok || u.GetKind() == "Pod" {
+		return fmt.Errorf("%s has no pod template", u.GetKind())
+	}
+	if c.ConfigHash != "" {
+		tmplMeta := append(append([]string(nil), path[:len(path)-1]...), "metadata", "annotations")
+		ann, _, _ := unstructured.NestedStringMap(u.Object, tmplMeta...)
+		if ann == nil {
+			ann = map[string]string{}
+		}
+		ann[ConfigHashAnnotation] = c.ConfigHash
+		if err := unstructured.SetNestedStringMap(u.Object, ann, tmplMeta...); err != nil {
+			return err
+		}
+	}
+	init := map[string]bool{}
+	for _, ic := range spec.InitContainers {
+		init[ic.Name] = true
+	}
+	left := maps.Clone(c.Images)
+	for _, field := range []string{"initContainers", "containers"} {
+		fpath := append(append([]string(nil), path...), field)
+		cs, _, _ := unstructured.NestedSlice(u.Object, fpath...)
+		for i := range cs {
+			m, ok := cs[i].(map[string]any)
+			if !ok {
+				continue
+			}
+			n, _ := m["name"].(string)
+			if img, ok := left[n]; ok {
+				m["image"] = img
+				delete(left, n)
+			}
+		}
+		for _, n := range slices.Sorted(maps.Keys(left)) {
+			if init[n] == (field == "initContainers") {
+				cs = append(cs, map[string]any{"name": n, "image": left[n]})
+			}
+		}
+		if len(cs) > 0 {
+			if err := unstructured.SetNestedSlice(u.Object, cs, fpath...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// PatchTemplate changes the template of the workload read as before with
+// one strategic-merge patch (containers and init containers are merged by
+// name, so other containers and fields are untouched), as `kubectl set
+// image` does, with field manager devcluster. The patch carries before's
+// UID: it changes that object or fails. It returns the template as written
+// (with dryRun, as it would be).
+func PatchTemplate(ctx context.Context, k kubernetes.Interface, before *Template, c TemplateChange, dryRun bool) (*Template, error) {
 	tmpl := map[string]any{}
 	if c.ConfigHash != "" {
 		tmpl["metadata"] = map[string]any{"annotations": map[string]string{ConfigHashAnnotation: c.ConfigHash}}
 	}
-	if len(c.Images) > 0 {
-		names := make([]string, 0, len(c.Images))
-		for n := range c.Images {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		var containers []map[string]string
-		for _, n := range names {
+	init := map[string]bool{}
+	for _, ic := range before.Spec.Spec.InitContainers {
+		init[ic.Name] = true
+	}
+	var containers, inits []map[string]string
+	for _, n := range slices.Sorted(maps.Keys(c.Images)) {
+		if init[n] {
+			inits = append(inits, map[string]string{"name": n, "image": c.Images[n]})
+		} else {
 			containers = append(containers, map[string]string{"name": n, "image": c.Images[n]})
 		}
-		tmpl["spec"] = map[string]any{"containers": containers}
 	}
-	return patch(ctx, k, w, map[string]any{"spec": map[string]any{"template": tmpl}}, types.StrategicMergePatchType, dryRun)
+	spec := map[string]any{}
+	if len(containers) > 0 {
+		spec["containers"] = containers
+	}
+	if len(inits) > 0 {
+		spec["initContainers"] = inits
+	}
+	if len(spec) > 0 {
+		tmpl["spec"] = spec
+	}
+	body := map[string]any{"metadata": map[string]any{"uid": before.UID}, "spec": map[string]any{"template": tmpl}}
+	obj, err := patch(ctx, k, before.Workload, body, types.StrategicMergePatchType, dryRun)
+	if err != nil {
+		return nil, err
+	}
+	return templateOf(obj)
 }
 
-// RestoreTemplate puts a previous pod template back (a rollback, as
-// `kubectl rollout undo` does for a Deployment).
-func RestoreTemplate(ctx context.Context, k kubernetes.Interface, prev *Template) error {
-	// A JSON merge patch of the whole template would keep keys the new
-	// template added; replacing it needs the object: read, swap, update.
-	switch prev.Kind {
-	case "Deployment":
-		d, err := k.AppsV1().Deployments(prev.Namespace).Get(ctx, prev.Name, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		d.Spec.Template = prev.Spec
-		_, err = k.AppsV1().Deployments(prev.Namespace).Update(ctx, d, metav1.UpdateOptions{FieldManager: FieldManager})
-		return err
-	case "StatefulSet":
-		s, err := k.AppsV1().StatefulSets(prev.Namespace).Get(ctx, prev.Name, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		s.Spec.Template = prev.Spec
-		_, err = k.AppsV1().StatefulSets(prev.Namespace).Update(ctx, s, metav1.UpdateOptions{FieldManager: FieldManager})
-		return err
-	case "DaemonSet":
-		d, err := k.AppsV1().DaemonSets(prev.Namespace).Get(ctx, prev.Name, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		d.Spec.Template = prev.Spec
-		_, err = k.AppsV1().DaemonSets(prev.Namespace).Update(ctx, d, metav1.UpdateOptions{FieldManager: FieldManager})
-		return err
-	}
-	return fmt.Errorf("cannot restore kind %s", prev.Kind)
-}
-
-func patch(ctx context.Context, k kubernetes.Interface, w Workload, body any, pt types.PatchType, dryRun bool) error {
+func patch(ctx context.Context, k kubernetes.Interface, w Workload, body any, pt types.PatchType, dryRun bool) (runtime.Object, error) {
 	b, err := json.Marshal(body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	opts := metav1.PatchOptions{FieldManager: FieldManager}
 	if dryRun {
@@ -246,31 +379,13 @@ func patch(ctx context.Context, k kubernetes.Interface, w Workload, body any, pt
 	}
 	switch w.Kind {
 	case "Deployment":
-		_, err = k.AppsV1().Deployments(w.Namespace).Patch(ctx, w.Name, pt, b, opts)
+		return k.AppsV1().Deployments(w.Namespace).Patch(ctx, w.Name, pt, b, opts)
 	case "StatefulSet":
-		_, err = k.AppsV1().StatefulSets(w.Namespace).Patch(ctx, w.Name, pt, b, opts)
+		return k.AppsV1().StatefulSets(w.Namespace).Patch(ctx, w.Name, pt, b, opts)
 	case "DaemonSet":
-		_, err = k.AppsV1().DaemonSets(w.Namespace).Patch(ctx, w.Name, pt, b, opts)
-	default:
-		err = fmt.Errorf("cannot patch kind %s", w.Kind)
+		return k.AppsV1().DaemonSets(w.Namespace).Patch(ctx, w.Name, pt, b, opts)
 	}
-	return err
-}
-
-// ApplyConfigMap applies cm with server-side apply (field manager
-// devcluster, taking over its keys): created when absent, updated when it
-// differs; a key devcluster applied before and cm no longer has is removed.
-func ApplyConfigMap(ctx context.Context, k kubernetes.Interface, cm *corev1.ConfigMap, dryRun bool) error {
-	ac := corev1ac.ConfigMap(cm.Name, cm.Namespace).WithData(cm.Data)
-	if len(cm.BinaryData) > 0 {
-		ac = ac.WithBinaryData(cm.BinaryData)
-	}
-	opts := metav1.ApplyOptions{FieldManager: FieldManager, Force: true}
-	if dryRun {
-		opts.DryRun = []string{metav1.DryRunAll}
-	}
-	_, err := k.CoreV1().ConfigMaps(cm.Namespace).Apply(ctx, ac, opts)
-	return err
+	return nil, fmt.Errorf("cannot patch kind %s", w.Kind)
 }
 
 // PodLogs returns the last lines of a container's log (of its previous

@@ -27,23 +27,28 @@ func newDeployCommand(g *globals) *cli.Command {
 		Description: "deploy changes running workloads on any cluster your kubeconfig reaches (devcluster's, kind, or a real one)\n" +
 			"and waits until they are rolled out:\n\n" +
 			"  devcluster deploy deployment/web --configmap nginx-config=nginx.conf --image nginx=localhost:5001/web:$BUILD\n\n" +
-			"Everything is validated first — files, image references, containers, and a server-side dry run — and\n" +
-			"nothing is written if anything is wrong (exit 2). ConfigMaps are applied server-side; each pod template gets\n" +
-			"the new images and a devcluster.dev/config-hash annotation over every ConfigMap it uses, so a\n" +
-			"configuration-only change rolls the pods. A deploy that changes nothing returns at once. A pod that cannot\n" +
-			"start (image pull, crash loop, OOM, unschedulable, config error) ends the wait at once with the pod, reason,\n" +
-			"events and last log lines; --rollback-on-failure then restores the previous templates and ConfigMap data.\n" +
-			"KIND is deployment (deploy), statefulset (sts) or daemonset (ds). Images named localhost:<port>/… are\n" +
-			"rewritten to the address the cluster pulls devcluster's registry from.\n\n" +
-			"Exit codes: 0 rolled out (or unchanged), 1 the rollout failed, 2 bad input, 6 timed out.",
+			"Arguments, flags and files are checked before the cluster is contacted, then every write is sent as a\n" +
+			"server-side dry run; nothing is written if anything is wrong (exit 2). ConfigMaps get exactly the files' keys;\n" +
+			"each pod template gets the new images and a devcluster.dev/config-hash annotation over every ConfigMap it\n" +
+			"uses, so a configuration-only change rolls the pods; --manifest objects are applied with the rest, and the\n" +
+			"workloads they change are waited for. Every write carries the resourceVersion or UID it was planned with.\n" +
+			"A deploy that changes nothing returns at once. A pod that cannot start (image pull, crash loop, OOM,\n" +
+			"unschedulable, config error) ends the wait at once with the pod, reason, events and last log lines.\n" +
+			"--rollback-on-failure then undoes what the deploy wrote — also after a write that failed halfway —\n" +
+			"from the state read before the first write: ConfigMap data put back, ConfigMaps and workloads it created\n" +
+			"deleted, templates restored; an object someone else changed since is left as it is and reported.\n" +
+			"KIND is deployment (deploy), statefulset (sts) or daemonset (ds). Images named localhost:<port>/… (in\n" +
+			"--image and in the manifests) are rewritten to the address the cluster pulls devcluster's registry from,\n" +
+			"as kube-public/local-registry-hosting gives it.\n\n" +
+			"Exit codes: 0 rolled out (or unchanged), 1 the rollout or a write failed, 2 bad input, 6 timed out.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Usage: "`NAMESPACE` of the workloads and ConfigMaps (default: the context's)", Destination: &o.Namespace},
 			&cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` (default: the current one)", Destination: &o.Context},
 			&cli.StringSliceFlag{Name: "configmap", Usage: "`NAME=PATH[,PATH…]`: a ConfigMap from files (a directory gives its files), keys named after the files (repeatable)", Destination: &configMaps},
 			&cli.StringSliceFlag{Name: "image", Usage: "`CONTAINER=IMAGE` to set (*=IMAGE for every container; repeatable)", Destination: &images},
-			&cli.StringSliceFlag{Name: "manifest", Usage: "a `FILE or DIR` of YAML to apply first (repeatable)", Destination: &manifests},
+			&cli.StringSliceFlag{Name: "manifest", Usage: "a `FILE or DIR` of YAML to apply with the other changes; its workloads are waited for (repeatable)", Destination: &manifests},
 			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "bound on the rollout wait", Destination: &o.Timeout},
-			&cli.BoolFlag{Name: "rollback-on-failure", Usage: "restore the previous templates and ConfigMap data when the rollout fails", Destination: &o.Rollback},
+			&cli.BoolFlag{Name: "rollback-on-failure", Usage: "undo what the deploy wrote when the rollout or a write fails (what others changed since is left)", Destination: &o.Rollback},
 			&cli.BoolFlag{Name: "dry-run", Usage: "validate with the API server and say what would change; write nothing", Destination: &o.DryRun},
 			diagnosticsFlag(&diagnostics),
 			outputFlag(&output),
@@ -111,7 +116,7 @@ func newDeployCommand(g *globals) *cli.Command {
 			if res != nil && err != nil && !diagnosed {
 				diagnose(c.Context, res, err)
 			}
-			if output == "json" && res != nil && (err == nil || res.Failure != nil || res.RolledBack) {
+			if output == "json" && res != nil && (err == nil || res.Failure != nil || res.Rollback != nil || len(res.Written) > 0) {
 				if werr := writeJSON(g.env.Stdout, res); werr != nil {
 					return werr
 				}
