@@ -20,9 +20,9 @@ import (
 	"github.com/devcluster/devcluster/e2e/harness"
 )
 
-// appManifest is the web Deployment (nginx mounting web-config, and a
+// webManifest is the web Deployment (nginx mounting web-config, and a
 // sidecar) and its Service, as a team keeps them in its repository.
-func appManifest(image string, templateLabels ...string) string {
+func webManifest(image string, templateLabels ...string) string {
 	labels := "app: web"
 	for _, l := range templateLabels {
 		labels += ", " + l
@@ -111,7 +111,7 @@ func TestDeployWithManifests(t *testing.T) {
 
 	// 1. The first deploy creates the Deployment, the Service and the
 	// ConfigMap, and waits for the new Deployment.
-	writeFile(t, app, appManifest("example.com/web:v1"))
+	writeFile(t, app, webManifest("example.com/web:v1"))
 	writeFile(t, conf, "v1\n")
 	r, res := deploy("--configmap", "web-config="+conf, "--timeout", "2m")
 	if r.code != 0 {
@@ -126,7 +126,7 @@ func TestDeployWithManifests(t *testing.T) {
 
 	// 2. A template change only the manifest delivers is a change, and is
 	// waited for.
-	writeFile(t, app, appManifest("example.com/web:v2"))
+	writeFile(t, app, webManifest("example.com/web:v2"))
 	r, res = deploy("--configmap", "web-config="+conf, "--timeout", "2m")
 	if r.code != 0 || !res.Changed || len(res.Workloads) != 1 || !res.Workloads[0].Ready || res.Workloads[0].Message != "successfully rolled out" {
 		t.Errorf("a manifest-only template change: exit %d, %+v", r.code, res)
@@ -153,7 +153,7 @@ func TestDeployWithManifests(t *testing.T) {
 
 	// 3. A failing rollout with --rollback-on-failure: the template, the
 	// ConfigMap's data and the ConfigMap the deploy created are undone.
-	writeFile(t, app, appManifest(harness.MissingImage))
+	writeFile(t, app, webManifest(harness.MissingImage))
 	writeFile(t, conf, "v2, broken\n")
 	r, res = deploy("--configmap", "web-config="+conf, "--configmap", "extra-config="+extra, "--rollback-on-failure", "--timeout", "2m")
 	if r.code != 1 {
@@ -181,7 +181,7 @@ func TestDeployWithManifests(t *testing.T) {
 		t.Fatal(err)
 	}
 	generation := d.Generation
-	writeFile(t, app, appManifest("example.com/web:v3", harness.FailureLabel+": ContainerCreating"))
+	writeFile(t, app, webManifest("example.com/web:v3", harness.FailureLabel+": ContainerCreating"))
 	writeFile(t, conf, "v3\n")
 	done := make(chan result, 1)
 	go func() {
