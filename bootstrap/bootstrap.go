@@ -24,6 +24,7 @@ import (
 	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/loadbalancer"
 	"github.com/devcluster/devcluster/provider"
@@ -383,7 +384,7 @@ func waitForKubernetes(ctx context.Context, s *upState) (string, error) {
 	msg, err := kube.WaitForCluster(ctx, c.Kube, kube.ClusterWait{
 		Timeout: s.cfg.Wait, Interval: s.deps.WaitInterval, Progress: s.deps.Report.Progress,
 	})
-	summary := &KubeSummary{Context: c.Context, Server: c.Config.Host, Ready: err == nil, Detail: msg}
+	summary := &KubeSummary{Context: c.Context, Server: run.RedactURL(c.Config.Host), Ready: err == nil, Detail: msg}
 	s.kubernetes = summary
 	if err != nil {
 		kind := problem.Failed
@@ -393,7 +394,7 @@ func waitForKubernetes(ctx context.Context, s *upState) (string, error) {
 		return "", problem.New(kind, fmt.Sprintf("waiting for cluster %q to be ready", s.cfg.Name), err,
 			"raise `wait` (--wait) if the machine is slow, or look at `kubectl --context "+c.Context+" get nodes,pods -A`")
 	}
-	if v, err := c.Kube.Discovery().ServerVersion(); err == nil {
+	if v, err := kube.ServerVersion(ctx, c.Kube, kube.VersionTimeout); err == nil {
 		summary.ServerVersion = v.GitVersion
 	}
 	return msg, nil

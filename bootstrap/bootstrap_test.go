@@ -640,3 +640,32 @@ func TestUpAfterTheMachineWasRemoved(t *testing.T) {
 		t.Errorf("actions = %q, want started and hosts.toml written again", res.Actions)
 	}
 }
+
+// An API server URL with credentials in it (a proxy-style kubeconfig
+// server) is shown redacted by up and status, whose results reach the
+// terminal, -o json and CI summaries.
+func TestServerURLIsShownRedacted(t *testing.T) {
+	f := newFixture(t)
+	clients := f.deps.Kube
+	f.deps.Kube = func(ctx string) (*kube.Clients, error) {
+		c, err := clients(ctx)
+		if err == nil {
+			c.Config = &rest.Config{Host: "https://robot:s3cret-token@192.168.49.2:8443"}
+		}
+		return c, err
+	}
+	cfg := f.cfg(nil)
+	up, err := Up(context.Background(), f.deps, cfg, UpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := Status(context.Background(), f.deps, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, k := range map[string]*KubeSummary{"up": up.Kubernetes, "status": st.Kubernetes} {
+		if k == nil || strings.Contains(k.Server, "s3cret-token") || !strings.Contains(k.Server, "192.168.49.2:8443") {
+			t.Errorf("%s shows the server as %+v", what, k)
+		}
+	}
+}

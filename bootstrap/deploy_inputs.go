@@ -119,7 +119,7 @@ func connect(ctx context.Context, s *deployState) (string, error) {
 	for _, cm := range s.in.configMaps {
 		cm.Namespace = s.namespace
 	}
-	if _, err := c.Kube.Discovery().ServerVersion(); err != nil {
+	if _, err := kube.ServerVersion(ctx, c.Kube, kube.VersionTimeout); err != nil {
 		return "", problem.New(problem.Failed, "connecting to the cluster", err, "check that the cluster runs and the context points at it")
 	}
 	return fmt.Sprintf("context %s, namespace %s", orDash(c.Context), s.namespace), nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/provider/existing"
 	"github.com/devcluster/devcluster/registry"
 
@@ -110,13 +111,13 @@ func readKubernetes(ctx context.Context, s *statusState) (string, error) {
 	pctx, cancel := context.WithTimeout(ctx, statusProbeTimeout)
 	defer cancel()
 	ready, msg := kube.CheckCluster(pctx, c.Kube)
-	sum := &KubeSummary{Context: c.Context, Server: c.Config.Host, Ready: ready, Detail: msg}
+	sum := &KubeSummary{Context: c.Context, Server: run.RedactURL(c.Config.Host), Ready: ready, Detail: msg}
 	if !ready && s.cluster.Provider == existing.Name {
 		// Only its API tells whether a cluster devcluster did not
 		// create runs.
 		s.cluster.State, s.cluster.Detail = provider.Degraded, msg
 	}
-	if v, err := c.Kube.Discovery().ServerVersion(); err == nil {
+	if v, err := kube.ServerVersion(ctx, c.Kube, kube.VersionTimeout); err == nil {
 		sum.ServerVersion = v.GitVersion
 	}
 	s.kubernetes = sum

@@ -388,10 +388,18 @@ func patch(ctx context.Context, k kubernetes.Interface, w Workload, body any, pt
 	return nil, fmt.Errorf("cannot patch kind %s", w.Kind)
 }
 
+// maxLogLineBytes is what PodLogs reads at most per line asked for.
+const maxLogLineBytes = 16 << 10
+
 // PodLogs returns the last lines of a container's log (of its previous
 // instance when previous), or "" when the node cannot give them.
 func PodLogs(ctx context.Context, k kubernetes.Interface, namespace, pod, container string, previous bool, lines int64) string {
-	req := k.CoreV1().Pods(namespace).GetLogs(pod, &corev1.PodLogOptions{Container: container, Previous: previous, TailLines: &lines})
+	// The kubelet cuts nothing: a container that writes megabyte lines
+	// would fill memory. LimitBytes keeps the first bytes of the tail, so
+	// the bound is generous (maxLogLineBytes a line) and lines longer than
+	// that are cut by the printer anyway.
+	limit := lines * maxLogLineBytes
+	req := k.CoreV1().Pods(namespace).GetLogs(pod, &corev1.PodLogOptions{Container: container, Previous: previous, TailLines: &lines, LimitBytes: &limit})
 	b, err := req.DoRaw(ctx)
 	if err != nil {
 		return ""

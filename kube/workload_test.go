@@ -10,6 +10,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/devcluster/devcluster/internal/fake/kubeapi"
 )
@@ -158,5 +160,20 @@ func TestTemplateChangeInManifestAndPatch(t *testing.T) {
 	}
 	if got := strings.Join(written.Images(), " "); got != "migrate=m:2 nginx=nginx:2 sidecar=s:2" || written.Spec.Annotations[ConfigHashAnnotation] != "abc" {
 		t.Errorf("patched: %s, annotations %v", got, written.Spec.Annotations)
+	}
+}
+
+// PodLogs bounds what it reads: the tail it asks for carries a byte limit.
+func TestPodLogsAreBounded(t *testing.T) {
+	k := fake.NewClientset()
+	PodLogs(context.Background(), k, "apps", "web-1", "nginx", false, 20)
+	var opts *corev1.PodLogOptions
+	for _, a := range k.Actions() {
+		if g, ok := a.(k8stesting.GenericAction); ok && a.GetSubresource() == "log" {
+			opts, _ = g.GetValue().(*corev1.PodLogOptions)
+		}
+	}
+	if opts == nil || opts.TailLines == nil || *opts.TailLines != 20 || opts.LimitBytes == nil || *opts.LimitBytes != 20*maxLogLineBytes {
+		t.Fatalf("log request options = %+v", opts)
 	}
 }

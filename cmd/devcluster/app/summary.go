@@ -269,7 +269,7 @@ func newDiagnoseCommand(g *globals) *cli.Command {
 			}
 			fmt.Fprintf(g.env.Stdout, "Diagnostics written to %s (%d files).\n", g.displayPath(res.Dir), len(res.Files))
 			for _, p := range res.Problems {
-				fmt.Fprintf(g.env.Stdout, "  not collected: %s\n", p)
+				fmt.Fprintf(g.env.Stdout, "  not collected: %s\n", ui.Clean(p))
 			}
 			return nil
 		},

@@ -1,0 +1,41 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/client-go/kubernetes"
+)
+
+// VersionTimeout bounds ServerVersion: a local or CI cluster answers
+// /version in milliseconds.
+const VersionTimeout = 15 * time.Second
+
+// ServerVersion asks the API server for its version, bounded by ctx and
+// within. Discovery's ServerVersion takes no context and the clients have
+// no overall timeout (it would cut their watches), so a server that accepts
+// the connection and never answers would hold the caller for good.
+func ServerVersion(ctx context.Context, k kubernetes.Interface, within time.Duration) (*version.Info, error) {
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	type answer struct {
+		v   *version.Info
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		v, err := k.Discovery().ServerVersion()
+		ch <- answer{v, err}
+	}()
+	select {
+	case a := <-ch:
+		return a.v, a.err
+	case <-ctx.Done():
+		if ctx.Err() == context.DeadlineExceeded {
+			return nil, fmt.Errorf("the API server did not answer /version within %s", within)
+		}
+		return nil, ctx.Err()
+	}
+}
