@@ -201,12 +201,16 @@ func (f existenceChecksAreDebug) Format(e *logrus.Entry) ([]byte, error) {
 }
 
 // Close releases the listeners and the data directory's lock; Serve does
-// it by itself when it returns.
+// it by itself when it returns. It is safe to call more than once and from
+// several goroutines (a signal handler and the end of Serve).
 func (s *Server) Close() {
 	s.closeListeners()
-	if s.lock != nil {
-		_ = s.lock.Close()
-		s.lock = nil
+	s.mu.Lock()
+	l := s.lock
+	s.lock = nil
+	s.mu.Unlock()
+	if l != nil {
+		_ = l.Close()
 	}
 }
 
