@@ -1,10 +1,12 @@
 package bootstrap
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"sort"
@@ -256,7 +258,9 @@ func (d *diagnosis) providerParts(ctx context.Context) {
 			d.problem("hosts.toml on %s: %v", node, err)
 			continue
 		}
-		d.write("nodes/"+pathName(node)+"/hosts.toml.txt", out)
+		// A mirror's hosts.toml may carry credentials (an authorization
+		// header, a URL with a password).
+		d.write("nodes/"+pathName(node)+"/hosts.toml.txt", redactLogText(out))
 	}
 }
 
@@ -288,13 +292,41 @@ func (d *diagnosis) agentParts(ctx context.Context) {
 	}
 }
 
-// tailFile returns the last n lines of a file.
+// tailBytes bounds what tailFile reads: the end of a log that has grown for
+// weeks, not all of it.
+const tailBytes = 1 << 20
+
+// tailFile returns the last n lines of a file, read from at most its last
+// tailBytes.
 func tailFile(path string, n int) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if off := info.Size() - tailBytes; off > 0 {
+		if _, err := f.Seek(off, io.SeekStart); err != nil {
+			return nil, err
+		}
+	}
+	b, err := io.ReadAll(io.LimitReader(f, tailBytes))
+	if err != nil {
+		return nil, err
+	}
+	if info.Size() > tailBytes {
+		// The first line read is cut: drop it.
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[i+1:]
+		}
+	}
 	lines := strings.SplitAfter(string(b), "\n")
+	if len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}

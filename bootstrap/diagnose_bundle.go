@@ -32,6 +32,9 @@ type bundleDir struct {
 // symbolic link, a file, or a directory that holds anything but a previous
 // bundle. It says whether the target exists.
 func checkBundleTarget(target string) (bool, error) {
+	if err := notAroundWorkingDir(target); err != nil {
+		return false, err
+	}
 	info, err := os.Lstat(target)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
@@ -57,6 +60,24 @@ func checkBundleTarget(target string) (bool, error) {
 	}
 	return false, problem.New(problem.Usage, "writing diagnostics",
 		fmt.Errorf("%s exists and is not a devcluster diagnostics bundle", target), fix)
+}
+
+// notAroundWorkingDir refuses a target that is the working directory, one
+// of its parents or the root: an empty one would count as a bundle to
+// replace, and the replacement renames it aside.
+func notAroundWorkingDir(target string) error {
+	abs, err := filepath.Abs(target)
+	if err != nil {
+		return problem.New(problem.Usage, "writing diagnostics", err, "")
+	}
+	wd, _ := os.Getwd()
+	rel, err := filepath.Rel(abs, wd)
+	if abs == filepath.Dir(abs) || (wd != "" && err == nil && (rel == "." || !strings.HasPrefix(rel, ".."))) {
+		return problem.New(problem.Usage, "writing diagnostics",
+			fmt.Errorf("%s is the working directory or holds it; the bundle needs a directory of its own", abs),
+			"give a new directory with --dir (--diagnostics-dir for up and deploy), for example devcluster-diagnostics")
+	}
+	return nil
 }
 
 // newBundleDir checks target and creates the fresh directory beside it.

@@ -3,7 +3,6 @@ package bootstrap
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"regexp"
 	"strings"
 
@@ -37,8 +36,8 @@ func redactedKubeconfig(raw *clientcmdapi.Config, kctx string) ([]byte, error) {
 		redactExtensions(x.Extensions)
 	}
 	for _, x := range c.Clusters {
-		x.Server = redactURL(x.Server)
-		x.ProxyURL = redactURL(x.ProxyURL)
+		x.Server = run.RedactURL(x.Server)
+		x.ProxyURL = run.RedactURL(x.ProxyURL)
 		redactExtensions(x.Extensions)
 	}
 	for _, a := range c.AuthInfos {
@@ -98,26 +97,6 @@ func redactArgs(args []string) []string {
 		}
 	}
 	return out
-}
-
-// redactURL replaces the password of a URL (url.Redacted), or a user name
-// given alone (often a token); a URL that does not parse is replaced.
-func redactURL(s string) string {
-	if s == "" {
-		return s
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return run.Redacted
-	}
-	if u.User == nil {
-		return s
-	}
-	if _, ok := u.User.Password(); ok {
-		return u.Redacted()
-	}
-	u.User = url.User(run.Redacted)
-	return u.String()
 }
 
 // lastApplied is kubectl's copy of the applied manifest, env values and
@@ -200,11 +179,10 @@ func redactedJSON(s string) string {
 
 // secretName is a flag, variable or field name whose value is a
 // credential.
-const secretName = `[A-Za-z0-9_.-]*(?i:pass(?:word|wd)?|secret|token|credential|api[-_]?key|private[-_]?key)[A-Za-z0-9_.-]*`
+const secretName = `[A-Za-z0-9_.-]*(?i:pass(?:word|wd)?|secret|token|credential|api[-_]?key|private[-_]?key|authorization)[A-Za-z0-9_.-]*`
 
 var (
-	urlPassword  = regexp.MustCompile(`(://[^/:@\s]*:)[^@/\s]+@`)
-	bearer       = regexp.MustCompile(`(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+`)
+	bearer       = regexp.MustCompile(`(?i)((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]+`)
 	secretFlag   = regexp.MustCompile(`(--?` + secretName + `)(\s+)[^\s-]\S*`)
 	secretAssign = regexp.MustCompile(`(` + secretName + `)("?\s*[=:]\s*"?)[^\s"',\]\})]+`)
 )
@@ -213,10 +191,11 @@ var (
 // minikube's repeat the start flags (its audit table, the cluster
 // configuration of the last start), so --docker-env=AWS_SECRET_ACCESS_KEY=…,
 // a registry mirror's password or kubeadm's --token would reach the bundle.
-// URL passwords, bearer tokens, the values of secret-named flags and of
+// URL passwords and lone user names (tokens), bearer and basic
+// credentials, the values of secret-named flags and of
 // secret-named NAME=value and name: value pairs are replaced.
 func redactLogText(b []byte) []byte {
-	b = urlPassword.ReplaceAll(b, []byte("${1}"+run.Redacted+"@"))
+	b = run.RedactURLsInText(b)
 	b = bearer.ReplaceAll(b, []byte("${1}"+run.Redacted))
 	b = secretFlag.ReplaceAll(b, []byte("${1}${2}"+run.Redacted))
 	return secretAssign.ReplaceAll(b, []byte("${1}${2}"+run.Redacted))

@@ -3,9 +3,11 @@ package bootstrap
 import (
 	"context"
 	"errors"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +22,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/devcluster/devcluster/config"
+	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run/runtest"
 	"github.com/devcluster/devcluster/internal/testutil"
 	"github.com/devcluster/devcluster/kube"
@@ -496,17 +499,91 @@ I1201 10:00:00.000000    1234 start.go:125] config: {Name:dev DockerEnv:[AWS_SEC
 I1201 10:00:01.000000    1234 kubeadm.go:310] kubeadm join control-plane.minikube.internal:8443 --token abcdef.kubeadm-s3cr3t --control-plane
 I1201 10:00:02.000000    1234 round_trippers.go:466] curl -v -XGET -H "Authorization: Bearer bearer-s3cr3t" 'https://192.168.49.2:8443/api'
 {"apiKey": "json-s3cr3t", "client_secret":"oauth-s3cr3t", "password" : "spaced-s3cr3t"}
+I1201 10:00:03.000000    1234 pull.go:42] pulling through https://token-s3cr3t@mirror.example.com/v2/
+# /etc/containerd/certs.d/docker.io/hosts.toml
+[host."https://mirror.example.com".header]
+  authorization = "Basic YmFzaWMtczNjcjN0"
+  Authorization = ["Bearer header-s3cr3t"]
 `
 	out := string(redactLogText([]byte(in)))
-	for _, secret := range []string{"aws-s3cr3t", "mirror-s3cr3t", "kubeadm-s3cr3t", "bearer-s3cr3t", "json-s3cr3t", "oauth-s3cr3t", "spaced-s3cr3t"} {
+	for _, secret := range []string{"aws-s3cr3t", "mirror-s3cr3t", "kubeadm-s3cr3t", "bearer-s3cr3t", "json-s3cr3t", "oauth-s3cr3t", "spaced-s3cr3t",
+		"token-s3cr3t", "YmFzaWMtczNjcjN0", "header-s3cr3t"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("%q is left in:\n%s", secret, out)
 		}
 	}
 	for _, keep := range []string{"--cpus=2", "AWS_SECRET_ACCESS_KEY=REDACTED", "https://me:REDACTED@mirror.example.com", "HTTP_PROXY=http://proxy:3128",
-		"Memory:4096}", "--token REDACTED --control-plane", "Bearer REDACTED", `"client_secret":"REDACTED"`} {
+		"Memory:4096}", "--token REDACTED --control-plane", "Bearer REDACTED", `"client_secret":"REDACTED"`,
+		"https://REDACTED@mirror.example.com/v2/", `[host."https://mirror.example.com".header]`} {
 		if !strings.Contains(out, keep) {
 			t.Errorf("%q is not in:\n%s", keep, out)
 		}
+	}
+}
+
+// --dir naming the (empty) working directory or one of its parents is
+// refused: an empty directory counts as a bundle to replace, and the
+// replacement would rename the working directory aside.
+func TestDiagnoseRefusesTheWorkingDirectory(t *testing.T) {
+	f := diagFixture(t)
+	f.minikube("start", "-p", "dev")
+	wd := filepath.Join(t.TempDir(), "empty")
+	if err := os.Mkdir(wd, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(wd)
+	for _, dir := range []string{wd, ".", filepath.Dir(wd), "/"} {
+		_, err := Diagnose(context.Background(), f.deps, f.cfg(nil), DiagnoseOptions{Dir: dir})
+		if problem.KindOf(err) != problem.Usage || !strings.Contains(err.Error(), "working directory") {
+			t.Errorf("--dir %s: err = %v", dir, err)
+		}
+	}
+	if info, err := os.Stat(wd); err != nil || !info.IsDir() {
+		t.Fatalf("the working directory is gone: %v", err)
+	}
+	if entries, _ := os.ReadDir(wd); len(entries) != 0 {
+		t.Errorf("something was written into the working directory: %v", entries)
+	}
+}
+
+// The agent's log is read from its end: a log of gigabytes (sparse here)
+// costs its last MiB, and the lines kept are whole.
+func TestTailFileReadsTheEnd(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "agent.log")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(2 << 30); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Seek(0, io.SeekEnd); err != nil {
+		t.Fatal(err)
+	}
+	line := strings.Repeat("x", 99) + "\n"
+	for i := 0; i < 600; i++ {
+		if _, err := f.WriteString(line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.WriteString("last line\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var before, after goruntime.MemStats
+	goruntime.ReadMemStats(&before)
+	b, err := tailFile(path, 500)
+	goruntime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) != 500 || lines[499] != "last line" || lines[0] != strings.Repeat("x", 99) {
+		t.Errorf("%d lines, first %q, last %q", len(lines), lines[0], lines[len(lines)-1])
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 64<<20 {
+		t.Errorf("reading the tail of a 2 GiB log allocated %d MiB", got>>20)
 	}
 }

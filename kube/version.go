@@ -2,7 +2,9 @@ package kube
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 
 	"k8s.io/apimachinery/pkg/version"
@@ -16,10 +18,27 @@ const VersionTimeout = 15 * time.Second
 // ServerVersion asks the API server for its version, bounded by ctx and
 // within. Discovery's ServerVersion takes no context and the clients have
 // no overall timeout (it would cut their watches), so a server that accepts
-// the connection and never answers would hold the caller for good.
+// the connection and never answers would hold the caller for good; the
+// request is made with ctx instead.
 func ServerVersion(ctx context.Context, k kubernetes.Interface, within time.Duration) (*version.Info, error) {
 	ctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
+	if rc := k.Discovery().RESTClient(); rc != nil && !isNilInterface(rc) {
+		// The real client: the request itself ends with ctx.
+		body, err := rc.Get().AbsPath("/version").Do(ctx).Raw()
+		if err != nil {
+			if ctx.Err() == context.DeadlineExceeded {
+				return nil, fmt.Errorf("the API server did not answer /version within %s", within)
+			}
+			return nil, err
+		}
+		var info version.Info
+		if err := json.Unmarshal(body, &info); err != nil {
+			return nil, fmt.Errorf("the API server's /version: %w", err)
+		}
+		return &info, nil
+	}
+	// Fake clientsets have no REST client: ask discovery, bounded.
 	type answer struct {
 		v   *version.Info
 		err error
@@ -38,4 +57,10 @@ func ServerVersion(ctx context.Context, k kubernetes.Interface, within time.Dura
 		}
 		return nil, ctx.Err()
 	}
+}
+
+// isNilInterface reports whether v holds a typed nil pointer.
+func isNilInterface(v any) bool {
+	r := reflect.ValueOf(v)
+	return r.Kind() == reflect.Pointer && r.IsNil()
 }

@@ -2,6 +2,7 @@ package run
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -50,4 +51,16 @@ func RedactURL(s string) string {
 func hasPassword(u *url.Userinfo) bool {
 	_, ok := u.Password()
 	return ok
+}
+
+// userOnly matches a user name that stands alone before a URL's host
+// (scheme://TOKEN@host): the credential itself.
+var userOnly = regexp.MustCompile(`(://)[^/:@\s]+@`)
+
+// RedactURLsInText replaces, in free text such as a tool's log, the
+// passwords of URLs and the user names that stand alone (tokens), as
+// RedactURL does for one URL.
+func RedactURLsInText(b []byte) []byte {
+	b = userinfo.ReplaceAll(b, []byte("${1}"+Redacted+"@"))
+	return userOnly.ReplaceAll(b, []byte("${1}"+Redacted+"@"))
 }

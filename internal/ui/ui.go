@@ -414,8 +414,26 @@ func (p *Printer) line(min Level, mark, color string, lines []string) {
 // nothing in it runs as a workflow command (add-mask, error, endgroup,
 // stop-commands, ...).
 func (p *Printer) emitLocked(w io.Writer, lines []string) {
+	p.emitShielded(w, lines, len(lines) > 1)
+}
+
+// Text writes a command's result for people (a table on standard output)
+// to w. Its cells hold text from the cluster, so every line is cleaned
+// (Clean) and laid out as the printer's own lines are; on GitHub Actions
+// only a line the runner could act on calls for a ::stop-commands:: block,
+// so a plain table stays as it is.
+func (p *Printer) Text(w io.Writer, s string) {
+	if s == "" {
+		return
+	}
+	lines := strings.Split(Clean(strings.TrimSuffix(s, "\n")), "\n")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.emitShielded(w, lines, false)
+}
+
+func (p *Printer) emitShielded(w io.Writer, lines []string, shield bool) {
 	var b strings.Builder
-	shield := len(lines) > 1
 	for _, l := range lines {
 		switch p.ci {
 		case GitHub:

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"io"
 	"regexp"
 	"strings"
 	"sync"
@@ -274,5 +275,34 @@ func TestGitLabStreamsLongSteps(t *testing.T) {
 	c.Advance(gitlabStreamAfter)
 	if b.Len() != 0 {
 		t.Errorf("a stale timer printed %q", b.String())
+	}
+}
+
+// A result table (standard output) holds text from the cluster in its
+// cells: Text cleans it and, on GitHub Actions, shields a line the runner
+// could act on; a plain table is printed as it is.
+func TestTextShieldsResultTables(t *testing.T) {
+	t.Parallel()
+	table := "CLUSTER\tdev\nAPI\tnot ready: ::add-mask::hidden\n  Deployment apps/web\tnot ready\tBackOff ##[error]fake \x1b]0;title\x07\x1b[31mred\n::stop-commands::x\n"
+	for _, ci := range []CI{NoCI, GenericCI, Buildkite, GitHub, GitLab} {
+		var b strings.Builder
+		NewPrinter(io.Discard, Options{CI: ci}).Text(&b, table)
+		out := b.String()
+		if strings.ContainsAny(out, "\x1b\x07") {
+			t.Errorf("%s: escape sequences left: %q", ci, out)
+		}
+		if ci == GitHub {
+			for _, c := range testutil.ForeignGitHubCommands(out) {
+				t.Errorf("github: line %d: the runner would act on %q", c.Line, c.Raw)
+			}
+		}
+		if !strings.Contains(out, "CLUSTER\tdev\n") || !strings.Contains(out, "BackOff ##[error]fake") {
+			t.Errorf("%s: the table is not kept: %q", ci, out)
+		}
+	}
+	var b strings.Builder
+	NewPrinter(io.Discard, Options{CI: GitHub}).Text(&b, "CLUSTER\tdev\nSTATE\tRunning\n")
+	if b.String() != "CLUSTER\tdev\nSTATE\tRunning\n" {
+		t.Errorf("a plain table was changed on GitHub: %q", b.String())
 	}
 }

@@ -208,6 +208,14 @@ func (g *globals) printer() *ui.Printer {
 	return g.p
 }
 
+// printText renders a result table through the printer (Printer.Text):
+// its cells hold text from the cluster.
+func (g *globals) printText(render func(io.Writer)) {
+	var b strings.Builder
+	render(&b)
+	g.printer().Text(g.env.Stdout, b.String())
+}
+
 // toolPath is a tool's executable: its flag, else its environment
 // variable, else "" (the tool on PATH).
 func (g *globals) toolPath(flag, variable string) string {

@@ -112,7 +112,7 @@ func newUpCommand(g *globals) *cli.Command {
 			if f.output == "json" {
 				return writeJSON(g.env.Stdout, res)
 			}
-			printUpSummary(g.env.Stdout, res)
+			g.printText(func(w io.Writer) { printUpSummary(w, res) })
 			return nil
 		},
 	}
@@ -367,7 +367,7 @@ func newStatusCommand(g *globals) *cli.Command {
 					return err
 				}
 			} else {
-				printStatus(g.env.Stdout, res)
+				g.printText(func(w io.Writer) { printStatus(w, res) })
 			}
 			return bootstrap.StatusError(res)
 		},

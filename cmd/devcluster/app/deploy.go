@@ -121,7 +121,7 @@ func newDeployCommand(g *globals) *cli.Command {
 					return werr
 				}
 			} else if err == nil {
-				printDeploy(g.env.Stdout, res)
+				g.printText(func(w io.Writer) { printDeploy(w, res) })
 			}
 			return err
 		},

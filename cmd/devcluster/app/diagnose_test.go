@@ -93,3 +93,15 @@ func TestDiagnoseNamedWorkloadsAndBadInput(t *testing.T) {
 		t.Errorf("the refused directory was changed: %v", entries)
 	}
 }
+
+// An empty --dir is refused before anything is read; it does not mean the
+// working directory.
+func TestDiagnoseEmptyDir(t *testing.T) {
+	h := newHarness(t)
+	if code := h.run("diagnose", "--dir", ""); code != ExitUsage || !strings.Contains(h.stderr.String(), "--dir is empty") {
+		t.Errorf("diagnose --dir '': exit %d\n%s", code, h.stderr.String())
+	}
+	if code := h.run("diagnose", "--dir="); code != ExitUsage {
+		t.Errorf("diagnose --dir=: exit %d\n%s", code, h.stderr.String())
+	}
+}

@@ -198,6 +198,10 @@ func (g *globals) writeDiagnostics(ctx context.Context, err error, cfg *config.C
 	case problem.Usage, problem.Config, problem.Drift, problem.Missing:
 		return
 	}
+	if strings.TrimSpace(o.Dir) == "" {
+		g.printer().Warn("no diagnostics written: --diagnostics-dir is empty")
+		return
+	}
 	if !filepath.IsAbs(o.Dir) {
 		o.Dir = filepath.Join(g.env.Dir, o.Dir)
 	}
@@ -256,6 +260,9 @@ func newDiagnoseCommand(g *globals) *cli.Command {
 			cfg, err := g.clusterConfig(c, name, c.String("provider") == config.ProviderExisting)
 			if err != nil {
 				return err
+			}
+			if strings.TrimSpace(dir) == "" {
+				return problem.New(problem.Usage, "", errors.New("--dir is empty"), "give the bundle's directory, for example --dir devcluster-diagnostics")
 			}
 			if !filepath.IsAbs(dir) {
 				dir = filepath.Join(g.env.Dir, dir)
