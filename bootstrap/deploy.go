@@ -37,8 +37,9 @@ type DeployOptions struct {
 	// Timeout bounds the rollout wait (and, with Rollback, the wait for the
 	// rollback).
 	Timeout time.Duration
-	// Rollback undoes what the deploy wrote when the rollout fails or a
-	// write fails halfway, and waits for that.
+	// Rollback undoes what the deploy wrote when the rollout fails, a
+	// write fails halfway or the deploy is interrupted after a write, and
+	// waits for that (not after an interrupt).
 	Rollback bool
 	// DryRun validates everything with the API server and reports what
 	// would change, writing nothing.
@@ -134,6 +135,9 @@ type deployState struct {
 	failure   *DeployFailure       // waitRollouts
 	rollback  *DeployRollback      // rollBack
 	rolled    bool                 // rollBack: everything undone and rolled out
+	// interrupted is set by Deploy when an interrupt came after a write:
+	// rollBack then makes the undoing writes and does not wait.
+	interrupted bool
 }
 
 // Deploy is the deploy step of a rolling update, on any cluster the
@@ -147,9 +151,10 @@ type deployState struct {
 // a configuration-only change rolls the pods — each write under the
 // resourceVersion or UID it was planned with. It waits for the rollouts
 // with kubectl's semantics and fail-fast pod diagnosis. A deploy that
-// changes nothing returns at once. With Rollback, a failed rollout or a
-// write that fails halfway is undone from the snapshot: only what the
-// deploy wrote, only where nobody changed it since, and that is waited for.
+// changes nothing returns at once. With Rollback, a failed rollout, a
+// write that fails halfway or an interrupt after a write is undone from
+// the snapshot: only what the deploy wrote, only where nobody changed it
+// since, and that is waited for (not after an interrupt).
 func Deploy(ctx context.Context, deps Deps, o DeployOptions) (*DeployResult, error) {
 	s := &deployState{deps: deps, o: o}
 	steps := []step[deployState]{
@@ -163,28 +168,41 @@ func Deploy(ctx context.Context, deps Deps, o DeployOptions) (*DeployResult, err
 		steps = append(steps, step[deployState]{title: "Applying", run: applyPlan})
 	}
 	err := runSteps(ctx, deps.Report, s, steps)
-	switch {
-	case err == nil && !o.DryRun && s.plan.changed:
+	if err == nil && !o.DryRun && s.plan.changed {
 		err = runSteps(ctx, deps.Report, s, []step[deployState]{{title: "Waiting for the rollouts", run: waitRollouts}})
 		if err != nil && o.OnFailure != nil && !errors.Is(err, context.Canceled) {
 			o.OnFailure(ctx, s.result(ctx), err)
 		}
-		if err != nil && o.Rollback && !errors.Is(err, context.Canceled) {
-			err = s.rollBackAfter(ctx, err)
-		}
-	case err != nil && len(s.journal) > 0 && o.Rollback && !errors.Is(err, context.Canceled):
-		// A write failed after others were made: undo those.
+	}
+	switch {
+	case err == nil || len(s.journal) == 0:
+	case o.Rollback:
+		// A failed rollout, a write that failed after others were made,
+		// or an interrupt after a write: undo what was written.
 		err = s.rollBackAfter(ctx, err)
+	case errors.Is(err, context.Canceled):
+		err = problem.New(problem.Failed, "interrupted", fmt.Errorf("%w\n  written before it, and not undone: %s", err, orNone(s.written())),
+			rollbackAdvice)
 	}
 	return s.result(ctx), err
 }
 
 // rollBackAfter runs the rollback after err and says how it went.
 func (s *deployState) rollBackAfter(ctx context.Context, err error) error {
+	if errors.Is(err, context.Canceled) {
+		// The rollback runs all the same (rollBack bounds its writes and,
+		// interrupted, does not wait), and the deploy is still an
+		// interrupt.
+		s.interrupted = true
+		ctx = context.WithoutCancel(ctx)
+	}
 	rerr := runSteps(ctx, s.deps.Report, s, []step[deployState]{{title: "Rolling back", run: rollBack}})
 	pe := (*problem.Error)(nil)
 	errors.As(err, &pe)
 	switch {
+	case s.interrupted && rerr == nil && len(s.rollback.Refused) == 0:
+		return problem.New(problem.Failed, "interrupted", fmt.Errorf("%w\n  written before it, and undone (--rollback-on-failure): %s", err, orNone(s.written())),
+			"the rollout of the templates put back was not waited for: look at `kubectl rollout status`")
 	case rerr != nil:
 		return problem.New(problem.KindOf(err), "", fmt.Errorf("%w\nand the rollback failed too: %v", err, rerr),
 			"look at `kubectl rollout history` and the ConfigMaps named above; the previous state was not fully restored")

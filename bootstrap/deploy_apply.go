@@ -36,8 +36,9 @@ func dryRun(ctx context.Context, s *deployState) (string, error) {
 	var problems []string
 	conflict := false
 	check := func(what string, err error) {
+		var changed *kube.ChangedError
 		if err != nil {
-			conflict = conflict || apierrors.IsConflict(err)
+			conflict = conflict || apierrors.IsConflict(err) || errors.As(err, &changed)
 			problems = append(problems, what+": "+err.Error())
 		}
 	}
@@ -89,6 +90,9 @@ func applyPlan(ctx context.Context, s *deployState) (string, error) {
 	}
 	k := s.clients.Kube
 	fail := func(what string, err error) error {
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("%s: %w", what, err) // Deploy says what was written
+		}
 		fix := "nothing was undone; " + rollbackAdvice
 		if s.o.Rollback {
 			fix = rollbackPending
@@ -99,6 +103,9 @@ func applyPlan(ctx context.Context, s *deployState) (string, error) {
 		if c.action == "unchanged" {
 			continue
 		}
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
 		out, err := kube.WriteConfigMap(ctx, k, c.before, c.want, false)
 		if err != nil {
 			return "", fail("writing ConfigMap "+c.want.Namespace+"/"+c.want.Name, err)
@@ -106,6 +113,9 @@ func applyPlan(ctx context.Context, s *deployState) (string, error) {
 		s.journal = append(s.journal, deployWrite{what: fmt.Sprintf("ConfigMap %s/%s %s", c.want.Namespace, c.want.Name, c.action), cmBefore: c.before, cmWritten: out})
 	}
 	if len(s.plan.manifests) > 0 {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
 		applier, err := s.clients.Applier()
 		if err != nil {
 			return "", fail("connecting to the cluster", err)
@@ -119,6 +129,9 @@ func applyPlan(ctx context.Context, s *deployState) (string, error) {
 		}
 	}
 	for _, pt := range s.plan.patches {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
 		out, err := kube.PatchTemplate(ctx, k, pt.before, pt.change, false)
 		if err != nil {
 			return "", fail("updating "+pt.before.Workload.String(), err)
@@ -219,13 +232,18 @@ func rollBack(ctx context.Context, s *deployState) (string, error) {
 	if len(errs) > 0 {
 		return "", errors.New(strings.Join(errs, "; "))
 	}
-	if len(restored) > 0 {
+	// After an interrupt the undoing writes are made, but their rollout
+	// is not waited for: the interrupt asked to stop.
+	if len(restored) > 0 && !s.interrupted {
 		if _, err := kube.WaitForRollouts(ctx, k, restored, s.o.Timeout, s.deps.Report.Progress); err != nil {
 			return "", fmt.Errorf("the rollback did not roll out: %w", err)
 		}
 	}
-	s.rolled = len(rb.Refused) == 0
+	s.rolled = len(rb.Refused) == 0 && (len(restored) == 0 || !s.interrupted)
 	parts := []string{fmt.Sprintf("restored %s", orNone(rb.Restored))}
+	if len(restored) > 0 && s.interrupted {
+		parts[0] += " (interrupted: their rollout not waited for)"
+	}
 	if len(rb.Deleted) > 0 {
 		parts = append(parts, "deleted "+strings.Join(rb.Deleted, ", "))
 	}

@@ -2,6 +2,7 @@ package bootstrap
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -80,11 +81,19 @@ func takeSnapshot(ctx context.Context, s *deployState) (string, error) {
 	snap := &deploySnapshot{templates: map[kube.Workload]*kube.Template{}, configMaps: map[types.NamespacedName]*corev1.ConfigMap{},
 		objects: map[objectKey]*unstructured.Unstructured{}, predicted: map[objectKey]*unstructured.Unstructured{}}
 	failed := func(what string, err error) error { return problem.New(problem.Failed, "reading "+what, err, "") }
+	// A ConfigMap deploy may not read (a service account limited to its
+	// namespace) or cannot parse (another tool's) publishes no registry
+	// deploy can use: no rewrite, and a warning that says why.
 	rw, err := kube.ReadImageRewrite(ctx, k)
-	if err != nil {
+	switch {
+	case apierrors.IsForbidden(err) || errors.Is(err, kube.ErrInvalidRegistryHosting):
+		s.deps.Report.Warn(fmt.Sprintf("images are not rewritten for a local registry: %s/%s cannot be read: %v",
+			kube.LocalRegistryHostingNamespace, kube.LocalRegistryHostingName, err))
+	case err != nil:
 		return "", failed(kube.LocalRegistryHostingNamespace+"/"+kube.LocalRegistryHostingName, err)
+	default:
+		snap.rewrite = rw
 	}
-	snap.rewrite = rw
 	if len(s.in.manifests) > 0 {
 		applier, err := s.clients.Applier()
 		if err != nil {

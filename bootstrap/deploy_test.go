@@ -461,3 +461,216 @@ data: {a: b}
 		t.Errorf("rollback: %+v", res.Rollback)
 	}
 }
+
+func (f *deployFixture) deployCtx(ctx context.Context, o DeployOptions) (*DeployResult, error) {
+	f.t.Helper()
+	if o.Timeout == 0 {
+		o.Timeout = 20 * time.Second
+	}
+	return Deploy(ctx, f.deps, o)
+}
+
+// beforeTemplatePatch runs do once, just before the deploy's template
+// patch (not its dry run) reaches the API server: what someone else does
+// between the snapshot and the write. do writes through the dynamic
+// client (the typed one is busy with the patch).
+func (f *deployFixture) beforeTemplatePatch(do func(ctx context.Context) error) {
+	done := false
+	f.api.Clientset.PrependReactor("patch", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if !done && len(a.(k8stesting.PatchActionImpl).PatchOptions.DryRun) == 0 {
+			done = true
+			if err := do(context.Background()); err != nil {
+				f.t.Error(err)
+			}
+		}
+		return false, nil, nil
+	})
+}
+
+var deploymentsGVR = appsv1.SchemeGroupVersion.WithResource("deployments")
+
+// A colleague's `kubectl set image` on the same container, made between
+// the snapshot and the template patch, is not overwritten: the patch
+// carries the resourceVersion read, the conflict finds the template
+// changed, and the deploy fails as a write that failed, rolled back and
+// saying what changed and who changed it.
+func TestDeployRefusesATemplateChangedSinceTheSnapshot(t *testing.T) {
+	f := newDeployFixture(t, web(), webConfig("v1"))
+	f.beforeTemplatePatch(func(ctx context.Context) error {
+		patch := `{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"example.com/web:hotfix"}]}}}}`
+		_, err := f.api.Dynamic.Resource(deploymentsGVR).Namespace("apps").Patch(ctx, "web", types.StrategicMergePatchType, []byte(patch),
+			metav1.PatchOptions{FieldManager: "colleague"})
+		return err
+	})
+	res, err := f.deploy(DeployOptions{Namespace: "apps", Workloads: []string{"deployment/web"}, Rollback: true,
+		ConfigMaps: []ConfigMapFiles{{Name: "web-config", Paths: []string{f.file("nginx.conf", "v2")}}},
+		Images:     []string{"nginx=example.com/web:v2"}})
+	if err == nil {
+		t.Fatal("a patch over a template changed since the snapshot succeeded")
+	}
+	if got := images(f.deployment("web"))["nginx"]; got != "example.com/web:hotfix" {
+		t.Errorf("the colleague's image was overwritten: nginx is %s", got)
+	}
+	for _, want := range []string{"Deployment apps/web changed since the deploy read it", "containers[name=nginx].image", "colleague"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not say %q:\n%v", want, err)
+		}
+	}
+	if got := f.configMap("web-config")["nginx.conf"]; got != "v1" {
+		t.Errorf("web-config after the refused patch: %q, want v1 restored", got)
+	}
+	if !slices.Equal(res.Written, []string{"ConfigMap apps/web-config updated"}) || !res.RolledBack {
+		t.Errorf("written %v, rolled back %v", res.Written, res.RolledBack)
+	}
+}
+
+// A write between the snapshot and the patch that leaves the template as
+// it was (the controller's status, an annotation) bumps the
+// resourceVersion: the patch is sent again under the new one and the
+// deploy succeeds, the other writes kept.
+func TestDeployRetriesAPatchAfterAChangeOutsideTheTemplate(t *testing.T) {
+	f := newDeployFixture(t, web(), webConfig("v1"))
+	f.beforeTemplatePatch(func(ctx context.Context) error {
+		d := f.api.Dynamic.Resource(deploymentsGVR).Namespace("apps")
+		if _, err := d.Patch(ctx, "web", types.StrategicMergePatchType, []byte(`{"metadata":{"annotations":{"team":"web"}}}`),
+			metav1.PatchOptions{FieldManager: "colleague"}); err != nil {
+			return err
+		}
+		_, err := d.Patch(ctx, "web", types.StrategicMergePatchType, []byte(`{"status":{"observedGeneration":1,"readyReplicas":1}}`),
+			metav1.PatchOptions{FieldManager: "kube-controller-manager"}, "status")
+		return err
+	})
+	if _, err := f.deploy(DeployOptions{Namespace: "apps", Workloads: []string{"deployment/web"}, Images: []string{"nginx=example.com/web:v2"}}); err != nil {
+		t.Fatal(err)
+	}
+	d := f.deployment("web")
+	if got := images(d)["nginx"]; got != "example.com/web:v2" || d.Annotations["team"] != "web" {
+		t.Errorf("nginx %s, annotations %v", got, d.Annotations)
+	}
+}
+
+// interruptAfterConfigMapWrite cancels the deploy (Ctrl-C, a CI cancel) once
+// its first ConfigMap write has reached the API server.
+func interruptAfterConfigMapWrite(f *deployFixture, cancel context.CancelFunc) {
+	for _, verb := range []string{"create", "update"} {
+		f.api.Clientset.PrependReactor(verb, "configmaps", func(a k8stesting.Action) (bool, runtime.Object, error) {
+			dry := false
+			switch a := a.(type) {
+			case k8stesting.CreateActionImpl:
+				dry = len(a.CreateOptions.DryRun) > 0
+			case k8stesting.UpdateActionImpl:
+				dry = len(a.UpdateOptions.DryRun) > 0
+			}
+			if !dry {
+				cancel() // the fake makes the write all the same, as a server that got it
+			}
+			return false, nil, nil
+		})
+	}
+}
+
+// An interrupt between the ConfigMap writes and the template patches,
+// with --rollback-on-failure, undoes the writes made (the new
+// configuration must not stay mounted with no rollout), says so, and is
+// still an interrupt (exit 130).
+func TestDeployRollsBackAnInterruptedDeploy(t *testing.T) {
+	f := newDeployFixture(t, web(), webConfig("v1"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	interruptAfterConfigMapWrite(f, cancel)
+	res, err := f.deployCtx(ctx, DeployOptions{Namespace: "apps", Workloads: []string{"deployment/web"}, Rollback: true,
+		ConfigMaps: []ConfigMapFiles{{Name: "web-config", Paths: []string{f.file("nginx.conf", "v2")}}},
+		Images:     []string{"nginx=example.com/web:v2"}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("an interrupted deploy: %v, want an interrupt", err)
+	}
+	if got := f.configMap("web-config")["nginx.conf"]; got != "v1" {
+		t.Errorf("web-config after the interrupt: %q, want v1 restored", got)
+	}
+	if got := images(f.deployment("web"))["nginx"]; got != "example.com/web:v1" {
+		t.Errorf("nginx after the interrupt: %s, want v1", got)
+	}
+	if res.Rollback == nil || !slices.Equal(res.Rollback.Restored, []string{"ConfigMap apps/web-config"}) {
+		t.Errorf("rollback: %+v", res.Rollback)
+	}
+	if !strings.Contains(err.Error(), "undone (--rollback-on-failure): ConfigMap apps/web-config updated") {
+		t.Errorf("the error does not say the writes were undone:\n%v", err)
+	}
+}
+
+// Without --rollback-on-failure an interrupt after a write says what was
+// written, as a failed write does.
+func TestDeployInterruptedSaysWhatWasWritten(t *testing.T) {
+	f := newDeployFixture(t, web(), webConfig("v1"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	interruptAfterConfigMapWrite(f, cancel)
+	res, err := f.deployCtx(ctx, DeployOptions{Namespace: "apps", Workloads: []string{"deployment/web"},
+		ConfigMaps: []ConfigMapFiles{{Name: "web-config", Paths: []string{f.file("nginx.conf", "v2")}}},
+		Images:     []string{"nginx=example.com/web:v2"}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("an interrupted deploy: %v, want an interrupt", err)
+	}
+	var pe *problem.Error
+	if !errors.As(err, &pe) || !strings.Contains(pe.Fix, "--rollback-on-failure") {
+		t.Errorf("the error does not advise --rollback-on-failure: %#v", pe)
+	}
+	for _, want := range []string{"written before it, and not undone: ConfigMap apps/web-config updated"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not say %q:\n%v", want, err)
+		}
+	}
+	if !slices.Equal(res.Written, []string{"ConfigMap apps/web-config updated"}) || res.Rollback != nil {
+		t.Errorf("written %v, rollback %+v", res.Written, res.Rollback)
+	}
+}
+
+// A KEP-1755 ConfigMap deploy may not read (a CI service account limited
+// to its namespace) or cannot parse (another tool's) means no rewrite, and
+// a warning that says why; the deploy goes on. Any other error stops it.
+func TestDeployWithoutAReadableLocalRegistryHosting(t *testing.T) {
+	bad := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: kube.LocalRegistryHostingName, Namespace: kube.LocalRegistryHostingNamespace},
+		Data: map[string]string{kube.LocalRegistryHostingKey: "host: [localhost:5001\n"}}
+	for _, tc := range []struct {
+		name string
+		objs []runtime.Object
+		err  error
+		warn string
+	}{
+		{name: "forbidden", err: apierrors.NewForbidden(corev1.Resource("configmaps"), kube.LocalRegistryHostingName,
+			errors.New(`User "system:serviceaccount:ci:deployer" cannot get resource "configmaps" in the namespace "kube-public"`)), warn: "forbidden"},
+		{name: "unparsable", objs: []runtime.Object{bad}, warn: "yaml"},
+		{name: "unreachable", err: errors.New("dial tcp 127.0.0.1:6443: connect: connection refused")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newDeployFixture(t, append(tc.objs, web(), webConfig("v1"))...)
+			if tc.err != nil {
+				f.api.Clientset.PrependReactor("get", "configmaps", func(a k8stesting.Action) (bool, runtime.Object, error) {
+					if a.GetNamespace() == kube.LocalRegistryHostingNamespace {
+						return true, nil, tc.err
+					}
+					return false, nil, nil
+				})
+			}
+			_, err := f.deploy(DeployOptions{Namespace: "apps", Workloads: []string{"deployment/web"}, Images: []string{"nginx=example.com/web:v2"}})
+			if tc.warn == "" {
+				if err == nil || !strings.Contains(err.Error(), "connection refused") {
+					t.Fatalf("an unreachable API server: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			warned := slices.ContainsFunc(f.rec.lines, func(l string) bool {
+				return strings.HasPrefix(l, "warn ") && strings.Contains(l, kube.LocalRegistryHostingName) && strings.Contains(strings.ToLower(l), tc.warn)
+			})
+			if !warned {
+				t.Errorf("no warning naming why: %q", f.rec.lines)
+			}
+			if got := images(f.deployment("web"))["nginx"]; got != "example.com/web:v2" {
+				t.Errorf("nginx: %s", got)
+			}
+		})
+	}
+}

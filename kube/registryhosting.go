@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"gopkg.in/yaml.v3"
@@ -53,8 +54,13 @@ func ApplyLocalRegistryHosting(ctx context.Context, k kubernetes.Interface, h Lo
 	return nil
 }
 
+// ErrInvalidRegistryHosting is the error of a KEP-1755 ConfigMap whose
+// localRegistryHosting.v1 is not YAML (another tool's, or a broken one).
+var ErrInvalidRegistryHosting = errors.New("not a valid " + LocalRegistryHostingKey)
+
 // ReadLocalRegistryHosting reads the cluster's KEP-1755 ConfigMap; nil
-// without an error when the cluster publishes no local registry.
+// without an error when the cluster publishes no local registry. A value
+// that cannot be parsed is an error wrapping ErrInvalidRegistryHosting.
 func ReadLocalRegistryHosting(ctx context.Context, k kubernetes.Interface) (*LocalRegistryHosting, error) {
 	cm, err := k.CoreV1().ConfigMaps(LocalRegistryHostingNamespace).Get(ctx, LocalRegistryHostingName, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
@@ -65,7 +71,7 @@ func ReadLocalRegistryHosting(ctx context.Context, k kubernetes.Interface) (*Loc
 	}
 	var h LocalRegistryHosting
 	if err := yaml.Unmarshal([]byte(cm.Data[LocalRegistryHostingKey]), &h); err != nil {
-		return nil, fmt.Errorf("reading %s/%s: %w", LocalRegistryHostingNamespace, LocalRegistryHostingName, err)
+		return nil, fmt.Errorf("%s/%s: %w: %w", LocalRegistryHostingNamespace, LocalRegistryHostingName, ErrInvalidRegistryHosting, err)
 	}
 	return &h, nil
 }

@@ -88,14 +88,14 @@ func RestoreConfigMap(ctx context.Context, k kubernetes.Interface, before, writt
 	what := "ConfigMap " + written.Namespace + "/" + written.Name
 	return retry.RetryOnConflict(undoRetry, func() error {
 		cur, err := c.Get(ctx, written.Name, metav1.GetOptions{})
-		if err := gone(what, written.UID, cur, err); err != nil {
+		if err := gone(what, sinceWritten, written.UID, cur, err); err != nil {
 			return err
 		}
 		if ConfigMapDigest(cur.Data, cur.BinaryData) != ConfigMapDigest(written.Data, written.BinaryData) {
 			var paths []string
 			diffPaths("data", asMap(written.Data), asMap(cur.Data), &paths)
 			diffPaths("binaryData", asMap(written.BinaryData), asMap(cur.BinaryData), &paths)
-			return &ChangedError{Object: what, Why: "changed since the deploy wrote it", Paths: paths,
+			return &ChangedError{Object: what, Why: "changed " + sinceWritten, Paths: paths,
 				By: changedBy(written.ManagedFields, cur.ManagedFields, []string{"f:data"}, []string{"f:binaryData"})}
 		}
 		if before == nil {
@@ -108,21 +108,27 @@ func RestoreConfigMap(ctx context.Context, k kubernetes.Interface, before, writt
 	})
 }
 
-// undoRetry is how often an undo reads, checks and writes again after a
-// conflict: a workload rolling out is written by its controller many times
-// a second (about 2.5 s in all).
+// undoRetry is how often a template patch or an undo reads, checks and
+// writes again after a conflict: a workload rolling out is written by its
+// controller many times a second (about 2.5 s in all).
 var undoRetry = wait.Backoff{Steps: 8, Duration: 10 * time.Millisecond, Factor: 2, Jitter: 0.1}
 
+// Since the deploy wrote an object (an undo) or read it (a write).
+const (
+	sinceWritten = "since the deploy wrote it"
+	sinceRead    = "since the deploy read it"
+)
+
 // gone is the ChangedError of an object that was deleted, or deleted and
-// created again, since the write.
-func gone(what string, uid any, cur metav1.Object, err error) error {
+// created again, since the write (or the read).
+func gone(what, since string, uid any, cur metav1.Object, err error) error {
 	switch {
 	case apierrors.IsNotFound(err):
-		return &ChangedError{Object: what, Why: "was deleted since the deploy wrote it"}
+		return &ChangedError{Object: what, Why: "was deleted " + since}
 	case err != nil:
 		return err
 	case fmt.Sprint(cur.GetUID()) != fmt.Sprint(uid):
-		return &ChangedError{Object: what, Why: "was deleted and created again since the deploy wrote it"}
+		return &ChangedError{Object: what, Why: "was deleted and created again " + since}
 	}
 	return nil
 }
@@ -189,32 +195,43 @@ func metaOf(obj runtime.Object) (*metav1.ObjectMeta, error) {
 // undoTemplate reads the workload, checks it is as written, and undoes
 // (undo gets the object read, to write with its resourceVersion).
 func undoTemplate(ctx context.Context, k kubernetes.Interface, written *Template, undo func(cur runtime.Object) error) error {
-	what := written.Kind + " " + written.Namespace + "/" + written.Name
 	return retry.RetryOnConflict(undoRetry, func() error {
-		obj, err := getWorkload(ctx, k, written.Workload)
-		var m metav1.Object
-		if err == nil {
-			mm, merr := metaOf(obj)
-			if merr != nil {
-				return merr
-			}
-			m = mm
-		}
-		if err := gone(what, written.UID, m, err); err != nil {
-			return err
-		}
-		cur, err := templateOf(obj)
+		obj, _, err := readUnchanged(ctx, k, written, sinceWritten)
 		if err != nil {
 			return err
 		}
-		if !apiequality.Semantic.DeepEqual(cur.Spec, written.Spec) {
-			var paths []string
-			diffPaths("spec.template", asMap(written.Spec), asMap(cur.Spec), &paths)
-			return &ChangedError{Object: what, Why: "changed since the deploy wrote it", Paths: paths,
-				By: changedBy(written.ManagedFields, cur.ManagedFields, []string{"f:spec", "f:template"})}
-		}
 		return undo(obj)
 	})
+}
+
+// readUnchanged reads the workload of t and checks it is still t's object
+// (its UID) with t's pod template; otherwise a *ChangedError naming what
+// changed in the template since (since) and who changed it.
+func readUnchanged(ctx context.Context, k kubernetes.Interface, t *Template, since string) (runtime.Object, *Template, error) {
+	what := t.Kind + " " + t.Namespace + "/" + t.Name
+	obj, err := getWorkload(ctx, k, t.Workload)
+	var m metav1.Object
+	if err == nil {
+		mm, merr := metaOf(obj)
+		if merr != nil {
+			return nil, nil, merr
+		}
+		m = mm
+	}
+	if err := gone(what, since, t.UID, m, err); err != nil {
+		return nil, nil, err
+	}
+	cur, err := templateOf(obj)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !apiequality.Semantic.DeepEqual(cur.Spec, t.Spec) {
+		var paths []string
+		diffPaths("spec.template", asMap(t.Spec), asMap(cur.Spec), &paths)
+		return nil, nil, &ChangedError{Object: what, Why: "changed " + since, Paths: paths,
+			By: changedBy(t.ManagedFields, cur.ManagedFields, []string{"f:spec", "f:template"})}
+	}
+	return obj, cur, nil
 }
 
 // asMap is an object as JSON would have it, for diffPaths.

@@ -14,12 +14,14 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 )
 
 // workloadKinds maps kubectl's names and short forms to kinds.
@@ -331,8 +333,13 @@ func (c TemplateChange) SetIn(u *unstructured.Unstructured, spec *corev1.PodSpec
 // one strategic-merge patch (containers and init containers are merged by
 // name, so other containers and fields are untouched), as `kubectl set
 // image` does, with field manager devcluster. The patch carries before's
-// UID: it changes that object or fails. It returns the template as written
-// (with dryRun, as it would be).
+// UID and resourceVersion: it changes that object, as it was read, or
+// fails. A conflict reads the workload again: when its pod template is
+// still before's (the controller wrote its status, someone an annotation),
+// the patch is sent again under the new resourceVersion; when the template
+// changed, or the object was replaced, it is a *ChangedError naming what
+// changed and who changed it, and nothing is written. It returns the
+// template as written (with dryRun, as it would be).
 func PatchTemplate(ctx context.Context, k kubernetes.Interface, before *Template, c TemplateChange, dryRun bool) (*Template, error) {
 	tmpl := map[string]any{}
 	if c.ConfigHash != "" {
@@ -360,8 +367,25 @@ func PatchTemplate(ctx context.Context, k kubernetes.Interface, before *Template
 	if len(spec) > 0 {
 		tmpl["spec"] = spec
 	}
-	body := map[string]any{"metadata": map[string]any{"uid": before.UID}, "spec": map[string]any{"template": tmpl}}
-	obj, err := patch(ctx, k, before.Workload, body, types.StrategicMergePatchType, dryRun)
+	rv := before.ResourceVersion
+	var obj runtime.Object
+	err := retry.RetryOnConflict(undoRetry, func() error {
+		meta := map[string]any{"uid": before.UID}
+		if rv != "" {
+			meta["resourceVersion"] = rv
+		}
+		var err error
+		obj, err = patch(ctx, k, before.Workload, map[string]any{"metadata": meta, "spec": map[string]any{"template": tmpl}}, types.StrategicMergePatchType, dryRun)
+		if !apierrors.IsConflict(err) {
+			return err
+		}
+		_, cur, rerr := readUnchanged(ctx, k, before, sinceRead)
+		if rerr != nil {
+			return rerr
+		}
+		rv = cur.ResourceVersion
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
