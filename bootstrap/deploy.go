@@ -184,6 +184,12 @@ func Deploy(ctx context.Context, deps Deps, o DeployOptions) (*DeployResult, err
 		err = problem.New(problem.Failed, "interrupted", fmt.Errorf("%w\n  written before it, and not undone: %s", err, orNone(s.written())),
 			rollbackAdvice)
 	}
+	var pe *problem.Error
+	if errors.Is(err, context.Canceled) && len(s.journal) > 0 && errors.As(err, &pe) {
+		// What the interrupt left written, undone or not, is shown even
+		// though the deploy was cut short.
+		problem.Left(pe)
+	}
 	return s.result(ctx), err
 }
 

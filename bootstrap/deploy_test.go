@@ -615,6 +615,9 @@ func TestDeployInterruptedSaysWhatWasWritten(t *testing.T) {
 	if !errors.As(err, &pe) || !strings.Contains(pe.Fix, "--rollback-on-failure") {
 		t.Errorf("the error does not advise --rollback-on-failure: %#v", pe)
 	}
+	if problem.LeftOf(err) == nil {
+		t.Errorf("the error is not marked as what the interrupt left behind, so the command line would say only \"interrupted\"")
+	}
 	for _, want := range []string{"written before it, and not undone: ConfigMap apps/web-config updated"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error does not say %q:\n%v", want, err)

@@ -38,6 +38,34 @@ type Error struct {
 	Err error
 	// Fix says what to do; empty when there is nothing better than the cause.
 	Fix string
+	// left marks a problem that says what an interrupted command left
+	// behind (see Left).
+	left bool
+}
+
+// Left marks e as saying what a command cut short by an interrupt left
+// behind (the writes made, undone or not), and returns it: the command line
+// shows such a problem whole after an interrupt, where it otherwise says
+// only "interrupted" (the advice of a step cut short does not apply).
+func Left(e *Error) *Error {
+	e.left = true
+	return e
+}
+
+// LeftOf returns the outermost problem in err's chain marked with Left, or
+// nil.
+func LeftOf(err error) *Error {
+	for err != nil {
+		var p *Error
+		if !errors.As(err, &p) {
+			return nil
+		}
+		if p.left {
+			return p
+		}
+		err = p.Err
+	}
+	return nil
 }
 
 func (e *Error) Error() string {

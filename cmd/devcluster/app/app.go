@@ -131,8 +131,10 @@ func (g *globals) run(ctx context.Context, a *cli.App, args []string) error {
 	}
 	if errors.Is(err, context.Canceled) {
 		// Ctrl-C or SIGTERM: say so, and nothing else — the advice of the
-		// step that was cut short does not apply.
-		g.printer().ErrorBlock("interrupted", "", "")
+		// step that was cut short does not apply — unless the command says
+		// what the interrupt left behind (deploy's writes).
+		msg, fix := interruptMessage(err)
+		g.printer().ErrorBlock(msg, "", fix)
 		return err
 	}
 	if problem.KindOf(err) == problem.Failed && isUsageError(err) {
@@ -140,6 +142,15 @@ func (g *globals) run(ctx context.Context, a *cli.App, args []string) error {
 	}
 	g.printer().ErrorBlock(err.Error(), errorDetails(err), problem.FixOf(err))
 	return err
+}
+
+// interruptMessage is what an interrupted command says: "interrupted", or
+// the problem that tells what the interrupt left behind, with its advice.
+func interruptMessage(err error) (msg, fix string) {
+	if left := problem.LeftOf(err); left != nil {
+		return left.Error(), problem.FixOf(left)
+	}
+	return "interrupted", ""
 }
 
 // isUsageError recognises urfave/cli's own flag parsing errors.

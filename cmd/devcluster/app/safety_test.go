@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	fakeminikube "github.com/devcluster/devcluster/internal/fake/minikube"
+	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
 )
 
@@ -420,5 +422,20 @@ func TestDiagnoseContextFlag(t *testing.T) {
 	}
 	if strings.Contains(h.stdout.String(), "minikube-logs.txt") {
 		t.Errorf("an existing cluster's diagnostics asked minikube:\n%s", h.stdout.String())
+	}
+}
+
+// After an interrupt devcluster says only "interrupted", unless the command
+// tells what the interrupt left behind (deploy's writes, undone or not):
+// that is shown whole, with its advice.
+func TestInterruptMessage(t *testing.T) {
+	cut := problem.New(problem.Failed, "starting cluster \"dev\"", fmt.Errorf("minikube start: %w", context.Canceled), "run minikube profile list")
+	if msg, fix := interruptMessage(cut); msg != "interrupted" || fix != "" {
+		t.Errorf("a step cut short: %q, %q", msg, fix)
+	}
+	left := problem.Left(problem.New(problem.Failed, "interrupted", fmt.Errorf("%w\n  written before it, and not undone: ConfigMap apps/web-config updated", context.Canceled), "run it again with --rollback-on-failure"))
+	msg, fix := interruptMessage(fmt.Errorf("deploy: %w", left))
+	if !strings.Contains(msg, "written before it, and not undone: ConfigMap apps/web-config updated") || fix != "run it again with --rollback-on-failure" {
+		t.Errorf("what the interrupt left: %q, %q", msg, fix)
 	}
 }
