@@ -342,7 +342,7 @@ func (g *globals) loadConfig(ctx context.Context, o config.Overrides) (*config.C
 	if o.BaseDir == "" {
 		o.BaseDir = g.env.Dir
 	}
-	o.Home, _ = g.env.LookupEnv("HOME")
+	o.Home = paths.Home(paths.Env(g.env.LookupEnv))
 	return config.Complete(src, o)
 }
 
@@ -447,18 +447,6 @@ func globalFlagsHelp(flags []cli.Flag) string {
 	// A template constant, so that nothing in the text is read as template
 	// syntax.
 	return "{{" + strconv.Quote(b.String()) + "}}"
-}
-
-// outputFlag is -o text|json.
-func outputFlag(dst *string) cli.Flag {
-	return &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output `FORMAT`: text or json", Destination: dst}
-}
-
-func checkOutput(o string) error {
-	if o != "text" && o != "json" {
-		return problem.New(problem.Usage, "", fmt.Errorf("invalid output format %q", o), "use -o text or -o json")
-	}
-	return nil
 }
 
 // nameFlag is --name, shared by every command that addresses a cluster.

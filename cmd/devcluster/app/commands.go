@@ -1,7 +1,6 @@
 package app
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -15,8 +14,8 @@ import (
 
 	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/config"
+	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
-	"github.com/devcluster/devcluster/internal/ui"
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/provider"
 )
@@ -109,8 +108,8 @@ func newUpCommand(g *globals) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if f.output == "json" {
-				return writeJSON(g.env.Stdout, res)
+			if isData(f.output) {
+				return writeData(g.env.Stdout, f.output, res)
 			}
 			g.printText(func(w io.Writer) { printUpSummary(w, res) })
 			return nil
@@ -254,13 +253,13 @@ func newDownCommand(g *globals) *cli.Command {
 				return err
 			}
 			defer g.printer().Close()
-			home, _ := g.env.LookupEnv("HOME")
+			home := paths.Home(paths.Env(g.env.LookupEnv))
 			res, err := bootstrap.Down(c.Context, g.clusterDeps(cfg), cfg, bootstrap.DownOptions{Purge: purge, Protect: []string{g.env.Dir, home}})
 			if err != nil {
 				return err
 			}
-			if output == "json" {
-				return writeJSON(g.env.Stdout, res)
+			if isData(output) {
+				return writeData(g.env.Stdout, output, res)
 			}
 			switch {
 			case cfg.Provider == config.ProviderExisting:
@@ -362,8 +361,8 @@ func newStatusCommand(g *globals) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if output == "json" {
-				if err := writeJSON(g.env.Stdout, res); err != nil {
+			if isData(output) {
+				if err := writeData(g.env.Stdout, output, res); err != nil {
 					return err
 				}
 			} else {
@@ -470,8 +469,8 @@ func newVersionCommand(g *globals) *cli.Command {
 				return err
 			}
 			v := buildInfo()
-			if output == "json" {
-				return writeJSON(g.env.Stdout, v)
+			if isData(output) {
+				return writeData(g.env.Stdout, output, v)
 			}
 			fmt.Fprintf(g.env.Stdout, "devcluster %s", v.Version)
 			if v.Commit != "" {
@@ -481,18 +480,6 @@ func newVersionCommand(g *globals) *cli.Command {
 			return nil
 		},
 	}
-}
-
-// writeJSON prints v as indented JSON; the result holds text from the
-// cluster (log lines, events), so it is made safe for the CI log it may land
-// in (ui.JSONSafe).
-func writeJSON(w io.Writer, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(ui.JSONSafe(b), '\n'))
-	return err
 }
 
 func orDash(s string) string {
