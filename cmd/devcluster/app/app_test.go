@@ -213,16 +213,6 @@ func TestUsageAndConfigErrors(t *testing.T) {
 	}
 }
 
-func TestVersionJSON(t *testing.T) {
-	h := newHarness(t)
-	if code := h.run("version", "-o", "json"); code != 0 {
-		t.Fatal(code)
-	}
-	var v map[string]string
-	if err := json.Unmarshal(h.stdout.Bytes(), &v); err != nil || v["version"] == "" || v["goVersion"] == "" {
-		t.Errorf("version -o json = %s (%v)", h.stdout.String(), err)
-	}
-}
 
 func TestQuietPrintsOnlyTheResult(t *testing.T) {
 	h := newHarness(t)

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -429,57 +427,6 @@ func printStatus(w io.Writer, r *bootstrap.Result) {
 		fmt.Fprintf(tw, "API\t%s\n", api)
 	}
 	_ = tw.Flush()
-}
-
-// Version is set at build time with -ldflags "-X .../app.Version=v0.1.0".
-var Version = "dev"
-
-type versionInfo struct {
-	Version   string `json:"version"`
-	Commit    string `json:"commit,omitempty"`
-	GoVersion string `json:"goVersion"`
-	Platform  string `json:"platform"`
-}
-
-func buildInfo() versionInfo {
-	v := versionInfo{Version: Version, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				v.Commit = s.Value
-			}
-		}
-	}
-	return v
-}
-
-func (g *globals) versionString() string {
-	v := buildInfo()
-	return v.Version
-}
-
-func newVersionCommand(g *globals) *cli.Command {
-	var output string
-	return &cli.Command{
-		Name:  "version",
-		Usage: "print devcluster's version",
-		Flags: []cli.Flag{outputFlag(&output)},
-		Action: func(c *cli.Context) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			v := buildInfo()
-			if isData(output) {
-				return writeData(g.env.Stdout, output, v)
-			}
-			fmt.Fprintf(g.env.Stdout, "devcluster %s", v.Version)
-			if v.Commit != "" {
-				fmt.Fprintf(g.env.Stdout, " (commit %s)", v.Commit)
-			}
-			fmt.Fprintf(g.env.Stdout, " %s %s\n", v.GoVersion, v.Platform)
-			return nil
-		},
-	}
 }
 
 func orDash(s string) string {

@@ -90,7 +90,7 @@ func writeYAML(w io.Writer, v any) error {
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		return fmt.Errorf("re-encoding the result as YAML: %w", err)
 	}
-	shieldScalars(&doc)
+	blockStyle(&doc)
 	var out bytes.Buffer
 	enc := yaml.NewEncoder(&out)
 	enc.SetIndent(2)
@@ -105,15 +105,22 @@ func writeYAML(w io.Writer, v any) error {
 	return err
 }
 
-// shieldScalars gives every string scalar that needs it the double-quoted
-// style (see writeYAML). JSON strings decode as !!str scalars; numbers,
-// booleans and null keep their plain style.
-func shieldScalars(n *yaml.Node) {
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!str" && needsQuotes(n.Value) {
-		n.Style = yaml.DoubleQuotedStyle
+// blockStyle gives the document YAML's usual look (the JSON it was read
+// from is all flow style and quotes): block mappings and sequences, plain
+// strings where plain reads back as the same string, and the
+// double-quoted style for every string that needs it (see writeYAML).
+func blockStyle(n *yaml.Node) {
+	switch {
+	case n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode:
+		n.Style = 0
+	case n.Kind == yaml.ScalarNode && n.Tag == "!!str":
+		n.Style = 0
+		if needsQuotes(n.Value) {
+			n.Style = yaml.DoubleQuotedStyle
+		}
 	}
 	for _, c := range n.Content {
-		shieldScalars(c)
+		blockStyle(c)
 	}
 }
 
