@@ -203,7 +203,7 @@ type globals struct {
 	notFound string
 	// showVersion is --version.
 	showVersion bool
-	p        *ui.Printer
+	p           *ui.Printer
 }
 
 func (g *globals) printer() *ui.Printer {

@@ -213,7 +213,6 @@ func TestUsageAndConfigErrors(t *testing.T) {
 	}
 }
 
-
 func TestQuietPrintsOnlyTheResult(t *testing.T) {
 	h := newHarness(t)
 	// A cluster address the registry can bind, so there is nothing to warn about.
