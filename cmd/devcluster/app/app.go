@@ -407,9 +407,11 @@ func newApp(g *globals) *cli.App {
 			newRegistryCommand(g),
 			newLBCommand(g),
 			newVersionCommand(g),
+			newCompletionCommand(g),
 			newAgentCommand(g),
 		},
 	}
+	a.Commands = append(a.Commands, newCompleteCommand(g, func() *cli.App { return a }))
 	hideBoolDefaults(a.Flags)
 	globalHelp := globalFlagsHelp(a.Flags)
 	walkCommands(a.Commands, nil, func(_ []string, c *cli.Command) {
