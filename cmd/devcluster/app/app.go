@@ -406,6 +406,7 @@ func newApp(g *globals) *cli.App {
 			newDiagnoseCommand(g),
 			newRegistryCommand(g),
 			newLBCommand(g),
+			newConfigCommand(g),
 			newVersionCommand(g),
 			newCompletionCommand(g),
 			newAgentCommand(g),

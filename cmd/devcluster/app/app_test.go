@@ -194,7 +194,7 @@ func TestUsageAndConfigErrors(t *testing.T) {
 	}{
 		{"unknown command", []string{"bogus"}, `unknown command "bogus"`},
 		{"unknown flag", []string{"up", "--bogus"}, "unknown flag: --bogus"},
-		{"bad output", []string{"status", "-o", "yaml"}, `invalid output format "yaml"`},
+		{"bad output", []string{"status", "-o", "xml"}, `invalid output format "xml"`},
 		{"bad values, all reported", []string{"up", "--cpus=1", "--memory=lots", "--name=x_y"}, "3 problems"},
 		{"missing config file", []string{"--config", "nope.yaml", "up"}, "reading config"},
 	}
