@@ -75,6 +75,9 @@ func (k *fakeKind) reply(argv []string) runtest.Reply {
 	case cmd == "docker start dev-control-plane":
 		k.stopped = false
 		return runtest.Reply{Stdout: "dev-control-plane\n"}
+	case cmd == "docker stop dev-control-plane":
+		k.stopped = true
+		return runtest.Reply{Stdout: "dev-control-plane\n"}
 	case strings.HasPrefix(cmd, "docker network inspect kind"):
 		return runtest.Reply{Stdout: "fc00:f853:ccd:e793::1 172.18.0.1 \n"}
 	case cmd == "docker cp dev-control-plane:/kind/devcluster-cluster.yaml -":

@@ -401,6 +401,7 @@ func newApp(g *globals) *cli.App {
 		Commands: []*cli.Command{
 			newUpCommand(g),
 			newDownCommand(g),
+			newStopCommand(g),
 			newStatusCommand(g),
 			newDeployCommand(g),
 			newDiagnoseCommand(g),
