@@ -107,11 +107,7 @@ func (k *fakeKind) reply(argv []string) runtest.Reply {
 // and a re-run that creates nothing.
 func TestUpOnKind(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	k := &fakeKind{files: map[string]bool{}}
-	runner := &runtest.Fake{Handler: k.reply}
-	f.deps.Provider = kind.New(runner, kind.WithEnv(func(string) (string, bool) { return "", false }))
-	cfg := f.cfg(func(file *config.File) { file.Provider = "kind" })
+	f, k, runner, cfg := newKindFixture(t)
 	res, err := Up(context.Background(), f.deps, cfg, UpOptions{})
 	if err != nil {
 		t.Fatalf("up: %v", err)

@@ -19,11 +19,7 @@ import (
 // and starts the agent.
 func TestStopAndResumeOnKind(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	k := &fakeKind{files: map[string]bool{}}
-	runner := &runtest.Fake{Handler: k.reply}
-	f.deps.Provider = kind.New(runner, kind.WithEnv(func(string) (string, bool) { return "", false }))
-	cfg := f.cfg(func(file *config.File) { file.Provider = "kind" })
+	f, k, runner, cfg := newKindFixture(t)
 	if _, err := Up(context.Background(), f.deps, cfg, UpOptions{}); err != nil {
 		t.Fatalf("up: %v", err)
 	}
@@ -68,12 +64,8 @@ func TestStopAndResumeOnKind(t *testing.T) {
 
 func TestStopRefusesWhatItCannotStop(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	k := &fakeKind{files: map[string]bool{}}
+	f, k, runner, cfg := newKindFixture(t)
 	k.foreign()
-	runner := &runtest.Fake{Handler: k.reply}
-	f.deps.Provider = kind.New(runner, kind.WithEnv(func(string) (string, bool) { return "", false }))
-	cfg := f.cfg(func(file *config.File) { file.Provider = "kind" })
 	if _, err := Stop(context.Background(), f.deps, cfg); problem.KindOf(err) != problem.Drift || !strings.Contains(err.Error(), "not created by devcluster") {
 		t.Errorf("stop of a foreign kind cluster: %v", err)
 	}
@@ -100,4 +92,15 @@ func stateDir(t *testing.T, f *fixture) string {
 		t.Fatal(err)
 	}
 	return d.State
+}
+
+// newKindFixture is a fixture whose provider is kind, answered by a
+// fakeKind, and the configuration of its cluster "dev".
+func newKindFixture(t *testing.T) (*fixture, *fakeKind, *runtest.Fake, *config.Config) {
+	t.Helper()
+	f := newFixture(t)
+	k := &fakeKind{files: map[string]bool{}}
+	runner := &runtest.Fake{Handler: k.reply}
+	f.deps.Provider = kind.New(runner, kind.WithEnv(func(string) (string, bool) { return "", false }))
+	return f, k, runner, f.cfg(func(file *config.File) { file.Provider = "kind" })
 }
