@@ -403,6 +403,7 @@ func newApp(g *globals) *cli.App {
 			newDownCommand(g),
 			newStopCommand(g),
 			newStatusCommand(g),
+			newListCommand(g),
 			newDeployCommand(g),
 			newDiagnoseCommand(g),
 			newRegistryCommand(g),
