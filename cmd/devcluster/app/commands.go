@@ -289,13 +289,19 @@ func newDownCommand(g *globals) *cli.Command {
 // loads the cluster's configuration (see clusterConfig for
 // clusterContext).
 func (g *globals) clusterCommand(c *cli.Context, output, name string, clusterContext bool) (*config.Config, error) {
-	if err := checkOutput(output); err != nil {
-		return nil, err
-	}
-	if err := noArgs(c); err != nil {
+	if err := resultCommand(c, output); err != nil {
 		return nil, err
 	}
 	return g.clusterConfig(c, name, clusterContext)
+}
+
+// resultCommand is the common start of a command that takes no arguments
+// and prints a result: it checks -o and the arguments.
+func resultCommand(c *cli.Context, output string) error {
+	if err := checkOutput(output); err != nil {
+		return err
+	}
+	return noArgs(c)
 }
 
 // clusterConfig loads the configuration for commands that only address a

@@ -26,10 +26,7 @@ func newListCommand(g *globals) *cli.Command {
 			"registry's port and whether its agent runs. A cluster deleted outside devcluster shows as Absent.",
 		Flags: []cli.Flag{outputFlag(&output)},
 		Action: func(c *cli.Context) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			if err := noArgs(c); err != nil {
+			if err := resultCommand(c, output); err != nil {
 				return err
 			}
 			root, err := paths.For(paths.Env(g.env.LookupEnv), "")

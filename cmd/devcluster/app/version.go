@@ -131,10 +131,7 @@ func newVersionCommand(g *globals) *cli.Command {
 		Usage: "print devcluster's version, commit and build date, and the minikube and kind releases it installs",
 		Flags: []cli.Flag{outputFlag(&output)},
 		Action: func(c *cli.Context) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			if err := noArgs(c); err != nil {
+			if err := resultCommand(c, output); err != nil {
 				return err
 			}
 			v := buildInfo()
