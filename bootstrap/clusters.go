@@ -107,15 +107,8 @@ func List(ctx context.Context, deps ListDeps) ([]ListedCluster, error) {
 		return nil, fmt.Errorf("reading devcluster's state directory: %w", err)
 	}
 	out := []ListedCluster{}
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		dir := filepath.Join(deps.Root, e.Name())
-		rec, err := readClusterRecord(dir)
-		if err != nil || rec.Name != e.Name() || config.ValidName(rec.Name) != nil {
-			continue // not a cluster's directory, or not one up recorded
-		}
+	for _, rec := range records(deps.Root, entries) {
+		dir := filepath.Join(deps.Root, rec.Name)
 		l := ListedCluster{Name: rec.Name, Provider: rec.Provider, KubeContext: rec.KubeContext, RegistryPort: rec.RegistryPort,
 			RegistryData: rec.DataDir, UpdatedAt: rec.UpdatedAt, State: provider.Absent}
 		if p := deps.Provider(rec); p != nil {
@@ -135,6 +128,33 @@ func List(ctx context.Context, deps ListDeps) ([]ListedCluster, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// KnownClusters are the names of the clusters List lists, without asking
+// their providers (shell completion).
+func KnownClusters(root string) []string {
+	entries, _ := os.ReadDir(root)
+	var out []string
+	for _, rec := range records(root, entries) {
+		out = append(out, rec.Name)
+	}
+	return out
+}
+
+// records are the cluster records of the state directories in entries.
+func records(root string, entries []os.DirEntry) []ClusterRecord {
+	var out []ClusterRecord
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		rec, err := readClusterRecord(filepath.Join(root, e.Name()))
+		if err != nil || rec.Name != e.Name() || config.ValidName(rec.Name) != nil {
+			continue // not a cluster's directory, or not one up recorded
+		}
+		out = append(out, rec)
+	}
+	return out
 }
 
 func readClusterRecord(dir string) (ClusterRecord, error) {

@@ -8,7 +8,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/config"
+	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/ui"
 )
@@ -79,7 +81,14 @@ func newCompleteCommand(g *globals, app func() *cli.App) *cli.Command {
 			if len(words) > 0 {
 				cur, words = words[len(words)-1], words[:len(words)-1]
 			}
-			cands, directive := complete(app(), words, cur)
+			known := func() []string {
+				root, err := paths.For(paths.Env(g.env.LookupEnv), "")
+				if err != nil {
+					return nil
+				}
+				return bootstrap.KnownClusters(root.State)
+			}
+			cands, directive := complete(app(), words, cur, known)
 			var b strings.Builder
 			for _, cd := range cands {
 				b.WriteString(cd.value + "\t" + cd.help + "\n")
@@ -94,8 +103,8 @@ func newCompleteCommand(g *globals, app func() *cli.App) *cli.Command {
 type candidate struct{ value, help string }
 
 // complete answers for the word cur after words (the words before it,
-// without the program's name).
-func complete(a *cli.App, words []string, cur string) ([]candidate, string) {
+// without the program's name); known are the clusters --name completes to.
+func complete(a *cli.App, words []string, cur string, known func() []string) ([]candidate, string) {
 	lv := &cmdLevel{}
 	var valueOf cli.Flag // the flag whose value cur is
 	args := 0
@@ -124,11 +133,11 @@ func complete(a *cli.App, words []string, cur string) ([]candidate, string) {
 		}
 	}
 	if valueOf != nil {
-		return flagValues(valueOf, "", cur)
+		return flagValues(valueOf, "", cur, known)
 	}
 	if name, value, ok := strings.Cut(cur, "="); ok && strings.HasPrefix(name, "-") {
 		if f, _ := lookupFlag(a, lv, strings.TrimLeft(name, "-")); f != nil && takesValue(f) {
-			return flagValues(f, name+"=", value)
+			return flagValues(f, name+"=", value, known)
 		}
 		return nil, completeNone
 	}
@@ -169,10 +178,13 @@ func positional(c *cli.Command, index int) string {
 
 // flagValues completes a flag's value: its choices, else files or
 // directories when its placeholder names one.
-func flagValues(f cli.Flag, prefix, cur string) ([]candidate, string) {
+func flagValues(f cli.Flag, prefix, cur string, known func() []string) ([]candidate, string) {
 	name := f.Names()[0]
 	if choices := flagChoices(name); choices != nil {
 		return withPrefix(choices, prefix, cur, ""), completeNone
+	}
+	if name == "name" && known != nil {
+		return withPrefix(known(), prefix, cur, "cluster"), completeNone
 	}
 	placeholder := ""
 	if d, ok := f.(cli.DocGenerationFlag); ok {

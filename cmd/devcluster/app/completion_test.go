@@ -95,7 +95,7 @@ func TestCompleteAnswersFromTheCommandTree(t *testing.T) {
 		if !strings.HasSuffix(tc.line, " ") {
 			cur, words = words[len(words)-1], words[:len(words)-1]
 		}
-		cands, _ := complete(a, words, cur)
+		cands, _ := complete(a, words, cur, nil)
 		var got []string
 		for _, c := range cands {
 			got = append(got, c.value)
@@ -104,7 +104,7 @@ func TestCompleteAnswersFromTheCommandTree(t *testing.T) {
 	}
 	// A value after "=" comes with its flag, what zsh, fish and
 	// PowerShell replace the word with.
-	if cands, _ := complete(a, []string{"status"}, "--output=y"); len(cands) != 1 || cands[0].value != "--output=yaml" {
+	if cands, _ := complete(a, []string{"status"}, "--output=y", nil); len(cands) != 1 || cands[0].value != "--output=yaml" {
 		t.Errorf("--output=y: %v", cands)
 	}
 	for _, tc := range []struct {
@@ -119,7 +119,7 @@ func TestCompleteAnswersFromTheCommandTree(t *testing.T) {
 		{[]string{"deploy"}, "", completeNone},
 		{[]string{"up", "--name"}, "", completeNone},
 	} {
-		if _, d := complete(a, tc.words, tc.cur); d != tc.want {
+		if _, d := complete(a, tc.words, tc.cur, nil); d != tc.want {
 			t.Errorf("%q %q: directive %s, want %s", tc.words, tc.cur, d, tc.want)
 		}
 	}
@@ -243,4 +243,25 @@ func lines(s string) []string {
 		}
 	}
 	return out
+}
+
+// --name completes to the clusters devcluster knows (those list shows).
+func TestCompleteClusterNames(t *testing.T) {
+	h := newHarness(t)
+	if code := h.run("up", "--name", "dev"); code != 0 {
+		t.Fatalf("up: exit %d\n%s", code, h.stderr.String())
+	}
+	for _, tc := range []struct{ args, want []string }{
+		{[]string{"__complete", "--", "status", "--name", ""}, []string{"dev\tcluster", ":none"}},
+		{[]string{"__complete", "--", "down", "-p", "d"}, []string{"dev\tcluster", ":none"}},
+		{[]string{"__complete", "--", "stop", "--name=d"}, []string{"--name=dev\tcluster", ":none"}},
+		{[]string{"__complete", "--", "stop", "--name", "x"}, []string{":none"}},
+	} {
+		if code := h.run(tc.args...); code != 0 {
+			t.Fatalf("%q: exit %d\n%s", tc.args, code, h.stderr.String())
+		}
+		if got := strings.Split(strings.TrimSuffix(h.stdout.String(), "\n"), "\n"); !slices.Equal(got, tc.want) {
+			t.Errorf("%q = %q, want %q", tc.args, got, tc.want)
+		}
+	}
 }
