@@ -38,7 +38,7 @@ func (c *Config) Effective() File {
 		out.Registry.ClusterAddress = "auto"
 	}
 	for _, m := range c.PortMappings {
-		out.PortMappings = append(out.PortMappings, PortMappingFile{ContainerPort: m.ContainerPort, HostPort: m.HostPort, ListenAddress: m.ListenAddress, Protocol: m.Protocol})
+		out.PortMappings = append(out.PortMappings, PortMappingFile(m))
 	}
 	switch c.Provider {
 	case DefaultProvider:
