@@ -65,7 +65,7 @@ func newConfigViewCommand(g *globals) *cli.Command {
 				*u.dst = run.RedactURL(cmpOr(base, u.def))
 			}
 			if output == outJSON {
-				return writeJSON(g.env.Stdout, f)
+				return writeData(g.env.Stdout, output, f)
 			}
 			return writeConfigYAML(g.env.Stdout, f)
 		},

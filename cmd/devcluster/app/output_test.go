@@ -3,7 +3,10 @@ package app
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -120,6 +123,32 @@ func TestUpStatusDownInYAML(t *testing.T) {
 			cl, _ := m["cluster"].(map[string]any)
 			if cl["name"] != "devcluster" || cl["state"] != "Running" {
 				t.Errorf("up -o yaml = %s", h.stdout.String())
+			}
+		}
+	}
+}
+
+// Every command prints its -o document through the one helper (output,
+// or isData and writeData), so that json and yaml stay the same document
+// and a new command gets -o yaml without asking: no file of the command
+// line but output.go compares -o with "json" or calls writeJSON.
+func TestOutputGoesThroughTheHelper(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := regexp.MustCompile(`[!=]= "json"|"json" [!=]=|writeJSON\(|json\.Marshal(Indent)?\(`)
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") || f == "output.go" {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if bad.MatchString(line) {
+				t.Errorf("%s:%d: %s\n\tprint results with g.output(format, v, render), or isData(format) and writeData(w, format, v)", f, i+1, strings.TrimSpace(line))
 			}
 		}
 	}
