@@ -326,7 +326,7 @@ func TestEffectiveLoadsBackAsTheSameConfig(t *testing.T) {
 		"provider: kind\nworkers: 2\nkubernetesVersion: v1.35.1\nportMappings:\n  - containerPort: 30080\n    protocol: udp\n",
 		"provider: existing\ncontext: staging\nregistry:\n  enabled: false\nloadBalancer:\n  enabled: false\n",
 	} {
-		cfg, err := load("/work/devcluster.yaml", []byte(head+body))
+		cfg, err := load("/src/app/devcluster.yaml", []byte(head+body))
 		if err != nil {
 			t.Fatalf("%q: %v", body, err)
 		}

@@ -8,7 +8,7 @@ import (
 	"syscall"
 )
 
-// detached starts a process in its own session, without a terminal, so it
+// detached starts a process detached from the terminal (setsid), so it
 // outlives the command that started it and no terminal signal reaches it.
 func detached() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setsid: true} }
 
