@@ -34,7 +34,8 @@ type versionInfo struct {
 	// Commit is the source's git commit, "-dirty" appended when the
 	// working tree had changes.
 	Commit string `json:"commit,omitempty"`
-	// Date is when the commit was made (a release: when it was built).
+	// Date is when the commit was made (RFC 3339): a release stamps its
+	// commit's date, so a rebuild of a tag is the same file.
 	Date      string `json:"date,omitempty"`
 	GoVersion string `json:"goVersion"`
 	Platform  string `json:"platform"`
@@ -128,7 +129,7 @@ func newVersionCommand(g *globals) *cli.Command {
 	var output string
 	return &cli.Command{
 		Name:  "version",
-		Usage: "print devcluster's version, commit and build date, and the minikube and kind releases it installs",
+		Usage: "print devcluster's version, its commit and the commit's date, and the minikube and kind releases it installs",
 		Flags: []cli.Flag{outputFlag(&output)},
 		Action: func(c *cli.Context) error {
 			if err := resultCommand(c, output); err != nil {
