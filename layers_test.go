@@ -20,6 +20,7 @@ var layers = []struct {
 	rank     int
 	prefixes []string
 }{
+	{-1, []string{"internal/proc"}},
 	{0, []string{"internal/run", "internal/ui", "internal/problem", "internal/paths", "internal/lockfile"}},
 	{1, []string{"config", "manifests"}},
 	{2, []string{"provider", "kube", "registry", "image", "loadbalancer", "install"}},

@@ -24,10 +24,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/devcluster/devcluster/internal/lockfile"
+	"github.com/devcluster/devcluster/internal/proc"
 	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/registry"
 )
@@ -347,9 +347,7 @@ func (p *Process) stop(ctx context.Context, stateDir string) (bool, error) {
 		_ = os.Remove(filepath.Join(stateDir, recordFile))
 		return false, nil
 	}
-	if err := terminate(h.PID); err != nil {
-		return true, err
-	}
+	proc.Terminate(h.PID, stopGrace)
 	_ = os.Remove(filepath.Join(stateDir, recordFile))
 	return true, nil
 }
@@ -362,14 +360,14 @@ func stopStale(r *record, stateDir string) {
 	if r.PID <= 0 {
 		return
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", r.PID))
+	args, err := proc.CommandLine(r.PID)
 	if err != nil {
 		return
 	}
-	if !isAgentOf(splitNull(b), stateDir) {
+	if !isAgentOf(args, stateDir) {
 		return
 	}
-	_ = terminate(r.PID)
+	proc.Terminate(r.PID, stopGrace)
 }
 
 // isAgentOf reports whether a command line is `... agent ... --state-dir
@@ -392,37 +390,6 @@ func isAgentOf(args []string, stateDir string) bool {
 		}
 	}
 	return false
-}
-
-func splitNull(b []byte) []string {
-	var out []string
-	start := 0
-	for i, c := range b {
-		if c == 0 {
-			out = append(out, string(b[start:i]))
-			start = i + 1
-		}
-	}
-	return out
-}
-
-func terminate(pid int) error {
-	proc, err := os.FindProcess(pid)
-	if err != nil {
-		return err
-	}
-	if err := proc.Signal(syscall.SIGTERM); err != nil {
-		return nil // already gone
-	}
-	deadline := time.Now().Add(stopGrace)
-	for time.Now().Before(deadline) {
-		if proc.Signal(syscall.Signal(0)) != nil {
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	_ = proc.Signal(syscall.SIGKILL)
-	return nil
 }
 
 // freeAddresses fails early, with a clear message, when a listen address is

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/devcluster/devcluster/internal/proc"
 )
 
 // The test binary stands in for devcluster: run as `agent.test
@@ -76,7 +78,7 @@ func TestAnAgentOfAnotherVersionIsReplaced(t *testing.T) {
 	if !strings.Contains(v2.Detail, "v0.1.0") || !strings.Contains(v2.Detail, "v0.2.0") {
 		t.Errorf("the replacement does not say why: %q", v2.Detail)
 	}
-	if err := syscall.Kill(v1.PID, 0); err == nil {
+	if proc.Exists(v1.PID) {
 		t.Errorf("the old agent (pid %d) still runs", v1.PID)
 	}
 	st, err := manager("v0.2.0").Status(context.Background(), dir)

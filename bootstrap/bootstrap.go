@@ -191,6 +191,12 @@ func Up(ctx context.Context, deps Deps, cfg *config.Config, o UpOptions) (*Resul
 		steps = append(steps, step[upState]{title: "LoadBalancer Services", run: checkLoadBalancers})
 	}
 	err := runSteps(ctx, deps.Report, s, steps)
+	if s.cluster != nil && s.cluster.State != provider.Absent {
+		// The cluster exists, whatever failed after: list knows it.
+		if rerr := writeClusterRecord(deps, cfg, s.cluster); rerr != nil {
+			deps.Report.Warn("recording the cluster for `devcluster list`: " + rerr.Error())
+		}
+	}
 	return s.result(), err
 }
 

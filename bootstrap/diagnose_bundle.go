@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"unicode/utf8"
 
 	"github.com/devcluster/devcluster/internal/problem"
@@ -128,7 +127,7 @@ func (b *bundleDir) create(name string) (*os.File, error) {
 		}
 		b.dirs[dir] = true
 	}
-	return os.OpenFile(filepath.Join(b.tmp, filepath.FromSlash(name)), os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	return os.OpenFile(filepath.Join(b.tmp, filepath.FromSlash(name)), os.O_WRONLY|os.O_CREATE|os.O_EXCL|noFollow, 0o600)
 }
 
 // write creates name with contents data, made printable.

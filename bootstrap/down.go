@@ -156,6 +156,9 @@ func Down(ctx context.Context, deps Deps, cfg *config.Config, opts DownOptions) 
 		steps = append(steps, step[downState]{title: "Registry data", run: registryData})
 	}
 	err := runSteps(ctx, deps.Report, s, steps)
+	if err == nil && deps.Dirs != nil {
+		removeClusterRecord(s.dirs)
+	}
 	return &DownResult{Name: cfg.Name, Deleted: s.deleted, AgentStopped: s.agentStopped, Purged: append([]string{}, s.purged...),
 		Kept: s.kept, KeptReason: s.keptReason, Removed: s.removed, Left: s.left}, err
 }
@@ -239,7 +242,7 @@ func registryData(ctx context.Context, s *downState) (string, error) {
 	for _, d := range []struct {
 		dir   string
 		files []string
-	}{{s.dirs.Data, nil}, {s.dirs.State, agent.StateFiles}} {
+	}{{s.dirs.Data, nil}, {s.dirs.State, append([]string{clusterRecordFile, clusterRecordFile + ".tmp"}, agent.StateFiles...)}} {
 		if removeOwnDir(d.dir, d.files) {
 			s.purged = append(s.purged, d.dir)
 		}

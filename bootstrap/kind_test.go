@@ -75,6 +75,9 @@ func (k *fakeKind) reply(argv []string) runtest.Reply {
 	case cmd == "docker start dev-control-plane":
 		k.stopped = false
 		return runtest.Reply{Stdout: "dev-control-plane\n"}
+	case cmd == "docker stop dev-control-plane":
+		k.stopped = true
+		return runtest.Reply{Stdout: "dev-control-plane\n"}
 	case strings.HasPrefix(cmd, "docker network inspect kind"):
 		return runtest.Reply{Stdout: "fc00:f853:ccd:e793::1 172.18.0.1 \n"}
 	case cmd == "docker cp dev-control-plane:/kind/devcluster-cluster.yaml -":
@@ -104,11 +107,7 @@ func (k *fakeKind) reply(argv []string) runtest.Reply {
 // and a re-run that creates nothing.
 func TestUpOnKind(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	k := &fakeKind{files: map[string]bool{}}
-	runner := &runtest.Fake{Handler: k.reply}
-	f.deps.Provider = kind.New(runner, kind.WithEnv(func(string) (string, bool) { return "", false }))
-	cfg := f.cfg(func(file *config.File) { file.Provider = "kind" })
+	f, k, runner, cfg := newKindFixture(t)
 	res, err := Up(context.Background(), f.deps, cfg, UpOptions{})
 	if err != nil {
 		t.Fatalf("up: %v", err)

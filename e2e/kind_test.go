@@ -6,6 +6,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -149,6 +151,27 @@ workloads:
 	}
 	if b, _ := os.ReadFile(calls); strings.Contains(string(b), `"run"`) || strings.Contains(string(b), `"cp","/dev/stdin"`) {
 		t.Errorf("a converged re-run created or wrote something:\n%s", b)
+	}
+
+	// stop: the node container stops (docker stop) and so does the agent;
+	// up starts the container again, waits for the API and starts the
+	// agent, and the cluster is the same one (no kind create).
+	_ = os.Remove(calls)
+	if r := u.devcluster("stop"); r.code != 0 || !strings.Contains(r.stdout, `Cluster "e2e-kind" stopped`) {
+		t.Fatalf("stop: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if b, _ := os.ReadFile(calls); !regexp.MustCompile(`"stop",\s*"e2e-kind-control-plane"`).Match(b) {
+		t.Errorf("stop did not stop the node container:\n%s", b)
+	}
+	if r := u.devcluster("status"); r.code != 3 || !strings.Contains(r.stdout, "Stopped") || !strings.Contains(r.stdout, "agent not running") {
+		t.Errorf("status after stop: exit %d\n%s", r.code, r.stdout)
+	}
+	resumed := u.upJSON()
+	if !slices.Contains(resumed.Actions, "started") || slices.Contains(resumed.Actions, "created") || resumed.Cluster.State != "Running" || resumed.Kubernetes == nil || !resumed.Kubernetes.Ready {
+		t.Errorf("up after stop: actions %v, cluster %+v", resumed.Actions, resumed.Cluster)
+	}
+	if r := u.devcluster("status", "-o", "json"); r.code != 0 || !strings.Contains(r.stdout, `"running": true`) {
+		t.Errorf("status after resume: exit %d\n%s", r.code, r.stdout)
 	}
 
 	writeFile(t, filepath.Join(u.home, "devcluster.yaml"), `apiVersion: devcluster.dev/v1alpha1

@@ -98,12 +98,20 @@ func TestUpLifecycle(t *testing.T) {
 		t.Errorf("drift changed the saved CPUs to %v", prof["CPUs"])
 	}
 
-	// 4. A stopped cluster is resumed with its saved settings.
-	if r := u.minikube("stop", "-p", name); r.code != 0 {
-		t.Fatal("minikube stop failed")
+	// 4. stop keeps the cluster and stops it and its agent (the agent's
+	//    process ends); up resumes both with the saved settings.
+	u.resetCalls()
+	if r := u.devcluster("stop", "--name", name); r.code != 0 || !strings.Contains(r.stdout, "stopped; `devcluster up` resumes it") {
+		t.Fatalf("stop: exit %d\n%s", r.code, r.stdout)
 	}
-	if r := u.devcluster("status", "--name", name); r.code != 3 || !strings.Contains(r.stdout, "Stopped") {
-		t.Errorf("status of a stopped cluster: exit %d, want 3 and Stopped", r.code)
+	if got := u.mutatingCalls(); !slices.Equal(got, []string{"stop -p " + name}) {
+		t.Errorf("stop ran %q, want minikube stop", got)
+	}
+	if r := u.devcluster("status", "--name", name); r.code != 3 || !strings.Contains(r.stdout, "Stopped") || !strings.Contains(r.stdout, "agent not running") {
+		t.Errorf("status of a stopped cluster: exit %d, want 3, Stopped and no agent\n%s", r.code, r.stdout)
+	}
+	if r := u.devcluster("list", "-o", "json"); r.code != 0 || !strings.Contains(r.stdout, `"state": "Stopped"`) || !strings.Contains(r.stdout, `"running": false`) {
+		t.Errorf("list of a stopped cluster: exit %d\n%s", r.code, r.stdout)
 	}
 	u.resetCalls()
 	r = u.devcluster("up", "--name", name, "--cpus=3", "--memory=3g", "--registry-port", port)
@@ -113,8 +121,8 @@ func TestUpLifecycle(t *testing.T) {
 	if got := u.mutatingCalls(); !slices.Equal(got, []string{"start -p " + name + " --interactive=false --output=json"}) {
 		t.Errorf("resume ran %q", got)
 	}
-	if r := u.devcluster("status", "--name", name, "-o", "json"); r.code != 0 || !strings.Contains(r.stdout, `"state": "Running"`) {
-		t.Errorf("status after resume: exit %d", r.code)
+	if r := u.devcluster("status", "--name", name, "-o", "json"); r.code != 0 || !strings.Contains(r.stdout, `"state": "Running"`) || !strings.Contains(r.stdout, `"running": true`) {
+		t.Errorf("status after resume: exit %d, want Running with its agent\n%s", r.code, r.stdout)
 	}
 
 	// 5. down deletes the cluster, its context and its node.

@@ -223,3 +223,13 @@ type Provider interface {
 	// error. Callers first Get the cluster and never delete a Foreign one.
 	Delete(ctx context.Context, name string, p Progress) error
 }
+
+// Stoppable is a provider that can stop a cluster and keep it (`devcluster
+// stop`): its nodes stop and free their CPU and memory, and Start resumes
+// them with their state. A provider without it (existing: a cluster
+// devcluster did not create) cannot stop its clusters.
+type Stoppable interface {
+	// Stop stops the cluster's nodes. Callers first Get the cluster and
+	// never stop a Foreign one.
+	Stop(ctx context.Context, name string, p Progress) error
+}

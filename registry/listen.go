@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // listen binds addr, and explains a failure: an address that is not a
@@ -28,13 +27,13 @@ func listen(addr string) (net.Listener, error) {
 		return l, nil
 	}
 	switch {
-	case errors.Is(err, syscall.EADDRINUSE):
+	case errors.Is(err, errAddrInUse):
 		p, _ := strconv.Atoi(port)
 		if who := portHolder(p); who != "" {
 			return nil, fmt.Errorf("port %s is in use by %s (listening on %s)", port, who, addr)
 		}
 		return nil, fmt.Errorf("port %s is in use (listening on %s)", port, addr)
-	case errors.Is(err, syscall.EADDRNOTAVAIL):
+	case errors.Is(err, errAddrNotAvail):
 		return nil, fmt.Errorf("cannot listen on %s: %s is not an address of this host", addr, host)
 	}
 	return nil, fmt.Errorf("listening on %s: %w", addr, err)

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package harness runs the real parts the end-to-end tiers test devcluster
 // against: etcd, kube-apiserver, kube-controller-manager and kube-scheduler
 // built from pinned Go modules (the e2e/tools module), kwok simulating

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command prepare builds (or finds cached) the binaries the end-to-end tiers
 // run, so a CI job can build them in a step of their own before the tests.
 // With -minikube it builds real minikube from source instead, for the

@@ -1,5 +1,6 @@
-// Package lockfile is an exclusive, advisory lock on a file (flock), held by
-// one process at a time and released by the kernel when that process dies,
+// Package lockfile is an exclusive, advisory lock on a file (flock on Unix,
+// LockFileEx on Windows), held by one process at a time and released by the
+// kernel when that process dies,
 // so a crash never leaves a stale lock. The holder writes who it is into the
 // file, so a second process can say what it waits for.
 package lockfile
@@ -11,8 +12,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/devcluster/devcluster/internal/proc"
 )
 
 // ErrLocked is matched (errors.Is) by a *LockedError.
@@ -61,13 +63,13 @@ func AcquireFor(ctx context.Context, path, what string, wait time.Duration, wait
 	}
 	deadline := time.Now().Add(wait)
 	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
+		busy, err := tryLock(f)
+		if err != nil {
 			_ = f.Close()
 			return nil, fmt.Errorf("locking %s: %w", path, err)
+		}
+		if !busy {
+			break
 		}
 		if h, pid, who := holder(path); !time.Now().Before(deadline) || (waitFor != nil && pid != 0 && !waitFor(pid, who)) {
 			_ = f.Close()
@@ -102,7 +104,7 @@ func holder(path string) (line string, pid int, what string) {
 	if err != nil || pid <= 0 {
 		return "", 0, ""
 	}
-	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+	if !proc.Exists(pid) {
 		return "", 0, ""
 	}
 	_, rest, _ := strings.Cut(line, "(")

@@ -7,10 +7,24 @@ package paths
 import (
 	"errors"
 	"path/filepath"
+	"runtime"
 )
 
 // Env looks up environment variables.
 type Env func(string) (string, bool)
+
+// Home is the user's home directory: $HOME, else on Windows (where HOME is
+// seldom set) %USERPROFILE%; "" when neither is set.
+func Home(env Env) string {
+	if h, _ := env("HOME"); h != "" {
+		return h
+	}
+	if runtime.GOOS == "windows" {
+		h, _ := env("USERPROFILE")
+		return h
+	}
+	return ""
+}
 
 // Dirs are one cluster's directories.
 type Dirs struct {
@@ -39,7 +53,7 @@ func VersionCache(env Env) (string, error) {
 func ToolsDir(env Env) (string, error) {
 	cache, _ := env("XDG_CACHE_HOME")
 	if cache == "" {
-		home, _ := env("HOME")
+		home := Home(env)
 		if home == "" {
 			return "", errors.New("neither HOME nor XDG_CACHE_HOME is set: cannot place devcluster's tools")
 		}
@@ -52,7 +66,7 @@ func ToolsDir(env Env) (string, error) {
 // top-level directories).
 func For(env Env, name string) (Dirs, error) {
 	get := func(k string) string { v, _ := env(k); return v }
-	home := get("HOME")
+	home := Home(env)
 	data, state := get("XDG_DATA_HOME"), get("XDG_STATE_HOME")
 	if data == "" || state == "" {
 		if home == "" {

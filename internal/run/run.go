@@ -19,7 +19,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -221,10 +220,10 @@ func (l *Local) Run(ctx context.Context, c Cmd) (Result, error) {
 	}
 	cmd := exec.CommandContext(ctx, path, c.Args...)
 	// On cancellation (Ctrl-C), ask the command to stop as a terminal
-	// would (SIGINT); it is killed if it has not exited after WaitDelay,
+	// would (SIGINT; on Windows it is ended); it is killed if it has not exited after WaitDelay,
 	// and Run stops waiting for output pipes that children it left behind
 	// still hold open.
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.Cancel = func() error { return interrupt(cmd) }
 	cmd.WaitDelay = l.waitDelay()
 	env := l.Env
 	if env == nil {
@@ -329,7 +328,7 @@ func StartBackground(c Cmd, out io.Writer) (*Background, error) {
 	cmd.Env = append(os.Environ(), c.Env...)
 	cmd.Stdin = c.Stdin
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.SysProcAttr = detached()
 	if err := cmd.Start(); err != nil {
 		return nil, &Error{Argv: c.Argv(), ExitCode: -1, Err: err}
 	}

@@ -157,7 +157,10 @@ func (k *Kind) EnsureInstalled(ctx context.Context) (string, error) {
 	return version, nil
 }
 
-var _ provider.Installable = (*Kind)(nil)
+var (
+	_ provider.Installable = (*Kind)(nil)
+	_ provider.Stoppable   = (*Kind)(nil)
+)
 
 // Tool implements provider.Installable.
 func (k *Kind) Tool() string { return Name }
@@ -589,6 +592,13 @@ func (k *Kind) Start(ctx context.Context, name string, p provider.Progress) erro
 	return k.nodesDo(ctx, name, p, "start")
 }
 
+// Stop implements provider.Stoppable: kind has no command for it, so the
+// node containers are stopped with docker (as kind's docs advise); Start
+// starts them again.
+func (k *Kind) Stop(ctx context.Context, name string, p provider.Progress) error {
+	return k.nodesDo(ctx, name, p, "stop")
+}
+
 // Unpause implements provider.Provider with `docker unpause`.
 func (k *Kind) Unpause(ctx context.Context, name string, p provider.Progress) error {
 	return k.nodesDo(ctx, name, p, "unpause")
@@ -604,8 +614,11 @@ func (k *Kind) nodesDo(ctx context.Context, name string, p provider.Progress, ve
 		p(fmt.Sprintf("docker %s %s", verb, strings.Join(nodes, " ")))
 	}
 	if _, err := k.dockerRun(ctx, append([]string{verb}, nodes...)...); err != nil {
-		return problem.New(problem.Failed, fmt.Sprintf("docker %s of the nodes of kind cluster %q", verb, name), err,
-			"run `devcluster up --recreate` if the node containers cannot be started")
+		fix := "run `devcluster up --recreate` if the node containers cannot be started"
+		if verb == "stop" {
+			fix = "run `docker stop` on the nodes `kind get nodes --name " + name + "` lists to see the problem"
+		}
+		return problem.New(problem.Failed, fmt.Sprintf("docker %s of the nodes of kind cluster %q", verb, name), err, fix)
 	}
 	return nil
 }

@@ -198,7 +198,10 @@ func (m *Minikube) EnsureInstalled(ctx context.Context) (string, error) {
 	return v.MinikubeVersion, nil
 }
 
-var _ provider.Installable = (*Minikube)(nil)
+var (
+	_ provider.Installable = (*Minikube)(nil)
+	_ provider.Stoppable   = (*Minikube)(nil)
+)
 
 // Tool implements provider.Installable.
 func (m *Minikube) Tool() string { return m.Name() }
@@ -408,6 +411,16 @@ func (m *Minikube) Start(ctx context.Context, name string, p provider.Progress) 
 	res, err := m.run(ctx, p, "start", "-p", name, "--interactive=false", "--output=json")
 	if err != nil {
 		return startError(fmt.Sprintf("starting minikube cluster %q", name), name, res, err)
+	}
+	return nil
+}
+
+// Stop implements provider.Stoppable: `minikube stop -p NAME` keeps the
+// profile and its disk; `minikube start` (Start) resumes it.
+func (m *Minikube) Stop(ctx context.Context, name string, p provider.Progress) error {
+	if _, err := m.run(ctx, p, "stop", "-p", name); err != nil {
+		return problem.New(problem.Failed, fmt.Sprintf("stopping minikube cluster %q", name), err,
+			orGone(err, "run `minikube stop -p "+name+"` to see the problem"))
 	}
 	return nil
 }

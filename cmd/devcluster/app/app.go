@@ -117,11 +117,18 @@ func Run(ctx context.Context, env Env, args []string) error {
 	return g.run(ctx, newApp(g), args)
 }
 
+// errVersionShown ends a command line with --version once the version is
+// printed: no command runs.
+var errVersionShown = errors.New("version shown")
+
 // run runs the app made for g.
 func (g *globals) run(ctx context.Context, a *cli.App, args []string) error {
 	args, err := orderArgs(a, args)
 	if err == nil {
 		err = a.RunContext(ctx, args)
+	}
+	if errors.Is(err, errVersionShown) {
+		return nil
 	}
 	if err == nil && g.notFound != "" {
 		err = problem.New(problem.Usage, "", fmt.Errorf("unknown command %q", g.notFound), "run `devcluster --help` for the list of commands")
@@ -194,7 +201,9 @@ type globals struct {
 	// ci is --ci: auto, buildkite, github, gitlab, generic or none.
 	ci       string
 	notFound string
-	p        *ui.Printer
+	// showVersion is --version.
+	showVersion bool
+	p           *ui.Printer
 }
 
 func (g *globals) printer() *ui.Printer {
@@ -342,7 +351,7 @@ func (g *globals) loadConfig(ctx context.Context, o config.Overrides) (*config.C
 	if o.BaseDir == "" {
 		o.BaseDir = g.env.Dir
 	}
-	o.Home, _ = g.env.LookupEnv("HOME")
+	o.Home = paths.Home(paths.Env(g.env.LookupEnv))
 	return config.Complete(src, o)
 }
 
@@ -383,20 +392,29 @@ func newApp(g *globals) *cli.App {
 			if _, err := ui.DetectCI(g.env.LookupEnv, g.ci); err != nil {
 				return problem.New(problem.Usage, "", fmt.Errorf("--ci: %w", err), "")
 			}
+			if g.showVersion {
+				fmt.Fprintln(g.env.Stdout, buildInfo().line())
+				return errVersionShown
+			}
 			return nil
 		},
 		Commands: []*cli.Command{
 			newUpCommand(g),
 			newDownCommand(g),
+			newStopCommand(g),
 			newStatusCommand(g),
+			newListCommand(g),
 			newDeployCommand(g),
 			newDiagnoseCommand(g),
 			newRegistryCommand(g),
 			newLBCommand(g),
+			newConfigCommand(g),
 			newVersionCommand(g),
+			newCompletionCommand(g),
 			newAgentCommand(g),
 		},
 	}
+	a.Commands = append(a.Commands, newCompleteCommand(g, func() *cli.App { return a }))
 	hideBoolDefaults(a.Flags)
 	globalHelp := globalFlagsHelp(a.Flags)
 	walkCommands(a.Commands, nil, func(_ []string, c *cli.Command) {
@@ -421,6 +439,7 @@ func globalFlags(g *globals) []cli.Flag {
 		&cli.StringFlag{Name: "minikube", Usage: "the minikube executable `PATH`", DefaultText: "$MINIKUBE_BINARY, else minikube on PATH, else the release devcluster installed", Destination: &g.minikube},
 		&cli.StringFlag{Name: "kind", Usage: "the kind executable `PATH`", DefaultText: "$KIND_BINARY, else kind on PATH, else the release devcluster installed", Destination: &g.kind},
 		&cli.StringFlag{Name: "kubeconfig", Usage: "kubeconfig `FILE`", DefaultText: "$KUBECONFIG, else ~/.kube/config", Destination: &g.kubecfg},
+		&cli.BoolFlag{Name: "version", Usage: "print devcluster's version and exit (`devcluster version` says more)", Destination: &g.showVersion},
 		&cli.StringFlag{Name: "ci", Value: "auto", Usage: "log conventions of the CI `SYSTEM`: auto (from $DEVCLUSTER_CI, else detected from BUILDKITE, GITHUB_ACTIONS, GITLAB_CI, CI), buildkite, github, gitlab, generic or none", Destination: &g.ci},
 	}
 }
@@ -447,18 +466,6 @@ func globalFlagsHelp(flags []cli.Flag) string {
 	// A template constant, so that nothing in the text is read as template
 	// syntax.
 	return "{{" + strconv.Quote(b.String()) + "}}"
-}
-
-// outputFlag is -o text|json.
-func outputFlag(dst *string) cli.Flag {
-	return &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output `FORMAT`: text or json", Destination: dst}
-}
-
-func checkOutput(o string) error {
-	if o != "text" && o != "json" {
-		return problem.New(problem.Usage, "", fmt.Errorf("invalid output format %q", o), "use -o text or -o json")
-	}
-	return nil
 }
 
 // nameFlag is --name, shared by every command that addresses a cluster.

@@ -1,12 +1,9 @@
 package app
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -15,8 +12,8 @@ import (
 
 	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/config"
+	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
-	"github.com/devcluster/devcluster/internal/ui"
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/provider"
 )
@@ -109,8 +106,8 @@ func newUpCommand(g *globals) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if f.output == "json" {
-				return writeJSON(g.env.Stdout, res)
+			if isData(f.output) {
+				return writeData(g.env.Stdout, f.output, res)
 			}
 			g.printText(func(w io.Writer) { printUpSummary(w, res) })
 			return nil
@@ -254,13 +251,13 @@ func newDownCommand(g *globals) *cli.Command {
 				return err
 			}
 			defer g.printer().Close()
-			home, _ := g.env.LookupEnv("HOME")
+			home := paths.Home(paths.Env(g.env.LookupEnv))
 			res, err := bootstrap.Down(c.Context, g.clusterDeps(cfg), cfg, bootstrap.DownOptions{Purge: purge, Protect: []string{g.env.Dir, home}})
 			if err != nil {
 				return err
 			}
-			if output == "json" {
-				return writeJSON(g.env.Stdout, res)
+			if isData(output) {
+				return writeData(g.env.Stdout, output, res)
 			}
 			switch {
 			case cfg.Provider == config.ProviderExisting:
@@ -292,13 +289,19 @@ func newDownCommand(g *globals) *cli.Command {
 // loads the cluster's configuration (see clusterConfig for
 // clusterContext).
 func (g *globals) clusterCommand(c *cli.Context, output, name string, clusterContext bool) (*config.Config, error) {
-	if err := checkOutput(output); err != nil {
-		return nil, err
-	}
-	if err := noArgs(c); err != nil {
+	if err := resultCommand(c, output); err != nil {
 		return nil, err
 	}
 	return g.clusterConfig(c, name, clusterContext)
+}
+
+// resultCommand is the common start of a command that takes no arguments
+// and prints a result: it checks -o and the arguments.
+func resultCommand(c *cli.Context, output string) error {
+	if err := checkOutput(output); err != nil {
+		return err
+	}
+	return noArgs(c)
 }
 
 // clusterConfig loads the configuration for commands that only address a
@@ -362,8 +365,8 @@ func newStatusCommand(g *globals) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if output == "json" {
-				if err := writeJSON(g.env.Stdout, res); err != nil {
+			if isData(output) {
+				if err := writeData(g.env.Stdout, output, res); err != nil {
 					return err
 				}
 			} else {
@@ -430,69 +433,6 @@ func printStatus(w io.Writer, r *bootstrap.Result) {
 		fmt.Fprintf(tw, "API\t%s\n", api)
 	}
 	_ = tw.Flush()
-}
-
-// Version is set at build time with -ldflags "-X .../app.Version=v0.1.0".
-var Version = "dev"
-
-type versionInfo struct {
-	Version   string `json:"version"`
-	Commit    string `json:"commit,omitempty"`
-	GoVersion string `json:"goVersion"`
-	Platform  string `json:"platform"`
-}
-
-func buildInfo() versionInfo {
-	v := versionInfo{Version: Version, GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				v.Commit = s.Value
-			}
-		}
-	}
-	return v
-}
-
-func (g *globals) versionString() string {
-	v := buildInfo()
-	return v.Version
-}
-
-func newVersionCommand(g *globals) *cli.Command {
-	var output string
-	return &cli.Command{
-		Name:  "version",
-		Usage: "print devcluster's version",
-		Flags: []cli.Flag{outputFlag(&output)},
-		Action: func(c *cli.Context) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			v := buildInfo()
-			if output == "json" {
-				return writeJSON(g.env.Stdout, v)
-			}
-			fmt.Fprintf(g.env.Stdout, "devcluster %s", v.Version)
-			if v.Commit != "" {
-				fmt.Fprintf(g.env.Stdout, " (commit %s)", v.Commit)
-			}
-			fmt.Fprintf(g.env.Stdout, " %s %s\n", v.GoVersion, v.Platform)
-			return nil
-		},
-	}
-}
-
-// writeJSON prints v as indented JSON; the result holds text from the
-// cluster (log lines, events), so it is made safe for the CI log it may land
-// in (ui.JSONSafe).
-func writeJSON(w io.Writer, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(ui.JSONSafe(b), '\n'))
-	return err
 }
 
 func orDash(s string) string {

@@ -116,8 +116,8 @@ func newDeployCommand(g *globals) *cli.Command {
 			if res != nil && err != nil && !diagnosed {
 				diagnose(c.Context, res, err)
 			}
-			if output == "json" && res != nil && (err == nil || res.Failure != nil || res.Rollback != nil || len(res.Written) > 0) {
-				if werr := writeJSON(g.env.Stdout, res); werr != nil {
+			if isData(output) && res != nil && (err == nil || res.Failure != nil || res.Rollback != nil || len(res.Written) > 0) {
+				if werr := writeData(g.env.Stdout, output, res); werr != nil {
 					return werr
 				}
 			} else if err == nil {

@@ -395,7 +395,7 @@ func TestFlagMistakes(t *testing.T) {
 		{"registry push -n dev a b", "registry push has no -n"},
 		{"diagnose -d out", "diagnose has no -d: -d is --driver (up)"},
 		{"-n dev up", "there is no global -n: -n is --namespace (deploy)"},
-		{"deploy deployment/web -p dev", "deploy has no -p: -p is --name (up, down, status, …)"},
+		{"deploy deployment/web -p dev", "deploy has no -p: -p is --name (up, down, stop, …)"},
 		{"up -f", "flag needs an argument: -f"},
 		{"up --kubeconfig", "flag needs an argument: --kubeconfig"},
 		{"up -qo", "flag needs an argument: -o"},

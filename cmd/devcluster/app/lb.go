@@ -41,8 +41,8 @@ func newLBCommand(g *globals) *cli.Command {
 			if err != nil || watch {
 				return err
 			}
-			if output == "json" {
-				return writeJSON(g.env.Stdout, res.Assignments)
+			if isData(output) {
+				return writeData(g.env.Stdout, output, res.Assignments)
 			}
 			if len(res.Assignments) == 0 {
 				fmt.Fprintln(g.env.Stdout, "No Services of type LoadBalancer.")

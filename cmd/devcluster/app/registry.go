@@ -101,8 +101,8 @@ func newRegistryLsCommand(g *globals, common []cli.Flag, name, address *string) 
 			if err != nil {
 				return problem.New(problem.Failed, "listing the registry", err, "start it with `devcluster up` (or `devcluster registry serve`)")
 			}
-			if output == "json" {
-				return writeJSON(g.env.Stdout, repos)
+			if isData(output) {
+				return writeData(g.env.Stdout, output, repos)
 			}
 			if len(repos) == 0 {
 				fmt.Fprintf(g.env.Stdout, "No repositories at %s.\n", t.host)
@@ -177,8 +177,8 @@ func newRegistryPushCommand(g *globals, common []cli.Flag, name, address *string
 				return problem.New(problem.Failed, "pushing "+src, err, "is the registry running? `devcluster status` shows it")
 			}
 			p.End(true, res.Digest)
-			if output == "json" {
-				return writeJSON(g.env.Stdout, res)
+			if isData(output) {
+				return writeData(g.env.Stdout, output, res)
 			}
 			fmt.Fprintf(g.env.Stdout, "Pushed %s (%s).\n", res.Reference, res.Digest)
 			return nil
@@ -193,7 +193,7 @@ func newRegistryPushCommand(g *globals, common []cli.Flag, name, address *string
 func (g *globals) openSource(ctx context.Context, src string) (*registry.Source, func(), error) {
 	path := src
 	if rest, ok := strings.CutPrefix(src, "~/"); ok {
-		if home, _ := g.env.LookupEnv("HOME"); home != "" {
+		if home := paths.Home(paths.Env(g.env.LookupEnv)); home != "" {
 			path = filepath.Join(home, rest)
 		}
 	}
@@ -270,8 +270,8 @@ func newRegistryGCCommand(g *globals, name *string) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if output == "json" {
-				return writeJSON(g.env.Stdout, res)
+			if isData(output) {
+				return writeData(g.env.Stdout, output, res)
 			}
 			if !g.quiet {
 				printGC(g.env.Stdout, res)

@@ -271,8 +271,8 @@ func newDiagnoseCommand(g *globals) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if output == "json" {
-				return writeJSON(g.env.Stdout, res)
+			if isData(output) {
+				return writeData(g.env.Stdout, output, res)
 			}
 			fmt.Fprintf(g.env.Stdout, "Diagnostics written to %s (%d files).\n", g.displayPath(res.Dir), len(res.Files))
 			for _, p := range res.Problems {

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command registrybench compares devcluster's embedded registry with the
 // stock CNCF Distribution `registry` binary of the same version, side by
 // side in one run, using crane as the client:

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command pause is the sandbox ("pause") container of the real-node tier's
 // pods: it blocks until SIGINT or SIGTERM and reaps orphaned children, like
 // the Kubernetes pause image, but built from source in the test.

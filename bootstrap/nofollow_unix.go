@@ -1,0 +1,8 @@
+//go:build unix
+
+package bootstrap
+
+import "syscall"
+
+// noFollow makes an open refuse a symbolic link in the last element.
+const noFollow = syscall.O_NOFOLLOW

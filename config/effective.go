@@ -1,0 +1,88 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Effective is the configuration as a devcluster.yaml document with every
+// setting written out, defaults included: what `config view` prints. It
+// loads back (Decode, Complete) as the same configuration. Settings the
+// provider refuses are left out (kind has no cpus; an existing cluster has
+// no driver), and so are those whose default is decided later, where there
+// is nothing to write: the LoadBalancer IP (the node's), the registry's
+// listen addresses and data directory (see the caller), the release URLs.
+func (c *Config) Effective() File {
+	t, f := true, false
+	boolp := func(b bool) *bool {
+		if b {
+			return &t
+		}
+		return &f
+	}
+	out := File{
+		APIVersion: APIVersion, Kind: KindCluster,
+		Name: c.Name, Provider: c.Provider, Context: c.Context,
+		Workers: c.Workers,
+		Wait:    shortDuration(c.Wait),
+		Registry: RegistryFile{Enabled: boolp(c.Registry.Enabled), Port: c.Registry.Port, ClusterAddress: c.Registry.ClusterAddress,
+			ListenAddresses: slices.Clone(c.Registry.Listen), DataDir: c.Registry.DataDir},
+		LoadBalancer: LoadBalancerFile{Enabled: boolp(c.LoadBalancer.Enabled), IP: c.LoadBalancer.IP},
+		Workloads: WorkloadsFile{Samples: boolp(c.Workloads.Samples), SampleBase: c.Workloads.SampleBase,
+			Manifests: slices.Clone(c.Workloads.Manifests), Timeout: shortDuration(c.Workloads.Timeout)},
+		Install: InstallFile{MinikubeURL: c.Install.MinikubeURL, KindURL: c.Install.KindURL},
+	}
+	if out.Registry.ClusterAddress == "" {
+		out.Registry.ClusterAddress = "auto"
+	}
+	for _, m := range c.PortMappings {
+		out.PortMappings = append(out.PortMappings, PortMappingFile(m))
+	}
+	switch c.Provider {
+	case DefaultProvider:
+		out.CPUs = c.CPUs.String()
+		out.Memory = memoryText(c.Memory)
+		out.Driver = c.Driver
+		out.ContainerRuntime = runtimeText(c.ContainerRuntime)
+		out.KubernetesVersion = c.KubernetesVersion
+		out.InsecureRegistries = slices.Clone(c.InsecureRegistries)
+		out.ExtraStartArgs = slices.Clone(c.ExtraStartArgs)
+	case ProviderKind:
+		out.ContainerRuntime = runtimeText(c.ContainerRuntime)
+		out.KubernetesVersion = c.KubernetesVersion
+	}
+	return out
+}
+
+// memoryText writes memory as people do: "4g" for whole GiB, else MB.
+func memoryText(m Memory) string {
+	switch {
+	case m.Special != "":
+		return m.Special
+	case m.MB%1024 == 0:
+		return fmt.Sprintf("%dg", m.MB/1024)
+	}
+	return fmt.Sprintf("%dmb", m.MB)
+}
+
+// runtimeText is the runtime as devcluster.yaml's docs name it (cri-o).
+func runtimeText(r string) string {
+	if r == "crio" {
+		return "cri-o"
+	}
+	return r
+}
+
+// shortDuration is "5m", not time's "5m0s".
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
