@@ -119,6 +119,39 @@ func TestReleaseConfigMatchesTheMatrix(t *testing.T) {
 	}
 }
 
+// task release:check vets one architecture per operating system, which is
+// enough only while no Go file is specific to an architecture.
+func TestReleaseHasNoArchFiles(t *testing.T) {
+	archName := regexp.MustCompile(`_(amd64|arm64|386|arm)(_test)?\.go$`)
+	archTag := regexp.MustCompile(`(?m)^//go:build .*\b(amd64|arm64|386|arm)\b`)
+	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		if archName.MatchString(path) {
+			t.Errorf("%s is specific to an architecture: task release:check must vet every architecture then", path)
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if archTag.Match(b) {
+			t.Errorf("%s has a build constraint naming an architecture: task release:check must vet every architecture then", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func sameSet(a, b []string) bool {
 	a, b = slices.Clone(a), slices.Clone(b)
 	slices.Sort(a)
