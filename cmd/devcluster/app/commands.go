@@ -26,7 +26,7 @@ type upFlags struct {
 	name, cpus, memory, driver, runtime, k8sVersion, wait string
 	insecure, startArgs                                   cli.StringSlice
 	recreate, noRegistry, noLB, noSamples                 bool
-	install, noInstall                                    bool
+	install, noInstall, installOnly                       bool
 	manifests                                             cli.StringSlice
 	registryPort                                          int
 	output, diagnostics                                   string
@@ -65,6 +65,7 @@ func newUpCommand(g *globals) *cli.Command {
 			&cli.StringSliceFlag{Name: "manifest", Usage: "a `FILE or DIR` of YAML to apply and wait for (repeatable; added to workloads.manifests)", Destination: &f.manifests},
 			&cli.BoolFlag{Name: "install", Usage: "download the pinned minikube or kind release when it is missing, without asking (automatic in CI)", Destination: &f.install},
 			&cli.BoolFlag{Name: "no-install", Usage: "never download minikube or kind: fail with exit code 5 when it is missing", Destination: &f.noInstall},
+			&cli.BoolFlag{Name: "install-only", Usage: "only check the provider's tool, downloading the pinned minikube or kind when it is missing: no cluster is created or started", Destination: &f.installOnly},
 			diagnosticsFlag(&f.diagnostics),
 			outputFlag(&f.output),
 		},
@@ -79,7 +80,9 @@ func newUpCommand(g *globals) *cli.Command {
 			switch {
 			case f.install && f.noInstall:
 				return problem.New(problem.Usage, "", fmt.Errorf("--install and --no-install contradict each other"), "give one of them")
-			case f.install:
+			case f.installOnly && f.noInstall:
+				return problem.New(problem.Usage, "", fmt.Errorf("--install-only and --no-install contradict each other"), "give one of them")
+			case f.install || f.installOnly:
 				mode = installAlways
 			case f.noInstall:
 				mode = installNever
@@ -92,8 +95,20 @@ func newUpCommand(g *globals) *cli.Command {
 			defer p.Close()
 			deps := g.clusterDeps(cfg)
 			deps.Install = g.installFunc(cfg, mode)
-			res, err := bootstrap.Up(c.Context, deps, cfg, bootstrap.UpOptions{Recreate: f.recreate})
+			res, err := bootstrap.Up(c.Context, deps, cfg, bootstrap.UpOptions{Recreate: f.recreate, InstallOnly: f.installOnly})
 			p.Close()
+			if f.installOnly {
+				if err != nil {
+					return err
+				}
+				if f.output == "json" {
+					return writeJSON(g.env.Stdout, res)
+				}
+				g.printText(func(w io.Writer) {
+					fmt.Fprintf(w, "%s is installed; no cluster was created or started (--install-only).\n", cfg.Provider)
+				})
+				return nil
+			}
 			summary := upSummary(res, err, p.Steps())
 			g.publishSummary(c.Context, err == nil, summary)
 			var failing []kube.Workload
