@@ -26,6 +26,7 @@ type upFlags struct {
 	name, cpus, memory, driver, runtime, k8sVersion, wait string
 	insecure, startArgs                                   cli.StringSlice
 	recreate, noRegistry, noLB, noSamples                 bool
+	registry, lb, samples                                 bool
 	install, noInstall, installOnly                       bool
 	manifests                                             cli.StringSlice
 	registryPort                                          int
@@ -62,6 +63,9 @@ func newUpCommand(g *globals) *cli.Command {
 			&cli.BoolFlag{Name: "no-registry", Usage: "do not run the local registry", Destination: &f.noRegistry},
 			&cli.BoolFlag{Name: "no-lb", Usage: "do not give LoadBalancer Services an external IP", Destination: &f.noLB},
 			&cli.BoolFlag{Name: "no-samples", Usage: "do not build and deploy the sample workloads", Destination: &f.noSamples},
+			&cli.BoolFlag{Name: "registry", Usage: "run the local registry where the configuration or the provider turns it off", Destination: &f.registry},
+			&cli.BoolFlag{Name: "lb", Usage: "give LoadBalancer Services an external IP where the configuration or the provider turns it off", Destination: &f.lb},
+			&cli.BoolFlag{Name: "samples", Usage: "build and deploy the sample workloads where the configuration turns them off", Destination: &f.samples},
 			&cli.StringSliceFlag{Name: "manifest", Usage: "a `FILE or DIR` of YAML to apply and wait for (repeatable; added to workloads.manifests)", Destination: &f.manifests},
 			&cli.BoolFlag{Name: "install", Usage: "download the pinned minikube or kind release when it is missing, without asking (automatic in CI)", Destination: &f.install},
 			&cli.BoolFlag{Name: "no-install", Usage: "never download minikube or kind: fail with exit code 5 when it is missing", Destination: &f.noInstall},
@@ -163,6 +167,7 @@ func (f *upFlags) overrides(c *cli.Context, dir string) config.Overrides {
 	o.NoRegistry = f.noRegistry
 	o.NoLoadBalancer = f.noLB
 	o.NoSamples = f.noSamples
+	o.Registry, o.LoadBalancer, o.Samples = f.registry, f.lb, f.samples
 	for _, m := range f.manifests.Value() {
 		if m != "" && !filepath.IsAbs(m) {
 			m = filepath.Join(dir, m)
