@@ -23,6 +23,8 @@ func TestLoadTestdataAndExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	examples, err := filepath.Glob("../examples/*.yaml")
+	ci, _ := filepath.Glob("../examples/ci/devcluster.yaml")
+	examples = append(examples, ci...)
 	if err != nil {
 		t.Fatal(err)
 	}
