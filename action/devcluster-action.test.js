@@ -1,4 +1,4 @@
-// Tests of the Action's steps: node --test action/
+// Tests of the Action's steps: node --test action/*.test.js
 'use strict';
 
 const test = require('node:test');

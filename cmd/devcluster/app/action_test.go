@@ -387,3 +387,57 @@ func TestGitHubActionInstall(t *testing.T) {
 		})
 	}
 }
+
+// The scripts actionlint does not reach pass shellcheck with no finding:
+// the Action's own run: steps and scripts, and the Buildkite example's
+// commands (actionlint runs shellcheck over the workflows' run: scripts).
+func TestScriptsPassShellcheck(t *testing.T) {
+	sc, err := exec.LookPath("shellcheck")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("shellcheck is not installed")
+		}
+		t.Skip("shellcheck is not installed")
+	}
+	a, _ := readAction(t)
+	scripts := map[string]string{}
+	for i, st := range a.Runs.Steps {
+		if st.Run != "" {
+			scripts[fmt.Sprintf("action.yml step %d (%s)", i+1, st.Name)] = st.Run
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(repoRoot, "examples", "ci", "buildkite-pipeline.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc any
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var bk []string
+	collectScripts(doc, &bk)
+	for i, s := range bk {
+		scripts[fmt.Sprintf("buildkite-pipeline.yml script %d", i+1)] = s
+	}
+	if len(bk) == 0 {
+		t.Error("no Buildkite script found")
+	}
+	dir := t.TempDir()
+	files := []string{filepath.Join(repoRoot, "action", "install.sh")}
+	names := map[string]string{files[0]: "action/install.sh"}
+	i := 0
+	for name, s := range scripts {
+		i++
+		f := filepath.Join(dir, fmt.Sprintf("script%d.sh", i))
+		if err := os.WriteFile(f, []byte("#!/usr/bin/env bash\n"+s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+		names[f] = name
+	}
+	for _, f := range files {
+		if out, err := exec.Command(sc, "--severity=info", f).CombinedOutput(); err != nil {
+			t.Errorf("shellcheck %s: %v\n%s", names[f], err, out)
+		}
+	}
+}
