@@ -3,11 +3,14 @@ package app
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/urfave/cli/v2"
 	"gopkg.in/yaml.v3"
+
+	"github.com/devcluster/devcluster/config"
 )
 
 // The CI examples parse, and every devcluster command they run exists with
@@ -154,5 +157,31 @@ func TestCIExampleAppIsComplete(t *testing.T) {
 				t.Errorf("%s: no %q", filepath.Base(f), want)
 			}
 		}
+	}
+}
+
+// Every devcluster.yaml block of the README loads as pasted.
+func TestREADMEConfigBlocksLoad(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(b), -1)
+	n := 0
+	for _, m := range blocks {
+		if !strings.Contains(m[1], "kind: Cluster") {
+			continue
+		}
+		n++
+		src, err := config.Decode("README.md", []byte(m[1]))
+		if err == nil {
+			_, err = config.Complete(src, config.Overrides{BaseDir: t.TempDir()})
+		}
+		if err != nil {
+			t.Errorf("README block %d does not load as pasted: %v\n%s", n, err, m[1])
+		}
+	}
+	if n == 0 {
+		t.Fatal("no devcluster.yaml block in README.md")
 	}
 }
