@@ -99,7 +99,13 @@ install_release() {
   [ "$got" = "$want" ] || fail "refusing $archive of devcluster $tag: its sha256 is $got, but checksums.txt says $want; nothing was installed"
   mkdir "$tmp/x"
   if [ "$os" = windows ]; then
-    unzip -q "$tmp/$archive" "devcluster$exe" -d "$tmp/x"
+    if command -v unzip >/dev/null; then
+      unzip -q "$tmp/$archive" "devcluster$exe" -d "$tmp/x"
+    else
+      # PowerShell reads the paths from its environment, not from this line.
+      # shellcheck disable=SC2016
+      ARCHIVE="$tmp/$archive" DEST="$tmp/x" powershell -NoProfile -Command 'Expand-Archive -LiteralPath $env:ARCHIVE -DestinationPath $env:DEST'
+    fi
   else
     tar -xzf "$tmp/$archive" -C "$tmp/x" "devcluster$exe"
   fi

@@ -441,3 +441,78 @@ func TestScriptsPassShellcheck(t *testing.T) {
 		}
 	}
 }
+
+// minikube-version: that release from its project, checked against the
+// sha256 published beside it, into the tools directory under the name
+// devcluster's own installer uses; a mismatch is refused.
+func TestGitHubActionInstallsAnotherMinikube(t *testing.T) {
+	for _, tool := range []string{"bash", "curl", "od"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("the script's Windows branch runs on GitHub's runners")
+	}
+	script, _ := filepath.Abs(filepath.Join(repoRoot, "action", "install.sh"))
+	binary := []byte("#!/bin/sh\necho minikube v1.37.0\n")
+	asset := "minikube-" + runtime.GOOS + "-" + runtime.GOARCH
+	for _, tc := range []struct {
+		name, sum string
+		code      int
+	}{
+		{name: "checked", sum: fmt.Sprintf("%x", sha256.Sum256(binary))},
+		{name: "mismatch refused", sum: strings.Repeat("cd", 32), code: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch r.URL.Path {
+				case "/v1.37.0/" + asset + ".sha256":
+					_, _ = w.Write([]byte(tc.sum + "\n"))
+				case "/v1.37.0/" + asset:
+					_, _ = w.Write(binary)
+				default:
+					http.NotFound(w, r)
+				}
+			}))
+			defer s.Close()
+			dir := t.TempDir()
+			state, tools := filepath.Join(dir, "state"), filepath.Join(dir, "cache", "devcluster", "bin")
+			if err := os.MkdirAll(filepath.Join(state, "bin"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			// devcluster is there already (an earlier use of the action).
+			if err := os.WriteFile(filepath.Join(state, "bin", "devcluster"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(state, "bin", ".ref"), []byte("ref:v1.2.3\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			output := filepath.Join(dir, "output")
+			cmd := exec.Command("bash", script)
+			cmd.Dir = dir
+			cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "STATE_DIR=" + state, "GITHUB_ACTION_PATH=" + dir, "GITHUB_OUTPUT=" + output,
+				"ACTION_REF=v1.2.3", "RELEASE_BASE=http://127.0.0.1:1", "MINIKUBE_BASE=" + s.URL, "MINIKUBE_VERSION=1.37.0", "TOOLS_DIR=" + tools}
+			out, err := cmd.CombinedOutput()
+			code := 0
+			if err != nil {
+				code = cmd.ProcessState.ExitCode()
+			}
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d:\n%s", code, tc.code, out)
+			}
+			installed := filepath.Join(tools, "minikube-v1.37.0")
+			_, statErr := os.Stat(installed)
+			if tc.code != 0 {
+				if statErr == nil || !strings.Contains(string(out), "refusing minikube v1.37.0") {
+					t.Errorf("a mismatching minikube was installed, or not refused:\n%s", out)
+				}
+				return
+			}
+			o, _ := os.ReadFile(output)
+			if statErr != nil || !strings.Contains(string(o), "\n"+installed+"\n") {
+				t.Errorf("installed: %v; GITHUB_OUTPUT %q\n%s", statErr, o, out)
+			}
+		})
+	}
+}

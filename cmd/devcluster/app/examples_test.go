@@ -111,8 +111,9 @@ func checkInvocation(a *cli.App, words []string) string {
 }
 
 // The CI examples' app is complete: what their deploy names exists in its
-// manifests (deployment/web in namespace apps), and the files they build and
-// load are there.
+// manifests (deployment/web in namespace apps, which up creates from
+// devcluster.yaml's workloads.manifests), and the files they build and load
+// are there.
 func TestCIExampleAppIsComplete(t *testing.T) {
 	dir := filepath.Join(repoRoot, "examples", "ci")
 	for _, f := range []string{"Dockerfile", "nginx.conf", "site/index.html", "devcluster.yaml"} {
@@ -120,9 +121,13 @@ func TestCIExampleAppIsComplete(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "k8s", "web.yaml"))
-	if err != nil {
-		t.Fatal(err)
+	var b []byte
+	for _, f := range []string{"namespace.yaml", "web.yaml"} {
+		m, err := os.ReadFile(filepath.Join(dir, "k8s", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = append(append(b, m...), "\n---\n"...)
 	}
 	found := map[string]bool{}
 	dec := yaml.NewDecoder(strings.NewReader(string(b)))
@@ -138,8 +143,15 @@ func TestCIExampleAppIsComplete(t *testing.T) {
 	}
 	for _, want := range []string{"Namespace//apps", "Deployment/apps/web", "Service/apps/web"} {
 		if !found[want] {
-			t.Errorf("k8s/web.yaml has no %s (has %v)", want, found)
+			t.Errorf("k8s/ has no %s (has %v)", want, found)
 		}
+	}
+	cfg, err := os.ReadFile(filepath.Join(dir, "devcluster.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(cfg), "manifests: [k8s/namespace.yaml]") {
+		t.Errorf("devcluster.yaml does not create the namespace:\n%s", cfg)
 	}
 	d, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
 	if err != nil {
@@ -152,7 +164,7 @@ func TestCIExampleAppIsComplete(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(dir, "*.yml"))
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
-		for _, want := range []string{"deployment/web -n apps --manifest k8s/", "--configmap nginx-config=nginx.conf"} {
+		for _, want := range []string{"deployment/web -n apps --manifest k8s/web.yaml", "--configmap nginx-config=nginx.conf"} {
 			if !strings.Contains(string(b), want) {
 				t.Errorf("%s: no %q", filepath.Base(f), want)
 			}
