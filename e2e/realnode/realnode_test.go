@@ -264,6 +264,17 @@ func devcluster(t *testing.T, args ...string) result {
 	return devclusterEnv(t, nil, args...)
 }
 
+// tierEnv is the environment of a command of the tier: PATH with bin
+// first, HOME, kubeconfig and the stand-in's settings.
+func tierEnv(bin string) []string {
+	return []string{
+		"PATH=" + bin + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + env.home, "MINIKUBE_HOME=" + env.home,
+		"KUBECONFIG=" + filepath.Join(env.home, ".kube", "config"), "CI=true", "TERM=dumb",
+		"STANDIN_APISERVER=" + env.cp.URL, "STANDIN_TOKEN=" + env.cp.Token, "STANDIN_NODE_IP=" + nodeIP, "STANDIN_REAL_NODE=1",
+		"STANDIN_SSH_EXEC=" + strings.Join(env.node.ExecPrefix(), " "),
+	}
+}
+
 // devclusterEnv runs the binary with extra environment variables.
 func devclusterEnv(t *testing.T, extra []string, args ...string) result {
 	t.Helper()
@@ -271,13 +282,7 @@ func devclusterEnv(t *testing.T, extra []string, args ...string) result {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(env.bin, "devcluster"), args...)
 	cmd.Dir = env.home
-	cmd.Env = []string{
-		"PATH=" + env.bin + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + env.home, "MINIKUBE_HOME=" + env.home,
-		"KUBECONFIG=" + filepath.Join(env.home, ".kube", "config"), "CI=true", "TERM=dumb",
-		"STANDIN_APISERVER=" + env.cp.URL, "STANDIN_TOKEN=" + env.cp.Token, "STANDIN_NODE_IP=" + nodeIP, "STANDIN_REAL_NODE=1",
-		"STANDIN_SSH_EXEC=" + strings.Join(env.node.ExecPrefix(), " "),
-	}
-	cmd.Env = append(cmd.Env, extra...)
+	cmd.Env = append(tierEnv(env.bin), extra...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
