@@ -109,7 +109,7 @@ test('every input given becomes its flag', (t) => {
     INPUT_LOAD_BALANCER: 'false',
     INPUT_SAMPLES: 'false',
     DEVCLUSTER_ACTION_KIND: '/cache/kind-v0.30.0',
-  }, '/tmp/d');
+  }, '/diag');
   assert.deepEqual(args, [
     '--config', path.join(f.ws, 'ci.yaml'), '--kind', '/cache/kind-v0.30.0',
     'up', '--name', 'ci', '--provider', 'kind',
@@ -118,9 +118,9 @@ test('every input given becomes its flag', (t) => {
     '--start-arg=--addons=metrics-server', '--start-arg=--cni=calico', '--start-arg=--extra-config=kubelet.max-pods=200',
     '--manifest=' + path.join(f.ws, 'deploy'), '--manifest=' + path.join(f.ws, 'k8s/app.yaml'),
     '--registry', '--no-lb', '--no-samples',
-    '--diagnostics-dir', '/tmp/d', '--output', 'json',
+    '--diagnostics-dir', '/diag', '--output', 'json',
   ]);
-  assert.deepEqual(upArgs({ ...f.env, INPUT_INSTALL_ONLY: 'true' }, '/tmp/d'), ['up', '--install-only', '--output', 'json']);
+  assert.deepEqual(upArgs({ ...f.env, INPUT_INSTALL_ONLY: 'true' }, '/diag'), ['up', '--install-only', '--output', 'json']);
 });
 
 test('the config input is not overridden: only the inputs given become flags', (t) => {

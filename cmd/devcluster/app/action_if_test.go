@@ -199,7 +199,7 @@ func TestGitHubActionDownRunsAfterFailedDiagnostics(t *testing.T) {
 	if len(names) != 4 {
 		t.Fatalf("steps found: %v", names)
 	}
-	diagnosed := map[string]map[string]string{"diagnose": {"diagnostics-dir": "/tmp/d", "artifact-name": "devcluster-diagnostics-e2e-attempt1"}}
+	diagnosed := map[string]map[string]string{"diagnose": {"diagnostics-dir": "/diag", "artifact-name": "devcluster-diagnostics-e2e-attempt1"}}
 	for _, tc := range []struct {
 		name   string
 		status string
