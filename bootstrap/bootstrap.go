@@ -162,6 +162,9 @@ type UpOptions struct {
 	// Recreate deletes and recreates an existing cluster instead of
 	// refusing when it has drifted.
 	Recreate bool
+	// InstallOnly stops after the provider's tool is checked (and
+	// installed when missing): no cluster is created or started.
+	InstallOnly bool
 }
 
 // Up makes the cluster described by cfg exist, run and be ready.
@@ -169,9 +172,15 @@ func Up(ctx context.Context, deps Deps, cfg *config.Config, o UpOptions) (*Resul
 	s := &upState{deps: deps, cfg: cfg, recreate: o.Recreate}
 	steps := []step[upState]{
 		{title: "Checking " + deps.Provider.Name(), run: checkProvider},
+	}
+	if o.InstallOnly {
+		err := runSteps(ctx, deps.Report, s, steps)
+		return s.result(), err
+	}
+	steps = append(steps, []step[upState]{
 		{title: fmt.Sprintf("Ensuring cluster %q", cfg.Name), run: ensureCluster},
 		{title: "Waiting for Kubernetes", run: waitForKubernetes},
-	}
+	}...)
 	if cfg.Registry.Enabled || cfg.LoadBalancer.Enabled {
 		steps = append(steps, step[upState]{title: "Starting the agent", run: startAgent})
 	}

@@ -154,17 +154,7 @@ func TestUpInstallsAMissingTool(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
 			k := &fakeKind{files: map[string]bool{}}
-			runner := &runtest.Fake{Handler: func(argv []string) runtest.Reply {
-				switch {
-				case argv[0] == "kind":
-					return runtest.Reply{NotFound: true}
-				case argv[0] == "docker" && !tc.docker:
-					return runtest.Reply{NotFound: true}
-				case argv[0] == installed:
-					argv = append([]string{"kind"}, argv[1:]...)
-				}
-				return k.reply(argv)
-			}}
+			runner := kindMissing(k, installed, tc.docker)
 			f.deps.Provider = kind.New(runner, kind.WithEnv(func(string) (string, bool) { return "", false }))
 			var installs int
 			f.deps.Install = func(_ context.Context, tool string, missing error) (string, error) {
@@ -348,4 +338,48 @@ func TestDownAndStatusWithoutKind(t *testing.T) {
 			t.Errorf("%s: status: %+v, %v", tc.name, st, err)
 		}
 	}
+}
+
+// up --install-only installs a missing tool and stops there: no cluster is
+// looked up or created, whatever the configuration says.
+func TestUpInstallOnlyCreatesNoCluster(t *testing.T) {
+	t.Parallel()
+	const installed = "/cache/devcluster/bin/kind-v0.33.0"
+	f := newFixture(t)
+	k := &fakeKind{files: map[string]bool{}}
+	runner := kindMissing(k, installed, true)
+	f.deps.Provider = kind.New(runner, kind.WithEnv(func(string) (string, bool) { return "", false }))
+	installs := 0
+	f.deps.Install = func(context.Context, string, error) (string, error) { installs++; return installed, nil }
+	res, err := Up(context.Background(), f.deps, f.cfg(func(file *config.File) { file.Provider = "kind" }), UpOptions{InstallOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if installs != 1 || len(res.Actions) != 1 || res.Actions[0] != "kind v0.33.0 installed" {
+		t.Errorf("installs %d, actions %v", installs, res.Actions)
+	}
+	for _, c := range runner.Calls() {
+		if c[0] != "docker" && c[1] != "version" {
+			t.Errorf("install-only ran %v", c)
+		}
+	}
+	if k.created {
+		t.Error("install-only created a cluster")
+	}
+}
+
+// kindMissing is a runner without kind on PATH (and without Docker unless
+// docker): the installed executable answers as kind.
+func kindMissing(k *fakeKind, installed string, docker bool) *runtest.Fake {
+	return &runtest.Fake{Handler: func(argv []string) runtest.Reply {
+		switch {
+		case argv[0] == "kind":
+			return runtest.Reply{NotFound: true}
+		case argv[0] == "docker" && !docker:
+			return runtest.Reply{NotFound: true}
+		case argv[0] == installed:
+			argv = append([]string{"kind"}, argv[1:]...)
+		}
+		return k.reply(argv)
+	}}
 }

@@ -32,6 +32,11 @@ type Overrides struct {
 	NoRegistry        bool
 	NoLoadBalancer    bool
 	NoSamples         bool
+	// Registry, LoadBalancer and Samples turn on what the file (or the
+	// provider's default) turns off: --registry, --lb, --samples.
+	Registry     bool
+	LoadBalancer bool
+	Samples      bool
 	// Manifests are added to the file's (paths relative to the working
 	// directory, already absolute here).
 	Manifests []string
@@ -141,6 +146,22 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 	for _, m := range o.Manifests {
 		if m == "" {
 			problems = append(problems, "--manifest: the path is empty")
+		}
+	}
+	on := true
+	for _, t := range []struct {
+		on, off bool
+		field   **bool
+		flags   string
+	}{
+		{o.Registry, o.NoRegistry, &f.Registry.Enabled, "--registry and --no-registry"},
+		{o.LoadBalancer, o.NoLoadBalancer, &f.LoadBalancer.Enabled, "--lb and --no-lb"},
+		{o.Samples, o.NoSamples, &f.Workloads.Samples, "--samples and --no-samples"},
+	} {
+		if t.on && t.off {
+			problems = append(problems, t.flags+" contradict each other; give one of them")
+		} else if t.on {
+			*t.field = &on
 		}
 	}
 	if o.NoRegistry {

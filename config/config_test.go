@@ -23,6 +23,8 @@ func TestLoadTestdataAndExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	examples, err := filepath.Glob("../examples/*.yaml")
+	ci, _ := filepath.Glob("../examples/ci/devcluster.yaml")
+	examples = append(examples, ci...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -519,6 +521,32 @@ func TestSampleBaseNamesAnImageOrAPrefixedPath(t *testing.T) {
 			t.Errorf("%s: %v", base, err)
 		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
 			t.Errorf("%s: %v, want %q", base, err, want)
+		}
+	}
+}
+
+// --registry, --lb and --samples turn on what the file turns off; with
+// their --no- counterparts they are a contradiction.
+func TestCompleteTurnsOnWhatTheFileTurnsOff(t *testing.T) {
+	t.Parallel()
+	src, err := Decode("devcluster.yaml", []byte("apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nregistry: {enabled: false}\nloadBalancer: {enabled: false}\nworkloads: {samples: false}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Complete(src, Overrides{Registry: true, LoadBalancer: true, Samples: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Registry.Enabled || !got.LoadBalancer.Enabled || !got.Workloads.Samples {
+		t.Errorf("registry %v, lb %v, samples %v; want all on", got.Registry.Enabled, got.LoadBalancer.Enabled, got.Workloads.Samples)
+	}
+	if got, err = Complete(src, Overrides{}); err != nil || got.Registry.Enabled || got.LoadBalancer.Enabled || got.Workloads.Samples {
+		t.Errorf("without the flags: %+v, %v", got, err)
+	}
+	_, err = Complete(src, Overrides{Registry: true, NoRegistry: true, LoadBalancer: true, NoLoadBalancer: true})
+	for _, want := range []string{"--registry and --no-registry contradict", "--lb and --no-lb contradict"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want %q", err, want)
 		}
 	}
 }

@@ -71,6 +71,10 @@ var env struct {
 	home      string
 	port      string
 	nginxBase string
+	// What restartNode needs to start the node again.
+	nodeBins *harness.NodeBinaries
+	pauseRef string
+	work     string
 }
 
 func TestMain(m *testing.M) { os.Exit(run(m)) }
@@ -165,13 +169,14 @@ func run(m *testing.M) int {
 		logf("seeding the pause image: %v", err)
 		return 1
 	}
-	pauseRef := hostIP + ":" + env.port + "/e2e/pause:v1"
-	env.node, err = harness.StartRealNode(ctx, env.cp, env.netw, nodeBins, filepath.Join(work, "node"), nodeName, pauseRef)
+	env.nodeBins, env.pauseRef, env.work = nodeBins, hostIP+":"+env.port+"/e2e/pause:v1", work
+	env.node, err = harness.StartRealNode(ctx, env.cp, env.netw, nodeBins, filepath.Join(work, "node"), nodeName, env.pauseRef)
 	if err != nil {
 		logf("real node: %v\n%s", err, env.cp.Logs(30))
 		return 1
 	}
-	defer env.node.Stop()
+	// The node restartNode started last.
+	defer func() { env.node.Stop() }()
 	logf("control plane and real node started in %s", time.Since(start).Round(time.Millisecond))
 	code := m.Run()
 	harness.KillAgents(env.home)
@@ -264,6 +269,17 @@ func devcluster(t *testing.T, args ...string) result {
 	return devclusterEnv(t, nil, args...)
 }
 
+// tierEnv is the environment of a command of the tier: PATH with bin
+// first, HOME, kubeconfig and the stand-in's settings.
+func tierEnv(bin string) []string {
+	return []string{
+		"PATH=" + bin + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + env.home, "MINIKUBE_HOME=" + env.home,
+		"KUBECONFIG=" + filepath.Join(env.home, ".kube", "config"), "CI=true", "TERM=dumb",
+		"STANDIN_APISERVER=" + env.cp.URL, "STANDIN_TOKEN=" + env.cp.Token, "STANDIN_NODE_IP=" + nodeIP, "STANDIN_REAL_NODE=1",
+		"STANDIN_SSH_EXEC=" + strings.Join(env.node.ExecPrefix(), " "),
+	}
+}
+
 // devclusterEnv runs the binary with extra environment variables.
 func devclusterEnv(t *testing.T, extra []string, args ...string) result {
 	t.Helper()
@@ -271,13 +287,7 @@ func devclusterEnv(t *testing.T, extra []string, args ...string) result {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(env.bin, "devcluster"), args...)
 	cmd.Dir = env.home
-	cmd.Env = []string{
-		"PATH=" + env.bin + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + env.home, "MINIKUBE_HOME=" + env.home,
-		"KUBECONFIG=" + filepath.Join(env.home, ".kube", "config"), "CI=true", "TERM=dumb",
-		"STANDIN_APISERVER=" + env.cp.URL, "STANDIN_TOKEN=" + env.cp.Token, "STANDIN_NODE_IP=" + nodeIP, "STANDIN_REAL_NODE=1",
-		"STANDIN_SSH_EXEC=" + strings.Join(env.node.ExecPrefix(), " "),
-	}
-	cmd.Env = append(cmd.Env, extra...)
+	cmd.Env = append(tierEnv(env.bin), extra...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()

@@ -23,7 +23,8 @@ type upFlags struct {
 	name, cpus, memory, driver, runtime, k8sVersion, wait string
 	insecure, startArgs                                   cli.StringSlice
 	recreate, noRegistry, noLB, noSamples                 bool
-	install, noInstall                                    bool
+	registry, lb, samples                                 bool
+	install, noInstall, installOnly                       bool
 	manifests                                             cli.StringSlice
 	registryPort                                          int
 	output, diagnostics                                   string
@@ -59,9 +60,13 @@ func newUpCommand(g *globals) *cli.Command {
 			&cli.BoolFlag{Name: "no-registry", Usage: "do not run the local registry", Destination: &f.noRegistry},
 			&cli.BoolFlag{Name: "no-lb", Usage: "do not give LoadBalancer Services an external IP", Destination: &f.noLB},
 			&cli.BoolFlag{Name: "no-samples", Usage: "do not build and deploy the sample workloads", Destination: &f.noSamples},
+			&cli.BoolFlag{Name: "registry", Usage: "run the local registry where the configuration or the provider turns it off", Destination: &f.registry},
+			&cli.BoolFlag{Name: "lb", Usage: "give LoadBalancer Services an external IP where the configuration or the provider turns it off", Destination: &f.lb},
+			&cli.BoolFlag{Name: "samples", Usage: "build and deploy the sample workloads where the configuration turns them off", Destination: &f.samples},
 			&cli.StringSliceFlag{Name: "manifest", Usage: "a `FILE or DIR` of YAML to apply and wait for (repeatable; added to workloads.manifests)", Destination: &f.manifests},
 			&cli.BoolFlag{Name: "install", Usage: "download the pinned minikube or kind release when it is missing, without asking (automatic in CI)", Destination: &f.install},
 			&cli.BoolFlag{Name: "no-install", Usage: "never download minikube or kind: fail with exit code 5 when it is missing", Destination: &f.noInstall},
+			&cli.BoolFlag{Name: "install-only", Usage: "only check the provider's tool, downloading the pinned minikube or kind when it is missing: no cluster is created or started", Destination: &f.installOnly},
 			diagnosticsFlag(&f.diagnostics),
 			outputFlag(&f.output),
 		},
@@ -76,7 +81,9 @@ func newUpCommand(g *globals) *cli.Command {
 			switch {
 			case f.install && f.noInstall:
 				return problem.New(problem.Usage, "", fmt.Errorf("--install and --no-install contradict each other"), "give one of them")
-			case f.install:
+			case f.installOnly && f.noInstall:
+				return problem.New(problem.Usage, "", fmt.Errorf("--install-only and --no-install contradict each other"), "give one of them")
+			case f.install || f.installOnly:
 				mode = installAlways
 			case f.noInstall:
 				mode = installNever
@@ -89,8 +96,16 @@ func newUpCommand(g *globals) *cli.Command {
 			defer p.Close()
 			deps := g.clusterDeps(cfg)
 			deps.Install = g.installFunc(cfg, mode)
-			res, err := bootstrap.Up(c.Context, deps, cfg, bootstrap.UpOptions{Recreate: f.recreate})
+			res, err := bootstrap.Up(c.Context, deps, cfg, bootstrap.UpOptions{Recreate: f.recreate, InstallOnly: f.installOnly})
 			p.Close()
+			if f.installOnly {
+				if err != nil {
+					return err
+				}
+				return g.output(f.output, res, func(w io.Writer) {
+					fmt.Fprintf(w, "%s is installed; no cluster was created or started (--install-only).\n", cfg.Provider)
+				})
+			}
 			summary := upSummary(res, err, p.Steps())
 			g.publishSummary(c.Context, err == nil, summary)
 			var failing []kube.Workload
@@ -145,6 +160,7 @@ func (f *upFlags) overrides(c *cli.Context, dir string) config.Overrides {
 	o.NoRegistry = f.noRegistry
 	o.NoLoadBalancer = f.noLB
 	o.NoSamples = f.noSamples
+	o.Registry, o.LoadBalancer, o.Samples = f.registry, f.lb, f.samples
 	for _, m := range f.manifests.Value() {
 		if m != "" && !filepath.IsAbs(m) {
 			m = filepath.Join(dir, m)

@@ -3,11 +3,14 @@ package app
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/urfave/cli/v2"
 	"gopkg.in/yaml.v3"
+
+	"github.com/devcluster/devcluster/config"
 )
 
 // The CI examples parse, and every devcluster command they run exists with
@@ -42,7 +45,12 @@ func TestCIExamplesUseRealCommandsAndFlags(t *testing.T) {
 				}
 			}
 		}
-		if n < 3 {
+		// With the Action, up is its first use.
+		want := 3
+		if strings.Contains(string(b), "uses: devcluster/devcluster@") {
+			want = 2
+		}
+		if n < want {
 			t.Errorf("%s runs devcluster %d times; expected up, registry push and deploy", f, n)
 		}
 	}
@@ -100,4 +108,92 @@ func checkInvocation(a *cli.App, words []string) string {
 		return "no such command"
 	}
 	return ""
+}
+
+// The CI examples' app is complete: what their deploy names exists in its
+// manifests (deployment/web in namespace apps, which up creates from
+// devcluster.yaml's workloads.manifests), and the files they build and load
+// are there.
+func TestCIExampleAppIsComplete(t *testing.T) {
+	dir := filepath.Join(repoRoot, "examples", "ci")
+	for _, f := range []string{"Dockerfile", "nginx.conf", "site/index.html", "devcluster.yaml"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	var b []byte
+	for _, f := range []string{"namespace.yaml", "web.yaml"} {
+		m, err := os.ReadFile(filepath.Join(dir, "k8s", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = append(append(b, m...), "\n---\n"...)
+	}
+	found := map[string]bool{}
+	dec := yaml.NewDecoder(strings.NewReader(string(b)))
+	for {
+		var obj struct {
+			Kind     string
+			Metadata struct{ Name, Namespace string }
+		}
+		if err := dec.Decode(&obj); err != nil {
+			break
+		}
+		found[obj.Kind+"/"+obj.Metadata.Namespace+"/"+obj.Metadata.Name] = true
+	}
+	for _, want := range []string{"Namespace//apps", "Deployment/apps/web", "Service/apps/web"} {
+		if !found[want] {
+			t.Errorf("k8s/ has no %s (has %v)", want, found)
+		}
+	}
+	cfg, err := os.ReadFile(filepath.Join(dir, "devcluster.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(cfg), "manifests: [k8s/namespace.yaml]") {
+		t.Errorf("devcluster.yaml does not create the namespace:\n%s", cfg)
+	}
+	d, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The layer cache: the content that changes most is copied last.
+	if i, j := strings.Index(string(d), "COPY nginx.conf"), strings.Index(string(d), "COPY site/"); i < 0 || j < i {
+		t.Errorf("Dockerfile copies site/ before nginx.conf:\n%s", d)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.yml"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		for _, want := range []string{"deployment/web -n apps --manifest k8s/web.yaml", "--configmap nginx-config=nginx.conf"} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("%s: no %q", filepath.Base(f), want)
+			}
+		}
+	}
+}
+
+// Every devcluster.yaml block of the README loads as pasted.
+func TestREADMEConfigBlocksLoad(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(b), -1)
+	n := 0
+	for _, m := range blocks {
+		if !strings.Contains(m[1], "kind: Cluster") {
+			continue
+		}
+		n++
+		src, err := config.Decode("README.md", []byte(m[1]))
+		if err == nil {
+			_, err = config.Complete(src, config.Overrides{BaseDir: t.TempDir()})
+		}
+		if err != nil {
+			t.Errorf("README block %d does not load as pasted: %v\n%s", n, err, m[1])
+		}
+	}
+	if n == 0 {
+		t.Fatal("no devcluster.yaml block in README.md")
+	}
 }

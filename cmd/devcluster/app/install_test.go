@@ -66,6 +66,8 @@ func TestInstallPolicy(t *testing.T) {
 		{name: "terminal: no", tty: true, stdin: "n\n", code: ExitMissing, want: []string{"Download minikube v1.38.1", "[Y/n]", "install it yourself"}},
 		{name: "terminal: enter is yes", tty: true, stdin: "\n", code: ExitFailed, requests: 1, want: []string{"Download minikube v1.38.1", "refusing"}},
 		{name: "both flags", args: []string{"--install", "--no-install"}, code: ExitUsage, want: []string{"contradict"}},
+		{name: "--install-only downloads without asking", args: []string{"--install-only"}, code: ExitFailed, requests: 1, want: []string{"refusing the minikube v1.38.1 download"}},
+		{name: "--install-only and --no-install", args: []string{"--install-only", "--no-install"}, code: ExitUsage, want: []string{"contradict"}},
 		{name: "bad mirror variable", env: map[string]string{"CI": "true", "DEVCLUSTER_MINIKUBE_URL": "ftp://x"}, code: ExitUsage, want: []string{"DEVCLUSTER_MINIKUBE_URL: invalid URL"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -226,4 +228,18 @@ func TestMirrorCredentialsAreNeverShown(t *testing.T) {
 			t.Errorf("exit %d\n%s", code, h.stderr.String())
 		}
 	})
+}
+
+// up --install-only with the tool present: exit 0, nothing created.
+func TestUpInstallOnlyStartsNothing(t *testing.T) {
+	h := newHarness(t)
+	fake := h.runner.(*fakeminikube.Runner)
+	if code := h.run("up", "--install-only"); code != 0 || !strings.Contains(h.stdout.String(), "minikube is installed; no cluster was created") {
+		t.Fatalf("exit %d\n%s%s", code, h.stdout.String(), h.stderr.String())
+	}
+	for _, c := range fake.Calls() {
+		if c[1] != "version" {
+			t.Errorf("install-only ran %v", c)
+		}
+	}
 }
