@@ -2,19 +2,11 @@ package loadbalancer
 
 import (
 	"os"
-	"strings"
-	"unicode"
+
+	"github.com/devcluster/devcluster/internal/porthold"
 )
 
 func euid() int { return os.Geteuid() }
 
-// cleanComm keeps a process name printable: it ends up in an event.
-func cleanComm(s string) string {
-	s = strings.TrimSpace(s)
-	return strings.Map(func(r rune) rune {
-		if unicode.IsPrint(r) && r != '"' {
-			return r
-		}
-		return -1
-	}, s)
-}
+// portHolder names the process that holds a loopback port.
+func portHolder(port int32) string { return porthold.Holder(int(port)) }

@@ -8,7 +8,3 @@ func privilegedBelow() (int32, string) {
 	}
 	return 1024, "macOS lets only root bind ports below 1024 on 127.0.0.1"
 }
-
-// portHolder: finding the process would mean running lsof; the event says
-// the port is taken without naming it.
-func portHolder(int32) string { return "" }

@@ -5,6 +5,3 @@ package loadbalancer
 // privilegedBelow: no port is known to need privileges here; a refused
 // bind is still moved to 8000+port.
 func privilegedBelow() (int32, string) { return 0, "" }
-
-// portHolder cannot name a port's process on this system.
-func portHolder(int32) string { return "" }

@@ -18,6 +18,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/transport/spdy"
+
+	"github.com/devcluster/devcluster/internal/ui"
 )
 
 // Tunneler carries one accepted connection to a pod port and back.
@@ -276,7 +278,7 @@ func (t *Tunnels) streams(c *tunnel, target PodTarget, local net.Conn) error {
 		case err != nil:
 			errc <- fmt.Errorf("reading the error stream of %s/%s: %w", target.Namespace, target.Pod, err)
 		case len(msg) > 0:
-			errc <- fmt.Errorf("forwarding to %s/%s port %d: %s", target.Namespace, target.Pod, target.Port, cleanComm(string(msg)))
+			errc <- fmt.Errorf("forwarding to %s/%s port %d: %s", target.Namespace, target.Pod, target.Port, ui.Clean(string(msg)))
 		default:
 			errc <- nil
 		}
