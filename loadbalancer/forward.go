@@ -197,7 +197,9 @@ func (f *Forwarder) Sync(svcs []*corev1.Service) map[string]*Forwarded {
 			}
 			i++
 			if l := f.listeners[lk]; l != nil {
+				l.mu.Lock()
 				l.port = p
+				l.mu.Unlock()
 				fw.Ports = append(fw.Ports, HostPort{Port: p, Host: l.hostPort})
 				continue
 			}
