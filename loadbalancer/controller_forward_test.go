@@ -35,6 +35,18 @@ func waitFor(t *testing.T, cs kubernetes.Interface, name, what string, ok func(*
 	}
 }
 
+// runController runs c until the test ends.
+func runController(t *testing.T, c *Controller) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, 2) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return ctx
+}
+
 func eventReasons(t *testing.T, cs kubernetes.Interface, name string) map[string]string {
 	t.Helper()
 	evs, _ := cs.CoreV1().Events("default").List(context.Background(), metav1.ListOptions{})
@@ -73,14 +85,7 @@ func TestControllerLocalhostMode(t *testing.T) {
 	sl.Labels[discoveryv1.LabelServiceName] = "web"
 	cs := fake.NewClientset(web, sl)
 	pods := newPods(t, "web-1")
-	c := NewWithOptions(cs, Options{Address: AddressLocalhost, Assign: true, Tunnels: pods, Log: t.Logf})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx, 2) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	ctx := runController(t, NewWithOptions(cs, Options{Address: AddressLocalhost, Assign: true, Tunnels: pods, Log: t.Logf}))
 	got := waitFor(t, cs, "web", "ingress and host URL", func(s *corev1.Service) bool {
 		return len(s.Status.LoadBalancer.Ingress) == 1 && len(HostURLs(s)) == 1
 	})
@@ -154,14 +159,7 @@ func TestControllerNodeModeHostURL(t *testing.T) {
 	mine.Spec.Type = corev1.ServiceTypeClusterIP
 	mine.Annotations = map[string]string{HostURLAnnotation: "http://example.test:1"}
 	cs := fake.NewClientset(web, mine)
-	c := New(cs, ip, t.Logf)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx, 2) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	ctx := runController(t, New(cs, ip, t.Logf))
 	got := waitFor(t, cs, "web", "node URLs", func(s *corev1.Service) bool { return len(HostURLs(s)) == 2 })
 	if u := HostURLs(got); !slices.Equal(u, []string{"http://" + ip + ":80", "https://" + ip + ":443"}) {
 		t.Fatalf("host-url = %v", u)
