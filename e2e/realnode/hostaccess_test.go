@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -131,6 +132,25 @@ func hostAccessScenarios(t *testing.T, extra []string) {
 	}
 }
 
+// pushPage pushes the sample's nginx base with another index.html to
+// devcluster's registry as repoTag, and returns the base.
+func pushPage(t *testing.T, repoTag, html string) v1.Image {
+	t.Helper()
+	ctx := context.Background()
+	base, err := image.LoadBase(ctx, "oci:"+env.nginxBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := image.AddFiles(base, map[string][]byte{"usr/share/nginx/html/index.html": []byte(html)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := registry.PushImage(ctx, img, "127.0.0.1:"+env.port, repoTag); err != nil {
+		t.Fatal(err)
+	}
+	return base
+}
+
 // probe is one request of a client loop.
 type probe struct {
 	at   time.Time
@@ -225,18 +245,7 @@ func deletedPodMoves(t *testing.T, admin kubernetes.Interface, url string) {
 // deploy returns (the rollout finished), every request is served by the new
 // pods and none fails.
 func rolloutUnderLoad(t *testing.T, extra []string, url string) {
-	ctx := context.Background()
-	base, err := image.LoadBase(ctx, "oci:"+env.nginxBase)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v3, err := image.AddFiles(base, map[string][]byte{"usr/share/nginx/html/index.html": []byte("<h1>devcluster sample-web forwarded v3</h1>\n")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := registry.PushImage(ctx, v3, "127.0.0.1:"+env.port, "devcluster/sample-web:forwarded-v3"); err != nil {
-		t.Fatal(err)
-	}
+	pushPage(t, "devcluster/sample-web:forwarded-v3", "<h1>devcluster sample-web forwarded v3</h1>\n")
 	stop := make(chan struct{})
 	results := clientLoop(url, stop)
 	r := devclusterEnv(t, extra, "deploy", "deployment/web", "-n", "devcluster-samples", "--timeout", "2m",
