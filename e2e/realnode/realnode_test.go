@@ -270,13 +270,7 @@ func devclusterEnv(t *testing.T, extra []string, args ...string) result {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(env.bin, "devcluster"), args...)
 	cmd.Dir = env.home
-	cmd.Env = []string{
-		"PATH=" + env.bin + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + env.home, "MINIKUBE_HOME=" + env.home,
-		"KUBECONFIG=" + filepath.Join(env.home, ".kube", "config"), "CI=true", "TERM=dumb",
-		"STANDIN_APISERVER=" + env.cp.URL, "STANDIN_TOKEN=" + env.cp.Token, "STANDIN_NODE_IP=" + nodeIP, "STANDIN_REAL_NODE=1",
-		"STANDIN_SSH_EXEC=" + strings.Join(env.node.ExecPrefix(), " "),
-	}
-	cmd.Env = append(cmd.Env, extra...)
+	cmd.Env = append(devclusterEnvironment(), extra...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
@@ -288,6 +282,16 @@ func devclusterEnv(t *testing.T, extra []string, args ...string) result {
 	}
 	t.Logf("$ devcluster %s → exit %d\n%s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
 	return r
+}
+
+// devclusterEnvironment is the environment the tier runs devcluster in.
+func devclusterEnvironment() []string {
+	return []string{
+		"PATH=" + env.bin + ":/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + env.home, "MINIKUBE_HOME=" + env.home,
+		"KUBECONFIG=" + filepath.Join(env.home, ".kube", "config"), "CI=true", "TERM=dumb",
+		"STANDIN_APISERVER=" + env.cp.URL, "STANDIN_TOKEN=" + env.cp.Token, "STANDIN_NODE_IP=" + nodeIP, "STANDIN_REAL_NODE=1",
+		"STANDIN_SSH_EXEC=" + strings.Join(env.node.ExecPrefix(), " "),
+	}
 }
 
 // TestSampleServesThroughLoadBalancer is scenario 1 and 4: `up` builds the
