@@ -144,7 +144,7 @@ const (
 )
 
 // StateFiles are the files an agent keeps in its state directory.
-var StateFiles = []string{recordFile, recordFile + ".tmp", logFile, lockFile}
+var StateFiles = []string{recordFile, recordFile + ".tmp", logFile, lockFile, forwardsFile, forwardsFile + ".tmp"}
 
 func readRecord(stateDir string) (*record, error) {
 	b, err := os.ReadFile(filepath.Join(stateDir, recordFile))

@@ -77,7 +77,12 @@ func RunWithTunnels(ctx context.Context, s Spec, log io.Writer, version string, 
 		logger := func(f string, a ...any) { fmt.Fprintf(log, time.Now().Format(time.RFC3339)+" "+f+"\n", a...) }
 		mode := loadbalancer.Address(s.LB.Address)
 		c := loadbalancer.NewWithOptions(client, loadbalancer.Options{IP: s.LB.NodeIP, Address: mode,
-			Assign: s.LB.Address != AddressForward, Tunnels: t, Log: logger})
+			Assign: s.LB.Address != AddressForward, Tunnels: t, Log: logger,
+			OnForwards: func(urls map[string][]string) {
+				if err := writeForwards(s.StateDir, urls); err != nil {
+					logger("recording the forwards: %v", err)
+				}
+			}})
 		lbDone = make(chan error, 1)
 		go func() { lbDone <- c.Run(ctx, 2) }()
 	}
@@ -92,6 +97,9 @@ func RunWithTunnels(ctx context.Context, s Spec, log io.Writer, version string, 
 	// written its own).
 	if r, rerr := readRecord(s.StateDir); rerr == nil && r.PID == os.Getpid() {
 		_ = os.Remove(filepath.Join(s.StateDir, recordFile))
+	}
+	if f, ferr := ReadForwards(s.StateDir); ferr == nil && f.PID == os.Getpid() {
+		_ = os.Remove(filepath.Join(s.StateDir, forwardsFile))
 	}
 	fmt.Fprintf(log, "%s agent stopped\n", time.Now().Format(time.RFC3339))
 	return err
@@ -120,4 +128,37 @@ func KubeconfigClients(lb LBSpec) (kubernetes.Interface, error) {
 		return nil, err
 	}
 	return c.Kube, nil
+}
+
+// forwardsFile records the agent's bound forwards.
+const forwardsFile = "forwards.json"
+
+// Forwards are the loopback forwards an agent process holds, by Service
+// (namespace/name): what `up` waits for, since the host-url annotation
+// outlives the agent that wrote it (it keeps the ports across restarts).
+type Forwards struct {
+	PID      int                 `json:"pid"`
+	Services map[string][]string `json:"services"`
+}
+
+func writeForwards(stateDir string, urls map[string][]string) error {
+	b, _ := json.MarshalIndent(Forwards{PID: os.Getpid(), Services: urls}, "", "  ")
+	tmp := filepath.Join(stateDir, forwardsFile+".tmp")
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(stateDir, forwardsFile))
+}
+
+// ReadForwards reads what the agent of stateDir last recorded.
+func ReadForwards(stateDir string) (*Forwards, error) {
+	b, err := os.ReadFile(filepath.Join(stateDir, forwardsFile))
+	if err != nil {
+		return nil, err
+	}
+	var f Forwards
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, err
+	}
+	return &f, nil
 }

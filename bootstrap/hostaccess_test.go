@@ -2,7 +2,10 @@ package bootstrap
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/devcluster/devcluster/agent"
 	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/testutil"
 	"github.com/devcluster/devcluster/loadbalancer"
@@ -84,5 +88,38 @@ func TestUpAutoAddressByProbe(t *testing.T) {
 		if !answers && (st.LoadBalancerAddress != "localhost" || st.LoadBalancerIP != "") {
 			t.Errorf("the node is silent: agent %+v, want localhost mode", st)
 		}
+	}
+}
+
+// After an agent restart the host-url annotations are still there (they
+// keep the ports), so `up` waits for the running agent's own record of its
+// bound listeners: none yet, another process's, or other URLs all count as
+// not bound.
+func TestUnboundWaitsForTheRunningAgent(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	st := &agent.Status{PID: 42, Spec: agent.Spec{StateDir: dir}}
+	svcs := []LBService{{Namespace: "default", Name: "web", State: "assigned", URL: "http://127.0.0.1:8080", URLs: []string{"http://127.0.0.1:8080"}},
+		{Namespace: "default", Name: "dns", State: "assigned"}, {Namespace: "default", Name: "x", State: "pending"}}
+	if n := unbound(st, svcs); n != 1 {
+		t.Fatalf("no record: %d unbound, want 1", n)
+	}
+	write := func(pid int, urls ...string) {
+		b, _ := json.Marshal(agent.Forwards{PID: pid, Services: map[string][]string{"default/web": urls}})
+		if err := os.WriteFile(filepath.Join(dir, "forwards.json"), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(41, "http://127.0.0.1:8080")
+	if n := unbound(st, svcs); n != 1 {
+		t.Fatalf("the previous agent's record: %d unbound, want 1", n)
+	}
+	write(42, "http://127.0.0.1:8081")
+	if n := unbound(st, svcs); n != 1 {
+		t.Fatalf("other URLs: %d unbound, want 1", n)
+	}
+	write(42, "http://127.0.0.1:8080")
+	if n := unbound(st, svcs); n != 0 {
+		t.Fatalf("bound: %d unbound, want 0", n)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/devcluster/devcluster/agent"
 	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/kube"
@@ -57,6 +59,9 @@ func checkLoadBalancers(ctx context.Context, s *upState) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		if mode == loadbalancer.AddressLocalhost {
+			pending += unbound(s.agent, svcs)
+		}
 		if pending == 0 || time.Now().After(deadline) {
 			break
 		}
@@ -94,6 +99,27 @@ func checkLoadBalancers(ctx context.Context, s *upState) (string, error) {
 		}
 	}
 	return strings.Join(parts, ", "), nil
+}
+
+// unbound counts the Services with host URLs that the running agent has
+// not bound yet: the annotation outlives the agent that wrote it (it keeps
+// the ports across restarts), so after a restart only the agent's own
+// record of its listeners says they are back.
+func unbound(a *agent.Status, svcs []LBService) int {
+	if a == nil || a.Spec.StateDir == "" {
+		return 0
+	}
+	fw, err := agent.ReadForwards(a.Spec.StateDir)
+	n := 0
+	for _, l := range svcs {
+		if l.State != "assigned" || len(l.URLs) == 0 {
+			continue
+		}
+		if err != nil || fw.PID != a.PID || !slices.Equal(fw.Services[l.Namespace+"/"+l.Name], l.URLs) {
+			n++
+		}
+	}
+	return n
 }
 
 // listLoadBalancers reads every Service of type LoadBalancer and classifies

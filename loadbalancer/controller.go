@@ -34,6 +34,9 @@ type Controller struct {
 	fwd     *Forwarder
 	// fwdState remembers what was reported per Service (events once).
 	fwdState map[string]*forwardState
+	// onForwards is told, after every sync of the forwards, the host URLs
+	// of each forwarded Service (namespace/name) whose listeners are bound.
+	onForwards func(map[string][]string)
 	// OnSync, when set, is called after each Service is reconciled (tests
 	// and benchmarks measure latency with it).
 	OnSync func(key string, d Decision, err error)
@@ -61,6 +64,10 @@ type Options struct {
 	// refuses localhost mode).
 	Tunnels Tunneler
 	Log     func(string, ...any)
+	// OnForwards, when set, is told after every sync of the forwards the
+	// host URLs of each forwarded Service (namespace/name) whose
+	// listeners are bound in this process.
+	OnForwards func(map[string][]string)
 }
 
 // NewWithOptions returns a controller configured by o.
@@ -77,7 +84,7 @@ func NewWithOptions(client kubernetes.Interface, o Options) *Controller {
 	if mode == AddressLocalhost {
 		ip = LoopbackIP
 	}
-	return &Controller{client: client, ip: ip, log: log, mode: mode, assign: o.Assign, tunnels: o.Tunnels,
+	return &Controller{client: client, ip: ip, log: log, mode: mode, assign: o.Assign, tunnels: o.Tunnels, onForwards: o.OnForwards,
 		last: map[string]Action{}, fwdState: map[string]*forwardState{}}
 }
 

@@ -118,6 +118,7 @@ func (c *Controller) syncForwards(ctx context.Context, lister corelisters.Servic
 	}
 	again := false
 	seen := map[string]bool{}
+	bound := map[string][]string{}
 	for _, svc := range all {
 		key := svc.Namespace + "/" + svc.Name
 		seen[key] = true
@@ -138,7 +139,12 @@ func (c *Controller) syncForwards(ctx context.Context, lister corelisters.Servic
 		if err := c.writeHostURLs(ctx, svc, urls); err != nil {
 			c.log("host-url annotation of %s: %v (will retry)", key, err)
 			again = true
+		} else if _, ok := results[key]; ok && len(urls) > 0 {
+			bound[key] = urls
 		}
+	}
+	if c.onForwards != nil {
+		c.onForwards(bound)
 	}
 	for key := range c.fwdState {
 		if !seen[key] {
