@@ -16,6 +16,7 @@ import (
 
 	"github.com/devcluster/devcluster/agent"
 	"github.com/devcluster/devcluster/config"
+	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/testutil"
 	"github.com/devcluster/devcluster/loadbalancer"
 )
@@ -121,5 +122,19 @@ func TestUnboundWaitsForTheRunningAgent(t *testing.T) {
 	write(42, "http://127.0.0.1:8080")
 	if n := unbound(st, svcs); n != 0 {
 		t.Fatalf("bound: %d unbound, want 0", n)
+	}
+}
+
+// `lb` once cannot hold listeners: in localhost mode it is refused (exit
+// 2) before anything is asked of the provider, with the way that works.
+func TestLBOnceRefusesLocalhostMode(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	_, err := AssignLoadBalancers(context.Background(), f.deps, f.cfg(func(c *config.File) { c.LoadBalancer.Address = "localhost" }), LBOptions{})
+	if problem.KindOf(err) != problem.Usage || !strings.Contains(problem.FixOf(err), "lb --watch") {
+		t.Fatalf("err = %v, want a usage problem naming lb --watch", err)
+	}
+	if calls := f.runner.Calls(); len(calls) != 0 {
+		t.Fatalf("minikube was run: %v", calls)
 	}
 }

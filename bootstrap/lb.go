@@ -2,6 +2,7 @@ package bootstrap
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -220,6 +221,11 @@ type LBResult struct {
 // node IP (or loadBalancer.ip) once — for CI jobs without the agent — or,
 // with Watch, runs the controller in the foreground until ctx ends.
 func AssignLoadBalancers(ctx context.Context, deps Deps, cfg *config.Config, o LBOptions) (*LBResult, error) {
+	localhost := cfg.LoadBalancer.Address == string(loadbalancer.AddressLocalhost)
+	if localhost && !o.Watch {
+		return nil, problem.New(problem.Usage, "", errors.New("loadBalancer.address localhost forwards through listeners that a process must hold"),
+			"run `devcluster lb --watch` (in the foreground) or let the agent of `devcluster up` hold them")
+	}
 	p := deps.Provider
 	if _, err := p.EnsureInstalled(ctx); err != nil {
 		return nil, err
@@ -235,10 +241,13 @@ func AssignLoadBalancers(ctx context.Context, deps Deps, cfg *config.Config, o L
 	if ip == "" {
 		ip = have.IP
 	}
-	if ip == "" {
+	if ip == "" && !localhost {
 		if ip, err = p.IP(ctx, cfg.Name); err != nil {
 			return nil, err
 		}
+	}
+	if localhost {
+		ip = loadbalancer.LoopbackIP
 	}
 	if ip == "" {
 		// Provider existing: a cluster devcluster did not create has no
@@ -255,6 +264,15 @@ func AssignLoadBalancers(ctx context.Context, deps Deps, cfg *config.Config, o L
 		log = func(string, ...any) {}
 	}
 	ctl := loadbalancer.New(clients.Kube, ip, log)
+	if localhost {
+		// `lb` holds the listeners itself, in the foreground.
+		tunnels, err := loadbalancer.NewTunnels(clients.Config)
+		if err != nil {
+			return nil, problem.New(problem.Failed, "connecting to the cluster", err, "")
+		}
+		defer tunnels.Close()
+		ctl = loadbalancer.NewWithOptions(clients.Kube, loadbalancer.Options{Address: loadbalancer.AddressLocalhost, Assign: true, Tunnels: tunnels, Log: log})
+	}
 	if o.Watch {
 		if o.Watching != nil {
 			o.Watching(ip)
