@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -377,8 +378,11 @@ func (f *Forwarder) serve(l *listener) {
 const maxTries = 3
 
 // handle forwards one accepted connection to a ready endpoint; when a pod
-// cannot be reached at all, the next one is tried.
-func (f *Forwarder) handle(l *listener, c net.Conn) {
+// cannot be reached at all, or refuses the connection before answering
+// (the client's first bytes are kept until then, 64 KiB at most), the next
+// one is tried.
+func (f *Forwarder) handle(l *listener, raw net.Conn) {
+	c := &replayConn{Conn: raw}
 	l.mu.Lock()
 	port := l.port
 	l.mu.Unlock()
@@ -395,8 +399,70 @@ func (f *Forwarder) handle(l *listener, c net.Conn) {
 			return
 		}
 		f.log("forward %s port %d: %v", l.svcKey, port.Port, err)
-		if !errors.Is(err, ErrNoTunnel) {
+		retry := errors.Is(err, ErrNoTunnel) || (errors.Is(err, ErrRefused) && c.rewind())
+		if !retry {
 			return
 		}
+		_ = raw.SetReadDeadline(time.Time{})
 	}
+}
+
+// replayKeep bounds what a connection keeps of the client's bytes for a
+// replay.
+const replayKeep = 64 << 10
+
+// replayConn keeps what the client sent until the first byte goes back, so
+// a connection a pod refused can be replayed to another; Interrupt stops a
+// blocked read without closing.
+type replayConn struct {
+	net.Conn
+	mu       sync.Mutex
+	kept     []byte
+	replay   []byte
+	answered bool
+	overflow bool
+}
+
+func (c *replayConn) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	if len(c.replay) > 0 {
+		n := copy(p, c.replay)
+		c.replay = c.replay[n:]
+		c.mu.Unlock()
+		return n, nil
+	}
+	c.mu.Unlock()
+	n, err := c.Conn.Read(p)
+	c.mu.Lock()
+	if !c.answered && !c.overflow {
+		if len(c.kept)+n > replayKeep {
+			c.overflow, c.kept = true, nil
+		} else {
+			c.kept = append(c.kept, p[:n]...)
+		}
+	}
+	c.mu.Unlock()
+	return n, err
+}
+
+func (c *replayConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	c.answered, c.kept = true, nil
+	c.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+// Interrupt ends a pending Read; the connection stays open.
+func (c *replayConn) Interrupt() { _ = c.Conn.SetReadDeadline(time.Now()) }
+
+// rewind makes the kept bytes the next to be read, if nothing went back to
+// the client and nothing was lost.
+func (c *replayConn) rewind() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.answered || c.overflow {
+		return false
+	}
+	c.replay = append([]byte(nil), c.kept...)
+	return true
 }

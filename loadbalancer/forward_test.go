@@ -361,3 +361,47 @@ func TestForwarderConnectionsAndLifecycle(t *testing.T) {
 	}
 	ln.Close()
 }
+
+// dyingFirst is a Tunneler whose pod "dying" reads the client's first
+// bytes and then refuses, as a pod shutting down before its endpoint is
+// marked terminating does; the others are served by pods.
+type dyingFirst struct {
+	*pods
+	mu   sync.Mutex
+	read []string
+}
+
+func (d *dyingFirst) Forward(ctx context.Context, target PodTarget, local net.Conn) error {
+	if target.Pod != "dying" {
+		return d.pods.Forward(ctx, target, local)
+	}
+	buf := make([]byte, 4096)
+	n, _ := local.Read(buf)
+	d.mu.Lock()
+	d.read = append(d.read, string(buf[:n]))
+	d.mu.Unlock()
+	return fmt.Errorf("%w: connection refused", ErrRefused)
+}
+
+// A connection a pod refuses before answering is replayed to the next
+// pod: the client sees one answer, from the other pod, and the request
+// reached both.
+func TestForwarderReplaysARefusedConnection(t *testing.T) {
+	t.Parallel()
+	d := &dyingFirst{pods: newPods(t, "web-1")}
+	f := NewForwarder(d, func(string, string) []*discoveryv1.EndpointSlice {
+		return []*discoveryv1.EndpointSlice{slice("web-a", "http", 80, endpoint("dying", boolp(true), nil), endpoint("web-1", boolp(true), nil))}
+	}, t.Logf)
+	t.Cleanup(f.Close)
+	res := f.Sync([]*corev1.Service{lbService("web", time.Now(), tcpPort("http", int32(testutil.Port(t))))})["default/web"]
+	for i := 0; i < 4; i++ {
+		if got := get(t, res.URLs()[0]); got != "web-1" {
+			t.Fatalf("answer %d = %q, want web-1", i, got)
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.read) == 0 || !strings.HasPrefix(d.read[0], "GET / HTTP/1.1") {
+		t.Fatalf("the refusing pod read %q", d.read)
+	}
+}

@@ -33,6 +33,16 @@ type Tunneler interface {
 // ErrNoTunnel: the pod could not be reached at all.
 var ErrNoTunnel = errors.New("no port-forward connection to the pod")
 
+// ErrRefused: the pod's port refused the connection (the kubelet said so
+// on the error stream) and nothing came back from it — a pod shutting down
+// before its endpoint is marked terminating. The client's bytes can be
+// replayed to another pod.
+var ErrRefused = errors.New("the pod refused the connection before answering")
+
+// interrupter is a local connection that can be stopped being read from
+// without closing it (a retry may still use it).
+type interrupter interface{ Interrupt() }
+
 const (
 	// tunnelDialTimeout bounds opening a pod's port-forward connection.
 	tunnelDialTimeout = 10 * time.Second
@@ -290,8 +300,9 @@ func (t *Tunnels) streams(c *tunnel, target PodTarget, local net.Conn) error {
 	}
 	defer c.conn.RemoveStreams(data)
 	remoteDone, localDone := make(chan struct{}), make(chan struct{})
+	var answered int64
 	go func() {
-		_, _ = io.Copy(local, data)
+		answered, _ = io.Copy(local, data)
 		close(remoteDone)
 	}()
 	go func() {
@@ -306,12 +317,19 @@ func (t *Tunnels) streams(c *tunnel, target PodTarget, local net.Conn) error {
 	}
 	// Unblocks the error stream's reader, as kubectl does.
 	_ = data.Reset()
-	_ = local.Close()
+	if i, ok := local.(interrupter); ok {
+		i.Interrupt()
+	} else {
+		_ = local.Close()
+	}
 	select {
 	case err = <-errc:
 	case <-time.After(5 * time.Second):
 		err = nil
 	}
 	<-localDone
+	if err != nil && answered == 0 {
+		err = fmt.Errorf("%w: %v", ErrRefused, err)
+	}
 	return err
 }
