@@ -13,11 +13,11 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/transport/spdy"
+	"k8s.io/streaming/pkg/httpstream"
 
 	"github.com/devcluster/devcluster/internal/ui"
 )
@@ -87,10 +87,10 @@ func NewTunnels(cfg *rest.Config) (*Tunnels, error) {
 	}
 	t := newTunnels(func(ns, pod string) (httpstream.Connection, error) {
 		u := client.CoreV1().RESTClient().Post().Resource("pods").Namespace(ns).Name(pod).SubResource("portforward").URL()
-		spdyDialer := spdy.NewDialer(upgrader, &http.Client{Transport: transport}, http.MethodPost, u)
+		spdyDialer := spdy.NewDialerForStreaming(upgrader, &http.Client{Transport: transport}, http.MethodPost, u)
 		var dialer httpstream.Dialer = spdyDialer
-		if ws, err := portforward.NewSPDYOverWebsocketDialer(u, cfg); err == nil {
-			dialer = portforward.NewFallbackDialer(ws, spdyDialer, func(err error) bool {
+		if ws, err := portforward.NewSPDYOverWebsocketDialerForStreaming(u, cfg); err == nil {
+			dialer = portforward.NewFallbackDialerForStreaming(ws, spdyDialer, func(err error) bool {
 				return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
 			})
 		}
