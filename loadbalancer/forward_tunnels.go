@@ -271,16 +271,39 @@ func (t *Tunnels) streams(c *tunnel, target PodTarget, local net.Conn) error {
 		c.active.Add(-1)
 	}()
 	headers := http.Header{}
-	headers.Set(corev1.StreamType, corev1.StreamTypeError)
 	headers.Set(corev1.PortHeader, strconv.Itoa(int(target.Port)))
 	headers.Set(corev1.PortForwardRequestIDHeader, strconv.FormatInt(t.reqID.Add(1), 10))
-	errStream, err := c.conn.CreateStream(headers)
-	if err != nil {
-		return fmt.Errorf("%w %s/%s: creating the error stream: %v", ErrNoTunnel, target.Namespace, target.Pod, err)
+	errHeaders, dataHeaders := headers.Clone(), headers
+	errHeaders.Set(corev1.StreamType, corev1.StreamTypeError)
+	dataHeaders.Set(corev1.StreamType, corev1.StreamTypeData)
+	// Both streams at once: each waits for the kubelet's reply, which
+	// pairs them by request ID in whatever order they come (kubectl opens
+	// them one after the other, a round trip more per connection).
+	type created struct {
+		s   httpstream.Stream
+		err error
 	}
+	errCreated := make(chan created, 1)
+	go func() {
+		s, err := c.conn.CreateStream(errHeaders)
+		errCreated <- created{s, err}
+	}()
+	data, dataErr := c.conn.CreateStream(dataHeaders)
+	ec := <-errCreated
+	if ec.err != nil || dataErr != nil {
+		for _, s := range []httpstream.Stream{ec.s, data} {
+			if s != nil {
+				_ = s.Reset()
+				c.conn.RemoveStreams(s)
+			}
+		}
+		return fmt.Errorf("%w %s/%s: creating the streams: %v", ErrNoTunnel, target.Namespace, target.Pod, errors.Join(ec.err, dataErr))
+	}
+	errStream := ec.s
 	// Nothing is written to the error stream.
 	_ = errStream.Close()
 	defer c.conn.RemoveStreams(errStream)
+	defer c.conn.RemoveStreams(data)
 	errc := make(chan error, 1)
 	go func() {
 		msg, err := io.ReadAll(io.LimitReader(errStream, 64<<10))
@@ -293,20 +316,14 @@ func (t *Tunnels) streams(c *tunnel, target PodTarget, local net.Conn) error {
 			errc <- nil
 		}
 	}()
-	headers.Set(corev1.StreamType, corev1.StreamTypeData)
-	data, err := c.conn.CreateStream(headers)
-	if err != nil {
-		return fmt.Errorf("%w %s/%s: creating the data stream: %v", ErrNoTunnel, target.Namespace, target.Pod, err)
-	}
-	defer c.conn.RemoveStreams(data)
 	remoteDone, localDone := make(chan struct{}), make(chan struct{})
 	var answered int64
 	go func() {
-		answered, _ = io.Copy(local, data)
+		answered, _ = copyBuffered(local, data)
 		close(remoteDone)
 	}()
 	go func() {
-		_, _ = io.Copy(data, local)
+		_, _ = copyBuffered(data, local)
 		// Tell the pod nothing more comes; its answer may still.
 		_ = data.Close()
 		close(localDone)
@@ -322,14 +339,26 @@ func (t *Tunnels) streams(c *tunnel, target PodTarget, local net.Conn) error {
 	} else {
 		_ = local.Close()
 	}
+	var err error
 	select {
 	case err = <-errc:
 	case <-time.After(5 * time.Second):
-		err = nil
 	}
 	<-localDone
 	if err != nil && answered == 0 {
 		err = fmt.Errorf("%w: %v", ErrRefused, err)
 	}
 	return err
+}
+
+// copyBufSize is the copy buffer of a forwarded connection: larger than
+// io.Copy's 32 KiB, so a download takes fewer stream frames.
+const copyBufSize = 256 << 10
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
+
+func copyBuffered(dst io.Writer, src io.Reader) (int64, error) {
+	b := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(b)
+	return io.CopyBuffer(dst, src, *b)
 }
