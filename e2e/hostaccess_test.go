@@ -154,6 +154,13 @@ func TestExistingForwardsOnlyWhenAsked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A Ready node for the cluster devcluster did not create, registered
+	// by another tool (the minikube stand-in), as in TestExistingCluster.
+	other := newUser(t)
+	if r := other.devcluster("up", "--name", "e2e-fwd-nodes", "--no-registry", "--no-lb"); r.code != 0 {
+		t.Fatalf("the other tool's cluster: exit %d", r.code)
+	}
+	t.Cleanup(func() { other.devcluster("down", "--name", "e2e-fwd-nodes") })
 	ns := namespace(t, admin, "existing-fwd")
 	port, asked := int32(testutil.Port(t)), int32(testutil.Port(t))
 	if _, err := admin.CoreV1().Services(ns).Create(ctx, lbService("web", port), metav1.CreateOptions{}); err != nil {
