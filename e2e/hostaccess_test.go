@@ -143,7 +143,7 @@ func TestLBAddressAutoByProbe(t *testing.T) {
 
 // TestExistingForwardsOnlyWhenAsked: on provider existing, auto is node
 // mode (loadBalancer.ip handed out, nothing on 127.0.0.1); with
-// --lb-address localhost the Service is forwarded to 127.0.0.1 — over the
+// loadBalancer.address localhost the Service is forwarded to 127.0.0.1 — over the
 // API server alone, no node IP needed; a ClusterIP Service annotated
 // devcluster.dev/forward is forwarded in either mode; down frees every
 // port.
@@ -205,11 +205,12 @@ provider: existing
 context: e2e
 loadBalancer:
   enabled: true
+  address: localhost
 workloads:
   samples: false
 `)
-	if r := u.devcluster(kc, "up", "--lb-address", "localhost"); r.code != 0 {
-		t.Fatalf("up --lb-address localhost: exit %d", r.code)
+	if r := u.devcluster(kc, "up"); r.code != 0 {
+		t.Fatalf("up with loadBalancer.address localhost: exit %d", r.code)
 	}
 	waitIngress(t, admin, ns, "web", 5*time.Second, hasLoopback)
 	hostURLs(t, admin, ns, "web", func(u []string) bool { return len(u) == 1 && u[0] == "http://127.0.0.1:"+strconv.Itoa(int(port)) })
