@@ -2,8 +2,10 @@ package bootstrap
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/devcluster/devcluster/agent"
 	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/kube"
@@ -22,21 +25,29 @@ import (
 // LBService is one Service of type LoadBalancer as `up` and `status`
 // report it.
 type LBService struct {
-	Namespace string   `json:"namespace"`
-	Name      string   `json:"name"`
-	IP        string   `json:"ip,omitempty"`
-	URLs      []string `json:"urls,omitempty"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	IP        string `json:"ip,omitempty"`
+	// URL is the first of URLs: where the host reaches the Service.
+	URL string `json:"url,omitempty"`
+	// URLs are the host URLs of its TCP ports, in spec.ports order: the
+	// devcluster.dev/host-url annotation the agent writes (127.0.0.1 in
+	// localhost mode, the node IP in node mode).
+	URLs []string `json:"urls,omitempty"`
+	// NotForwarded are the ports localhost mode cannot carry (UDP, SCTP).
+	NotForwarded []string `json:"notForwarded,omitempty"`
 	// State is assigned, pending, refused or other (owned elsewhere).
 	State  string `json:"state"`
 	Detail string `json:"detail,omitempty"`
 }
 
 // lbSettle bounds how long `up` waits for the agent to give Services that
-// already exist their IPs (it normally takes milliseconds).
+// already exist their IPs, and in localhost mode their listeners (it
+// normally takes milliseconds).
 const lbSettle = 5 * time.Second
 
 func checkLoadBalancers(ctx context.Context, s *upState) (string, error) {
-	ip := ""
+	ip, mode := "", s.lbChoice.Address
 	if s.agent != nil {
 		ip = s.agent.LoadBalancerIP
 	}
@@ -44,15 +55,13 @@ func checkLoadBalancers(ctx context.Context, s *upState) (string, error) {
 	deadline := time.Now().Add(lbSettle)
 	for {
 		var err error
-		svcs, err = listLoadBalancers(ctx, s.clients.Kube, ip)
+		var pending int
+		svcs, pending, err = listLoadBalancers(ctx, s.clients.Kube, ip, mode)
 		if err != nil {
 			return "", err
 		}
-		pending := 0
-		for _, l := range svcs {
-			if l.State == "pending" {
-				pending++
-			}
+		if mode == loadbalancer.AddressLocalhost {
+			pending += unbound(s.agent, svcs)
 		}
 		if pending == 0 || time.Now().After(deadline) {
 			break
@@ -66,10 +75,18 @@ func checkLoadBalancers(ctx context.Context, s *upState) (string, error) {
 	s.lbs = svcs
 	platform := s.deps.Platform
 	platform.Driver, platform.Provider = s.cluster.Driver, s.cluster.Provider
-	if ok, why := loadbalancer.Reachability(platform); !ok {
-		s.deps.Report.Warn("LoadBalancer IPs are not reachable from this host: " + why)
+	if ok, why := loadbalancer.Reachability(platform); !ok && mode != loadbalancer.AddressLocalhost {
+		s.deps.Report.Warn("LoadBalancer IPs are not reachable from this host: " + why + "; or set loadBalancer.address: localhost (--lb-address localhost)")
+	}
+	for _, l := range svcs {
+		if len(l.NotForwarded) > 0 {
+			s.deps.Report.Warn(fmt.Sprintf("%s/%s: %s not forwarded to 127.0.0.1 (port-forward carries TCP only)", l.Namespace, l.Name, strings.Join(l.NotForwarded, ", ")))
+		}
 	}
 	if len(svcs) == 0 {
+		if mode == loadbalancer.AddressLocalhost {
+			return "none yet; new ones are forwarded to 127.0.0.1", nil
+		}
 		return fmt.Sprintf("none yet; new ones get %s", ip), nil
 	}
 	counts := map[string]int{}
@@ -85,18 +102,51 @@ func checkLoadBalancers(ctx context.Context, s *upState) (string, error) {
 	return strings.Join(parts, ", "), nil
 }
 
+// unbound counts the Services with host URLs that the running agent has
+// not bound yet: the annotation outlives the agent that wrote it (it keeps
+// the ports across restarts), so after a restart only the agent's own
+// record of its listeners says they are back.
+func unbound(a *agent.Status, svcs []LBService) int {
+	if a == nil || a.Spec.StateDir == "" {
+		return 0
+	}
+	fw, err := agent.ReadForwards(a.Spec.StateDir)
+	n := 0
+	for _, l := range svcs {
+		if l.State != "assigned" || len(l.URLs) == 0 {
+			continue
+		}
+		if err != nil || fw.PID != a.PID || !slices.Equal(fw.Services[l.Namespace+"/"+l.Name], l.URLs) {
+			n++
+		}
+	}
+	return n
+}
+
 // listLoadBalancers reads every Service of type LoadBalancer and classifies
-// it with the same decision the agent uses.
-func listLoadBalancers(ctx context.Context, k kubernetes.Interface, ip string) ([]LBService, error) {
+// it with the same decision the agent uses, in mode ("": the mode each
+// Service's ingress shows, for status). URLs are the agent's host-url
+// annotation; without one in node mode, the ingress IP's. waiting counts
+// the Services the agent has yet to serve: pending, or in localhost mode
+// assigned with TCP ports but no host URL yet (its listeners are not bound,
+// after an agent restart too).
+func listLoadBalancers(ctx context.Context, k kubernetes.Interface, ip string, mode loadbalancer.Address) (_ []LBService, waiting int, _ error) {
 	list, err := kube.LoadBalancerServices(ctx, k)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var out []LBService
 	for i := range list {
 		svc := &list[i]
 		l := LBService{Namespace: svc.Namespace, Name: svc.Name}
-		d := loadbalancer.Decide(svc, ip)
+		m := mode
+		if m == "" {
+			m = loadbalancer.AddressNode
+			if loadbalancer.DecideFor(svc, ip, loadbalancer.AddressLocalhost).Action == loadbalancer.InSync {
+				m = loadbalancer.AddressLocalhost
+			}
+		}
+		d := loadbalancer.DecideFor(svc, ip, m)
 		switch d.Action {
 		case loadbalancer.InSync:
 			l.State = "assigned"
@@ -109,14 +159,33 @@ func listLoadBalancers(ctx context.Context, k kubernetes.Interface, ip string) (
 		}
 		if ing := svc.Status.LoadBalancer.Ingress; len(ing) > 0 && ing[0].IP != "" {
 			l.IP = ing[0].IP
-			for _, p := range svc.Spec.Ports {
-				l.URLs = append(l.URLs, urlFor(ing[0].IP, p))
+			if m == loadbalancer.AddressNode {
+				for _, p := range svc.Spec.Ports {
+					l.URLs = append(l.URLs, urlFor(ing[0].IP, p))
+				}
 			}
+		}
+		if urls := loadbalancer.HostURLs(svc); len(urls) > 0 {
+			l.URLs = urls
+		}
+		if len(l.URLs) > 0 {
+			l.URL = l.URLs[0]
+		}
+		tcp := false
+		for _, p := range svc.Spec.Ports {
+			if loadbalancer.IsTCP(p) {
+				tcp = true
+			} else if m == loadbalancer.AddressLocalhost {
+				l.NotForwarded = append(l.NotForwarded, fmt.Sprintf("%d/%s", p.Port, p.Protocol))
+			}
+		}
+		if l.State == "pending" || (m == loadbalancer.AddressLocalhost && l.State == "assigned" && l.URL == "" && tcp) {
+			waiting++
 		}
 		out = append(out, l)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Namespace+"/"+out[i].Name < out[j].Namespace+"/"+out[j].Name })
-	return out, nil
+	return out, waiting, nil
 }
 
 func urlFor(ip string, p corev1.ServicePort) string {
@@ -152,6 +221,11 @@ type LBResult struct {
 // node IP (or loadBalancer.ip) once — for CI jobs without the agent — or,
 // with Watch, runs the controller in the foreground until ctx ends.
 func AssignLoadBalancers(ctx context.Context, deps Deps, cfg *config.Config, o LBOptions) (*LBResult, error) {
+	localhost := cfg.LoadBalancer.Address == string(loadbalancer.AddressLocalhost)
+	if localhost && !o.Watch {
+		return nil, problem.New(problem.Usage, "", errors.New("loadBalancer.address localhost forwards through listeners that a process must hold"),
+			"run `devcluster lb --watch` (in the foreground) or let the agent of `devcluster up` hold them")
+	}
 	p := deps.Provider
 	if _, err := p.EnsureInstalled(ctx); err != nil {
 		return nil, err
@@ -167,10 +241,13 @@ func AssignLoadBalancers(ctx context.Context, deps Deps, cfg *config.Config, o L
 	if ip == "" {
 		ip = have.IP
 	}
-	if ip == "" {
+	if ip == "" && !localhost {
 		if ip, err = p.IP(ctx, cfg.Name); err != nil {
 			return nil, err
 		}
+	}
+	if localhost {
+		ip = loadbalancer.LoopbackIP
 	}
 	if ip == "" {
 		// Provider existing: a cluster devcluster did not create has no
@@ -187,6 +264,15 @@ func AssignLoadBalancers(ctx context.Context, deps Deps, cfg *config.Config, o L
 		log = func(string, ...any) {}
 	}
 	ctl := loadbalancer.New(clients.Kube, ip, log)
+	if localhost {
+		// `lb` holds the listeners itself, in the foreground.
+		tunnels, err := loadbalancer.NewTunnels(clients.Config)
+		if err != nil {
+			return nil, problem.New(problem.Failed, "connecting to the cluster", err, "")
+		}
+		defer tunnels.Close()
+		ctl = loadbalancer.NewWithOptions(clients.Kube, loadbalancer.Options{Address: loadbalancer.AddressLocalhost, Assign: true, Tunnels: tunnels, Log: log})
+	}
 	if o.Watch {
 		if o.Watching != nil {
 			o.Watching(ip)

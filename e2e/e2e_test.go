@@ -137,8 +137,13 @@ func newUser(t testing.TB) *user {
 	})
 	// Tests that are not about the samples skip them (their default base
 	// image would need the internet).
-	if err := os.WriteFile(filepath.Join(home, "devcluster.yaml"),
-		[]byte("apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nworkloads:\n  samples: false\n"), 0o600); err != nil {
+	// Without the node network namespace, the node IP is in no namespace of
+	// this run: loadBalancer.address auto would probe it, so node is set.
+	cfg := "apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nworkloads:\n  samples: false\n"
+	if nodeNet == nil {
+		cfg += "loadBalancer:\n  address: node\n"
+	}
+	if err := os.WriteFile(filepath.Join(home, "devcluster.yaml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return u

@@ -131,6 +131,8 @@ name: e2e-kindinst
 provider: kind
 registry:
   port: `+port+`
+loadBalancer:
+  address: node  # the node IP is the docker stand-in's, in no namespace of this test: never probed
 workloads:
   samples: false
 `)

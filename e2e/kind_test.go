@@ -109,6 +109,8 @@ name: e2e-kind
 provider: kind
 registry:
   port: `+port+`
+loadBalancer:
+  address: node  # the node IP is the docker stand-in's, in no namespace of this test: never probed
 workloads:
   samples: false
 `)
@@ -184,6 +186,8 @@ portMappings:
     hostPort: `+hostPort+`
 registry:
   port: `+port+`
+loadBalancer:
+  address: node  # the node IP is the docker stand-in's, in no namespace of this test: never probed
 workloads:
   samples: false
 `)

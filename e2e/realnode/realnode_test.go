@@ -42,7 +42,6 @@ import (
 
 	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/e2e/harness"
-	"github.com/devcluster/devcluster/image"
 	"github.com/devcluster/devcluster/internal/testutil"
 	"github.com/devcluster/devcluster/registry"
 )
@@ -301,6 +300,9 @@ func devclusterEnv(t *testing.T, extra []string, args ...string) result {
 	return r
 }
 
+// devclusterEnvironment is the environment the tier runs devcluster in.
+func devclusterEnvironment() []string { return tierEnv(env.bin) }
+
 // TestSampleServesThroughLoadBalancer is scenario 1 and 4: `up` builds the
 // nginx sample, the node pulls it through devcluster's registry via the
 // hosts.toml written over `minikube ssh`, it rolls out, and the page answers
@@ -519,17 +521,7 @@ func TestDeployOnRealNode(t *testing.T) {
 	if r := devcluster(t, "up"); r.code != 0 {
 		t.Fatalf("up: exit %d", r.code)
 	}
-	base, err := image.LoadBase(ctx, "oci:"+env.nginxBase)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v2, err := image.AddFiles(base, map[string][]byte{"usr/share/nginx/html/index.html": []byte("<h1>devcluster sample-web v2</h1>\n")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := registry.PushImage(ctx, v2, "127.0.0.1:"+env.port, "devcluster/sample-web:v2"); err != nil {
-		t.Fatal(err)
-	}
+	base := pushPage(t, "devcluster/sample-web:v2", "<h1>devcluster sample-web v2</h1>\n")
 	deploy := func(args ...string) result {
 		return devcluster(t, append([]string{"deploy", "deployment/web", "-n", "devcluster-samples", "--timeout", "2m"}, args...)...)
 	}

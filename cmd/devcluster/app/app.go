@@ -67,6 +67,9 @@ type Env struct {
 	// LocalAddress reports whether an IP belongs to this host; nil means
 	// the real interfaces.
 	LocalAddress func(string) bool
+	// Probe dials the node IP for loadBalancer.address auto; nil decides
+	// by the platform alone (tests: their node IP is not theirs to dial).
+	Probe loadbalancer.Prober
 }
 
 // System returns the Env of the running process.
@@ -78,6 +81,7 @@ func System() Env {
 		Runner:     &run.Local{},
 		Kube:       kube.KubeconfigLoader,
 		IsTerminal: ui.IsTerminal,
+		Probe:      loadbalancer.ProbeNode,
 	}
 }
 
@@ -264,6 +268,7 @@ func (g *globals) deps() bootstrap.Deps {
 		LocalAddress: g.env.LocalAddress,
 		Kubeconfig:   kubecfg,
 		Platform:     g.platform(),
+		Probe:        g.env.Probe,
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 // upFlags are the flags of `up`.
 type upFlags struct {
 	name, cpus, memory, driver, runtime, k8sVersion, wait string
+	lbAddress                                             string
 	insecure, startArgs                                   cli.StringSlice
 	recreate, noRegistry, noLB, noSamples                 bool
 	registry, lb, samples                                 bool
@@ -59,6 +60,8 @@ func newUpCommand(g *globals) *cli.Command {
 			&cli.IntFlag{Name: "registry-port", Usage: "`PORT` of the local registry", DefaultText: fromFile("registry.port", "5001"), Destination: &f.registryPort},
 			&cli.BoolFlag{Name: "no-registry", Usage: "do not run the local registry", Destination: &f.noRegistry},
 			&cli.BoolFlag{Name: "no-lb", Usage: "do not give LoadBalancer Services an external IP", Destination: &f.noLB},
+			&cli.StringFlag{Name: "lb-address", Usage: "how the host reaches LoadBalancer Services: `ADDRESS` auto, node (the node IP) or localhost (127.0.0.1 through the API server)",
+				DefaultText: fromFile("loadBalancer.address", "auto"), Destination: &f.lbAddress},
 			&cli.BoolFlag{Name: "no-samples", Usage: "do not build and deploy the sample workloads", Destination: &f.noSamples},
 			&cli.BoolFlag{Name: "registry", Usage: "run the local registry where the configuration or the provider turns it off", Destination: &f.registry},
 			&cli.BoolFlag{Name: "lb", Usage: "give LoadBalancer Services an external IP where the configuration or the provider turns it off", Destination: &f.lb},
@@ -147,6 +150,7 @@ func (f *upFlags) overrides(c *cli.Context, dir string) config.Overrides {
 	o.ContainerRuntime = str("container-runtime", f.runtime)
 	o.KubernetesVersion = str("kubernetes-version", f.k8sVersion)
 	o.Wait = str("wait", f.wait)
+	o.LBAddress = str("lb-address", f.lbAddress)
 	if c.IsSet("insecure-registry") {
 		o.InsecureRegistry = splitCSV(f.insecure.Value())
 	}
@@ -236,6 +240,9 @@ func printLoadBalancers(w io.Writer, lbs []bootstrap.LBService) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, l := range lbs {
 		where := strings.Join(l.URLs, " ")
+		if len(l.NotForwarded) > 0 {
+			where += " (" + strings.Join(l.NotForwarded, ", ") + " not forwarded: TCP only)"
+		}
 		switch l.State {
 		case "pending":
 			where = "<pending>"
