@@ -20,7 +20,7 @@ var layers = []struct {
 	rank     int
 	prefixes []string
 }{
-	{0, []string{"internal/run", "internal/ui", "internal/problem", "internal/paths", "internal/lockfile"}},
+	{0, []string{"internal/run", "internal/ui", "internal/problem", "internal/paths", "internal/lockfile", "internal/browser"}},
 	{1, []string{"config", "manifests"}},
 	{2, []string{"provider", "kube", "registry", "image", "loadbalancer", "install"}},
 	{3, []string{"provider/minikube", "provider/existing", "provider/kind", "agent"}},
