@@ -19,9 +19,9 @@ import (
 )
 
 // ServiceFieldManager is the field manager of the annotations `service`
-// writes on a Service. It is not the agent's (FieldManager): a manager's
-// apply drops the fields it no longer lists, so sharing one would let the
-// agent's own applies on the Service remove what `service` asked for.
+// writes on a Service, not the agent's (FieldManager): the Service's
+// managed fields tell a forward someone asked for with `service` from what
+// the agent writes, and `down` withdraws exactly those requests.
 const ServiceFieldManager = "devcluster-service"
 
 // SetServiceAnnotation sets (value non-nil) or removes (nil) one annotation
