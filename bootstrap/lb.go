@@ -16,7 +16,6 @@ import (
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/loadbalancer"
-	"github.com/devcluster/devcluster/provider"
 )
 
 // LBService is one Service of type LoadBalancer as `up` and `status`
@@ -153,15 +152,9 @@ type LBResult struct {
 // with Watch, runs the controller in the foreground until ctx ends.
 func AssignLoadBalancers(ctx context.Context, deps Deps, cfg *config.Config, o LBOptions) (*LBResult, error) {
 	p := deps.Provider
-	if _, err := p.EnsureInstalled(ctx); err != nil {
-		return nil, err
-	}
-	have, err := p.Get(ctx, cfg.Name)
+	have, err := runningCluster(ctx, p, cfg.Name)
 	if err != nil {
 		return nil, err
-	}
-	if have.State != provider.Running {
-		return nil, StatusError(&Result{Cluster: have})
 	}
 	ip := cfg.LoadBalancer.IP
 	if ip == "" {

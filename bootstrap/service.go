@@ -77,16 +77,9 @@ type hostAccess struct {
 // connectHostAccess checks that the cluster runs and connects to it, and
 // reads whether its agent runs.
 func connectHostAccess(ctx context.Context, deps Deps, cfg *config.Config) (*hostAccess, error) {
-	p := deps.Provider
-	if _, err := p.EnsureInstalled(ctx); err != nil {
-		return nil, err
-	}
-	have, err := p.Get(ctx, cfg.Name)
+	have, err := runningCluster(ctx, deps.Provider, cfg.Name)
 	if err != nil {
 		return nil, err
-	}
-	if have.State != provider.Running {
-		return nil, StatusError(&Result{Cluster: have})
 	}
 	clients, err := deps.Kube(have.KubeContext)
 	if err != nil {
@@ -101,6 +94,22 @@ func connectHostAccess(ctx context.Context, deps Deps, cfg *config.Config) (*hos
 		}
 	}
 	return h, nil
+}
+
+// runningCluster is the cluster name as its provider reports it, or the
+// NotRunning problem status gives when it does not run.
+func runningCluster(ctx context.Context, p provider.Provider, name string) (*provider.Cluster, error) {
+	if _, err := p.EnsureInstalled(ctx); err != nil {
+		return nil, err
+	}
+	have, err := p.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if have.State != provider.Running {
+		return nil, StatusError(&Result{Cluster: have})
+	}
+	return have, nil
 }
 
 // needAgent is the error for a forward without a running agent.
