@@ -12,7 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
-	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/devcluster/devcluster/agent"
@@ -25,9 +24,9 @@ import (
 
 // playAgent plays the agent's half of the host-access contract until ctx
 // ends: a Service that asks for a forward gets a host-url annotation with
-// one loopback URL per TCP port, written as the agent writes it
-// (server-side apply, the agent's field manager); one that withdraws it
-// loses the annotation. It returns how many forwards it opened.
+// one loopback URL per TCP port, written as the agent writes it (a patch
+// of the annotation alone, the agent's field manager); one that withdraws
+// it loses the annotation. It returns how many forwards it opened.
 func playAgent(ctx context.Context, t *testing.T, k kubernetes.Interface, ns string) <-chan int {
 	t.Helper()
 	opened := make(chan int, 1)
@@ -52,7 +51,7 @@ func playAgent(ctx context.Context, t *testing.T, k kubernetes.Interface, ns str
 					continue
 				}
 				_, has := svc.Annotations[loadbalancer.HostURLAnnotation]
-				ac := corev1ac.Service(svc.Name, svc.Namespace)
+				var value any
 				switch want := loadbalancer.WantsForward(svc); {
 				case want && !has:
 					var urls []string
@@ -61,14 +60,15 @@ func playAgent(ctx context.Context, t *testing.T, k kubernetes.Interface, ns str
 							urls = append(urls, loadbalancer.HostURL(p, loadbalancer.LoopbackIP, int32(41000+i)))
 						}
 					}
-					ac.WithAnnotations(map[string]string{loadbalancer.HostURLAnnotation: loadbalancer.JoinHostURLs(urls)})
+					value = loadbalancer.JoinHostURLs(urls)
 					n++
 				case !want && has:
-					// The agent's apply without the annotation: it drops it.
+					// Withdrawn: the agent removes the annotation.
 				default:
 					continue
 				}
-				if _, err := k.CoreV1().Services(svc.Namespace).Apply(ctx, ac, metav1.ApplyOptions{FieldManager: kube.FieldManager, Force: true}); err != nil && ctx.Err() == nil {
+				body, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]any{loadbalancer.HostURLAnnotation: value}}})
+				if _, err := k.CoreV1().Services(svc.Namespace).Patch(ctx, svc.Name, types.StrategicMergePatchType, body, metav1.PatchOptions{FieldManager: kube.FieldManager}); err != nil && ctx.Err() == nil {
 					t.Errorf("agent: %v", err)
 				}
 			}
