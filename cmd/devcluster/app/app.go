@@ -67,6 +67,9 @@ type Env struct {
 	// LocalAddress reports whether an IP belongs to this host; nil means
 	// the real interfaces.
 	LocalAddress func(string) bool
+	// OpenBrowser opens a URL in the browser; nil means the platform's
+	// opener run through Runner (internal/browser).
+	OpenBrowser func(ctx context.Context, url string) error
 }
 
 // System returns the Env of the running process.
@@ -393,6 +396,8 @@ func newApp(g *globals) *cli.App {
 			newDiagnoseCommand(g),
 			newRegistryCommand(g),
 			newLBCommand(g),
+			newServiceCommand(g),
+			newDashboardCommand(g),
 			newVersionCommand(g),
 			newAgentCommand(g),
 		},
