@@ -21,7 +21,7 @@ var layers = []struct {
 	prefixes []string
 }{
 	{0, []string{"internal/run", "internal/ui", "internal/problem", "internal/paths", "internal/lockfile", "internal/browser"}},
-	{1, []string{"config", "manifests"}},
+	{1, []string{"config", "manifests", "internal/porthold"}},
 	{2, []string{"provider", "kube", "registry", "image", "loadbalancer", "install"}},
 	{3, []string{"provider/minikube", "provider/existing", "provider/kind", "agent"}},
 	{4, []string{"bootstrap"}},

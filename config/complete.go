@@ -29,9 +29,11 @@ type Overrides struct {
 	ExtraStartArgs    []string
 	Wait              *string
 	RegistryPort      *int
-	NoRegistry        bool
-	NoLoadBalancer    bool
-	NoSamples         bool
+	// LBAddress is --lb-address.
+	LBAddress      *string
+	NoRegistry     bool
+	NoLoadBalancer bool
+	NoSamples      bool
 	// Manifests are added to the file's (paths relative to the working
 	// directory, already absolute here).
 	Manifests []string
@@ -112,6 +114,7 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 	set("containerRuntime", &f.ContainerRuntime, o.ContainerRuntime)
 	set("kubernetesVersion", &f.KubernetesVersion, o.KubernetesVersion)
 	set("wait", &f.Wait, o.Wait)
+	set("loadBalancer.address", &f.LoadBalancer.Address, o.LBAddress)
 	if o.InsecureRegistry != nil {
 		f.InsecureRegistries = o.InsecureRegistry
 		fromFlag["insecureRegistries"] = true
@@ -129,9 +132,9 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 	var problems []string
 	// What did not decode comes with the values' problems: one list.
 	problems = append(problems, src.problems...)
-	for _, field := range []string{"name", "provider", "context", "cpus", "memory", "driver", "containerRuntime", "kubernetesVersion", "wait"} {
+	for _, field := range []string{"name", "provider", "context", "cpus", "memory", "driver", "containerRuntime", "kubernetesVersion", "wait", "loadBalancer.address"} {
 		if v := map[string]*string{"name": o.Name, "provider": o.Provider, "context": o.Context, "cpus": o.CPUs, "memory": o.Memory, "driver": o.Driver,
-			"containerRuntime": o.ContainerRuntime, "kubernetesVersion": o.KubernetesVersion, "wait": o.Wait}[field]; v != nil && strings.TrimSpace(*v) == "" {
+			"containerRuntime": o.ContainerRuntime, "kubernetesVersion": o.KubernetesVersion, "wait": o.Wait, "loadBalancer.address": o.LBAddress}[field]; v != nil && strings.TrimSpace(*v) == "" {
 			problems = append(problems, flagNames[field]+": the value is empty; leave the flag out for the default")
 		}
 	}
@@ -221,8 +224,9 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		if *f.Registry.Enabled && f.Registry.ClusterAddress == "auto" {
 			add("registry.enabled", errors.New("the registry needs registry.clusterAddress with provider existing: the address of this host that the cluster's nodes can reach"))
 		}
-		if *f.LoadBalancer.Enabled && f.LoadBalancer.IP == "" {
-			add("loadBalancer.enabled", errors.New("the LoadBalancer controller needs loadBalancer.ip with provider existing: the IP that reaches the cluster's nodes"))
+		if *f.LoadBalancer.Enabled && f.LoadBalancer.IP == "" && f.LoadBalancer.Address != LBAddressLocalhost {
+			add("loadBalancer.enabled", errors.New("the LoadBalancer controller needs loadBalancer.ip with provider existing: the IP that reaches the cluster's nodes; "+
+				"or loadBalancer.address: localhost (--lb-address localhost) to reach the Services on 127.0.0.1 through the API server"))
 		}
 	case ProviderKind:
 		if f.Context != "" {
@@ -328,9 +332,15 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		}
 	}
 	c.Registry.Listen = slices.Clone(f.Registry.ListenAddresses)
-	c.LoadBalancer = LoadBalancer{Enabled: *f.LoadBalancer.Enabled, IP: f.LoadBalancer.IP}
+	c.LoadBalancer = LoadBalancer{Enabled: *f.LoadBalancer.Enabled, IP: f.LoadBalancer.IP, Address: f.LoadBalancer.Address}
 	if a := f.LoadBalancer.IP; a != "" && net.ParseIP(a) == nil {
 		add("loadBalancer.ip", fmt.Errorf("invalid IP %q", a))
+	}
+	if a := f.LoadBalancer.Address; strings.TrimSpace(a) != "" && !slices.Contains(LBAddresses, a) {
+		add("loadBalancer.address", fmt.Errorf("unknown address %q; use %s", a, strings.Join(LBAddresses, ", ")))
+	}
+	if f.LoadBalancer.Address == LBAddressLocalhost && f.LoadBalancer.IP != "" {
+		add("loadBalancer.ip", errors.New("only with loadBalancer.address node or auto: in localhost mode the Services get 127.0.0.1"))
 	}
 	c.Workloads = Workloads{Samples: *f.Workloads.Samples, SampleBase: f.Workloads.SampleBase}
 	if err := validSampleBase(f.Workloads.SampleBase, o.BaseDir); err != nil {
@@ -428,7 +438,7 @@ var flagNames = map[string]string{
 	"name": "--name", "provider": "--provider", "context": "--context", "cpus": "--cpus", "memory": "--memory", "driver": "--driver",
 	"containerRuntime": "--container-runtime", "kubernetesVersion": "--kubernetes-version",
 	"insecureRegistries": "--insecure-registry", "extraStartArgs": "--start-arg", "wait": "--wait",
-	"registry.port": "--registry-port",
+	"registry.port": "--registry-port", "loadBalancer.address": "--lb-address",
 }
 
 // SetDefaults fills every unset field of f with its documented default.
@@ -473,6 +483,9 @@ func SetDefaults(f *File) {
 	if f.LoadBalancer.Enabled == nil {
 		on := true
 		f.LoadBalancer.Enabled = &on
+	}
+	if f.LoadBalancer.Address == "" {
+		f.LoadBalancer.Address = LBAddressAuto
 	}
 	if f.Workloads.Samples == nil {
 		on := true

@@ -124,7 +124,7 @@ func TestCompleteDefaultsAndOverrides(t *testing.T) {
 	}
 	want := &Config{Name: "devcluster", Provider: "minikube", CPUs: CPUs{Count: 2}, Memory: Memory{MB: 4096},
 		ContainerRuntime: "containerd", Wait: 5 * time.Minute, InsecureRegistries: nil, ExtraStartArgs: nil,
-		Registry: Registry{Enabled: true, Port: 5001}, LoadBalancer: LoadBalancer{Enabled: true},
+		Registry: Registry{Enabled: true, Port: 5001}, LoadBalancer: LoadBalancer{Enabled: true, Address: "auto"},
 		Workloads: Workloads{Samples: true, SampleBase: DefaultSampleBase, Timeout: 5 * time.Minute}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("defaults (-want +got):\n%s", d)
@@ -144,10 +144,52 @@ func TestCompleteDefaultsAndOverrides(t *testing.T) {
 		InsecureRegistries: []string{"127.0.0.1:5001"},
 		ExtraStartArgs:     []string{"--addons=metrics-server", "--apiserver-port=8443"}, Wait: 90 * time.Second,
 		Registry:     Registry{Enabled: true, Port: 5005, ClusterAddress: "192.168.49.1", Listen: []string{"127.0.0.1", "192.168.49.1"}, DataDir: "/var/tmp/devcluster-registry"},
-		LoadBalancer: LoadBalancer{Enabled: true, IP: "192.168.49.2"},
+		LoadBalancer: LoadBalancer{Enabled: true, IP: "192.168.49.2", Address: "auto"},
 		Workloads:    Workloads{Samples: false, SampleBase: "oci:/var/tmp/nginx-layout", Manifests: []string{"/srv/k8s", "/etc/app.yaml"}, Timeout: 2 * time.Minute}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("file + flags (-want +got):\n%s", d)
+	}
+}
+
+// loadBalancer.address: auto by default, node and localhost as asked (the
+// flag wins), anything else refused with the valid values, every problem at
+// once; provider existing needs no loadBalancer.ip in localhost mode.
+func TestCompleteLBAddress(t *testing.T) {
+	t.Parallel()
+	const hdr = "apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\n"
+	local, bad, empty := "localhost", "loopback", " "
+	got, err := Complete(nil, Overrides{LBAddress: &local})
+	if err != nil || got.LoadBalancer.Address != "localhost" {
+		t.Fatalf("--lb-address localhost: %+v, %v", got, err)
+	}
+	if _, err := Complete(nil, Overrides{LBAddress: &bad}); err == nil || !strings.Contains(err.Error(), `--lb-address: unknown address "loopback"; use auto, node, localhost`) {
+		t.Errorf("--lb-address loopback: %v", err)
+	}
+	if _, err := Complete(nil, Overrides{LBAddress: &empty}); err == nil || !strings.Contains(err.Error(), "--lb-address: the value is empty") {
+		t.Errorf("--lb-address '': %v", err)
+	}
+	src, err := Decode("devcluster.yaml", []byte(hdr+"loadBalancer:\n  address: Node\n  ip: 10.0.0.1\ncpus: 1\n"))
+	if src == nil {
+		t.Fatal(err)
+	}
+	_, err = Complete(src, Overrides{})
+	for _, w := range []string{`line 4: loadBalancer.address: unknown address "Node"; use auto, node, localhost`, "line 6: cpus:", "2 problems"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("error does not mention %q:\n%v", w, err)
+		}
+	}
+	src, _ = Decode("devcluster.yaml", []byte(hdr+"loadBalancer:\n  address: localhost\n  ip: 10.0.0.1\n"))
+	if _, err := Complete(src, Overrides{}); err == nil || !strings.Contains(err.Error(), "line 5: loadBalancer.ip: only with loadBalancer.address node or auto") {
+		t.Errorf("localhost with an ip: %v", err)
+	}
+	provider, ctx, on := "existing", "other", "localhost"
+	src, _ = Decode("devcluster.yaml", []byte(hdr+"provider: existing\ncontext: other\nloadBalancer:\n  enabled: true\n"))
+	if _, err := Complete(src, Overrides{}); err == nil || !strings.Contains(err.Error(), "loadBalancer.address: localhost") {
+		t.Errorf("existing without ip must name localhost as the other way: %v", err)
+	}
+	got, err = Complete(src, Overrides{Provider: &provider, Context: &ctx, LBAddress: &on})
+	if err != nil || !got.LoadBalancer.Enabled || got.LoadBalancer.Address != "localhost" {
+		t.Errorf("existing in localhost mode: %+v, %v", got, err)
 	}
 }
 

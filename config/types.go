@@ -156,6 +156,10 @@ type LoadBalancerFile struct {
 	// IP handed to LoadBalancer Services. Default: the node IP
 	// (`minikube ip`).
 	IP string `yaml:"ip,omitempty" json:"ip,omitempty"`
+	// Address is how the host reaches LoadBalancer Services: auto
+	// (default), node (the node IP) or localhost (forwards on 127.0.0.1
+	// through the API server).
+	Address string `yaml:"address,omitempty" json:"address,omitempty"`
 }
 
 // RegistryFile is the registry section of devcluster.yaml.
@@ -278,7 +282,20 @@ type LoadBalancer struct {
 	Enabled bool
 	// IP is "" for the node IP.
 	IP string
+	// Address is LBAddressAuto, LBAddressNode or LBAddressLocalhost.
+	Address string
 }
+
+// The values of loadBalancer.address (the loadbalancer package names them
+// too, as loadbalancer.Address).
+const (
+	LBAddressAuto      = "auto"
+	LBAddressNode      = "node"
+	LBAddressLocalhost = "localhost"
+)
+
+// LBAddresses are the valid values of loadBalancer.address.
+var LBAddresses = []string{LBAddressAuto, LBAddressNode, LBAddressLocalhost}
 
 // Registry is the completed registry configuration.
 type Registry struct {

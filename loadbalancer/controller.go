@@ -18,11 +18,22 @@ import (
 	"k8s.io/client-go/util/workqueue"
 )
 
-// Controller assigns LoadBalancer IPs.
+// Controller assigns LoadBalancer IPs and, with a Tunneler, forwards
+// Services to loopback ports.
 type Controller struct {
 	client kubernetes.Interface
 	ip     string
 	log    func(string, ...any)
+	// mode is AddressNode (ip, ipMode VIP) or AddressLocalhost (127.0.0.1,
+	// ipMode Proxy, every TCP port forwarded).
+	mode Address
+	// assign: write LoadBalancer status at all (false: only Services that
+	// ask for a forward are served).
+	assign  bool
+	tunnels Tunneler
+	fwd     *Forwarder
+	// fwdState remembers what was reported per Service (events once).
+	fwdState map[string]*forwardState
 	// OnSync, when set, is called after each Service is reconciled (tests
 	// and benchmarks measure latency with it).
 	OnSync func(key string, d Decision, err error)
@@ -33,10 +44,41 @@ type Controller struct {
 
 // New returns a controller that hands out ip.
 func New(client kubernetes.Interface, ip string, log func(string, ...any)) *Controller {
+	return NewWithOptions(client, Options{IP: ip, Address: AddressNode, Assign: true, Log: log})
+}
+
+// Options configure a Controller.
+type Options struct {
+	// IP is the node IP handed out in node mode.
+	IP string
+	// Address is AddressNode or AddressLocalhost (AddressAuto is resolved
+	// before: see ResolveAddress).
+	Address Address
+	// Assign writes LoadBalancer status; without it only Services that
+	// carry ForwardAnnotation are served (loadBalancer.enabled false).
+	Assign bool
+	// Tunnels carries forwarded connections; nil forwards nothing (and
+	// refuses localhost mode).
+	Tunnels Tunneler
+	Log     func(string, ...any)
+}
+
+// NewWithOptions returns a controller configured by o.
+func NewWithOptions(client kubernetes.Interface, o Options) *Controller {
+	log := o.Log
 	if log == nil {
 		log = func(string, ...any) {}
 	}
-	return &Controller{client: client, ip: ip, log: log, last: map[string]Action{}}
+	mode := o.Address
+	if mode != AddressLocalhost {
+		mode = AddressNode
+	}
+	ip := o.IP
+	if mode == AddressLocalhost {
+		ip = LoopbackIP
+	}
+	return &Controller{client: client, ip: ip, log: log, mode: mode, assign: o.Assign, tunnels: o.Tunnels,
+		last: map[string]Action{}, fwdState: map[string]*forwardState{}}
 }
 
 // Result is one Service's outcome.
@@ -53,6 +95,9 @@ type Result struct {
 // SyncOnce reconciles every Service once and returns what it did, sorted by
 // namespace and name (for `devcluster lb` without --watch).
 func (c *Controller) SyncOnce(ctx context.Context) ([]Result, error) {
+	if c.mode == AddressLocalhost {
+		return nil, fmt.Errorf("loadBalancer.address localhost needs a process that holds the forwards: the agent (devcluster up) or devcluster lb --watch")
+	}
 	list, err := c.client.CoreV1().Services("").List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("listing Services: %w", err)
@@ -97,14 +142,32 @@ func protoOf(p corev1.ServicePort) corev1.Protocol {
 // until ctx ends. The informer re-lists and re-watches by itself after an
 // API server restart or an expired watch.
 func (c *Controller) Run(ctx context.Context, workers int) error {
+	if c.mode == AddressLocalhost && c.tunnels == nil {
+		return fmt.Errorf("loadBalancer.address localhost needs port-forward tunnels")
+	}
 	factory := informers.NewSharedInformerFactory(c.client, 0)
 	inf := factory.Core().V1().Services()
 	queue := workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[string]())
 	defer queue.ShutDown()
+	kick := make(chan struct{}, 1)
 	enqueue := func(obj any) {
 		if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
-			queue.Add(key)
+			if c.assign {
+				queue.Add(key)
+			}
+			select {
+			case kick <- struct{}{}:
+			default:
+			}
 		}
+	}
+	var slices cache.SharedIndexInformer
+	if c.tunnels != nil {
+		slices = factory.Discovery().V1().EndpointSlices().Informer()
+		if err := slices.AddIndexers(cache.Indexers{serviceIndex: indexByService}); err != nil {
+			return err
+		}
+		c.fwd = NewForwarder(c.tunnels, slicesOf(slices.GetIndexer()), c.log)
 	}
 	if _, err := inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    enqueue,
@@ -115,12 +178,28 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 	}
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()
-	if !cache.WaitForCacheSync(ctx.Done(), inf.Informer().HasSynced) {
+	synced := []cache.InformerSynced{inf.Informer().HasSynced}
+	if slices != nil {
+		synced = append(synced, slices.HasSynced)
+	}
+	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		return ctx.Err()
 	}
-	c.log("LoadBalancer controller: assigning %s to Services of type LoadBalancer", c.ip)
+	switch {
+	case !c.assign:
+		c.log("LoadBalancer controller off: forwarding only Services annotated %s=true", ForwardAnnotation)
+	case c.mode == AddressLocalhost:
+		c.log("LoadBalancer controller: forwarding Services of type LoadBalancer to 127.0.0.1 (ipMode Proxy)")
+	default:
+		c.log("LoadBalancer controller: assigning %s to Services of type LoadBalancer", c.ip)
+	}
 	lister := inf.Lister()
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c.forwardLoop(ctx, lister, kick)
+	}()
 	for i := 0; i < max(workers, 1); i++ {
 		wg.Add(1)
 		go func() {
@@ -171,7 +250,7 @@ func (c *Controller) forget(key string) {
 
 // reconcile applies the decision for one Service.
 func (c *Controller) reconcile(ctx context.Context, svc *corev1.Service) (Decision, error) {
-	d := Decide(svc, c.ip)
+	d := DecideFor(svc, c.ip, c.mode)
 	key := svc.Namespace + "/" + svc.Name
 	var err error
 	switch d.Action {
@@ -179,7 +258,7 @@ func (c *Controller) reconcile(ctx context.Context, svc *corev1.Service) (Decisi
 		// Not forced: if another manager wrote the ingress after the
 		// object we decided on was read (a stale cache), the API server
 		// answers with a conflict instead of letting us take it over.
-		ing := corev1ac.LoadBalancerIngress().WithIP(d.Ingress[0].IP).WithIPMode(corev1.LoadBalancerIPModeVIP)
+		ing := corev1ac.LoadBalancerIngress().WithIP(d.Ingress[0].IP).WithIPMode(modeOf(d.Ingress[0]))
 		_, err = c.client.CoreV1().Services(svc.Namespace).ApplyStatus(ctx,
 			corev1ac.Service(svc.Name, svc.Namespace).WithStatus(corev1ac.ServiceStatus().
 				WithLoadBalancer(corev1ac.LoadBalancerStatus().WithIngress(ing))),
@@ -187,7 +266,7 @@ func (c *Controller) reconcile(ctx context.Context, svc *corev1.Service) (Decisi
 		if apierrors.IsConflict(err) {
 			fresh, gerr := c.client.CoreV1().Services(svc.Namespace).Get(ctx, svc.Name, metav1.GetOptions{})
 			if gerr == nil {
-				if d2 := Decide(fresh, c.ip); d2.Action == Skip {
+				if d2 := DecideFor(fresh, c.ip, c.mode); d2.Action == Skip {
 					return d2, nil
 				}
 			}

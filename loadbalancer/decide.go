@@ -70,6 +70,14 @@ type Decision struct {
 // Decide is the pure decision for one Service, given the node IP to hand
 // out. It never looks at anything but the Service object.
 func Decide(svc *corev1.Service, ip string) Decision {
+	return DecideFor(svc, ip, AddressNode)
+}
+
+// DecideFor is Decide for an address mode: in AddressLocalhost the
+// ingress is 127.0.0.1 with ipMode Proxy — with VIP, kube-proxy would
+// capture 127.0.0.1 inside the cluster — and no port is denied, since
+// kube-proxy does not take over any node port for it.
+func DecideFor(svc *corev1.Service, ip string, mode Address) Decision {
 	ours := ownsIngress(svc)
 	has := len(svc.Status.LoadBalancer.Ingress) > 0
 	switch {
@@ -85,6 +93,13 @@ func Decide(svc *corev1.Service, ip string) Decision {
 		return Decision{Action: Skip, Reason: fmt.Sprintf("loadBalancerClass %q belongs to another implementation", *svc.Spec.LoadBalancerClass)}
 	case has && !ours:
 		return Decision{Action: Skip, Reason: "ingress written by " + strings.Join(ingressManagers(svc), ", ")}
+	}
+	if mode == AddressLocalhost {
+		want := []corev1.LoadBalancerIngress{{IP: LoopbackIP, IPMode: ptr(corev1.LoadBalancerIPModeProxy)}}
+		if ingressEqual(svc.Status.LoadBalancer.Ingress, want) {
+			return Decision{Action: InSync, Ingress: want}
+		}
+		return Decision{Action: Assign, Ingress: want}
 	}
 	if denied := deniedPorts(svc); len(denied) > 0 {
 		return Decision{Action: Refuse, Reason: "port " + strings.Join(denied, ", ") +

@@ -24,6 +24,7 @@ import (
 // upFlags are the flags of `up`.
 type upFlags struct {
 	name, cpus, memory, driver, runtime, k8sVersion, wait string
+	lbAddress                                             string
 	insecure, startArgs                                   cli.StringSlice
 	recreate, noRegistry, noLB, noSamples                 bool
 	install, noInstall                                    bool
@@ -61,6 +62,8 @@ func newUpCommand(g *globals) *cli.Command {
 			&cli.IntFlag{Name: "registry-port", Usage: "`PORT` of the local registry", DefaultText: fromFile("registry.port", "5001"), Destination: &f.registryPort},
 			&cli.BoolFlag{Name: "no-registry", Usage: "do not run the local registry", Destination: &f.noRegistry},
 			&cli.BoolFlag{Name: "no-lb", Usage: "do not give LoadBalancer Services an external IP", Destination: &f.noLB},
+			&cli.StringFlag{Name: "lb-address", Usage: "how the host reaches LoadBalancer Services: `ADDRESS` auto, node (the node IP) or localhost (127.0.0.1 through the API server)",
+				DefaultText: fromFile("loadBalancer.address", "auto"), Destination: &f.lbAddress},
 			&cli.BoolFlag{Name: "no-samples", Usage: "do not build and deploy the sample workloads", Destination: &f.noSamples},
 			&cli.StringSliceFlag{Name: "manifest", Usage: "a `FILE or DIR` of YAML to apply and wait for (repeatable; added to workloads.manifests)", Destination: &f.manifests},
 			&cli.BoolFlag{Name: "install", Usage: "download the pinned minikube or kind release when it is missing, without asking (automatic in CI)", Destination: &f.install},
@@ -135,6 +138,7 @@ func (f *upFlags) overrides(c *cli.Context, dir string) config.Overrides {
 	o.ContainerRuntime = str("container-runtime", f.runtime)
 	o.KubernetesVersion = str("kubernetes-version", f.k8sVersion)
 	o.Wait = str("wait", f.wait)
+	o.LBAddress = str("lb-address", f.lbAddress)
 	if c.IsSet("insecure-registry") {
 		o.InsecureRegistry = splitCSV(f.insecure.Value())
 	}
