@@ -20,8 +20,8 @@ var layers = []struct {
 	rank     int
 	prefixes []string
 }{
-	{0, []string{"internal/run", "internal/ui", "internal/problem", "internal/paths", "internal/lockfile", "internal/browser"}},
-	{1, []string{"config", "manifests", "internal/porthold"}},
+	{0, []string{"internal/run", "internal/ui", "internal/problem", "internal/paths", "internal/lockfile"}},
+	{1, []string{"config", "manifests", "internal/porthold", "internal/browser"}},
 	{2, []string{"provider", "kube", "registry", "image", "loadbalancer", "install"}},
 	{3, []string{"provider/minikube", "provider/existing", "provider/kind", "agent"}},
 	{4, []string{"bootstrap"}},
