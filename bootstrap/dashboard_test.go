@@ -186,4 +186,8 @@ func TestDashboardOptions(t *testing.T) {
 	if err := h.needAgent(&config.Config{Name: "dev"}, "the dashboard"); problem.KindOf(err) != problem.NotRunning || !strings.Contains(problem.FixOf(err), "devcluster up") {
 		t.Errorf("no agent: %v", err)
 	}
+	err = h.needAgent(&config.Config{Name: "dev", Provider: config.ProviderExisting}, "the dashboard")
+	if problem.KindOf(err) != problem.NotRunning || !strings.Contains(problem.FixOf(err), "loadBalancer.address: localhost") {
+		t.Errorf("no agent on provider existing: %v (fix %q)", err, problem.FixOf(err))
+	}
 }

@@ -117,8 +117,12 @@ func (h *hostAccess) needAgent(cfg *config.Config, what string) error {
 	if h.agent != nil {
 		return nil
 	}
-	return problem.New(problem.NotRunning, "", fmt.Errorf("devcluster's agent for cluster %q is not running: it is what forwards %s to this host", cfg.Name, what),
-		"run `devcluster up` (it starts the agent), then run this command again")
+	fix := "run `devcluster up` (it starts the agent), then run this command again"
+	if cfg.Provider == config.ProviderExisting {
+		fix = "provider existing runs the agent only when asked: set loadBalancer.enabled: true and loadBalancer.address: localhost in devcluster.yaml " +
+			"(or `devcluster up --lb-address localhost`), run `devcluster up`, then this command again"
+	}
+	return problem.New(problem.NotRunning, "", fmt.Errorf("devcluster's agent for cluster %q is not running: it is what forwards %s to this host", cfg.Name, what), fix)
 }
 
 // waitAdvice is the advice of a forward that did not come.

@@ -64,10 +64,10 @@ func newServiceCommand(g *globals) *cli.Command {
 			defer p.Close()
 			p.Start("Service " + o.Name)
 			res, err := bootstrap.Service(c.Context, g.clusterDeps(cfg), cfg, o)
-			p.Close()
 			if err != nil {
 				return err
 			}
+			p.End(true, res.Access)
 			switch {
 			case output == "json":
 				return writeJSON(g.env.Stdout, res)
@@ -193,10 +193,10 @@ func newDashboardCommand(g *globals) *cli.Command {
 			defer p.Close()
 			p.Start("Dashboard (Headlamp)")
 			res, err := bootstrap.Dashboard(c.Context, g.clusterDeps(cfg), cfg, o)
-			p.Close()
 			if err != nil {
 				return err
 			}
+			p.End(true, res.URL)
 			token := res.Token
 			shown := showToken(tokenFlag, urlOnly, output, g.atTerminal())
 			if !shown {
