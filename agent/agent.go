@@ -49,14 +49,25 @@ type Spec struct {
 
 // LBSpec configures the agent's LoadBalancer controller.
 type LBSpec struct {
-	// NodeIP is the IP handed out (`minikube ip`); empty disables the
-	// controller.
+	// NodeIP is the IP handed out in node mode (`minikube ip`).
 	NodeIP string `json:"nodeIP,omitempty"`
+	// Address is the controller's mode: node (NodeIP), localhost (every
+	// LoadBalancer Service forwarded to 127.0.0.1) or forward (no
+	// LoadBalancer status, only Services annotated devcluster.dev/forward).
+	// Empty: node when NodeIP is set, else no controller.
+	Address string `json:"address,omitempty"`
 	// Kubeconfig is an explicit kubeconfig file ("" = client-go's rules).
 	Kubeconfig string `json:"kubeconfig,omitempty"`
 	// Context is the kubeconfig context of the cluster.
 	Context string `json:"context,omitempty"`
 }
+
+// AddressForward is LBSpec.Address for an agent that assigns no
+// LoadBalancer status and forwards only the Services that ask.
+const AddressForward = "forward"
+
+// runs reports whether the spec runs the controller.
+func (l LBSpec) runs() bool { return l.NodeIP != "" || l.Address != "" }
 
 // Status is an agent as found or started.
 type Status struct {
@@ -72,6 +83,8 @@ type Status struct {
 	// LoadBalancerIP is the IP the agent's LoadBalancer controller hands
 	// out ("" when it does not run one).
 	LoadBalancerIP string `json:"loadBalancerIP,omitempty"`
+	// LoadBalancerAddress is the controller's mode (LBSpec.Address).
+	LoadBalancerAddress string `json:"loadBalancerAddress,omitempty"`
 	// Version is the build of devcluster the agent runs (BuildVersion),
 	// as it reports it.
 	Version string `json:"version,omitempty"`
@@ -91,7 +104,7 @@ type Manager interface {
 // the spec the agent runs with.
 func (s *Status) fromRecord(r *record, stateDir string) {
 	if r != nil {
-		s.LoadBalancerIP = r.LB.NodeIP
+		s.LoadBalancerIP, s.LoadBalancerAddress = r.LB.NodeIP, r.LB.Address
 		s.Spec = Spec{Name: r.Name, StateDir: stateDir, DataDir: r.DataDir, Listen: slices.Clone(r.SpecListen), LB: r.LB, Verbose: r.Verbose}
 	}
 }
@@ -264,8 +277,14 @@ func (p *Process) Ensure(ctx context.Context, s Spec) (*Status, error) {
 	for _, l := range s.Listen {
 		args = append(args, "--listen", l)
 	}
-	if s.LB.NodeIP != "" {
-		args = append(args, "--lb-ip", s.LB.NodeIP, "--context", s.LB.Context)
+	if s.LB.runs() {
+		if s.LB.NodeIP != "" {
+			args = append(args, "--lb-ip", s.LB.NodeIP)
+		}
+		if s.LB.Address != "" {
+			args = append(args, "--lb-address", s.LB.Address)
+		}
+		args = append(args, "--context", s.LB.Context)
 		if s.LB.Kubeconfig != "" {
 			args = append(args, "--kubeconfig", s.LB.Kubeconfig)
 		}

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"sync"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/devcluster/devcluster/loadbalancer"
 )
 
 // InProcess runs agents as goroutines of the calling process, serving the
@@ -18,6 +21,9 @@ type InProcess struct {
 	// Clients builds the LoadBalancer controller's client; required when
 	// a spec enables it (tests pass a fake clientset).
 	Clients ClientFactory
+	// Tunnels carries forwarded connections; nil: a tunnel that reaches
+	// no pod (listeners and host URLs still work).
+	Tunnels TunnelFactory
 
 	mu      sync.Mutex
 	running map[string]*inproc
@@ -43,7 +49,7 @@ func (m *InProcess) Ensure(ctx context.Context, s Spec) (*Status, error) {
 	if cur != nil {
 		if cur.spec.DataDir == s.DataDir && sameSet(cur.spec.Listen, s.Listen) && cur.spec.LB == s.LB {
 			r, _ := readRecord(s.StateDir)
-			return &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: s.DataDir, Action: "reused", LoadBalancerIP: s.LB.NodeIP, Spec: s}, nil
+			return &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: s.DataDir, Action: "reused", LoadBalancerIP: s.LB.NodeIP, LoadBalancerAddress: s.LB.Address, Spec: s}, nil
 		}
 		if _, err := m.Stop(ctx, s.StateDir); err != nil {
 			return nil, err
@@ -58,7 +64,11 @@ func (m *InProcess) Ensure(ctx context.Context, s Spec) (*Status, error) {
 			return nil, errors.New("InProcess agent: no Clients factory for the LoadBalancer controller")
 		}
 	}
-	go func() { p.done <- Run(runCtx, s, io.Discard, "test", clients) }()
+	tunnels := m.Tunnels
+	if tunnels == nil {
+		tunnels = func(LBSpec) (loadbalancer.Tunneler, error) { return noTunnels{}, nil }
+	}
+	go func() { p.done <- RunWithTunnels(runCtx, s, io.Discard, "test", clients, tunnels) }()
 	deadline := time.Now().Add(startTimeout)
 	for {
 		if r, err := readRecord(s.StateDir); err == nil {
@@ -66,7 +76,7 @@ func (m *InProcess) Ensure(ctx context.Context, s Spec) (*Status, error) {
 				m.mu.Lock()
 				m.running[s.StateDir] = p
 				m.mu.Unlock()
-				return &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: s.DataDir, Action: action, LoadBalancerIP: s.LB.NodeIP, Spec: s}, nil
+				return &Status{Running: true, PID: r.PID, Listen: r.Listen, DataDir: s.DataDir, Action: action, LoadBalancerIP: s.LB.NodeIP, LoadBalancerAddress: s.LB.Address, Spec: s}, nil
 			}
 		}
 		select {
@@ -83,6 +93,13 @@ func (m *InProcess) Ensure(ctx context.Context, s Spec) (*Status, error) {
 			return nil, errors.New("the in-process agent did not become healthy")
 		}
 	}
+}
+
+// noTunnels reaches no pod.
+type noTunnels struct{}
+
+func (noTunnels) Forward(_ context.Context, t loadbalancer.PodTarget, _ net.Conn) error {
+	return fmt.Errorf("%w %s/%s: the in-process agent has no port-forward tunnels", loadbalancer.ErrNoTunnel, t.Namespace, t.Pod)
 }
 
 // Status implements Manager.

@@ -20,10 +20,20 @@ import (
 // address, records itself in the state directory once it is listening, and
 // runs until ctx is cancelled (SIGTERM), then removes its record.
 //
-// clients builds the LoadBalancer controller's client (nil: from kubeconfig).
+// clients builds the LoadBalancer controller's client (nil: from
+// kubeconfig).
 func Run(ctx context.Context, s Spec, log io.Writer, version string, clients ClientFactory) error {
+	return RunWithTunnels(ctx, s, log, version, clients, nil)
+}
+
+// RunWithTunnels is Run with the controller's port-forward tunnels built
+// by tunnels (nil: from kubeconfig).
+func RunWithTunnels(ctx context.Context, s Spec, log io.Writer, version string, clients ClientFactory, tunnels TunnelFactory) error {
 	if clients == nil {
 		clients = KubeconfigClients
+	}
+	if tunnels == nil {
+		tunnels = KubeconfigTunnels
 	}
 	if err := os.MkdirAll(s.StateDir, 0o700); err != nil {
 		return err
@@ -52,13 +62,22 @@ func Run(ctx context.Context, s Spec, log io.Writer, version string, clients Cli
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var lbDone chan error
-	if s.LB.NodeIP != "" {
+	if s.LB.runs() {
 		client, err := clients(s.LB)
 		if err != nil {
 			return fmt.Errorf("LoadBalancer controller: %w", err)
 		}
+		t, err := tunnels(s.LB)
+		if err != nil {
+			return fmt.Errorf("LoadBalancer controller: port-forward tunnels: %w", err)
+		}
+		if closer, ok := t.(interface{ Close() }); ok {
+			defer closer.Close()
+		}
 		logger := func(f string, a ...any) { fmt.Fprintf(log, time.Now().Format(time.RFC3339)+" "+f+"\n", a...) }
-		c := loadbalancer.New(client, s.LB.NodeIP, logger)
+		mode := loadbalancer.Address(s.LB.Address)
+		c := loadbalancer.NewWithOptions(client, loadbalancer.Options{IP: s.LB.NodeIP, Address: mode,
+			Assign: s.LB.Address != AddressForward, Tunnels: t, Log: logger})
 		lbDone = make(chan error, 1)
 		go func() { lbDone <- c.Run(ctx, 2) }()
 	}
@@ -80,6 +99,19 @@ func Run(ctx context.Context, s Spec, log io.Writer, version string, clients Cli
 
 // ClientFactory builds a Kubernetes client for the LoadBalancer controller.
 type ClientFactory func(LBSpec) (kubernetes.Interface, error)
+
+// TunnelFactory builds the port-forward tunnels of the controller.
+type TunnelFactory func(LBSpec) (loadbalancer.Tunneler, error)
+
+// KubeconfigTunnels forwards through the API server of the kubeconfig
+// context.
+func KubeconfigTunnels(lb LBSpec) (loadbalancer.Tunneler, error) {
+	c, err := kube.KubeconfigLoader(lb.Kubeconfig)(lb.Context)
+	if err != nil {
+		return nil, err
+	}
+	return loadbalancer.NewTunnels(c.Config)
+}
 
 // KubeconfigClients builds the client from the kubeconfig context.
 func KubeconfigClients(lb LBSpec) (kubernetes.Interface, error) {

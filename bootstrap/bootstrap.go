@@ -65,6 +65,10 @@ type Deps struct {
 	Kubeconfig string
 	// Platform describes the host, for LoadBalancer reachability.
 	Platform loadbalancer.Platform
+	// Probe dials the node IP once when loadBalancer.address is auto and
+	// the platform leaves the choice open; nil decides by the platform
+	// alone (tests whose node IP is not theirs to dial).
+	Probe loadbalancer.Prober
 	// Install gets the provider's tool when `up` finds it missing (see
 	// provider.Installable) and returns the executable's path; missing is
 	// the problem EnsureInstalled reported, to return when installing is
@@ -144,6 +148,7 @@ type upState struct {
 	sampleImage string               // buildSample: the sample's reference as the host names it
 	workloads   []kube.Workload      // applyWorkloads
 	rollouts    []kube.WorkloadState // waitForWorkloads
+	lbChoice    loadbalancer.Choice  // startAgent: node or localhost, and why
 	lbs         []LBService          // checkLoadBalancers
 	// actions is what the steps changed, in order (each step appends).
 	actions []string

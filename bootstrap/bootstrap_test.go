@@ -548,7 +548,7 @@ func TestUpReportsLoadBalancerURLs(t *testing.T) {
 	want := []LBService{
 		{Namespace: "default", Name: "web", State: "refused",
 			Detail: "port 8443/TCP would take over the Kubernetes API server (minikube); with ipMode VIP kube-proxy would redirect it on the node for everyone — use another port"},
-		{Namespace: "shop", Name: "app", IP: "192.168.49.2", URLs: []string{"http://192.168.49.2:80", "https://192.168.49.2:9443"}, State: "assigned"},
+		{Namespace: "shop", Name: "app", IP: "192.168.49.2", URL: "http://192.168.49.2:80", URLs: []string{"http://192.168.49.2:80", "https://192.168.49.2:9443"}, State: "assigned"},
 	}
 	if d := cmp.Diff(want, res.LoadBalancers); d != "" {
 		t.Errorf("load balancers (-want +got):\n%s", d)

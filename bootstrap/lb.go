@@ -21,21 +21,29 @@ import (
 // LBService is one Service of type LoadBalancer as `up` and `status`
 // report it.
 type LBService struct {
-	Namespace string   `json:"namespace"`
-	Name      string   `json:"name"`
-	IP        string   `json:"ip,omitempty"`
-	URLs      []string `json:"urls,omitempty"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	IP        string `json:"ip,omitempty"`
+	// URL is the first of URLs: where the host reaches the Service.
+	URL string `json:"url,omitempty"`
+	// URLs are the host URLs of its TCP ports, in spec.ports order: the
+	// devcluster.dev/host-url annotation the agent writes (127.0.0.1 in
+	// localhost mode, the node IP in node mode).
+	URLs []string `json:"urls,omitempty"`
+	// NotForwarded are the ports localhost mode cannot carry (UDP, SCTP).
+	NotForwarded []string `json:"notForwarded,omitempty"`
 	// State is assigned, pending, refused or other (owned elsewhere).
 	State  string `json:"state"`
 	Detail string `json:"detail,omitempty"`
 }
 
 // lbSettle bounds how long `up` waits for the agent to give Services that
-// already exist their IPs (it normally takes milliseconds).
+// already exist their IPs, and in localhost mode their listeners (it
+// normally takes milliseconds).
 const lbSettle = 5 * time.Second
 
 func checkLoadBalancers(ctx context.Context, s *upState) (string, error) {
-	ip := ""
+	ip, mode := "", s.lbChoice.Address
 	if s.agent != nil {
 		ip = s.agent.LoadBalancerIP
 	}
@@ -43,15 +51,10 @@ func checkLoadBalancers(ctx context.Context, s *upState) (string, error) {
 	deadline := time.Now().Add(lbSettle)
 	for {
 		var err error
-		svcs, err = listLoadBalancers(ctx, s.clients.Kube, ip)
+		var pending int
+		svcs, pending, err = listLoadBalancers(ctx, s.clients.Kube, ip, mode)
 		if err != nil {
 			return "", err
-		}
-		pending := 0
-		for _, l := range svcs {
-			if l.State == "pending" {
-				pending++
-			}
 		}
 		if pending == 0 || time.Now().After(deadline) {
 			break
@@ -65,10 +68,18 @@ func checkLoadBalancers(ctx context.Context, s *upState) (string, error) {
 	s.lbs = svcs
 	platform := s.deps.Platform
 	platform.Driver, platform.Provider = s.cluster.Driver, s.cluster.Provider
-	if ok, why := loadbalancer.Reachability(platform); !ok {
-		s.deps.Report.Warn("LoadBalancer IPs are not reachable from this host: " + why)
+	if ok, why := loadbalancer.Reachability(platform); !ok && mode != loadbalancer.AddressLocalhost {
+		s.deps.Report.Warn("LoadBalancer IPs are not reachable from this host: " + why + "; or set loadBalancer.address: localhost (--lb-address localhost)")
+	}
+	for _, l := range svcs {
+		if len(l.NotForwarded) > 0 {
+			s.deps.Report.Warn(fmt.Sprintf("%s/%s: %s not forwarded to 127.0.0.1 (port-forward carries TCP only)", l.Namespace, l.Name, strings.Join(l.NotForwarded, ", ")))
+		}
 	}
 	if len(svcs) == 0 {
+		if mode == loadbalancer.AddressLocalhost {
+			return "none yet; new ones are forwarded to 127.0.0.1", nil
+		}
 		return fmt.Sprintf("none yet; new ones get %s", ip), nil
 	}
 	counts := map[string]int{}
@@ -85,17 +96,29 @@ func checkLoadBalancers(ctx context.Context, s *upState) (string, error) {
 }
 
 // listLoadBalancers reads every Service of type LoadBalancer and classifies
-// it with the same decision the agent uses.
-func listLoadBalancers(ctx context.Context, k kubernetes.Interface, ip string) ([]LBService, error) {
+// it with the same decision the agent uses, in mode ("": the mode each
+// Service's ingress shows, for status). URLs are the agent's host-url
+// annotation; without one in node mode, the ingress IP's. waiting counts
+// the Services the agent has yet to serve: pending, or in localhost mode
+// assigned with TCP ports but no host URL yet (its listeners are not bound,
+// after an agent restart too).
+func listLoadBalancers(ctx context.Context, k kubernetes.Interface, ip string, mode loadbalancer.Address) (_ []LBService, waiting int, _ error) {
 	list, err := kube.LoadBalancerServices(ctx, k)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var out []LBService
 	for i := range list {
 		svc := &list[i]
 		l := LBService{Namespace: svc.Namespace, Name: svc.Name}
-		d := loadbalancer.Decide(svc, ip)
+		m := mode
+		if m == "" {
+			m = loadbalancer.AddressNode
+			if loadbalancer.DecideFor(svc, ip, loadbalancer.AddressLocalhost).Action == loadbalancer.InSync {
+				m = loadbalancer.AddressLocalhost
+			}
+		}
+		d := loadbalancer.DecideFor(svc, ip, m)
 		switch d.Action {
 		case loadbalancer.InSync:
 			l.State = "assigned"
@@ -108,14 +131,33 @@ func listLoadBalancers(ctx context.Context, k kubernetes.Interface, ip string) (
 		}
 		if ing := svc.Status.LoadBalancer.Ingress; len(ing) > 0 && ing[0].IP != "" {
 			l.IP = ing[0].IP
-			for _, p := range svc.Spec.Ports {
-				l.URLs = append(l.URLs, urlFor(ing[0].IP, p))
+			if m == loadbalancer.AddressNode {
+				for _, p := range svc.Spec.Ports {
+					l.URLs = append(l.URLs, urlFor(ing[0].IP, p))
+				}
 			}
+		}
+		if urls := loadbalancer.HostURLs(svc); len(urls) > 0 {
+			l.URLs = urls
+		}
+		if len(l.URLs) > 0 {
+			l.URL = l.URLs[0]
+		}
+		tcp := false
+		for _, p := range svc.Spec.Ports {
+			if loadbalancer.IsTCP(p) {
+				tcp = true
+			} else if m == loadbalancer.AddressLocalhost {
+				l.NotForwarded = append(l.NotForwarded, fmt.Sprintf("%d/%s", p.Port, p.Protocol))
+			}
+		}
+		if l.State == "pending" || (m == loadbalancer.AddressLocalhost && l.State == "assigned" && l.URL == "" && tcp) {
+			waiting++
 		}
 		out = append(out, l)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Namespace+"/"+out[i].Name < out[j].Namespace+"/"+out[j].Name })
-	return out, nil
+	return out, waiting, nil
 }
 
 func urlFor(ip string, p corev1.ServicePort) string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -17,8 +18,10 @@ import (
 	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/kube"
+	"github.com/devcluster/devcluster/loadbalancer"
 	"github.com/devcluster/devcluster/provider"
 	"github.com/devcluster/devcluster/provider/existing"
+	"github.com/devcluster/devcluster/provider/kind"
 )
 
 // RegistryHelp is the help URL published in the KEP-1755 ConfigMap.
@@ -245,19 +248,15 @@ func startAgent(ctx context.Context, s *upState) (string, error) {
 		}
 		spec.Listen = listenAddresses(s.cfg, addr, local)
 	}
-	if s.cfg.LoadBalancer.Enabled {
-		// The node IP from the profile is what `minikube ip` prints (it
-		// reads the same saved config); ask minikube only if it is missing.
-		ip := s.cfg.LoadBalancer.IP
-		if ip == "" {
-			ip = s.cluster.IP
+	switch {
+	case s.cfg.LoadBalancer.Enabled:
+		if spec.LB, err = loadBalancerSpec(ctx, s); err != nil {
+			return "", err
 		}
-		if ip == "" {
-			if ip, err = s.deps.Provider.IP(ctx, s.cluster.Name); err != nil {
-				return "", err
-			}
-		}
-		spec.LB = agent.LBSpec{NodeIP: ip, Context: s.cluster.KubeContext, Kubeconfig: s.deps.Kubeconfig}
+	default:
+		// No LoadBalancer status, but Services that ask for a forward
+		// (devcluster.dev/forward) get one while the agent runs.
+		spec.LB = agent.LBSpec{Address: agent.AddressForward, Context: s.cluster.KubeContext, Kubeconfig: s.deps.Kubeconfig}
 	}
 	st, err := s.deps.Agent.Ensure(ctx, spec)
 	if err != nil {
@@ -280,7 +279,10 @@ func startAgent(ctx context.Context, s *upState) (string, error) {
 		}
 		parts = append(parts, "registry on "+strings.Join(st.Listen, ", "))
 	}
-	if spec.LB.NodeIP != "" {
+	switch {
+	case spec.LB.Address == string(loadbalancer.AddressLocalhost):
+		parts = append(parts, "LoadBalancer Services on 127.0.0.1 ("+s.lbChoice.Reason+")")
+	case spec.LB.NodeIP != "":
 		parts = append(parts, "LoadBalancer IP "+spec.LB.NodeIP)
 	}
 	return fmt.Sprintf("%s (pid %d): %s", st.Action, st.PID, strings.Join(parts, "; ")), nil
@@ -339,4 +341,51 @@ func RegistryDataDir(cfg *config.Config, dirs paths.Dirs) string {
 		return cfg.Registry.DataDir
 	}
 	return dirs.RegistryData()
+}
+
+// loadBalancerSpec is the agent's LoadBalancer controller: loadBalancer.address
+// resolved (auto by the platform and one probe of the node IP), with the
+// node IP in node mode.
+func loadBalancerSpec(ctx context.Context, s *upState) (agent.LBSpec, error) {
+	lb := agent.LBSpec{Context: s.cluster.KubeContext, Kubeconfig: s.deps.Kubeconfig}
+	want := loadbalancer.Address(s.cfg.LoadBalancer.Address)
+	// The node IP from the profile is what `minikube ip` prints (it
+	// reads the same saved config); ask minikube only if it is missing.
+	ip := s.cfg.LoadBalancer.IP
+	if ip == "" {
+		ip = s.cluster.IP
+	}
+	if ip == "" && want != loadbalancer.AddressLocalhost {
+		var err error
+		if ip, err = s.deps.Provider.IP(ctx, s.cluster.Name); err != nil {
+			return lb, err
+		}
+	}
+	platform := s.deps.Platform
+	platform.Driver, platform.Provider = s.cluster.Driver, s.cluster.Provider
+	s.lbChoice = loadbalancer.ResolveAddress(ctx, want, platform, ip, probePorts(s), s.deps.Probe)
+	if s.lbChoice.Address == loadbalancer.AddressLocalhost {
+		lb.Address = string(loadbalancer.AddressLocalhost)
+		return lb, nil
+	}
+	lb.NodeIP = ip
+	return lb, nil
+}
+
+// probePorts are the node's ports the probe dials: the API server's (the
+// kubeconfig's when it names the node IP, else the provider's default:
+// minikube 8443, kind 6443) and the kubelet's.
+func probePorts(s *upState) []int {
+	api := 8443
+	if s.cluster.Provider == kind.Name {
+		api = 6443
+	}
+	if s.clients != nil && s.clients.Config != nil {
+		if u, err := url.Parse(s.clients.Config.Host); err == nil && u.Hostname() == s.cluster.IP {
+			if p, err := strconv.Atoi(u.Port()); err == nil && p > 0 {
+				api = p
+			}
+		}
+	}
+	return []int{api, 10250}
 }

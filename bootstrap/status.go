@@ -134,7 +134,7 @@ func readLoadBalancers(ctx context.Context, s *statusState) (string, error) {
 	}
 	pctx, cancel := context.WithTimeout(ctx, statusProbeTimeout)
 	defer cancel()
-	if lbs, err := listLoadBalancers(pctx, s.clients.Kube, ip); err == nil {
+	if lbs, _, err := listLoadBalancers(pctx, s.clients.Kube, ip, ""); err == nil {
 		s.lbs = lbs
 	}
 	return "", nil

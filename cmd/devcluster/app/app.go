@@ -70,6 +70,9 @@ type Env struct {
 	// OpenBrowser opens a URL in the browser; nil means the platform's
 	// opener run through Runner (internal/browser).
 	OpenBrowser func(ctx context.Context, url string) error
+	// Probe dials the node IP for loadBalancer.address auto; nil decides
+	// by the platform alone (tests: their node IP is not theirs to dial).
+	Probe loadbalancer.Prober
 }
 
 // System returns the Env of the running process.
@@ -81,6 +84,7 @@ func System() Env {
 		Runner:     &run.Local{},
 		Kube:       kube.KubeconfigLoader,
 		IsTerminal: ui.IsTerminal,
+		Probe:      loadbalancer.ProbeNode,
 	}
 }
 
@@ -258,6 +262,7 @@ func (g *globals) deps() bootstrap.Deps {
 		LocalAddress: g.env.LocalAddress,
 		Kubeconfig:   kubecfg,
 		Platform:     g.platform(),
+		Probe:        g.env.Probe,
 	}
 }
 

@@ -227,6 +227,9 @@ func printLoadBalancers(w io.Writer, lbs []bootstrap.LBService) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, l := range lbs {
 		where := strings.Join(l.URLs, " ")
+		if len(l.NotForwarded) > 0 {
+			where += " (" + strings.Join(l.NotForwarded, ", ") + " not forwarded: TCP only)"
+		}
 		switch l.State {
 		case "pending":
 			where = "<pending>"

@@ -363,6 +363,7 @@ func newAgentCommand(g *globals) *cli.Command {
 			&cli.StringFlag{Name: "data-dir", Destination: &s.DataDir},
 			&cli.StringSliceFlag{Name: "listen", Required: true, Destination: &listen},
 			&cli.StringFlag{Name: "lb-ip", Destination: &s.LB.NodeIP},
+			&cli.StringFlag{Name: "lb-address", Destination: &s.LB.Address},
 			&cli.StringFlag{Name: "context", Destination: &s.LB.Context},
 			&cli.StringFlag{Name: "kubeconfig", Destination: &s.LB.Kubeconfig},
 		},
