@@ -38,12 +38,14 @@ func TestServiceForwardsAClusterIPService(t *testing.T) {
 	if r := devcluster(t, "up"); r.code != 0 {
 		t.Fatalf("up: exit %d", r.code)
 	}
-	defer downAfter(t)
 	admin, err := env.cp.Client()
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	defer func() {
+		_ = admin.CoreV1().Services("devcluster-samples").Delete(ctx, "web-internal", metav1.DeleteOptions{})
+	}()
 	internal := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web-internal", Namespace: "devcluster-samples"},
 		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, Selector: map[string]string{"app.kubernetes.io/name": "web"},
 			Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}}}}
@@ -131,7 +133,7 @@ func TestDashboardWithAStandIn(t *testing.T) {
 	if r := devcluster(t, "up"); r.code != 0 {
 		t.Fatalf("up: exit %d", r.code)
 	}
-	defer downAfter(t)
+	defer removeDashboard(t)
 	if r := devcluster(t, "registry", "push", tarPath, "e2e/headlamp-standin:v1"); r.code != 0 {
 		t.Fatalf("registry push: exit %d", r.code)
 	}
@@ -199,11 +201,30 @@ func TestDashboardWithAStandIn(t *testing.T) {
 	}
 }
 
-// downAfter deletes the cluster at the end of a test, so that no container
-// is left on the node whatever order the tests run in.
-func downAfter(t *testing.T) {
+// removeDashboard deletes what dashboard installed, and waits until its
+// pod is gone, so that the tests after this one (and the last one's down)
+// find the node as they expect it. (down itself would delete the cluster,
+// and the real node with it, for the tests that follow.)
+func removeDashboard(t *testing.T) {
 	t.Helper()
-	if r := devcluster(t, "down"); r.code != 0 {
-		t.Errorf("down: exit %d", r.code)
+	admin, err := env.cp.Client()
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	ctx := context.Background()
+	_ = admin.RbacV1().ClusterRoleBindings().Delete(ctx, "devcluster-dashboard-admin", metav1.DeleteOptions{})
+	_ = admin.CoreV1().Namespaces().Delete(ctx, "devcluster-dashboard", metav1.DeleteOptions{})
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		pods, err := admin.CoreV1().Pods("devcluster-dashboard").List(ctx, metav1.ListOptions{})
+		if err == nil && len(pods.Items) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("the dashboard's pods are still there 2 min after its namespace was deleted: %v", err)
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 }
