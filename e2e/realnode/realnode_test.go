@@ -269,6 +269,13 @@ func devclusterEnv(t *testing.T, extra []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	r := runDevcluster(t, devclusterCommand(ctx, extra, args...))
+	t.Logf("$ devcluster %s → exit %d\n%s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	return r
+}
+
+// devclusterCommand is the binary's command line in the tier's environment.
+func devclusterCommand(ctx context.Context, extra []string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, filepath.Join(env.bin, "devcluster"), args...)
 	cmd.Dir = env.home
 	cmd.Env = []string{
@@ -278,6 +285,12 @@ func devclusterEnv(t *testing.T, extra []string, args ...string) result {
 		"STANDIN_SSH_EXEC=" + strings.Join(env.node.ExecPrefix(), " "),
 	}
 	cmd.Env = append(cmd.Env, extra...)
+	return cmd
+}
+
+// runDevcluster runs cmd and returns what it printed and its exit code.
+func runDevcluster(t *testing.T, cmd *exec.Cmd) result {
+	t.Helper()
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
@@ -287,7 +300,6 @@ func devclusterEnv(t *testing.T, extra []string, args ...string) result {
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("$ devcluster %s → exit %d\n%s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
 	return r
 }
 
