@@ -34,8 +34,50 @@ import (
 // sample's pods on the real node; the URL answers with the sample page; a
 // second run writes nothing; --stop closes the forward.
 func TestServiceForwardsAClusterIPService(t *testing.T) {
+	if shape == "kind" {
+		t.Skip("kind's shape runs TestKindServiceAndDashboard")
+	}
+	serviceScenario(t, nil)
+}
+
+// TestDashboardWithAStandIn: `dashboard` with dashboard.image set to a
+// stand-in this test builds and pushes to devcluster's registry rolls it out
+// on the real node; its printed URL reaches it through the agent's forward,
+// the request carries the minted token, and the API server authenticates
+// that token as the dashboard's ServiceAccount; a second run changes nothing.
+func TestDashboardWithAStandIn(t *testing.T) {
+	if shape == "kind" {
+		t.Skip("kind's shape runs TestKindServiceAndDashboard")
+	}
+	dashboardScenario(t, nil)
+}
+
+// TestKindServiceAndDashboard runs the same two scenarios in kind's network
+// shape, on a cluster real kind created (before TestKindServesThroughLoadBalancer,
+// whose down deletes it).
+func TestKindServiceAndDashboard(t *testing.T) {
+	if shape != "kind" {
+		t.Fatalf("run the TestKind* tests with DEVCLUSTER_REALNODE_SHAPE=kind (task e2e:node runs both shapes)")
+	}
+	t.Run("service", func(t *testing.T) { serviceScenario(t, kindStandinEnv()) })
+	t.Run("dashboard", func(t *testing.T) { dashboardScenario(t, kindStandinEnv()) })
+}
+
+// kindStandinEnv is what devcluster needs beside the tier's environment in
+// kind's shape: real kind and kubectl, and the docker stand-in's state.
+func kindStandinEnv() []string {
+	return []string{
+		"KIND_BINARY=" + kindTools.kind, "STANDIN_KUBECTL=" + kindTools.kubectl, "STANDIN_CA_FILE=" + env.cp.CAFile,
+		"DOCKER_STANDIN_STATE=" + filepath.Join(env.home, "docker"),
+		"STANDIN_NODE_EXEC=" + strings.Join(env.node.ExecPrefix(), " "),
+	}
+}
+
+// serviceScenario is TestServiceForwardsAClusterIPService with the
+// shape's extra environment.
+func serviceScenario(t *testing.T, extra []string) {
 	writeConfig(t)
-	if r := devcluster(t, "up"); r.code != 0 {
+	if r := devclusterEnv(t, extra, "up"); r.code != 0 {
 		t.Fatalf("up: exit %d", r.code)
 	}
 	admin, err := env.cp.Client()
@@ -52,7 +94,7 @@ func TestServiceForwardsAClusterIPService(t *testing.T) {
 	if _, err := admin.CoreV1().Services(internal.Namespace).Create(ctx, internal, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	r := devcluster(t, "service", "web-internal", "-n", "devcluster-samples", "--url")
+	r := devclusterEnv(t, extra, "service", "web-internal", "-n", "devcluster-samples", "--url")
 	if r.code != 0 {
 		t.Fatalf("service: exit %d", r.code)
 	}
@@ -66,7 +108,7 @@ func TestServiceForwardsAClusterIPService(t *testing.T) {
 	}
 
 	before, _ := admin.CoreV1().Services(internal.Namespace).Get(ctx, internal.Name, metav1.GetOptions{})
-	r = devcluster(t, "service", "web-internal", "-n", "devcluster-samples", "-o", "json")
+	r = devclusterEnv(t, extra, "service", "web-internal", "-n", "devcluster-samples", "-o", "json")
 	var res struct {
 		Requested bool
 		URLs      []string
@@ -78,7 +120,7 @@ func TestServiceForwardsAClusterIPService(t *testing.T) {
 		t.Errorf("the second service wrote the Service (resourceVersion %s -> %s)", before.ResourceVersion, after.ResourceVersion)
 	}
 
-	if r := devcluster(t, "service", "web-internal", "-n", "devcluster-samples", "--stop"); r.code != 0 || !strings.Contains(r.stdout, "withdrawn") {
+	if r := devclusterEnv(t, extra, "service", "web-internal", "-n", "devcluster-samples", "--stop"); r.code != 0 || !strings.Contains(r.stdout, "withdrawn") {
 		t.Fatalf("service --stop: exit %d", r.code)
 	}
 	addr := strings.TrimPrefix(u, "http://")
@@ -96,12 +138,9 @@ func TestServiceForwardsAClusterIPService(t *testing.T) {
 	}
 }
 
-// TestDashboardWithAStandIn: `dashboard` with dashboard.image set to a
-// stand-in this test builds and pushes to devcluster's registry rolls it out
-// on the real node; its printed URL reaches it through the agent's forward,
-// the request carries the minted token, and the API server authenticates
-// that token as the dashboard's ServiceAccount; a second run changes nothing.
-func TestDashboardWithAStandIn(t *testing.T) {
+// dashboardScenario is TestDashboardWithAStandIn with the shape's extra
+// environment.
+func dashboardScenario(t *testing.T, extra []string) {
 	writeConfig(t)
 	bin := filepath.Join(env.bin, "headlamp-standin")
 	root, _ := harness.RepoRoot()
@@ -130,11 +169,11 @@ func TestDashboardWithAStandIn(t *testing.T) {
 	if err := tarball.WriteToFile(tarPath, ref, img); err != nil {
 		t.Fatal(err)
 	}
-	if r := devcluster(t, "up"); r.code != 0 {
+	if r := devclusterEnv(t, extra, "up"); r.code != 0 {
 		t.Fatalf("up: exit %d", r.code)
 	}
 	defer removeDashboard(t)
-	if r := devcluster(t, "registry", "push", tarPath, "e2e/headlamp-standin:v1"); r.code != 0 {
+	if r := devclusterEnv(t, extra, "registry", "push", tarPath, "e2e/headlamp-standin:v1"); r.code != 0 {
 		t.Fatalf("registry push: exit %d", r.code)
 	}
 	f, err := os.OpenFile(filepath.Join(env.home, "devcluster.yaml"), os.O_APPEND|os.O_WRONLY, 0)
@@ -147,7 +186,7 @@ func TestDashboardWithAStandIn(t *testing.T) {
 	// Run without devcluster's logging of the output: it holds the token.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	r := runDevcluster(t, devclusterCommand(ctx, nil, "dashboard", "--url", "--token"))
+	r := runDevcluster(t, devclusterCommand(ctx, extra, "dashboard", "--url", "--token"))
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	if r.code != 0 || len(lines) != 2 {
 		t.Fatalf("dashboard --url --token: exit %d, %d lines on standard output, want the URL and the token\n%s", r.code, len(lines), r.stderr)
@@ -191,7 +230,7 @@ func TestDashboardWithAStandIn(t *testing.T) {
 		t.Errorf("TokenReview of the minted token: %v, %+v", err, tr.Status)
 	}
 
-	r = devcluster(t, "dashboard", "-o", "json")
+	r = devclusterEnv(t, extra, "dashboard", "-o", "json")
 	var res struct {
 		Changed bool
 		URL     string

@@ -27,11 +27,7 @@ func TestKindServesThroughLoadBalancer(t *testing.T) {
 		t.Fatalf("run the TestKind* tests with DEVCLUSTER_REALNODE_SHAPE=kind (task e2e:node runs both shapes)")
 	}
 	writeConfig(t)
-	kindEnv := []string{
-		"KIND_BINARY=" + kindTools.kind, "STANDIN_KUBECTL=" + kindTools.kubectl, "STANDIN_CA_FILE=" + env.cp.CAFile,
-		"DOCKER_STANDIN_STATE=" + filepath.Join(env.home, "docker"),
-		"STANDIN_NODE_EXEC=" + strings.Join(env.node.ExecPrefix(), " "),
-	}
+	kindEnv := kindStandinEnv()
 	start := time.Now()
 	r := devclusterEnv(t, kindEnv, "up", "-o", "json")
 	if r.code != 0 {
