@@ -167,7 +167,7 @@ func annotationOwner(t *testing.T, svc *corev1.Service, key string) string {
 			continue
 		}
 		var f map[string]map[string]map[string]any
-		if err := json.Unmarshal(mf.FieldsV1.Raw, &f); err != nil {
+		if err := json.Unmarshal(mf.FieldsV1.GetRawBytes(), &f); err != nil {
 			t.Fatal(err)
 		}
 		if _, ok := f["f:metadata"]["f:annotations"]["f:"+key]; ok {

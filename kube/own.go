@@ -128,7 +128,7 @@ func ownsAnnotation(mfs []metav1.ManagedFieldsEntry, manager, key string) bool {
 				Annotations map[string]any `json:"f:annotations"`
 			} `json:"f:metadata"`
 		}
-		if json.Unmarshal(mf.FieldsV1.Raw, &f) == nil {
+		if json.Unmarshal(mf.FieldsV1.GetRawBytes(), &f) == nil {
 			if _, ok := f.Metadata.Annotations["f:"+key]; ok {
 				return true
 			}
