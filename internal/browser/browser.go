@@ -62,7 +62,7 @@ type Opener struct {
 }
 
 // ErrNoDisplay is returned by Open when the host cannot show a browser (a
-// Linux session without DISPLAY or WAYLAND_DISPLAY, over ssh).
+// Linux host without DISPLAY or WAYLAND_DISPLAY, logged in over ssh).
 var ErrNoDisplay = errors.New("no display to open a browser on")
 
 // ErrNoOpener is returned by Open when none of the platform's openers is

@@ -1,6 +1,6 @@
 package browser
 
-// macOS: open(1) hands the URL to the default browser; a session over ssh
+// macOS: open(1) hands the URL to the default browser; a login over ssh
 // has no window server to show it on.
 func init() {
 	openers["darwin"] = opener{
@@ -10,7 +10,7 @@ func init() {
 		},
 		display: func(env Env) string {
 			if v, ok := env("SSH_CONNECTION"); ok && v != "" {
-				return "the session is over ssh"
+				return "logged in over ssh"
 			}
 			return ""
 		},

@@ -30,7 +30,7 @@ func init() {
 	}
 }
 
-// isWSL reports a Windows Subsystem for Linux session (WSL sets
+// isWSL reports a Windows Subsystem for Linux distribution (WSL sets
 // WSL_DISTRO_NAME in every process it starts).
 func isWSL(env Env) bool {
 	v, ok := env("WSL_DISTRO_NAME")
