@@ -201,10 +201,8 @@ func newDashboardCommand(g *globals) *cli.Command {
 			shown := showToken(tokenFlag, urlOnly, output, g.atTerminal())
 			if !shown {
 				res.Token = ""
-			} else if ci, _ := ui.DetectCI(g.env.LookupEnv, g.ci); ci == ui.GitHub {
-				// The runner reads workflow commands on both streams; on
-				// standard error it stays out of a $(…) capture.
-				fmt.Fprintf(g.env.Stderr, "::add-mask::%s\n", token)
+			} else {
+				g.maskToken(token)
 			}
 			switch {
 			case output == "json":
@@ -227,6 +225,16 @@ func newDashboardCommand(g *globals) *cli.Command {
 			g.maybeOpen(c.Context, res.URL, urlOnly, output)
 			return nil
 		},
+	}
+}
+
+// maskToken has the CI system hide token in the rest of the log, where it
+// can: GitHub Actions (::add-mask::). The runner reads workflow commands on
+// both streams; on standard error the command stays out of a $(…) capture
+// of the token.
+func (g *globals) maskToken(token string) {
+	if ci, _ := ui.DetectCI(g.env.LookupEnv, g.ci); ci == ui.GitHub {
+		fmt.Fprintf(g.env.Stderr, "::add-mask::%s\n", token)
 	}
 }
 

@@ -130,3 +130,25 @@ func TestDashboardShowsTheTokenOnlyWhereDocumented(t *testing.T) {
 		}
 	}
 }
+
+// Under GitHub Actions the token is masked on standard error before it is
+// printed; elsewhere nothing is written for it.
+func TestDashboardTokenIsMaskedOnGitHub(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		ci   string
+		want string
+	}{
+		{map[string]string{"GITHUB_ACTIONS": "true", "CI": "true"}, "auto", "::add-mask::tok.en-1\n"},
+		{map[string]string{"CI": "true"}, "github", "::add-mask::tok.en-1\n"},
+		{map[string]string{"BUILDKITE": "true"}, "auto", ""},
+		{map[string]string{}, "auto", ""},
+	} {
+		var stdout, stderr strings.Builder
+		g := &globals{ci: tc.ci, env: Env{Stdout: &stdout, Stderr: &stderr, LookupEnv: func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok }}}
+		g.maskToken("tok.en-1")
+		if stderr.String() != tc.want || stdout.Len() != 0 {
+			t.Errorf("%v --ci %s: stderr %q stdout %q, want stderr %q", tc.env, tc.ci, stderr.String(), stdout.String(), tc.want)
+		}
+	}
+}
