@@ -22,7 +22,7 @@ var layers = []struct {
 }{
 	{-1, []string{"internal/proc"}},
 	{0, []string{"internal/run", "internal/ui", "internal/problem", "internal/paths", "internal/lockfile"}},
-	{1, []string{"config", "manifests", "internal/porthold"}},
+	{1, []string{"config", "manifests", "internal/porthold", "internal/browser"}},
 	{2, []string{"provider", "kube", "registry", "image", "loadbalancer", "install"}},
 	{3, []string{"provider/minikube", "provider/existing", "provider/kind", "agent"}},
 	{4, []string{"bootstrap"}},

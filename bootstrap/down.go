@@ -10,6 +10,7 @@ import (
 
 	"github.com/devcluster/devcluster/agent"
 	"github.com/devcluster/devcluster/kube"
+	"github.com/devcluster/devcluster/loadbalancer"
 	"github.com/devcluster/devcluster/manifests"
 	"github.com/devcluster/devcluster/registry"
 
@@ -199,15 +200,31 @@ func deleteCluster(ctx context.Context, s *downState) (string, error) {
 // registryData keeps the registry's data, or with --purge deletes it where
 // that is safe, and then devcluster's own per-cluster directories.
 // removeOwn is down on a cluster devcluster did not create: the cluster
-// stays; only the registry's KEP-1755 ConfigMap and the samples' namespace
-// go, and only when they carry devcluster's managed-by label.
+// stays; only the registry's KEP-1755 ConfigMap, the samples' and the
+// dashboard's namespaces and the dashboard's ClusterRoleBinding go, and only
+// when they carry devcluster's managed-by label; the forwards `service`
+// asked for are withdrawn.
 func removeOwn(ctx context.Context, s *downState) (string, error) {
 	c, err := s.deps.Kube(s.cfg.Context)
 	if err != nil {
 		return "", problem.New(problem.Failed, "connecting to the cluster", err,
 			fmt.Sprintf("check that your kubeconfig has the context %q (`kubectl config get-contexts`)", s.cfg.Context))
 	}
-	s.removed, s.left, err = kube.RemoveOwn(ctx, c.Kube, []string{manifests.SampleNamespace})
+	// The forwards `service` asked for first: the Services stay, the
+	// requests go (the agent that answered them stops below).
+	withdrawn, err := kube.WithdrawServiceAnnotations(ctx, c.Kube, loadbalancer.ForwardAnnotation)
+	for _, w := range withdrawn {
+		s.removed = append(s.removed, "the forward of Service "+w)
+	}
+	if err != nil {
+		return "", problem.New(problem.Failed, "withdrawing the forwards `devcluster service` asked for", err, "check the context's permissions")
+	}
+	removed, left, err := kube.RemoveOwn(ctx, c.Kube, []string{manifests.SampleNamespace, manifests.DashboardNamespace})
+	s.removed, s.left = append(s.removed, removed...), append(s.left, left...)
+	if err == nil {
+		removed, left, err = kube.RemoveOwnClusterRoleBindings(ctx, c.Kube, []string{manifests.DashboardClusterRoleBinding})
+		s.removed, s.left = append(s.removed, removed...), append(s.left, left...)
+	}
 	if err != nil {
 		return "", problem.New(problem.Failed, "removing devcluster's objects from the cluster", err, "check the context's permissions")
 	}

@@ -19,7 +19,6 @@ import (
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/loadbalancer"
-	"github.com/devcluster/devcluster/provider"
 )
 
 // LBService is one Service of type LoadBalancer as `up` and `status`
@@ -227,15 +226,9 @@ func AssignLoadBalancers(ctx context.Context, deps Deps, cfg *config.Config, o L
 			"run `devcluster lb --watch` (in the foreground) or let the agent of `devcluster up` hold them")
 	}
 	p := deps.Provider
-	if _, err := p.EnsureInstalled(ctx); err != nil {
-		return nil, err
-	}
-	have, err := p.Get(ctx, cfg.Name)
+	have, err := runningCluster(ctx, p, cfg.Name)
 	if err != nil {
 		return nil, err
-	}
-	if have.State != provider.Running {
-		return nil, StatusError(&Result{Cluster: have})
 	}
 	ip := cfg.LoadBalancer.IP
 	if ip == "" {

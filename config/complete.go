@@ -395,6 +395,11 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		}
 	}
 
+	c.Dashboard = Dashboard{Image: f.Dashboard.Image}
+	if err := validImage(f.Dashboard.Image); f.Dashboard.Image != "" && err != nil {
+		add("dashboard.image", err)
+	}
+
 	if len(problems) > 0 {
 		subject := "configuration"
 		if src.Path != "" {

@@ -88,6 +88,17 @@ type File struct {
 	// Install configures where `up` downloads minikube or kind from when
 	// the tool is missing.
 	Install InstallFile `yaml:"install,omitempty" json:"install,omitempty"`
+	// Dashboard configures `devcluster dashboard` (Headlamp).
+	Dashboard DashboardFile `yaml:"dashboard,omitempty" json:"dashboard,omitempty"`
+}
+
+// DashboardFile is the dashboard section of devcluster.yaml.
+type DashboardFile struct {
+	// Image replaces Headlamp's pinned image (a mirror, an image in the
+	// local registry for offline use, a stand-in for tests): an image
+	// reference; localhost:<port>/... is pulled from devcluster's registry.
+	// Default: the Headlamp release devcluster pins, by digest.
+	Image string `yaml:"image,omitempty" json:"image,omitempty"`
 }
 
 // InstallFile is the install section of devcluster.yaml. The binary of a
@@ -220,6 +231,13 @@ type Config struct {
 	LoadBalancer       LoadBalancer
 	Workloads          Workloads
 	Install            Install
+	Dashboard          Dashboard
+}
+
+// Dashboard is the completed dashboard configuration.
+type Dashboard struct {
+	// Image is "" for the pinned Headlamp image.
+	Image string
 }
 
 // PortMapping is a completed port mapping: every field set.

@@ -270,3 +270,15 @@ func validSampleBase(s, dir string) error {
 	}
 	return nil
 }
+
+// validImage checks an image reference to run in the cluster (no layout
+// or archive: the node pulls it).
+func validImage(s string) error {
+	if strings.TrimSpace(s) != s || strings.HasPrefix(s, "oci:") || strings.HasPrefix(s, "docker-archive:") {
+		return fmt.Errorf("invalid image reference %q: the cluster pulls it, so use a registry reference such as ghcr.io/headlamp-k8s/headlamp:v0.45.0 or localhost:5001/headlamp:dev", s)
+	}
+	if _, err := name.ParseReference(s); err != nil {
+		return fmt.Errorf("invalid image reference %q: use a registry reference such as ghcr.io/headlamp-k8s/headlamp:v0.45.0 or localhost:5001/headlamp:dev", s)
+	}
+	return nil
+}

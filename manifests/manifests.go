@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-//go:embed samples/*.yaml site/*
+//go:embed samples/*.yaml site/* dashboard/*.yaml
 var files embed.FS
 
 // SampleWebRepository is the repository the sample image is pushed to.

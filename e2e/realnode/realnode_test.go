@@ -284,9 +284,22 @@ func devclusterEnv(t *testing.T, extra []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	r := runDevcluster(t, devclusterCommand(ctx, extra, args...))
+	t.Logf("$ devcluster %s → exit %d\n%s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	return r
+}
+
+// devclusterCommand is the binary's command line in the tier's environment.
+func devclusterCommand(ctx context.Context, extra []string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, filepath.Join(env.bin, "devcluster"), args...)
 	cmd.Dir = env.home
 	cmd.Env = append(tierEnv(env.bin), extra...)
+	return cmd
+}
+
+// runDevcluster runs cmd and returns what it printed and its exit code.
+func runDevcluster(t *testing.T, cmd *exec.Cmd) result {
+	t.Helper()
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
@@ -296,7 +309,6 @@ func devclusterEnv(t *testing.T, extra []string, args ...string) result {
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("$ devcluster %s → exit %d\n%s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
 	return r
 }
 

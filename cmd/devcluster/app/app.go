@@ -67,6 +67,9 @@ type Env struct {
 	// LocalAddress reports whether an IP belongs to this host; nil means
 	// the real interfaces.
 	LocalAddress func(string) bool
+	// OpenBrowser opens a URL in the browser; nil means the platform's
+	// opener run through Runner (internal/browser).
+	OpenBrowser func(ctx context.Context, url string) error
 	// Probe dials the node IP for loadBalancer.address auto; nil decides
 	// by the platform alone (tests: their node IP is not theirs to dial).
 	Probe loadbalancer.Prober
@@ -414,6 +417,8 @@ func newApp(g *globals) *cli.App {
 			newRegistryCommand(g),
 			newLBCommand(g),
 			newConfigCommand(g),
+			newServiceCommand(g),
+			newDashboardCommand(g),
 			newVersionCommand(g),
 			newCompletionCommand(g),
 			newAgentCommand(g),

@@ -50,6 +50,8 @@ type harness struct {
 	// kubeconfigs and contexts record every kubeconfig path and context
 	// the command line asked Kubernetes clients for.
 	kubeconfigs, contexts []string
+	// opened are the URLs the command line opened in a browser.
+	opened []string
 }
 
 func newHarness(t *testing.T) *harness {
@@ -88,6 +90,7 @@ func (h *harness) runWith(ctx context.Context, stdin io.Reader, args ...string) 
 		Dir:       cmp.Or(h.workDir, h.dir), Runner: h.runner, Agent: h.agents,
 		LocalAddress: func(string) bool { return false },
 		IsTerminal:   func(io.Writer) bool { return h.tty },
+		OpenBrowser:  func(_ context.Context, url string) error { h.opened = append(h.opened, url); return nil },
 		Kube: func(path string) kube.Loader {
 			h.kubeconfigs = append(h.kubeconfigs, path)
 			return func(ctx string) (*kube.Clients, error) {

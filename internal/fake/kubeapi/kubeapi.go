@@ -11,6 +11,8 @@
 package kubeapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -352,8 +354,10 @@ func (s *Server) store(gvr schema.GroupVersionResource, ns string, cur, obj runt
 	outAcc.SetCreationTimestamp(curAcc.GetCreationTimestamp())
 	outAcc.SetResourceVersion(curAcc.GetResourceVersion())
 	outAcc.SetGeneration(curAcc.GetGeneration())
-	if apiequality.Semantic.DeepEqual(cur, out) {
-		return out, nil // a no-op: nothing is written, as the API server does
+	if apiequality.Semantic.DeepEqual(cur, out) || sameJSON(cur, out) {
+		// A no-op: nothing is written, as the API server does (it compares
+		// what it would store, so a nil and an empty list are the same).
+		return out, nil
 	}
 	if !reflect.DeepEqual(old.Object["spec"], mustUnstructured(out).Object["spec"]) {
 		outAcc.SetGeneration(curAcc.GetGeneration() + 1)
@@ -366,6 +370,13 @@ func (s *Server) store(gvr schema.GroupVersionResource, ns string, cur, obj runt
 		return nil, err
 	}
 	return out.DeepCopyObject(), nil
+}
+
+// sameJSON reports whether two objects serialise alike.
+func sameJSON(a, b runtime.Object) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }
 
 func mustUnstructured(o runtime.Object) *unstructured.Unstructured {
