@@ -135,13 +135,17 @@ func StartEngine(ctx context.Context, dir string, o EngineOptions) (*Engine, err
 	args := []string{
 		"--data-root", filepath.Join(dir, "root"), "--exec-root", filepath.Join(dir, "exec"),
 		"--pidfile", filepath.Join(dir, "docker.pid"), "-H", e.Host, "--containerd", ctrSock,
-		"--iptables=false", "--ip-masq=false", "--bridge=none", "--ip-forward=false",
+		"--iptables=false", "--ip-masq=false", "--bridge=none",
 		"--default-address-pool", "base=" + EngineAddressPool + ",size=24",
 		"--config-file", filepath.Join(dir, "daemon.json"),
 	}
 	if err := os.WriteFile(filepath.Join(dir, "daemon.json"), []byte("{}\n"), 0o600); err != nil {
 		e.Stop()
 		return nil, err
+	}
+	if !o.Isolated {
+		// The host's forwarding setting is not the engine's to change.
+		args = append(args, "--ip-forward=false")
 	}
 	if o.Runtime != "" {
 		args = append(args, "--add-runtime", "wrapped="+o.Runtime, "--default-runtime", "wrapped")
