@@ -17,10 +17,15 @@ import (
 // Docker's own defaults (172.17.0.0/16 and up).
 const EngineAddressPool = "10.213.0.0/16"
 
+// DefaultBridge is the address of an isolated engine's docker0 (outside
+// the pool).
+const DefaultBridge = "10.214.0.1/24"
+
 // Engine is a Docker Engine (Debian's docker.io: dockerd 20.10) started by
 // the harness with every path under Dir: its data root, exec root, pid
 // file and socket, and a containerd of its own on a private socket. It
-// creates no docker0 bridge and no iptables rules. Only this engine is
+// adds no iptables rules, and a docker0 bridge only inside a namespace of
+// its own. Only this engine is
 // ever addressed: every docker command a test runs carries Env.
 type Engine struct {
 	Dir string
@@ -135,7 +140,7 @@ func StartEngine(ctx context.Context, dir string, o EngineOptions) (*Engine, err
 	args := []string{
 		"--data-root", filepath.Join(dir, "root"), "--exec-root", filepath.Join(dir, "exec"),
 		"--pidfile", filepath.Join(dir, "docker.pid"), "-H", e.Host, "--containerd", ctrSock,
-		"--iptables=false", "--ip-masq=false", "--bridge=none",
+		"--iptables=false", "--ip-masq=false",
 		"--default-address-pool", "base=" + EngineAddressPool + ",size=24",
 		"--config-file", filepath.Join(dir, "daemon.json"),
 	}
@@ -143,9 +148,13 @@ func StartEngine(ctx context.Context, dir string, o EngineOptions) (*Engine, err
 		e.Stop()
 		return nil, err
 	}
-	if !o.Isolated {
-		// The host's forwarding setting is not the engine's to change.
-		args = append(args, "--ip-forward=false")
+	if o.Isolated {
+		// A default bridge as every engine has, inside the namespace.
+		args = append(args, "--bip", DefaultBridge)
+	} else {
+		// No docker0 on the host, and the host's forwarding setting is
+		// not the engine's to change.
+		args = append(args, "--bridge=none", "--ip-forward=false")
 	}
 	if o.Runtime != "" {
 		args = append(args, "--add-runtime", "wrapped="+o.Runtime, "--default-runtime", "wrapped")
