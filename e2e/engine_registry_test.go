@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -203,6 +204,14 @@ func TestDockerAsRegistryClient(t *testing.T) {
 	}
 	if got, _ := e.Docker(ctx, "image", "inspect", "--format", "{{.Id}}", back); strings.TrimSpace(got) != id2 {
 		t.Errorf("docker pull of devcluster's push: %s, want %s", got, id2)
+	}
+	// dockerd 20.10 holds one platform per image (no containerd image
+	// store, API 1.41): it refuses `docker save --platform`, devcluster
+	// saves the image as it is and checks its platform against the one
+	// asked for.
+	if r := u.devcluster("registry", "push", "--address", addr, "--platform", "linux/s390x", "e2e/app:v2", "team/app:s390x"); r.code != 2 ||
+		!strings.Contains(r.stderr, "is a linux/"+runtime.GOARCH+" image; the cluster runs linux/s390x") {
+		t.Errorf("registry push of an engine image for another platform: exit %d\n%s", r.code, r.stderr)
 	}
 	// An image the engine does not have: the client's own error.
 	if r := u.devcluster("registry", "push", "--address", addr, "e2e/absent:v1", "team/absent:v1"); r.code != 1 || !strings.Contains(r.stderr, "reading \"e2e/absent:v1\" from the Docker engine") {
