@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,6 +39,8 @@ type Engine struct {
 	containerd *Process
 	dockerd    *Process
 }
+
+var engines atomic.Int64
 
 // EngineOptions says how an engine is started.
 type EngineOptions struct {
@@ -107,7 +110,7 @@ func StartEngine(ctx context.Context, dir string, o EngineOptions) (*Engine, err
 	}
 	var wrap []string
 	if o.Isolated {
-		e.NetNS = fmt.Sprintf("dceng%d", os.Getpid()%100000)
+		e.NetNS = fmt.Sprintf("dceng%d-%d", os.Getpid()%100000, engines.Add(1))
 		for _, s := range [][]string{{"netns", "add", e.NetNS}, {"-n", e.NetNS, "link", "set", "lo", "up"}} {
 			if out, err := exec.Command("ip", s...).CombinedOutput(); err != nil {
 				e.Stop()

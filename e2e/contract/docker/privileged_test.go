@@ -1,0 +1,75 @@
+//go:build contract
+
+package dockercontract
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/devcluster/devcluster/e2e/harness"
+)
+
+// The first step towards real kind nodes on this engine: where the
+// machine's bounding set lacks CAP_SYS_RESOURCE, a privileged container
+// (which a kind node is) starts under the runtime wrapper with every other
+// capability, and `docker exec` in it works too (the wrapper strips the
+// capability from runc exec's --process file as well).
+func TestPrivilegedContainerUnderTheRuntimeWrapper(t *testing.T) {
+	lacks, err := harness.LacksSysResource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !lacks {
+		t.Skip("this machine's bounding set has CAP_SYS_RESOURCE: privileged containers need no wrapper")
+	}
+	ctx := context.Background()
+	// Without it the engine refuses, as the contract's engine does.
+	if _, err := engine.Docker(ctx, "run", "--rm", "--privileged", "--network", "none", nodeImage, "true"); err == nil || !strings.Contains(err.Error(), "unable to apply caps") {
+		t.Fatalf("a privileged container without the wrapper: %v", err)
+	}
+	dir := filepath.Join(work, "w")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	wrapper, err := harness.WriteRuntimeWrapper(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := harness.StartEngine(ctx, filepath.Join(dir, "e"), harness.EngineOptions{Isolated: true, Runtime: wrapper})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop()
+	if _, err := e.Docker(ctx, "load", "-i", filepath.Join(work, "node-image.tar")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Docker(ctx, "run", "--detach", "--privileged", "--name", "p", "--tmpfs", "/run", "--tmpfs", "/tmp", nodeImage); err != nil {
+		t.Fatalf("a privileged container under the wrapper: %v\n%s", err, e.Logs(20))
+	}
+	if st, err := e.Docker(ctx, "inspect", "-f", "{{.State.Status}} {{.HostConfig.Privileged}}", "p"); err != nil || strings.TrimSpace(st) != "running true" {
+		t.Fatalf("state %q, %v", st, err)
+	}
+	out, err := e.Docker(ctx, "exec", "p", "grep", "^CapEff:", "/proc/self/status")
+	if err != nil {
+		t.Fatalf("docker exec in the privileged container: %v", err)
+	}
+	eff, err := strconv.ParseUint(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(out), "CapEff:")), 16, 64)
+	if err != nil {
+		t.Fatalf("CapEff %q: %v", out, err)
+	}
+	// Every capability of the machine's bounding set but SYS_RESOURCE:
+	// SYS_ADMIN (21), NET_ADMIN (12) and AUDIT_READ (37).
+	for _, bit := range []uint{12, 21, 37} {
+		if eff&(1<<bit) == 0 {
+			t.Errorf("CapEff %x lacks capability %d", eff, bit)
+		}
+	}
+	if eff&(1<<24) != 0 {
+		t.Errorf("CapEff %x has CAP_SYS_RESOURCE", eff)
+	}
+	t.Logf("privileged container under the wrapper: running, docker exec works, CapEff %016x", eff)
+}
