@@ -73,3 +73,53 @@ func TestPrivilegedContainerUnderTheRuntimeWrapper(t *testing.T) {
 	}
 	t.Logf("privileged container under the wrapper: running, docker exec works, CapEff %016x", eff)
 }
+
+// The next step: systemd boots as PID 1 in a privileged container of a
+// debootstrap root filesystem, run with the flags kind gives its nodes,
+// under the wrapper: `systemctl is-system-running` answers running.
+func TestSystemdBootsInAPrivilegedContainer(t *testing.T) {
+	lacks, err := harness.LacksSysResource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rootfs, err := harness.EnsureSystemdRootfs(ctx, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(work, "s")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := harness.EngineOptions{Isolated: true}
+	if lacks {
+		if opts.Runtime, err = harness.WriteRuntimeWrapper(dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e, err := harness.StartEngine(ctx, filepath.Join(dir, "e"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop()
+	if _, err := e.Docker(ctx, "import", "--change", `CMD ["/sbin/init"]`, "--change", "ENV container=docker", rootfs, "e2e/systemd:bookworm"); err != nil {
+		t.Fatal(err)
+	}
+	// kind's node flags that matter to systemd.
+	if _, err := e.Docker(ctx, "run", "--detach", "--name", "n", "--privileged", "--security-opt", "seccomp=unconfined",
+		"--tmpfs", "/tmp", "--tmpfs", "/run", "--tmpfs", "/run/lock", "--volume", "/var", "--cgroupns=host",
+		"-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--network", "none", "e2e/systemd:bookworm"); err != nil {
+		t.Fatalf("%v\n%s", err, e.Logs(20))
+	}
+	state, err := e.Docker(ctx, "exec", "n", "timeout", "60", "systemctl", "is-system-running", "--wait")
+	if strings.TrimSpace(state) != "running" {
+		failed, _ := e.Docker(ctx, "exec", "n", "systemctl", "--failed", "--no-legend")
+		logs, _ := e.Docker(ctx, "logs", "--tail", "30", "n")
+		t.Fatalf("systemctl is-system-running: %q (%v); failed units:\n%s\nlog:\n%s", state, err, failed, logs)
+	}
+	pid1, err := e.Docker(ctx, "exec", "n", "cat", "/proc/1/comm")
+	if err != nil || strings.TrimSpace(pid1) != "systemd" {
+		t.Errorf("PID 1 is %q (%v)", pid1, err)
+	}
+	t.Logf("systemd runs as PID 1 in a privileged container on the real engine: %s", strings.TrimSpace(state))
+}
