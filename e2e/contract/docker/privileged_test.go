@@ -47,13 +47,13 @@ func TestPrivilegedContainerUnderTheRuntimeWrapper(t *testing.T) {
 	if _, err := e.Docker(ctx, "load", "-i", filepath.Join(work, "node-image.tar")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Docker(ctx, "run", "--detach", "--privileged", "--name", "p", "--tmpfs", "/run", "--tmpfs", "/tmp", nodeImage); err != nil {
+	if _, err := e.Docker(ctx, "run", "--detach", "--privileged", "--name", "priv", "--tmpfs", "/run", "--tmpfs", "/tmp", nodeImage); err != nil {
 		t.Fatalf("a privileged container under the wrapper: %v\n%s", err, e.Logs(20))
 	}
-	if st, err := e.Docker(ctx, "inspect", "-f", "{{.State.Status}} {{.HostConfig.Privileged}}", "p"); err != nil || strings.TrimSpace(st) != "running true" {
+	if st, err := e.Docker(ctx, "inspect", "-f", "{{.State.Status}} {{.HostConfig.Privileged}}", "priv"); err != nil || strings.TrimSpace(st) != "running true" {
 		t.Fatalf("state %q, %v", st, err)
 	}
-	out, err := e.Docker(ctx, "exec", "p", "grep", "^CapEff:", "/proc/self/status")
+	out, err := e.Docker(ctx, "exec", "priv", "grep", "^CapEff:", "/proc/self/status")
 	if err != nil {
 		t.Fatalf("docker exec in the privileged container: %v", err)
 	}
@@ -106,18 +106,18 @@ func TestSystemdBootsInAPrivilegedContainer(t *testing.T) {
 		t.Fatal(err)
 	}
 	// kind's node flags that matter to systemd.
-	if _, err := e.Docker(ctx, "run", "--detach", "--name", "n", "--privileged", "--security-opt", "seccomp=unconfined",
+	if _, err := e.Docker(ctx, "run", "--detach", "--name", "node", "--privileged", "--security-opt", "seccomp=unconfined",
 		"--tmpfs", "/tmp", "--tmpfs", "/run", "--tmpfs", "/run/lock", "--volume", "/var", "--cgroupns=host",
 		"-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--network", "none", "e2e/systemd:bookworm"); err != nil {
 		t.Fatalf("%v\n%s", err, e.Logs(20))
 	}
-	state, err := e.Docker(ctx, "exec", "n", "timeout", "60", "systemctl", "is-system-running", "--wait")
+	state, err := e.Docker(ctx, "exec", "node", "timeout", "60", "systemctl", "is-system-running", "--wait")
 	if strings.TrimSpace(state) != "running" {
-		failed, _ := e.Docker(ctx, "exec", "n", "systemctl", "--failed", "--no-legend")
-		logs, _ := e.Docker(ctx, "logs", "--tail", "30", "n")
+		failed, _ := e.Docker(ctx, "exec", "node", "systemctl", "--failed", "--no-legend")
+		logs, _ := e.Docker(ctx, "logs", "--tail", "30", "node")
 		t.Fatalf("systemctl is-system-running: %q (%v); failed units:\n%s\nlog:\n%s", state, err, failed, logs)
 	}
-	pid1, err := e.Docker(ctx, "exec", "n", "cat", "/proc/1/comm")
+	pid1, err := e.Docker(ctx, "exec", "node", "cat", "/proc/1/comm")
 	if err != nil || strings.TrimSpace(pid1) != "systemd" {
 		t.Errorf("PID 1 is %q (%v)", pid1, err)
 	}
