@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/devcluster/devcluster/e2e/harness"
 )
@@ -111,8 +112,19 @@ func TestSystemdBootsInAPrivilegedContainer(t *testing.T) {
 		"-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--network", "none", "e2e/systemd:bookworm"); err != nil {
 		t.Fatalf("%v\n%s", err, e.Logs(20))
 	}
-	state, err := e.Docker(ctx, "exec", "node", "timeout", "60", "systemctl", "is-system-running", "--wait")
-	if strings.TrimSpace(state) != "running" {
+	// systemd's bus appears once it has started: ask until it answers
+	// with the system's state (at most 90 s).
+	var state string
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		state, err = e.Docker(ctx, "exec", "node", "systemctl", "is-system-running")
+		state = strings.TrimSpace(state)
+		if state != "" && state != "initializing" && state != "starting" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if state != "running" {
 		failed, _ := e.Docker(ctx, "exec", "node", "systemctl", "--failed", "--no-legend")
 		logs, _ := e.Docker(ctx, "logs", "--tail", "30", "node")
 		t.Fatalf("systemctl is-system-running: %q (%v); failed units:\n%s\nlog:\n%s", state, err, failed, logs)
