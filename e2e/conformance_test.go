@@ -3,14 +3,11 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,33 +26,7 @@ func TestOCIConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	addr := "127.0.0.1:" + freePort(t)
-	serve := exec.Command(filepath.Join(binDir, "devcluster"), "registry", "serve", "--listen", addr, "--data-dir", filepath.Join(dir, "data"))
-	serve.Env = append(os.Environ(), "HOME="+dir)
-	var serveLog bytes.Buffer
-	serve.Stdout, serve.Stderr = &serveLog, &serveLog
-	serve.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		_ = serve.Process.Signal(syscall.SIGTERM)
-		_ = serve.Wait()
-		if t.Failed() {
-			t.Logf("registry serve log:\n%s", serveLog.String())
-		}
-	}()
-	for i := 0; ; i++ {
-		resp, err := http.Get("http://" + addr + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if i > 100 {
-			t.Fatalf("registry serve did not answer: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	addr := serveRegistry(t)
 
 	cmd := exec.CommandContext(ctx, suite)
 	cmd.Dir = dir

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -186,22 +185,18 @@ workloads:
 // minikube: one clear paragraph, exit 5, no stack trace.
 func TestMissingMinikube(t *testing.T) {
 	u := newUser(t)
-	// No driver at all: said first, and nothing is downloaded.
-	u.env[0] = "PATH=/usr/bin:/bin"
+	// No driver at all: said first, and nothing is downloaded. The PATH
+	// is exactly the scenario's: a machine's own docker CLI (Debian's
+	// docker.io, a CI runner's Docker) or VM tools in /usr/bin must not
+	// turn "no driver" into "docker is not running".
+	u.setPath(toolPath(t, filepath.Join(u.home, "no-tools"), nil))
 	r := u.exec(binDir+"/devcluster", "up")
 	if r.code != 5 || !strings.Contains(r.stderr, "minikube has no driver") || !strings.Contains(r.stderr, "https://minikube.sigs.k8s.io/docs/drivers/") {
 		t.Errorf("without a driver: exit %d, want 5 naming the drivers page", r.code)
 	}
 	// Docker there, minikube not: --no-install is exit 5 with the way to
 	// install it.
-	only := filepath.Join(u.home, "docker-only")
-	if err := os.MkdirAll(only, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(filepath.Join(binDir, "docker"), filepath.Join(only, "docker")); err != nil {
-		t.Fatal(err)
-	}
-	u.env[0] = "PATH=" + only + ":/usr/bin:/bin"
+	u.setPath(toolPath(t, filepath.Join(u.home, "docker-only"), map[string]string{"docker": filepath.Join(binDir, "docker")}))
 	u.env = append(u.env, "DOCKER_STANDIN_STATE="+filepath.Join(u.home, "docker"))
 	r = u.exec(binDir+"/devcluster", "up", "--no-install")
 	if r.code != 5 || !strings.Contains(r.stderr, "minikube is not installed") || !strings.Contains(r.stderr, "https://minikube.sigs.k8s.io/docs/start/") ||

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -203,4 +204,56 @@ func Has(ctx context.Context, host, repoTag string, digest v1.Hash) bool {
 	}
 	desc, err := remote.Head(ref, remote.WithContext(ctx))
 	return err == nil && desc.Digest == digest
+}
+
+// ClusterPlatform is the platform a local cluster runs: Linux nodes of the
+// host's architecture (kind's and minikube's nodes are containers or VMs
+// of the host's architecture).
+func ClusterPlatform() v1.Platform { return v1.Platform{OS: "linux", Architecture: runtime.GOARCH} }
+
+// ForPlatform narrows the source to what a cluster of platform p pulls:
+// of an index, the one image for p (variant and OS version only when p
+// names them); an image must be p's, or say no platform. An index with no
+// image for p, or an image of another platform, is an error naming what
+// the source holds.
+func (s *Source) ForPlatform(p v1.Platform) (*Source, error) {
+	if s.Index == nil {
+		if s.Image == nil {
+			return nil, errors.New("empty source")
+		}
+		cfg, err := s.Image.ConfigFile()
+		if err != nil {
+			return nil, fmt.Errorf("reading the configuration of %s: %w", s.Desc, err)
+		}
+		if cfg.OS == "" && cfg.Architecture == "" {
+			return s, nil
+		}
+		have := v1.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant, OSVersion: cfg.OSVersion}
+		if !have.Satisfies(p) {
+			return nil, fmt.Errorf("%s is a %s image; the cluster runs %s", s.Desc, have, p)
+		}
+		return s, nil
+	}
+	m, err := s.Index.IndexManifest()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", s.Desc, err)
+	}
+	var have []string
+	for _, d := range m.Manifests {
+		if d.Platform == nil || !d.MediaType.IsImage() {
+			continue
+		}
+		if d.Platform.Satisfies(p) {
+			img, err := s.Index.Image(d.Digest)
+			if err != nil {
+				return nil, fmt.Errorf("reading the %s image of %s: %w", p, s.Desc, err)
+			}
+			return &Source{Image: img, Desc: fmt.Sprintf("%s (%s)", s.Desc, d.Platform)}, nil
+		}
+		have = append(have, d.Platform.String())
+	}
+	if len(have) == 0 {
+		return nil, fmt.Errorf("%s has no image that names its platform", s.Desc)
+	}
+	return nil, fmt.Errorf("%s has no %s image (it has %s)", s.Desc, p, strings.Join(have, ", "))
 }

@@ -39,15 +39,10 @@ func EnsureNginxBase(ctx context.Context, logf func(string, ...any)) (string, er
 		return "", err
 	}
 	defer os.RemoveAll(work)
-	rootfs := filepath.Join(work, "rootfs")
 	logf("building the nginx base image with debootstrap (first run only)")
-	if out, err := exec.CommandContext(ctx, "debootstrap", "--variant=minbase", "--include=nginx-light", "bookworm", rootfs).CombinedOutput(); err != nil {
-		return "", fmt.Errorf("debootstrap: %v\n%s", err, tailBytes(out, 20))
-	}
 	layerTar := filepath.Join(work, "layer.tar")
-	if out, err := exec.CommandContext(ctx, "tar", "-C", rootfs, "--numeric-owner", "--exclude=./dev/*", "--exclude=./proc/*",
-		"--exclude=./sys/*", "--exclude=./var/cache/apt/*", "--exclude=./var/lib/apt/lists/*", "-cf", layerTar, ".").CombinedOutput(); err != nil {
-		return "", fmt.Errorf("packing the root filesystem: %v\n%s", err, out)
+	if err := debootstrapTar(ctx, work, "nginx-light", layerTar); err != nil {
+		return "", err
 	}
 	layer, err := tarball.LayerFromFile(layerTar, tarball.WithMediaType(types.OCILayer))
 	if err != nil {
@@ -97,4 +92,46 @@ func tailBytes(b []byte, lines int) string {
 		}
 	}
 	return s
+}
+
+// debootstrapTar makes a minimal Debian bookworm root filesystem with the
+// packages include (comma-separated) under work and packs it into file.
+func debootstrapTar(ctx context.Context, work, include, file string) error {
+	if _, err := exec.LookPath("debootstrap"); err != nil {
+		return fmt.Errorf("debootstrap is not installed (Debian package debootstrap): %w", err)
+	}
+	rootfs := filepath.Join(work, "rootfs")
+	if out, err := exec.CommandContext(ctx, "debootstrap", "--variant=minbase", "--include="+include, "bookworm", rootfs).CombinedOutput(); err != nil {
+		return fmt.Errorf("debootstrap: %v\n%s", err, tailBytes(out, 20))
+	}
+	if out, err := exec.CommandContext(ctx, "tar", "-C", rootfs, "--numeric-owner", "--exclude=./dev/*", "--exclude=./proc/*",
+		"--exclude=./sys/*", "--exclude=./var/cache/apt/*", "--exclude=./var/lib/apt/lists/*", "-cf", file, ".").CombinedOutput(); err != nil {
+		return fmt.Errorf("packing the root filesystem: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// EnsureSystemdRootfs builds, once, a Debian bookworm root filesystem with
+// systemd as init (debootstrap, from Debian's packages) — the base a kind
+// node image needs — and returns the cached tarball, for `docker import`.
+func EnsureSystemdRootfs(ctx context.Context, logf func(string, ...any)) (string, error) {
+	cache, err := CacheDir()
+	if err != nil {
+		return "", err
+	}
+	file := filepath.Join(cache, "systemd-rootfs-bookworm.tar")
+	if _, err := os.Stat(file); err == nil {
+		return file, nil
+	}
+	work, err := os.MkdirTemp(cache, "systemd-build-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(work)
+	logf("building a systemd root filesystem with debootstrap (first run only)")
+	tmp := filepath.Join(work, "rootfs.tar")
+	if err := debootstrapTar(ctx, work, "systemd,systemd-sysv,dbus", tmp); err != nil {
+		return "", err
+	}
+	return file, os.Rename(tmp, file)
 }

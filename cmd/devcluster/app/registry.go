@@ -119,18 +119,25 @@ func newRegistryLsCommand(g *globals, common []cli.Flag, name, address *string) 
 }
 
 func newRegistryPushCommand(g *globals, common []cli.Flag, name, address *string) *cli.Command {
-	var output string
+	var output, platform string
 	return &cli.Command{
 		Name:      "push",
 		Usage:     "push an image to the local registry",
 		ArgsUsage: "SRC NAME[:TAG]",
 		Description: "SRC is a docker-archive tarball (docker save), an OCI image layout directory, or — when a Docker\n" +
 			"engine is available — an image name in the local Docker daemon. NAME[:TAG] is the repository in the\n" +
-			"local registry (tag defaults to latest). Layers the registry already has are not uploaded again.\n\n" +
+			"local registry (tag defaults to latest). Layers the registry already has are not uploaded again.\n" +
+			"Of a multi-platform image only the cluster's platform is pushed (linux and this host's architecture,\n" +
+			"as kind's and minikube's nodes run; --platform names another, --platform all pushes every one).\n\n" +
 			"Example: devcluster registry push ./app.tar myapp:dev   → pods use image localhost:5001/myapp:dev",
-		Flags: append(append([]cli.Flag(nil), common...), outputFlag(&output)),
+		Flags: append(append([]cli.Flag(nil), common...), outputFlag(&output),
+			&cli.StringFlag{Name: "platform", Usage: "`OS/ARCH[/VARIANT]` to push of a multi-platform image, or all", DefaultText: registry.ClusterPlatform().String(), Destination: &platform}),
 		Action: func(c *cli.Context) error {
 			if err := checkOutput(output); err != nil {
+				return err
+			}
+			want, err := pushPlatform(platform)
+			if err != nil {
 				return err
 			}
 			if c.NArg() != 2 {
@@ -145,11 +152,16 @@ func newRegistryPushCommand(g *globals, common []cli.Flag, name, address *string
 			p := g.printer()
 			defer p.Close()
 			p.Start(fmt.Sprintf("Pushing %s to %s/%s", src, t.host, target))
-			source, cleanup, err := g.openSource(c.Context, src)
+			source, cleanup, err := g.openSource(c.Context, src, want)
 			if err != nil {
 				return err
 			}
 			defer cleanup()
+			if want != nil {
+				if source, err = source.ForPlatform(*want); err != nil {
+					return problem.New(problem.Usage, "", err, "give --platform with one the image has, or --platform all to push every one")
+				}
+			}
 			updates := make(chan v1.Update, 16)
 			reported := make(chan struct{})
 			go func() {
@@ -186,11 +198,45 @@ func newRegistryPushCommand(g *globals, common []cli.Flag, name, address *string
 	}
 }
 
+// pushPlatform parses --platform: nil for all, the cluster's by default.
+func pushPlatform(flag string) (*v1.Platform, error) {
+	switch flag {
+	case "all":
+		return nil, nil
+	case "":
+		p := registry.ClusterPlatform()
+		return &p, nil
+	}
+	p, err := v1.ParsePlatform(flag)
+	if err != nil || p.OS == "" || p.Architecture == "" {
+		return nil, problem.New(problem.Usage, "", fmt.Errorf("--platform %q is not OS/ARCH[/VARIANT] or all", flag), "for example: --platform linux/arm64")
+	}
+	return p, nil
+}
+
+// dockerSave writes the image src of the local Docker engine to file with
+// `docker save`: only the platform's image when the engine can tell
+// platforms apart (API 1.48, Docker 28, with the containerd image store,
+// which can hold several); an older engine holds one platform per image
+// and refuses the flag, so it is asked again without it.
+func (g *globals) dockerSave(ctx context.Context, src, file string, platform *v1.Platform) error {
+	args := []string{"save", "-o", file, src}
+	if platform != nil {
+		_, err := g.env.Runner.Run(ctx, run.Cmd{Name: "docker", Args: []string{"save", "--platform", platform.String(), "-o", file, src}})
+		var re *run.Error
+		if err == nil || !errors.As(err, &re) || !strings.Contains(string(re.Stderr), "requires API version") && !strings.Contains(string(re.Stderr), "unknown flag: --platform") {
+			return err
+		}
+	}
+	_, err := g.env.Runner.Run(ctx, run.Cmd{Name: "docker", Args: args})
+	return err
+}
+
 // openSource opens a tarball or OCI layout (a path relative to the working
 // directory; ~/ is the home directory), or saves an image from the local
 // Docker daemon through `docker save`. A source that looks like a path and
 // does not exist is "no such file", not an image name.
-func (g *globals) openSource(ctx context.Context, src string) (*registry.Source, func(), error) {
+func (g *globals) openSource(ctx context.Context, src string, platform *v1.Platform) (*registry.Source, func(), error) {
 	path := src
 	if rest, ok := strings.CutPrefix(src, "~/"); ok {
 		if home := paths.Home(paths.Env(g.env.LookupEnv)); home != "" {
@@ -219,7 +265,7 @@ func (g *globals) openSource(ctx context.Context, src string) (*registry.Source,
 	}
 	cleanup := func() { _ = os.RemoveAll(dir) }
 	tar := filepath.Join(dir, "image.tar")
-	if _, err := g.env.Runner.Run(ctx, run.Cmd{Name: "docker", Args: []string{"save", "-o", tar, src}}); err != nil {
+	if err := g.dockerSave(ctx, src, tar, platform); err != nil {
 		cleanup()
 		if run.IsNotFound(err) {
 			return nil, func() {}, problem.New(problem.Usage, "", fmt.Errorf("%q is not a file or directory, and there is no docker command to read it from a Docker engine", src),

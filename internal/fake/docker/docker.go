@@ -16,6 +16,11 @@
 // Test controls (environment variables, none of docker's):
 //
 //	DOCKER_STANDIN_STATE  directory of the fake daemon's state (required)
+//
+// DOCKER_HOST means what it means to docker: a unix socket that does not
+// exist is a daemon that is down, and every command but `-v` fails as the
+// real client does ("Cannot connect to the Docker daemon at …").
+//
 //	STANDIN_APISERVER     https URL of the API server nodes register with
 //	STANDIN_TOKEN         bearer token for it
 //	STANDIN_CA_FILE       its CA bundle
@@ -29,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"os"
 	"path"
@@ -122,6 +128,9 @@ func Main(ctx context.Context, env Env) int {
 	if args[0] == "-v" || args[0] == "--version" {
 		fmt.Fprintf(env.Stdout, "Docker version %s, build e6534b4\n", Version)
 		return 0
+	}
+	if msg := daemonDown(env); msg != "" {
+		return down(env, args, msg)
 	}
 	// Logs follow a node for as long as kind waits: no lock held.
 	if args[0] == "logs" {
@@ -268,7 +277,10 @@ func (s *invocation) version(args []string) int {
 func infoData() map[string]any {
 	return map[string]any{
 		"ID": "docker-standin", "Containers": 0, "Images": 1, "Driver": "overlay2",
-		"DriverStatus": [][]string{{"Backing Filesystem", "extfs"}}, "CgroupDriver": "systemd", "CgroupVersion": "2",
+		"DriverStatus": [][]string{{"Backing Filesystem", "extfs"}, {"Supports d_type", "true"},
+			{"Native Overlay Diff", "true"}, {"userxattr", "false"}},
+		"CgroupDriver": "systemd", "CgroupVersion": "2",
+		"MemoryLimit": true, "SwapLimit": true, "PidsLimit": true, "CPUShares": true, "CPUSet": true, "CpuCfsPeriod": true, "CpuCfsQuota": true,
 		"KernelVersion": "6.1.0", "OperatingSystem": "Debian GNU/Linux 12 (bookworm)", "OSType": "linux", "Architecture": "x86_64",
 		"NCPU": 8, "MemTotal": int64(17179869184), "Name": "docker-standin", "ServerVersion": Version,
 		"SecurityOptions": []string{"name=seccomp,profile=builtin", "name=cgroupns"}, "Rootless": false,
@@ -349,7 +361,12 @@ func (c *Container) inspectData() map[string]any {
 	}
 	networks := map[string]any{}
 	if c.Network != "" {
-		networks[c.Network] = map[string]any{"IPAddress": c.IP, "GlobalIPv6Address": "", "Gateway": gatewayOf(c.IP)}
+		// A container that does not run holds no address.
+		ip, gw := "", ""
+		if c.State == "running" || c.State == "paused" {
+			ip, gw = c.IP, gatewayOf(c.IP)
+		}
+		networks[c.Network] = map[string]any{"IPAddress": ip, "GlobalIPv6Address": "", "Gateway": gw}
 	}
 	return map[string]any{
 		"Id": c.ID, "Name": "/" + c.Name, "Created": c.Created.Format(time.RFC3339Nano), "Image": c.Image,
@@ -391,7 +408,13 @@ func (s *invocation) inspect(args []string, only string) int {
 			if t != "" {
 				fmt.Fprintln(s.env.Stdout)
 			}
-			fmt.Fprintf(s.env.Stderr, "Error response from daemon: No such container: %s\n", n)
+			// The client looks the name up itself: "object" when any
+			// type would do.
+			what := "object"
+			if typ == "container" {
+				what = "container"
+			}
+			fmt.Fprintf(s.env.Stderr, "Error: No such %s: %s\n", what, n)
 			code = 1
 			continue
 		}
@@ -470,6 +493,8 @@ func (s *invocation) network(args []string) int {
 			if nw == nil {
 				if t == "" {
 					fmt.Fprintln(s.env.Stdout, "[]")
+				} else {
+					fmt.Fprintln(s.env.Stdout)
 				}
 				fmt.Fprintf(s.env.Stderr, "Error response from daemon: network %s not found\n", n)
 				code = 1
@@ -510,7 +535,12 @@ func (s *invocation) network(args []string) int {
 			// The daemon's next free /16 after the default bridge.
 			nw.Subnet = fmt.Sprintf("172.%d.0.0/16", 18+len(s.st.Networks)-1)
 		}
-		nw.Gateway = strings.TrimSuffix(nw.Subnet, "0/16") + "1"
+		gw, err := gateway(nw.Subnet, f["--gateway"])
+		if err != nil {
+			fmt.Fprintf(s.env.Stderr, "Error response from daemon: %v\n", err)
+			return 1
+		}
+		nw.Gateway = gw
 		for _, o := range append(f["-o"], f["--opt"]...) {
 			k, v, _ := strings.Cut(o, "=")
 			nw.Options[k] = v
@@ -543,9 +573,13 @@ func (s *invocation) networkData(nw *Network) map[string]any {
 		cfg = append(cfg, map[string]any{"Subnet": nw.Subnet6, "Gateway": strings.TrimSuffix(nw.Subnet6, "/64") + "1"})
 	}
 	containers := map[string]any{}
+	bits := "/16"
+	if p, err := netip.ParsePrefix(nw.Subnet); err == nil {
+		bits = "/" + strconv.Itoa(p.Bits())
+	}
 	for _, c := range s.st.Containers {
-		if c.Network == nw.Name {
-			containers[c.ID] = map[string]any{"Name": c.Name, "IPv4Address": c.IP + "/16", "IPv6Address": ""}
+		if c.Network == nw.Name && (c.State == "running" || c.State == "paused") {
+			containers[c.ID] = map[string]any{"Name": c.Name, "IPv4Address": c.IP + bits, "IPv6Address": ""}
 		}
 	}
 	return map[string]any{"Name": nw.Name, "Id": nw.ID, "Driver": "bridge", "EnableIPv6": nw.Subnet6 != "",
@@ -578,7 +612,15 @@ func (s *invocation) run(args []string) int {
 	}
 	if nw := s.st.Networks[c.Network]; nw != nil {
 		s.st.Next++
-		c.IP = strings.TrimSuffix(nw.Gateway, "1") + strconv.Itoa(1+s.st.Next)
+		c.IP = nthHost(nw.Gateway, s.st.Next)
+	} else if c.Network != "" {
+		// docker run creates the container, then fails to start it:
+		// the container stays, created.
+		c.State = "created"
+		s.st.Containers[name] = c
+		fmt.Fprintln(s.env.Stdout, c.ID)
+		fmt.Fprintf(s.env.Stderr, "docker: Error response from daemon: network %s not found\n\nRun 'docker run --help' for more information\n", c.Network)
+		return 125
 	}
 	for _, p := range append(f["--publish"], f["-p"]...) {
 		// 127.0.0.1:HOSTPORT:CONTAINERPORT/PROTO; the API server's port
@@ -589,7 +631,7 @@ func (s *invocation) run(args []string) int {
 		}
 		cport := strings.ToLower(parts[2])
 		host := parts[0] + ":" + parts[1]
-		if strings.HasPrefix(cport, "6443/") {
+		if strings.HasPrefix(cport, "6443/") && s.env.get("STANDIN_APISERVER") != "" {
 			host = s.apiserverHost()
 		}
 		c.Ports[cport] = host
@@ -630,10 +672,16 @@ func (s *invocation) logs(args []string) int {
 }
 
 func (s *invocation) rm(args []string) int {
-	_, names := flags(args)
+	f, names := flags(args)
+	force := len(f["-f"]) > 0 || len(f["--force"]) > 0
 	code := 0
 	for _, n := range names {
 		c := s.container(n)
+		if c == nil && force {
+			// With --force a missing container is said, and no error.
+			fmt.Fprintf(s.env.Stderr, "Error response from daemon: No such container: %s\n", n)
+			continue
+		}
 		if c == nil {
 			fmt.Fprintf(s.env.Stderr, "Error response from daemon: No such container: %s\n", n)
 			code = 1
@@ -687,12 +735,20 @@ func (s *invocation) cp(args []string) int {
 }
 
 func (s *invocation) setState(verb string, args []string) int {
-	_, names := flags(args)
+	_, names := flags(args, "-t", "--time", "-s", "--signal")
 	next := map[string]string{"start": "running", "restart": "running", "unpause": "running", "stop": "exited", "kill": "exited", "pause": "paused"}[verb]
 	for _, n := range names {
 		c := s.container(n)
 		if c == nil {
 			fmt.Fprintf(s.env.Stderr, "Error response from daemon: No such container: %s\n", n)
+			return 1
+		}
+		switch {
+		case verb == "unpause" && c.State != "paused":
+			fmt.Fprintf(s.env.Stderr, "Error response from daemon: Container %s is not paused\n", c.ID)
+			return 1
+		case (verb == "pause" || verb == "kill") && c.State != "running":
+			fmt.Fprintf(s.env.Stderr, "Error response from daemon: Container %s is not running\n", c.ID)
 			return 1
 		}
 		c.State = next
