@@ -175,12 +175,6 @@ func (u *user) upJSON(args ...string) *bootstrap.Result {
 	return &res
 }
 
-// minikube runs the stand-in directly (to arrange a state, like a user
-// typing minikube commands).
-func (u *user) minikube(args ...string) result {
-	return u.exec(filepath.Join(binDir, "minikube"), args...)
-}
-
 func (u *user) exec(bin string, args ...string) result {
 	u.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
