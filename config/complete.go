@@ -30,6 +30,7 @@ type Overrides struct {
 	Wait              *string
 	RegistryPort      *int
 	NoRegistry        bool
+	NoMirrors         bool
 	NoLoadBalancer    bool
 	NoSamples         bool
 	// Manifests are added to the file's (paths relative to the working
@@ -146,6 +147,9 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 	if o.NoRegistry {
 		off := false
 		f.Registry.Enabled = &off
+	}
+	if o.NoMirrors {
+		f.Registry.Mirrors = []MirrorFile{}
 	}
 	if o.NoLoadBalancer {
 		off := false
@@ -328,6 +332,11 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		}
 	}
 	c.Registry.Listen = slices.Clone(f.Registry.ListenAddresses)
+	c.Registry.Mirrors, c.Registry.MirrorTTL = completeMirrors(f.Registry, add)
+	if !c.Registry.Enabled {
+		// The agent's registry serves them.
+		c.Registry.Mirrors = nil
+	}
 	c.LoadBalancer = LoadBalancer{Enabled: *f.LoadBalancer.Enabled, IP: f.LoadBalancer.IP}
 	if a := f.LoadBalancer.IP; a != "" && net.ParseIP(a) == nil {
 		add("loadBalancer.ip", fmt.Errorf("invalid IP %q", a))
@@ -464,6 +473,14 @@ func SetDefaults(f *File) {
 	}
 	if f.Registry.ClusterAddress == "" {
 		f.Registry.ClusterAddress = "auto"
+	}
+	if f.Registry.Mirrors == nil {
+		for _, u := range DefaultMirrors {
+			f.Registry.Mirrors = append(f.Registry.Mirrors, MirrorFile{Upstream: u})
+		}
+	}
+	if f.Registry.MirrorTTL == "" {
+		f.Registry.MirrorTTL = "7d"
 	}
 	if f.LoadBalancer.Enabled == nil {
 		on := true

@@ -25,7 +25,7 @@ import (
 type upFlags struct {
 	name, cpus, memory, driver, runtime, k8sVersion, wait string
 	insecure, startArgs                                   cli.StringSlice
-	recreate, noRegistry, noLB, noSamples                 bool
+	recreate, noRegistry, noMirrors, noLB, noSamples      bool
 	install, noInstall                                    bool
 	manifests                                             cli.StringSlice
 	registryPort                                          int
@@ -60,6 +60,7 @@ func newUpCommand(g *globals) *cli.Command {
 			&cli.BoolFlag{Name: "recreate", Usage: "delete and recreate an existing cluster (for example when it differs from the configuration)", Destination: &f.recreate},
 			&cli.IntFlag{Name: "registry-port", Usage: "`PORT` of the local registry", DefaultText: fromFile("registry.port", "5001"), Destination: &f.registryPort},
 			&cli.BoolFlag{Name: "no-registry", Usage: "do not run the local registry", Destination: &f.noRegistry},
+			&cli.BoolFlag{Name: "no-mirrors", Usage: "no pull-through mirrors for this run (registry.mirrors)", Destination: &f.noMirrors},
 			&cli.BoolFlag{Name: "no-lb", Usage: "do not give LoadBalancer Services an external IP", Destination: &f.noLB},
 			&cli.BoolFlag{Name: "no-samples", Usage: "do not build and deploy the sample workloads", Destination: &f.noSamples},
 			&cli.StringSliceFlag{Name: "manifest", Usage: "a `FILE or DIR` of YAML to apply and wait for (repeatable; added to workloads.manifests)", Destination: &f.manifests},
@@ -146,6 +147,7 @@ func (f *upFlags) overrides(c *cli.Context, dir string) config.Overrides {
 		o.RegistryPort = &p
 	}
 	o.NoRegistry = f.noRegistry
+	o.NoMirrors = f.noMirrors
 	o.NoLoadBalancer = f.noLB
 	o.NoSamples = f.noSamples
 	for _, m := range f.manifests.Value() {
