@@ -90,9 +90,13 @@ func (n nsTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // remoteURL.
 func startMirror(t *testing.T, store, remoteURL string) (*Server, string, func()) {
 	t.Helper()
+	return startMirrorWith(t, MirrorOptions{StoreDir: store, Mirrors: []Mirror{{Upstream: "docker.io", Remote: remoteURL}}, TTL: 24 * time.Hour, StoreWait: 5 * time.Second})
+}
+
+func startMirrorWith(t *testing.T, o MirrorOptions) (*Server, string, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s, err := New(ctx, Options{DataDir: t.TempDir(), Listen: []string{"127.0.0.1:0"},
-		Mirrors: &MirrorOptions{StoreDir: store, Mirrors: []Mirror{{Upstream: "docker.io", Remote: remoteURL}}, TTL: 24 * time.Hour, StoreWait: 5 * time.Second}})
+	s, err := New(ctx, Options{DataDir: t.TempDir(), Listen: []string{"127.0.0.1:0"}, Mirrors: &o})
 	if err != nil {
 		cancel()
 		t.Fatal(err)
