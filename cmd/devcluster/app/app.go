@@ -392,6 +392,7 @@ func newApp(g *globals) *cli.App {
 			newDeployCommand(g),
 			newDiagnoseCommand(g),
 			newRegistryCommand(g),
+			newMirrorCommand(g),
 			newLBCommand(g),
 			newVersionCommand(g),
 			newAgentCommand(g),
