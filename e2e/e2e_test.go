@@ -112,6 +112,9 @@ type user struct {
 	env  []string
 	// dir is the working directory of the commands (default: home).
 	dir string
+	// mirrors: the test configures the pull-through mirrors itself (each
+	// remote on loopback); otherwise every `up` runs with --no-mirrors.
+	mirrors bool
 }
 
 func newUser(t testing.TB) *user {
@@ -136,9 +139,10 @@ func newUser(t testing.TB) *user {
 		harness.KillAgents(u.home)
 	})
 	// Tests that are not about the samples skip them (their default base
-	// image would need the internet).
+	// image would need the internet), and the mirrors, whose default
+	// remotes are the real upstreams.
 	if err := os.WriteFile(filepath.Join(home, "devcluster.yaml"),
-		[]byte("apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nworkloads:\n  samples: false\n"), 0o600); err != nil {
+		[]byte("apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nworkloads:\n  samples: false\nregistry:\n  mirrors: []\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return u
@@ -152,6 +156,9 @@ type result struct {
 
 // devcluster runs the binary in the user's home.
 func (u *user) devcluster(args ...string) result {
+	if !u.mirrors {
+		args = harness.NoMirrors(args)
+	}
 	return u.exec(filepath.Join(binDir, "devcluster"), args...)
 }
 

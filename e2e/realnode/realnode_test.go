@@ -269,6 +269,9 @@ func devclusterEnv(t *testing.T, extra []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	if !slices.Contains(extra, mirrorsOnEnv) {
+		args = harness.NoMirrors(args)
+	}
 	cmd := exec.CommandContext(ctx, filepath.Join(env.bin, "devcluster"), args...)
 	cmd.Dir = env.home
 	cmd.Env = []string{
