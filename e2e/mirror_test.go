@@ -260,6 +260,9 @@ func TestMirrorOfABasicAuthUpstream(t *testing.T) {
 	u, nodeEtc := mirrorUser(t, hub)
 	dockerDir := filepath.Join(u.home, "docker-config")
 	auth := base64.StdEncoding.EncodeToString([]byte("e2e-user:e2e-secret-pw-8c1f"))
+	if err := os.MkdirAll(dockerDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	writeFile(t, filepath.Join(dockerDir, "config.json"), fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, hub.host(), auth))
 	u.env = append(u.env, "DOCKER_CONFIG="+dockerDir)
 	port := freePort(t)
@@ -272,6 +275,11 @@ func TestMirrorOfABasicAuthUpstream(t *testing.T) {
 	}
 	if got := contentGETs(hub.take()); len(got) < 2 {
 		t.Errorf("the hub served %v", got)
+	}
+	// Through the mirror, not containerd's fallback to the hub (which has
+	// no credentials): the store holds it.
+	if r := u.devcluster("mirror", "ls"); !strings.Contains(r.stdout, "library/private") {
+		t.Errorf("the mirror store lacks the image:\n%s", r.stdout)
 	}
 	// The password is in no file under the home but the Docker config.
 	_ = filepath.WalkDir(u.home, func(p string, d fs.DirEntry, err error) error {
