@@ -342,7 +342,7 @@ func TestSampleServesThroughLoadBalancer(t *testing.T) {
 
 // writeConfig writes the tier's devcluster.yaml: the cluster of the shape
 // (provider kind in kind's), the registry port, the offline nginx base.
-func writeConfig(t *testing.T) {
+func writeConfig(t testing.TB) {
 	t.Helper()
 	provider := "minikube"
 	if shape == "kind" {
