@@ -265,7 +265,7 @@ func devcluster(t *testing.T, args ...string) result {
 }
 
 // devclusterEnv runs the binary with extra environment variables.
-func devclusterEnv(t *testing.T, extra []string, args ...string) result {
+func devclusterEnv(t testing.TB, extra []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
