@@ -82,16 +82,19 @@ type mirrorSet struct {
 	apps     map[string]*handlers.App
 	usage    map[string]*usageLog
 	lastSave time.Time
+	probes   *prober
 }
 
 func newMirrorSet(o MirrorOptions, self, holder string) (*mirrorSet, error) {
 	m := &mirrorSet{opts: o, byName: map[string]Mirror{}, self: self, holder: holder}
 	for _, mi := range o.Mirrors {
-		if _, err := url.Parse(mi.Remote); err != nil || mi.Upstream == "" {
+		u, err := url.Parse(mi.Remote)
+		if err != nil || mi.Upstream == "" || u.Host == "" {
 			return nil, fmt.Errorf("mirror %q: invalid remote %q", mi.Upstream, mi.Remote)
 		}
 		m.byName[mi.Upstream] = mi
 	}
+	m.probes = newProber()
 	if err := os.MkdirAll(o.StoreDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the mirror store: %w", err)
 	}
@@ -152,7 +155,7 @@ func (m *mirrorSet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		rec := &statusRecorder{ResponseWriter: w}
-		app[up].ServeHTTP(rec, r)
+		app[up].ServeHTTP(rec, m.offlineTag(r, up))
 		m.serving.RUnlock()
 		if rec.status/100 == 2 {
 			m.used(up, r.URL.Path)

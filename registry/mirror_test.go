@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,9 +23,18 @@ type upstream struct {
 	mu  sync.Mutex
 	log []string
 	n   int64
+	// hang, when set, is waited for instead of answering.
+	hang atomic.Pointer[chan struct{}]
 }
 
 func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if c := u.hang.Load(); c != nil {
+		u.mu.Lock()
+		u.log = append(u.log, "hung "+r.Method+" "+r.URL.Path)
+		u.mu.Unlock()
+		<-*c
+		return
+	}
 	u.mu.Lock()
 	u.log = append(u.log, r.Method+" "+r.URL.Path)
 	u.mu.Unlock()
@@ -75,15 +85,18 @@ func startUpstream(t *testing.T, img v1.Image) *upstream {
 }
 
 // nsTransport adds containerd's ?ns= to every request, as it does for a
-// mirror.
+// mirror (through a transport of its own: the mirror bounds this process's
+// default one).
 type nsTransport struct{ ns string }
+
+var clientTransport = &http.Transport{}
 
 func (n nsTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	q := r.URL.Query()
 	q.Set(MirrorQuery, n.ns)
 	r.URL.RawQuery = q.Encode()
-	return http.DefaultTransport.RoundTrip(r)
+	return clientTransport.RoundTrip(r)
 }
 
 // startMirror runs a registry serving store's mirror of docker.io from
@@ -173,13 +186,13 @@ func TestMirrorFetchesOnceAndServesOffline(t *testing.T) {
 	if log, n := up.take(); len(log) != 0 || n != 0 {
 		t.Errorf("warm pull by digest reached the upstream: %v (%d bytes)", log, n)
 	}
-	// Warm by tag: Distribution revalidates the tag (a ping of /v2/ and a
-	// HEAD of the tag), and fetches no content.
+	// Warm by tag: the tag is revalidated (devcluster's bounded probe of
+	// /v2/, Distribution's ping and a HEAD of the tag), no content fetched.
 	if _, err := pullAll(t, host+"/library/app:v1"); err != nil {
 		t.Fatal(err)
 	}
-	if log, n := up.take(); len(gets(log)) != 0 || n > 2 || len(log) > 2 {
-		t.Errorf("warm pull by tag: %v (%d bytes); want at most the ping and one HEAD of the tag", log, n)
+	if log, n := up.take(); len(gets(log)) != 0 || n > 4 || len(log) > 3 {
+		t.Errorf("warm pull by tag: %v (%d bytes); want at most two pings of /v2/ and one HEAD of the tag", log, n)
 	}
 
 	// A write through the mirror is refused, even from loopback.
@@ -247,5 +260,39 @@ func TestSecondServerForwardsToTheStoreHolder(t *testing.T) {
 	}
 	if log, _ := up.take(); len(gets(log)) != 0 {
 		t.Errorf("the hand-over fetched again: %v", log)
+	}
+}
+
+// An upstream that accepts connections and never answers: the mirror
+// still serves what it has, within the bounds, and asks it only once while
+// it is down.
+func TestMirrorServesBesideAnUpstreamThatHangs(t *testing.T) {
+	img, _ := random.Image(1024, 1)
+	up := startUpstream(t, img)
+	store := t.TempDir()
+	_, host, _ := startMirror(t, store, up.srv.URL)
+	want, _ := img.Digest()
+	if _, err := pullAll(t, host+"/library/app:v1"); err != nil {
+		t.Fatal(err)
+	}
+	oldTimeout := probeTimeout
+	probeTimeout = 300 * time.Millisecond
+	t.Cleanup(func() { probeTimeout = oldTimeout })
+	release := make(chan struct{})
+	up.take()
+	up.hang.Store(&release)
+	t.Cleanup(func() { close(release) })
+	for i := 0; i < 3; i++ {
+		start := time.Now()
+		got, err := pullAll(t, host+"/library/app:v1")
+		if err != nil || got != want {
+			t.Fatalf("pull %d beside a hung upstream: %v %v", i, got, err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("pull %d took %s", i, d)
+		}
+	}
+	if log, _ := up.take(); len(log) != 1 {
+		t.Errorf("the hung upstream was asked %v, want once (then skipped while it is down)", log)
 	}
 }
