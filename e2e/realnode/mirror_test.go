@@ -169,7 +169,11 @@ func removeNodeImage(t testing.TB, ref string) {
 }
 
 func helloManifest(image string) string {
-	return fmt.Sprintf(`apiVersion: apps/v1
+	return fmt.Sprintf(`apiVersion: v1
+kind: Namespace
+metadata: {name: team}
+---
+apiVersion: apps/v1
 kind: Deployment
 metadata: {name: hub-hello, namespace: team}
 spec:
