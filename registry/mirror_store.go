@@ -175,10 +175,9 @@ func PruneMirrors(ctx context.Context, storeDir string, o PruneOptions) (*PruneR
 	}
 	var lock *lockfile.Lock
 	if !o.DryRun {
-		AskRelease(ctx, storeDir)
-		l, err := lockfile.Acquire(ctx, filepath.Join(storeDir, LockFile), "devcluster mirror prune", o.LockWait)
+		l, err := takeStore(ctx, storeDir, o.LockWait)
 		if err != nil {
-			return nil, fmt.Errorf("the mirror store %s is in use: %w", storeDir, err)
+			return nil, err
 		}
 		lock = l
 		defer lock.Close()
@@ -223,6 +222,24 @@ func PruneMirrors(ctx context.Context, storeDir string, o PruneOptions) (*PruneR
 	}
 	res.BytesAfter = SizeOf(storeDir)
 	return res, nil
+}
+
+// takeStore takes the store's lock for a prune, asking whichever agent
+// holds it to let go (again, when another cluster's agent took it over
+// meanwhile), for up to wait.
+func takeStore(ctx context.Context, storeDir string, wait time.Duration) (*lockfile.Lock, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		AskRelease(ctx, storeDir)
+		step := min(time.Until(deadline), 2*time.Second)
+		l, err := lockfile.Acquire(ctx, filepath.Join(storeDir, LockFile), "devcluster mirror prune", max(step, 0))
+		if err == nil {
+			return l, nil
+		}
+		if !errors.Is(err, lockfile.ErrLocked) || !time.Now().Before(deadline) {
+			return nil, fmt.Errorf("the mirror store %s is in use: %w", storeDir, err)
+		}
+	}
 }
 
 // sweep deletes the blobs of dir's storage that nothing references.

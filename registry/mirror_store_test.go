@@ -110,3 +110,45 @@ func TestMirrorListAndPrune(t *testing.T) {
 		t.Errorf("after prune --all: %+v", ups)
 	}
 }
+
+// A prune while two clusters' servers pull through the same store all the
+// time: it gets the store (asking again when the other server took it
+// over), and every pull succeeds — they wait for the prune, then fetch
+// again from the upstream.
+func TestPruneBesideTwoBusyServers(t *testing.T) {
+	img, _ := random.Image(1024, 1)
+	up := startUpstream(t, img)
+	store := t.TempDir()
+	_, h1, _ := startMirror(t, store, up.srv.URL)
+	_, h2, _ := startMirror(t, store, up.srv.URL)
+	stop := make(chan struct{})
+	errs := make(chan error, 2)
+	for _, h := range []string{h1, h2} {
+		go func(h string) {
+			for {
+				select {
+				case <-stop:
+					errs <- nil
+					return
+				default:
+				}
+				if _, err := pullAll(t, h+"/library/app:v1"); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(h)
+	}
+	time.Sleep(200 * time.Millisecond)
+	for i := 0; i < 3; i++ {
+		if _, err := PruneMirrors(context.Background(), store, PruneOptions{All: true, LockWait: 10 * time.Second}); err != nil {
+			t.Fatalf("prune %d: %v", i, err)
+		}
+	}
+	close(stop)
+	for i := 0; i < 2; i++ {
+		if err := <-errs; err != nil {
+			t.Errorf("a pull during the prunes: %v", err)
+		}
+	}
+}
