@@ -60,6 +60,9 @@ func TestMirrorsAreWiredOnMinikubeNodes(t *testing.T) {
 	}) {
 		t.Errorf("the report does not name the mirrors: %v", f.rec.lines)
 	}
+	if len(res.Registry.Mirrors) != 2 || !strings.HasSuffix(res.Registry.MirrorStore, filepath.Join(".cache", "devcluster", "mirrors")) {
+		t.Errorf("the result's mirrors: %+v", res.Registry)
+	}
 	st, err := f.deps.Agent.Status(context.Background(), res.Registry.Agent.Spec.StateDir)
 	if err != nil || len(st.Spec.Mirrors.Mirrors) != 2 || !strings.HasSuffix(st.Spec.Mirrors.Store, filepath.Join(".cache", "devcluster", "mirrors")) {
 		t.Errorf("the agent's mirrors: %+v %v", st, err)

@@ -37,6 +37,10 @@ type RegistrySummary struct {
 	SizeBytes    int64         `json:"sizeBytes,omitempty"`
 	Repositories *int          `json:"repositories,omitempty"`
 	Agent        *agent.Status `json:"agent,omitempty"`
+	// Mirrors are the pull-through mirrors the agent serves, and
+	// MirrorStore where their store is (up only).
+	Mirrors     []registry.Mirror `json:"mirrors,omitempty"`
+	MirrorStore string            `json:"mirrorStore,omitempty"`
 }
 
 // clusterAddress decides the address nodes use to reach the host:
@@ -309,13 +313,19 @@ func startAgent(ctx context.Context, s *upState) (string, error) {
 	if s.cfg.Registry.Enabled {
 		port := strconv.Itoa(s.cfg.Registry.Port)
 		s.registry = &RegistrySummary{Host: "localhost:" + port, ClusterHost: net.JoinHostPort(addr, port),
-			Listen: st.Listen, DataDir: spec.DataDir, Agent: st}
+			Listen: st.Listen, DataDir: spec.DataDir, Agent: st, Mirrors: spec.Mirrors.Mirrors}
+		if len(spec.Mirrors.Mirrors) > 0 {
+			s.registry.MirrorStore = spec.Mirrors.Store
+		}
 		clusterReachable := slices.Contains(st.Listen, net.JoinHostPort(addr, port)) || cfgListensAll(st.Listen, port)
 		if !clusterReachable && net.ParseIP(addr) != nil && !net.ParseIP(addr).IsLoopback() && addr != "10.0.2.2" {
 			s.deps.Report.Warn(fmt.Sprintf("the registry does not listen on %s, where the cluster pulls from (no such address on this host); "+
 				"set registry.clusterAddress and registry.listenAddresses to an address both can use", net.JoinHostPort(addr, port)))
 		}
 		parts = append(parts, "registry on "+strings.Join(st.Listen, ", "))
+		if ups := mirroredUpstreams(s.cfg); len(ups) > 0 {
+			parts = append(parts, "mirrors of "+strings.Join(ups, ", "))
+		}
 	}
 	if spec.LB.NodeIP != "" {
 		parts = append(parts, "LoadBalancer IP "+spec.LB.NodeIP)
