@@ -35,6 +35,7 @@ const mirrorsOnEnv = "DEVCLUSTER_E2E_MIRRORS=on"
 // containerd when it falls back), counting what it serves.
 type hub struct {
 	addr    string
+	pushTo  string
 	handler http.Handler
 	mu      sync.Mutex
 	srv     *http.Server
@@ -45,12 +46,17 @@ type hub struct {
 
 func startHub(t testing.TB) *hub {
 	t.Helper()
-	reg, err := registry.New(context.Background(), registry.Options{DataDir: t.TempDir(), Listen: []string{"127.0.0.1:0"}})
+	ctx, cancel := context.WithCancel(context.Background())
+	reg, err := registry.New(ctx, registry.Options{DataDir: t.TempDir(), Listen: []string{"127.0.0.1:0"}})
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
-	t.Cleanup(reg.Close)
-	h := &hub{handler: reg.Handler(), fromIPs: map[string]bool{}}
+	done := make(chan error, 1)
+	go func() { done <- reg.Serve(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	// Pushes go to its loopback address (writes are refused elsewhere).
+	h := &hub{handler: reg.Handler(), fromIPs: map[string]bool{}, pushTo: reg.Addrs()[0]}
 	l, err := net.Listen("tcp", hostIP+":0")
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +138,7 @@ func (h *hub) take() (int, int64, map[string]bool) {
 
 func (h *hub) push(t testing.TB, ref string, img v1.Image) {
 	t.Helper()
-	r, err := name.ParseReference(h.addr+"/"+ref, name.Insecure)
+	r, err := name.ParseReference(h.pushTo+"/"+ref, name.Insecure)
 	if err != nil {
 		t.Fatal(err)
 	}
