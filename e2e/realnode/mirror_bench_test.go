@@ -66,6 +66,8 @@ func BenchmarkMirrorPull(b *testing.B) {
 	removeNodeImage(b, mirrored)
 	removeNodeImage(b, local)
 	n := float64(b.N)
+	b.Logf("cold %.2f s (%.0f MiB from the upstream), warm %.2f s (%d bytes in %d downloads from the upstream), devcluster's registry %.2f s: warm/own %.2f",
+		cold.Seconds()/n, float64(coldBytes)/n/(1<<20), warm.Seconds()/n, warmBytes, warmGets, own.Seconds()/n, warm.Seconds()/own.Seconds())
 	b.ReportMetric(cold.Seconds()/n, "cold-s/op")
 	b.ReportMetric(warm.Seconds()/n, "warm-s/op")
 	b.ReportMetric(own.Seconds()/n, "own-registry-s/op")
