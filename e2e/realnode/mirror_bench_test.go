@@ -28,7 +28,13 @@ func BenchmarkMirrorPull(b *testing.B) {
 	if r := devclusterEnv(b, []string{mirrorsOnEnv}, "up", "--no-samples"); r.code != 0 {
 		b.Fatalf("up: exit %d", r.code)
 	}
-	b.Cleanup(func() { devclusterEnv(b, nil, "down") })
+	b.Cleanup(func() {
+		devclusterEnv(b, nil, "down")
+		waitNoTasks(b)
+		if err := env.node.Reregister(context.Background(), env.cp); err != nil {
+			b.Error(err)
+		}
+	})
 	if _, err := registry.PushImage(context.Background(), img, "127.0.0.1:"+env.port, "bench/big:1"); err != nil {
 		b.Fatal(err)
 	}

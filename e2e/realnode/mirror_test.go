@@ -220,7 +220,13 @@ func TestMirrorOnRealNode(t *testing.T) {
 	h.take()
 	const ref = "docker.io/library/e2e-hello:1"
 	t.Cleanup(func() {
+		// The tier's later tests find the node as it was: registered,
+		// without these images.
 		devcluster(t, "down")
+		waitNoTasks(t)
+		if err := env.node.Reregister(context.Background(), env.cp); err != nil {
+			t.Error(err)
+		}
 		removeNodeImage(t, ref)
 		removeNodeImage(t, "docker.io/library/e2e-hello:2")
 	})
@@ -248,6 +254,9 @@ func TestMirrorOnRealNode(t *testing.T) {
 		t.Fatalf("down: exit %d", r.code)
 	}
 	waitNoTasks(t)
+	if err := env.node.Reregister(context.Background(), env.cp); err != nil {
+		t.Fatal(err)
+	}
 	h.stop()
 	removeNodeImage(t, ref)
 	if r := devclusterEnv(t, []string{mirrorsOnEnv}, "up", "--manifest", dir); r.code != 0 {
