@@ -19,6 +19,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/devcluster/devcluster/e2e/harness"
@@ -297,9 +298,28 @@ func TestMirrorOnRealNode(t *testing.T) {
 	}
 }
 
-// waitNoTasks waits until the node runs no container (after down).
+// waitNoTasks waits until the node runs no container and the workloads'
+// namespaces the stand-in's delete removes are gone (after down), so the
+// next up does not apply into a terminating namespace.
 func waitNoTasks(t testing.TB) {
 	t.Helper()
+	admin, err := env.cp.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range []string{"team", "devcluster-samples"} {
+		deadline := time.Now().Add(2 * time.Minute)
+		for {
+			_, err := admin.CoreV1().Namespaces().Get(context.Background(), ns, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("namespace %s still there after down: %v", ns, err)
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		n, err := env.node.RunningTasks(context.Background())
