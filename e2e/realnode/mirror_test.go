@@ -17,6 +17,9 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -217,7 +220,16 @@ func TestMirrorOnRealNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.push(t, "library/e2e-hello:1", img)
-	h.push(t, "library/e2e-hello:2", img)
+	// :2 is another image (one more layer): the node has none of it.
+	extra, err := random.Layer(64<<10, types.OCILayer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img2, err := mutate.AppendLayers(img, extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.push(t, "library/e2e-hello:2", img2)
 	h.take()
 	const ref = "docker.io/library/e2e-hello:1"
 	t.Cleanup(func() {
