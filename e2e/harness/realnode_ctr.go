@@ -22,23 +22,22 @@ func (n *RealNode) Ctr(ctx context.Context, args ...string) (string, error) {
 	return string(out), nil
 }
 
-// Reregister restarts the node's kubelet so it registers the node again,
-// and waits until the node is Ready: a `devcluster down` (the stand-in's
-// minikube delete) unregisters it, and a running kubelet does not register
-// itself again.
+// Reregister restarts the node's kubelet, so it registers the node again,
+// and kube-proxy, which follows its Node object, and waits until the node
+// is Ready: a `devcluster down` (the stand-in's minikube delete)
+// unregisters it, and neither notices by itself.
 func (n *RealNode) Reregister(ctx context.Context, cp *ControlPlane) error {
 	for i, p := range n.procs {
-		if p.Name != "kubelet" {
+		if p.Name != "kubelet" && p.Name != "kube-proxy" {
 			continue
 		}
 		args := p.cmd.Args[1:]
 		p.Stop(10 * time.Second)
-		np, err := startProcess(n.Dir, "kubelet", p.cmd.Args[0], args, p.cmd.Env)
+		np, err := startProcess(n.Dir, p.Name, p.cmd.Args[0], args, p.cmd.Env)
 		if err != nil {
 			return err
 		}
 		n.procs[i] = np
-		break
 	}
 	client, err := cp.Client()
 	if err != nil {
