@@ -45,6 +45,8 @@ type Spec struct {
 	// LB runs the LoadBalancer controller when NodeIP is set.
 	LB      LBSpec
 	Verbose bool
+	// Mirrors are served beside the registry (needs DataDir).
+	Mirrors MirrorSpec
 }
 
 // LBSpec configures the agent's LoadBalancer controller.
@@ -105,7 +107,7 @@ type Manager interface {
 func (s *Status) fromRecord(r *record, stateDir string) {
 	if r != nil {
 		s.LoadBalancerIP, s.LoadBalancerAddress = r.LB.NodeIP, r.LB.Address
-		s.Spec = Spec{Name: r.Name, StateDir: stateDir, DataDir: r.DataDir, Listen: slices.Clone(r.SpecListen), LB: r.LB, Verbose: r.Verbose}
+		s.Spec = Spec{Name: r.Name, StateDir: stateDir, DataDir: r.DataDir, Listen: slices.Clone(r.SpecListen), LB: r.LB, Verbose: r.Verbose, Mirrors: r.Mirrors}
 	}
 }
 
@@ -115,17 +117,18 @@ type record struct {
 	Name string `json:"name"`
 	// Listen are the bound addresses; SpecListen what was asked (port 0
 	// stays 0 there, so a re-run compares like with like).
-	Listen     []string  `json:"listen"`
-	SpecListen []string  `json:"specListen"`
-	DataDir    string    `json:"dataDir"`
-	LB         LBSpec    `json:"loadBalancer"`
-	Verbose    bool      `json:"verbose,omitempty"`
-	StartedAt  time.Time `json:"startedAt"`
+	Listen     []string   `json:"listen"`
+	SpecListen []string   `json:"specListen"`
+	DataDir    string     `json:"dataDir"`
+	LB         LBSpec     `json:"loadBalancer"`
+	Mirrors    MirrorSpec `json:"mirrors,omitzero"`
+	Verbose    bool       `json:"verbose,omitempty"`
+	StartedAt  time.Time  `json:"startedAt"`
 }
 
 // matches reports whether a running agent's record fits the spec.
 func (r *record) matches(s Spec) bool {
-	return r.DataDir == s.DataDir && sameSet(r.SpecListen, s.Listen) && r.LB == s.LB
+	return r.DataDir == s.DataDir && sameSet(r.SpecListen, s.Listen) && r.LB == s.LB && r.Mirrors.equal(s.Mirrors)
 }
 
 const (
@@ -144,7 +147,7 @@ const (
 )
 
 // StateFiles are the files an agent keeps in its state directory.
-var StateFiles = []string{recordFile, recordFile + ".tmp", logFile, lockFile, forwardsFile, forwardsFile + ".tmp"}
+var StateFiles = []string{recordFile, recordFile + ".tmp", logFile, lockFile, forwardsFile, forwardsFile + ".tmp", mirrorHelperFile, mirrorHelperFile + ".tmp"}
 
 func readRecord(stateDir string) (*record, error) {
 	b, err := os.ReadFile(filepath.Join(stateDir, recordFile))
@@ -289,6 +292,7 @@ func (p *Process) Ensure(ctx context.Context, s Spec) (*Status, error) {
 			args = append(args, "--kubeconfig", s.LB.Kubeconfig)
 		}
 	}
+	args = append(args, s.Mirrors.args()...)
 	fmt.Fprintf(logf, "--- %s starting agent: %s %v\n", time.Now().Format(time.RFC3339), p.Executable, args)
 	proc, err := run.StartBackground(run.Cmd{Name: p.Executable, Args: args}, logf)
 	if err != nil {

@@ -38,7 +38,12 @@ func RunWithTunnels(ctx context.Context, s Spec, log io.Writer, version string, 
 	if err := os.MkdirAll(s.StateDir, 0o700); err != nil {
 		return err
 	}
+	mirrors, err := s.Mirrors.options(s.StateDir)
+	if err != nil {
+		return err
+	}
 	srv, err := registry.New(ctx, registry.Options{
+		Mirrors: mirrors,
 		DataDir: s.DataDir, Listen: s.Listen, Log: log, Verbose: s.Verbose,
 		Identity: map[string]string{"cluster": s.Name, "stateDir": s.StateDir, "version": version},
 		Holder:   fmt.Sprintf("the devcluster agent of cluster %q", s.Name),
@@ -48,7 +53,7 @@ func RunWithTunnels(ctx context.Context, s Spec, log io.Writer, version string, 
 	if err != nil {
 		return err
 	}
-	rec := record{PID: os.Getpid(), Name: s.Name, Verbose: s.Verbose, Listen: srv.Addrs(), SpecListen: s.Listen, DataDir: s.DataDir, LB: s.LB, StartedAt: time.Now()}
+	rec := record{PID: os.Getpid(), Name: s.Name, Verbose: s.Verbose, Listen: srv.Addrs(), SpecListen: s.Listen, DataDir: s.DataDir, LB: s.LB, Mirrors: s.Mirrors, StartedAt: time.Now()}
 	b, _ := json.MarshalIndent(rec, "", "  ")
 	tmp := filepath.Join(s.StateDir, recordFile+".tmp")
 	if err := os.WriteFile(tmp, b, 0o600); err != nil {

@@ -80,7 +80,8 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) cfg(mutate func(*config.File)) *config.Config {
 	f.t.Helper()
 	off := false
-	file := config.File{Name: "dev", Registry: config.RegistryFile{Port: f.port}, Workloads: config.WorkloadsFile{Samples: &off}}
+	// No mirrors unless a test turns them on (mirrors_test.go).
+	file := config.File{Name: "dev", Registry: config.RegistryFile{Port: f.port, Mirrors: []config.MirrorFile{}}, Workloads: config.WorkloadsFile{Samples: &off}}
 	if mutate != nil {
 		mutate(&file)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/devcluster/devcluster/provider"
 	"github.com/devcluster/devcluster/provider/existing"
 	"github.com/devcluster/devcluster/provider/kind"
+	"github.com/devcluster/devcluster/registry"
 )
 
 // RegistryHelp is the help URL published in the KEP-1755 ConfigMap.
@@ -39,6 +40,10 @@ type RegistrySummary struct {
 	SizeBytes    int64         `json:"sizeBytes,omitempty"`
 	Repositories *int          `json:"repositories,omitempty"`
 	Agent        *agent.Status `json:"agent,omitempty"`
+	// Mirrors are the pull-through mirrors the agent serves, and
+	// MirrorStore where their store is (up only).
+	Mirrors     []registry.Mirror `json:"mirrors,omitempty"`
+	MirrorStore string            `json:"mirrorStore,omitempty"`
 }
 
 // clusterAddress decides the address nodes use to reach the host:
@@ -173,6 +178,14 @@ func hostsTOML(server string) string {
 	return fmt.Sprintf("server = \"http://%s\"\n\n[host.\"http://%s\"]\n  capabilities = [\"pull\", \"resolve\"]\n", server, server)
 }
 
+// mirrorHostsTOML is containerd's certs.d entry of a mirrored upstream:
+// pulls go to the mirror first and, when it does not answer, to the
+// upstream's remote itself (containerd tries the hosts in order, then the
+// server).
+func mirrorHostsTOML(remote, mirror string) string {
+	return fmt.Sprintf("server = %q\n\n[host.\"http://%s\"]\n  capabilities = [\"pull\", \"resolve\"]\n", remote, mirror)
+}
+
 // certsDir is where containerd (config_path in minikube's and kind's
 // containerd configuration) looks for per-registry hosts.toml files.
 const certsDir = "/etc/containerd/certs.d"
@@ -180,46 +193,65 @@ const certsDir = "/etc/containerd/certs.d"
 // hostsTOMLPath is the hosts.toml of one registry name (host:port).
 func hostsTOMLPath(name string) string { return path.Join(certsDir, name, "hosts.toml") }
 
-// ensureHostsTOML makes every node's containerd send pulls of each name to
-// server over plain HTTP. It reads the files first (one command per node)
-// and writes only a node where they differ: the directories with mkdir -p,
-// then each file copied with the provider (`minikube cp`). No shell ever
-// sees the file's content or an unquoted name. It returns the nodes
-// written.
-func ensureHostsTOML(ctx context.Context, p provider.Provider, c *provider.Cluster, server string, names ...string) ([]string, error) {
-	content := hostsTOML(server)
-	files := make([]string, len(names))
-	dirs := make([]string, len(names))
+// hostsFile is one registry name's hosts.toml.
+type hostsFile struct{ name, content string }
+
+// registryHostsFiles are the hosts.toml files sending pulls of each name to
+// server over plain HTTP.
+func registryHostsFiles(server string, names ...string) []hostsFile {
+	out := make([]hostsFile, len(names))
 	for i, n := range names {
-		files[i], dirs[i] = hostsTOMLPath(n), path.Join(certsDir, n)
+		out[i] = hostsFile{n, hostsTOML(server)}
 	}
-	want := strings.Repeat(content, len(names))
-	var src string
+	return out
+}
+
+// ensureHostsTOML makes every node's containerd configuration hold the
+// files. It reads them first (one command per node) and writes only a node
+// where they differ: the directories with mkdir -p, then each file copied
+// with the provider (`minikube cp`, `docker cp`). No shell ever sees a
+// file's content or an unquoted name. It returns the nodes written.
+func ensureHostsTOML(ctx context.Context, p provider.Provider, c *provider.Cluster, files []hostsFile) ([]string, error) {
+	paths := make([]string, len(files))
+	dirs := make([]string, len(files))
+	var want strings.Builder
+	for i, f := range files {
+		paths[i], dirs[i] = hostsTOMLPath(f.name), path.Join(certsDir, f.name)
+		want.WriteString(f.content)
+	}
+	var srcs map[string]string // content -> local file
 	var written []string
 	for _, node := range c.NodeNames {
-		if have, err := p.RunOnNode(ctx, c.Name, node, append([]string{"cat"}, files...)...); err == nil && string(have) == want {
+		if have, err := p.RunOnNode(ctx, c.Name, node, append([]string{"cat"}, paths...)...); err == nil && string(have) == want.String() {
 			continue
 		}
-		if src == "" {
+		if srcs == nil {
 			dir, err := os.MkdirTemp("", "devcluster-hosts-")
 			if err != nil {
 				return nil, err
 			}
 			defer os.RemoveAll(dir)
-			src = filepath.Join(dir, "hosts.toml")
-			if err := os.WriteFile(src, []byte(content), 0o644); err != nil {
-				return nil, err
-			}
-			// The mode minikube's docker-driver copy keeps as it is.
-			if err := os.Chmod(src, 0o644); err != nil {
-				return nil, err
+			srcs = map[string]string{}
+			for _, f := range files {
+				if _, ok := srcs[f.content]; ok {
+					continue
+				}
+				src := filepath.Join(dir, fmt.Sprintf("hosts-%d.toml", len(srcs)))
+				if err := os.WriteFile(src, []byte(f.content), 0o644); err != nil {
+					return nil, err
+				}
+				// The mode minikube's docker-driver copy keeps as it is.
+				if err := os.Chmod(src, 0o644); err != nil {
+					return nil, err
+				}
+				srcs[f.content] = src
 			}
 		}
 		if _, err := p.RunOnNode(ctx, c.Name, node, append([]string{"mkdir", "-p"}, dirs...)...); err != nil {
 			return nil, err
 		}
-		for _, f := range files {
-			if err := p.CopyToNode(ctx, c.Name, node, src, f); err != nil {
+		for i, f := range files {
+			if err := p.CopyToNode(ctx, c.Name, node, srcs[f.content], paths[i]); err != nil {
 				return nil, err
 			}
 		}
@@ -247,6 +279,15 @@ func startAgent(ctx context.Context, s *upState) (string, error) {
 			local = LocalAddress
 		}
 		spec.Listen = listenAddresses(s.cfg, addr, local)
+		if len(s.cfg.Registry.Mirrors) > 0 {
+			if dirs.Mirrors == "" {
+				return "", problem.New(problem.Failed, "locating the mirror store", errors.New("no cache directory"), "set HOME or XDG_CACHE_HOME, or turn the mirrors off with --no-mirrors")
+			}
+			spec.Mirrors = agent.MirrorSpec{Store: dirs.Mirrors, TTL: s.cfg.Registry.MirrorTTL}
+			for _, m := range s.cfg.Registry.Mirrors {
+				spec.Mirrors.Mirrors = append(spec.Mirrors.Mirrors, registry.Mirror{Upstream: m.Upstream, Remote: m.Remote})
+			}
+		}
 	}
 	switch {
 	case s.cfg.LoadBalancer.Enabled:
@@ -271,13 +312,19 @@ func startAgent(ctx context.Context, s *upState) (string, error) {
 	if s.cfg.Registry.Enabled {
 		port := strconv.Itoa(s.cfg.Registry.Port)
 		s.registry = &RegistrySummary{Host: "localhost:" + port, ClusterHost: net.JoinHostPort(addr, port),
-			Listen: st.Listen, DataDir: spec.DataDir, Agent: st}
+			Listen: st.Listen, DataDir: spec.DataDir, Agent: st, Mirrors: spec.Mirrors.Mirrors}
+		if len(spec.Mirrors.Mirrors) > 0 {
+			s.registry.MirrorStore = spec.Mirrors.Store
+		}
 		clusterReachable := slices.Contains(st.Listen, net.JoinHostPort(addr, port)) || cfgListensAll(st.Listen, port)
 		if !clusterReachable && net.ParseIP(addr) != nil && !net.ParseIP(addr).IsLoopback() && addr != "10.0.2.2" {
 			s.deps.Report.Warn(fmt.Sprintf("the registry does not listen on %s, where the cluster pulls from (no such address on this host); "+
 				"set registry.clusterAddress and registry.listenAddresses to an address both can use", net.JoinHostPort(addr, port)))
 		}
 		parts = append(parts, "registry on "+strings.Join(st.Listen, ", "))
+		if ups := mirroredUpstreams(s.cfg); len(ups) > 0 {
+			parts = append(parts, "mirrors of "+strings.Join(ups, ", "))
+		}
 	}
 	switch {
 	case spec.LB.Address == string(loadbalancer.AddressLocalhost):
@@ -298,18 +345,35 @@ func wireRegistry(ctx context.Context, s *upState) (string, error) {
 	if s.cluster.Provider == existing.Name {
 		s.deps.Report.Warn(fmt.Sprintf("devcluster does not configure the nodes of a cluster it did not create: each node's runtime must pull from %s over plain HTTP "+
 			"(for containerd, a %s like the one devcluster writes on its own clusters)", r.ClusterHost, hostsTOMLPath(r.ClusterHost)))
+		if ups := mirroredUpstreams(s.cfg); len(ups) > 0 {
+			s.deps.Report.Warn(fmt.Sprintf("the mirrors of %s are served on %s but not wired: devcluster cannot reach the nodes of a cluster it did not create "+
+				"(for containerd, each upstream needs a %s with the mirror as its host; registry.mirrors: [] turns them off)",
+				strings.Join(ups, ", "), r.ClusterHost, hostsTOMLPath("<upstream>")))
+		}
 	} else if s.cluster.ContainerRuntime == "containerd" {
-		written, err := ensureHostsTOML(ctx, s.deps.Provider, s.cluster, r.ClusterHost, r.ClusterHost, r.Host)
+		files := registryHostsFiles(r.ClusterHost, r.ClusterHost, r.Host)
+		for _, m := range s.cfg.Registry.Mirrors {
+			files = append(files, hostsFile{m.Upstream, mirrorHostsTOML(m.Remote, r.ClusterHost)})
+		}
+		written, err := ensureHostsTOML(ctx, s.deps.Provider, s.cluster, files)
 		if err != nil {
 			return "", err
 		}
+		what := r.ClusterHost + " and " + r.Host
+		if ups := mirroredUpstreams(s.cfg); len(ups) > 0 {
+			what = r.ClusterHost + ", " + r.Host + " and the mirrors of " + strings.Join(ups, ", ")
+		}
 		if len(written) > 0 {
 			s.did("hosts.toml written")
-			done = append(done, fmt.Sprintf("hosts.toml for %s and %s written on %d of %d node(s)", r.ClusterHost, r.Host, len(written), len(s.cluster.NodeNames)))
+			done = append(done, fmt.Sprintf("hosts.toml for %s written on %d of %d node(s)", what, len(written), len(s.cluster.NodeNames)))
 		} else {
-			done = append(done, fmt.Sprintf("hosts.toml for %s and %s in place on %d node(s)", r.ClusterHost, r.Host, len(s.cluster.NodeNames)))
+			done = append(done, fmt.Sprintf("hosts.toml for %s in place on %d node(s)", what, len(s.cluster.NodeNames)))
 		}
-	} else if !slices.Contains(s.cluster.InsecureRegistries, r.ClusterHost) {
+	} else if ups := mirroredUpstreams(s.cfg); len(ups) > 0 {
+		s.deps.Report.Warn(fmt.Sprintf("the mirrors of %s are wired for containerd only; the %s runtime pulls from the upstreams directly",
+			strings.Join(ups, ", "), s.cluster.ContainerRuntime))
+	}
+	if s.cluster.Provider != existing.Name && s.cluster.ContainerRuntime != "containerd" && !slices.Contains(s.cluster.InsecureRegistries, r.ClusterHost) {
 		s.deps.Report.Warn(fmt.Sprintf("the %s runtime only pulls over plain HTTP from registries given at creation, and %s was not: "+
 			"run `devcluster up --recreate`", s.cluster.ContainerRuntime, r.ClusterHost))
 	}
@@ -332,6 +396,15 @@ func wireRegistry(ctx context.Context, s *upState) (string, error) {
 	}
 	done = append(done, "kube-public/local-registry-hosting")
 	return strings.Join(done, ", "), nil
+}
+
+// mirroredUpstreams are the upstreams the agent mirrors, in order.
+func mirroredUpstreams(cfg *config.Config) []string {
+	out := make([]string, len(cfg.Registry.Mirrors))
+	for i, m := range cfg.Registry.Mirrors {
+		out[i] = m.Upstream
+	}
+	return out
 }
 
 // RegistryDataDir is where the cluster's registry keeps its storage:

@@ -32,6 +32,7 @@ type Overrides struct {
 	// LBAddress is --lb-address.
 	LBAddress      *string
 	NoRegistry     bool
+	NoMirrors      bool
 	NoLoadBalancer bool
 	NoSamples      bool
 	// Registry, LoadBalancer and Samples turn on what the file (or the
@@ -170,6 +171,9 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 	if o.NoRegistry {
 		off := false
 		f.Registry.Enabled = &off
+	}
+	if o.NoMirrors {
+		f.Registry.Mirrors = []MirrorFile{}
 	}
 	if o.NoLoadBalancer {
 		off := false
@@ -353,6 +357,11 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		}
 	}
 	c.Registry.Listen = slices.Clone(f.Registry.ListenAddresses)
+	c.Registry.Mirrors, c.Registry.MirrorTTL = completeMirrors(f.Registry, add)
+	if !c.Registry.Enabled {
+		// The agent's registry serves them.
+		c.Registry.Mirrors = nil
+	}
 	c.LoadBalancer = LoadBalancer{Enabled: *f.LoadBalancer.Enabled, IP: f.LoadBalancer.IP, Address: f.LoadBalancer.Address}
 	if a := f.LoadBalancer.IP; a != "" && net.ParseIP(a) == nil {
 		add("loadBalancer.ip", fmt.Errorf("invalid IP %q", a))
@@ -500,6 +509,14 @@ func SetDefaults(f *File) {
 	}
 	if f.Registry.ClusterAddress == "" {
 		f.Registry.ClusterAddress = "auto"
+	}
+	if f.Registry.Mirrors == nil {
+		for _, u := range DefaultMirrors {
+			f.Registry.Mirrors = append(f.Registry.Mirrors, MirrorFile{Upstream: u})
+		}
+	}
+	if f.Registry.MirrorTTL == "" {
+		f.Registry.MirrorTTL = "7d"
 	}
 	if f.LoadBalancer.Enabled == nil {
 		on := true

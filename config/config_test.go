@@ -126,7 +126,7 @@ func TestCompleteDefaultsAndOverrides(t *testing.T) {
 	}
 	want := &Config{Name: "devcluster", Provider: "minikube", CPUs: CPUs{Count: 2}, Memory: Memory{MB: 4096},
 		ContainerRuntime: "containerd", Wait: 5 * time.Minute, InsecureRegistries: nil, ExtraStartArgs: nil,
-		Registry: Registry{Enabled: true, Port: 5001}, LoadBalancer: LoadBalancer{Enabled: true, Address: "auto"},
+		Registry: Registry{Enabled: true, Port: 5001, Mirrors: defaultMirrors(), MirrorTTL: DefaultMirrorTTL}, LoadBalancer: LoadBalancer{Enabled: true, Address: "auto"},
 		Workloads: Workloads{Samples: true, SampleBase: DefaultSampleBase, Timeout: 5 * time.Minute}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("defaults (-want +got):\n%s", d)
@@ -145,7 +145,8 @@ func TestCompleteDefaultsAndOverrides(t *testing.T) {
 		Driver: "docker", ContainerRuntime: "crio", KubernetesVersion: "v1.35.1",
 		InsecureRegistries: []string{"127.0.0.1:5001"},
 		ExtraStartArgs:     []string{"--addons=metrics-server", "--apiserver-port=8443"}, Wait: 90 * time.Second,
-		Registry:     Registry{Enabled: true, Port: 5005, ClusterAddress: "192.168.49.1", Listen: []string{"127.0.0.1", "192.168.49.1"}, DataDir: "/var/tmp/devcluster-registry"},
+		Registry: Registry{Enabled: true, Port: 5005, ClusterAddress: "192.168.49.1", Listen: []string{"127.0.0.1", "192.168.49.1"}, DataDir: "/var/tmp/devcluster-registry",
+			Mirrors: defaultMirrors(), MirrorTTL: DefaultMirrorTTL},
 		LoadBalancer: LoadBalancer{Enabled: true, IP: "192.168.49.2", Address: "auto"},
 		Workloads:    Workloads{Samples: false, SampleBase: "oci:/var/tmp/nginx-layout", Manifests: []string{"/srv/k8s", "/etc/app.yaml"}, Timeout: 2 * time.Minute}}
 	if d := cmp.Diff(want, got); d != "" {

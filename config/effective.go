@@ -29,11 +29,18 @@ func (c *Config) Effective() File {
 		Wait:    shortDuration(c.Wait),
 		Registry: RegistryFile{Enabled: boolp(c.Registry.Enabled), Port: c.Registry.Port, ClusterAddress: c.Registry.ClusterAddress,
 			ListenAddresses: slices.Clone(c.Registry.Listen), DataDir: c.Registry.DataDir},
-		LoadBalancer: LoadBalancerFile{Enabled: boolp(c.LoadBalancer.Enabled), IP: c.LoadBalancer.IP},
+		LoadBalancer: LoadBalancerFile{Enabled: boolp(c.LoadBalancer.Enabled), IP: c.LoadBalancer.IP, Address: c.LoadBalancer.Address},
 		Workloads: WorkloadsFile{Samples: boolp(c.Workloads.Samples), SampleBase: c.Workloads.SampleBase,
 			Manifests: slices.Clone(c.Workloads.Manifests), Timeout: shortDuration(c.Workloads.Timeout)},
-		Install: InstallFile{MinikubeURL: c.Install.MinikubeURL, KindURL: c.Install.KindURL},
+		Install:   InstallFile{MinikubeURL: c.Install.MinikubeURL, KindURL: c.Install.KindURL},
+		Dashboard: DashboardFile{Image: c.Dashboard.Image},
 	}
+	// An empty list, not an absent one: absent means the default upstreams.
+	out.Registry.Mirrors = []MirrorFile{}
+	for _, m := range c.Registry.Mirrors {
+		out.Registry.Mirrors = append(out.Registry.Mirrors, MirrorFile(m))
+	}
+	out.Registry.MirrorTTL = ttlText(c.Registry.MirrorTTL)
 	if out.Registry.ClusterAddress == "" {
 		out.Registry.ClusterAddress = "auto"
 	}
@@ -85,4 +92,16 @@ func shortDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
+}
+
+// ttlText writes a mirror TTL as registry.mirrorTTL takes it: whole days
+// as "7d", 0 as "0", anything else as a duration.
+func ttlText(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "0"
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return shortDuration(d)
 }

@@ -184,6 +184,37 @@ type RegistryFile struct {
 	// the directory of the configuration file. Default:
 	// $XDG_DATA_HOME/devcluster/<name>/registry (~/.local/share/...).
 	DataDir string `yaml:"dataDir,omitempty" json:"dataDir,omitempty"`
+	// Mirrors are the pull-through mirrors the nodes pull public images
+	// through. Absent: DefaultMirrors; an empty list (mirrors: []) turns
+	// them off.
+	Mirrors []MirrorFile `yaml:"mirrors" json:"mirrors,omitempty"`
+	// MirrorTTL is how long a mirrored blob or manifest is kept after it
+	// was fetched: a duration (72h) or days (7d); 0 keeps it for ever.
+	// Default 7d.
+	MirrorTTL string `yaml:"mirrorTTL,omitempty" json:"mirrorTTL,omitempty"`
+}
+
+// MirrorFile is one entry of registry.mirrors.
+type MirrorFile struct {
+	// Upstream is the registry name images carry: docker.io, ghcr.io.
+	Upstream string `yaml:"upstream" json:"upstream"`
+	// Remote is the upstream's endpoint URL. Default: DefaultRemote.
+	Remote string `yaml:"remote,omitempty" json:"remote,omitempty"`
+}
+
+// DefaultMirrors are the upstreams mirrored when registry.mirrors is absent.
+var DefaultMirrors = []string{"docker.io", "registry.k8s.io", "ghcr.io", "quay.io"}
+
+// DefaultMirrorTTL is Distribution's own proxy.ttl default.
+const DefaultMirrorTTL = 7 * 24 * time.Hour
+
+// DefaultRemote is the endpoint of an upstream registry name: Docker Hub's
+// registry-1.docker.io for docker.io, https://<upstream> for the others.
+func DefaultRemote(upstream string) string {
+	if upstream == "docker.io" {
+		return "https://registry-1.docker.io"
+	}
+	return "https://" + upstream
 }
 
 // Defaults, with the reason for each.
@@ -307,6 +338,17 @@ type Registry struct {
 	Listen []string
 	// DataDir is "" for the default location.
 	DataDir string
+	// Mirrors are the pull-through mirrors, every remote filled in; empty
+	// when they are off (or the registry is).
+	Mirrors []Mirror
+	// MirrorTTL is the mirrors' expiry; 0 is never.
+	MirrorTTL time.Duration
+}
+
+// Mirror is a completed registry.mirrors entry.
+type Mirror struct {
+	Upstream string `json:"upstream"`
+	Remote   string `json:"remote"`
 }
 
 // DefaultRegistryPort avoids 5000, which macOS gives to AirPlay.

@@ -112,6 +112,9 @@ type user struct {
 	env  []string
 	// dir is the working directory of the commands (default: home).
 	dir string
+	// mirrors: the test configures the pull-through mirrors itself (each
+	// remote on loopback); otherwise every `up` runs with --no-mirrors.
+	mirrors bool
 }
 
 func newUser(t testing.TB) *user {
@@ -136,10 +139,11 @@ func newUser(t testing.TB) *user {
 		harness.KillAgents(u.home)
 	})
 	// Tests that are not about the samples skip them (their default base
-	// image would need the internet).
+	// image would need the internet), and the mirrors, whose default
+	// remotes are the real upstreams.
 	// Without the node network namespace, the node IP is in no namespace of
 	// this run: loadBalancer.address auto would probe it, so node is set.
-	cfg := "apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nworkloads:\n  samples: false\n"
+	cfg := "apiVersion: devcluster.dev/v1alpha1\nkind: Cluster\nworkloads:\n  samples: false\nregistry:\n  mirrors: []\n"
 	if nodeNet == nil {
 		cfg += "loadBalancer:\n  address: node\n"
 	}
@@ -157,6 +161,9 @@ type result struct {
 
 // devcluster runs the binary in the user's home.
 func (u *user) devcluster(args ...string) result {
+	if !u.mirrors {
+		args = harness.NoMirrors(args)
+	}
 	return u.exec(filepath.Join(binDir, "devcluster"), args...)
 }
 

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/distribution/distribution/v3"
 	"github.com/distribution/distribution/v3/registry/storage"
 	"github.com/distribution/distribution/v3/registry/storage/driver"
 	"github.com/distribution/distribution/v3/registry/storage/driver/factory"
@@ -97,13 +98,9 @@ func GarbageCollect(ctx context.Context, dataDir string, o GCOptions) (*GCResult
 		res.BytesAfter = res.BytesBefore
 		return res, nil
 	}
-	disk, err := factory.Create(ctx, "filesystem", map[string]any{"rootdirectory": dataDir})
+	disk, reg, err := openStorage(ctx, dataDir)
 	if err != nil {
-		return nil, fmt.Errorf("opening registry storage %s: %w", dataDir, err)
-	}
-	reg, err := storage.NewRegistry(ctx, disk, storage.EnableDelete)
-	if err != nil {
-		return nil, fmt.Errorf("opening registry storage %s: %w", dataDir, err)
+		return nil, err
 	}
 	// Distribution decides what goes; its sweep deletes through rec, which
 	// notes every path with its size first, and in a dry run deletes
@@ -115,6 +112,19 @@ func GarbageCollect(ctx context.Context, dataDir string, o GCOptions) (*GCResult
 	res.Manifests, res.Blobs, res.Bytes = rec.report()
 	res.BytesAfter = SizeOf(dataDir)
 	return res, nil
+}
+
+// openStorage opens the filesystem storage in dir, deletes enabled.
+func openStorage(ctx context.Context, dir string) (driver.StorageDriver, distribution.Namespace, error) {
+	disk, err := factory.Create(ctx, "filesystem", map[string]any{"rootdirectory": dir})
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening registry storage %s: %w", dir, err)
+	}
+	reg, err := storage.NewRegistry(ctx, disk, storage.EnableDelete)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening registry storage %s: %w", dir, err)
+	}
+	return disk, reg, nil
 }
 
 // recordingDriver is the storage as the collector's sweep sees it: Delete

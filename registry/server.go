@@ -60,6 +60,10 @@ type Options struct {
 	// holder, which does not let go by itself (a `registry serve`), it
 	// refuses at once.
 	LockWait time.Duration
+	// Mirrors, when set, are pull-through mirrors served beside the
+	// registry (needs DataDir): a pull with ?ns=<upstream> (containerd's
+	// mirror requests) goes to that upstream's mirror.
+	Mirrors *MirrorOptions
 }
 
 // Health is what HealthPath returns.
@@ -82,6 +86,7 @@ type Server struct {
 	mu        sync.Mutex
 	servers   []*http.Server
 	lock      *lockfile.Lock
+	mirrors   *mirrorSet
 }
 
 // logMu guards logrus' global configuration (Distribution logs through it).
@@ -153,7 +158,20 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.app = app
-	mux.Handle("/", loopbackWritesOnly(s.app))
+	local := loopbackWritesOnly(s.app)
+	if o.Mirrors != nil && len(o.Mirrors.Mirrors) > 0 {
+		if s.mirrors, err = newMirrorSet(*o.Mirrors, s.loopbackAddr(), s.holderName()); err != nil {
+			return nil, err
+		}
+		mux.HandleFunc(MirrorReleasePath, s.handleRelease)
+	}
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.mirrors.upstreamOf(r) != "" {
+			s.mirrors.ServeHTTP(w, r)
+			return
+		}
+		local.ServeHTTP(w, r)
+	}))
 	ok = true
 	return s, nil
 }
@@ -205,6 +223,7 @@ func (f existenceChecksAreDebug) Format(e *logrus.Entry) ([]byte, error) {
 // several goroutines (a signal handler and the end of Serve).
 func (s *Server) Close() {
 	s.closeListeners()
+	s.mirrors.release()
 	s.mu.Lock()
 	l := s.lock
 	s.lock = nil
@@ -273,6 +292,23 @@ func httpSecret(dataDir string) (string, error) {
 		return "", fmt.Errorf("writing the registry secret: %w", err)
 	}
 	return secret, nil
+}
+
+// loopbackAddr is the first bound loopback address ("" when none).
+func (s *Server) loopbackAddr() string {
+	for _, a := range s.Addrs() {
+		if h, _, err := net.SplitHostPort(a); err == nil && net.ParseIP(h) != nil && net.ParseIP(h).IsLoopback() {
+			return a
+		}
+	}
+	return ""
+}
+
+func (s *Server) holderName() string {
+	if s.opts.Holder != "" {
+		return s.opts.Holder
+	}
+	return "a devcluster registry"
 }
 
 // Addrs returns the bound addresses (with the real port when 0 was asked).

@@ -280,7 +280,7 @@ func tierEnv(bin string) []string {
 }
 
 // devclusterEnv runs the binary with extra environment variables.
-func devclusterEnv(t *testing.T, extra []string, args ...string) result {
+func devclusterEnv(t testing.TB, extra []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -291,6 +291,9 @@ func devclusterEnv(t *testing.T, extra []string, args ...string) result {
 
 // devclusterCommand is the binary's command line in the tier's environment.
 func devclusterCommand(ctx context.Context, extra []string, args ...string) *exec.Cmd {
+	if !slices.Contains(extra, mirrorsOnEnv) {
+		args = harness.NoMirrors(args)
+	}
 	cmd := exec.CommandContext(ctx, filepath.Join(env.bin, "devcluster"), args...)
 	cmd.Dir = env.home
 	cmd.Env = append(tierEnv(env.bin), extra...)
@@ -298,7 +301,7 @@ func devclusterCommand(ctx context.Context, extra []string, args ...string) *exe
 }
 
 // runDevcluster runs cmd and returns what it printed and its exit code.
-func runDevcluster(t *testing.T, cmd *exec.Cmd) result {
+func runDevcluster(t testing.TB, cmd *exec.Cmd) result {
 	t.Helper()
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
@@ -363,7 +366,7 @@ func TestSampleServesThroughLoadBalancer(t *testing.T) {
 
 // writeConfig writes the tier's devcluster.yaml: the cluster of the shape
 // (provider kind in kind's), the registry port, the offline nginx base.
-func writeConfig(t *testing.T) {
+func writeConfig(t testing.TB) {
 	t.Helper()
 	provider := "minikube"
 	if shape == "kind" {

@@ -32,6 +32,9 @@ type Dirs struct {
 	Data string
 	// State is $XDG_STATE_HOME/devcluster/<name> (~/.local/state/devcluster/<name>).
 	State string
+	// Mirrors is the per-user store of the pull-through mirrors, shared by
+	// every cluster: $XDG_CACHE_HOME/devcluster/mirrors (~/.cache/...).
+	Mirrors string
 }
 
 // RegistryData is the default registry storage directory.
@@ -51,15 +54,24 @@ func VersionCache(env Env) (string, error) {
 // ($XDG_CACHE_HOME/devcluster/bin, ~/.cache/devcluster/bin): a cache, which
 // the next download fills again if it is deleted.
 func ToolsDir(env Env) (string, error) {
+	cache, err := cacheDir(env)
+	if err != nil {
+		return "", errors.New("neither HOME nor XDG_CACHE_HOME is set: cannot place devcluster's tools")
+	}
+	return filepath.Join(cache, "bin"), nil
+}
+
+// cacheDir is $XDG_CACHE_HOME/devcluster (~/.cache/devcluster).
+func cacheDir(env Env) (string, error) {
 	cache, _ := env("XDG_CACHE_HOME")
 	if cache == "" {
 		home := Home(env)
 		if home == "" {
-			return "", errors.New("neither HOME nor XDG_CACHE_HOME is set: cannot place devcluster's tools")
+			return "", errors.New("neither HOME nor XDG_CACHE_HOME is set")
 		}
 		cache = filepath.Join(home, ".cache")
 	}
-	return filepath.Join(cache, "devcluster", "bin"), nil
+	return filepath.Join(cache, "devcluster"), nil
 }
 
 // For returns the directories of cluster name ("" for devcluster's own
@@ -79,5 +91,9 @@ func For(env Env, name string) (Dirs, error) {
 			state = filepath.Join(home, ".local", "state")
 		}
 	}
-	return Dirs{Data: filepath.Join(data, "devcluster", name), State: filepath.Join(state, "devcluster", name)}, nil
+	d := Dirs{Data: filepath.Join(data, "devcluster", name), State: filepath.Join(state, "devcluster", name)}
+	if cache, err := cacheDir(env); err == nil {
+		d.Mirrors = filepath.Join(cache, "mirrors")
+	}
+	return d, nil
 }

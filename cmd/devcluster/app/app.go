@@ -415,6 +415,7 @@ func newApp(g *globals) *cli.App {
 			newDeployCommand(g),
 			newDiagnoseCommand(g),
 			newRegistryCommand(g),
+			newMirrorCommand(g),
 			newLBCommand(g),
 			newConfigCommand(g),
 			newServiceCommand(g),

@@ -23,7 +23,7 @@ type upFlags struct {
 	name, cpus, memory, driver, runtime, k8sVersion, wait string
 	lbAddress                                             string
 	insecure, startArgs                                   cli.StringSlice
-	recreate, noRegistry, noLB, noSamples                 bool
+	recreate, noRegistry, noMirrors, noLB, noSamples      bool
 	registry, lb, samples                                 bool
 	install, noInstall, installOnly                       bool
 	manifests                                             cli.StringSlice
@@ -59,6 +59,7 @@ func newUpCommand(g *globals) *cli.Command {
 			&cli.BoolFlag{Name: "recreate", Usage: "delete and recreate an existing cluster (for example when it differs from the configuration)", Destination: &f.recreate},
 			&cli.IntFlag{Name: "registry-port", Usage: "`PORT` of the local registry", DefaultText: fromFile("registry.port", "5001"), Destination: &f.registryPort},
 			&cli.BoolFlag{Name: "no-registry", Usage: "do not run the local registry", Destination: &f.noRegistry},
+			&cli.BoolFlag{Name: "no-mirrors", Usage: "no pull-through mirrors for this run (registry.mirrors)", Destination: &f.noMirrors},
 			&cli.BoolFlag{Name: "no-lb", Usage: "do not give LoadBalancer Services an external IP", Destination: &f.noLB},
 			&cli.StringFlag{Name: "lb-address", Usage: "how the host reaches LoadBalancer Services: `ADDRESS` auto, node (the node IP) or localhost (127.0.0.1 through the API server)",
 				DefaultText: fromFile("loadBalancer.address", "auto"), Destination: &f.lbAddress},
@@ -162,6 +163,7 @@ func (f *upFlags) overrides(c *cli.Context, dir string) config.Overrides {
 		o.RegistryPort = &p
 	}
 	o.NoRegistry = f.noRegistry
+	o.NoMirrors = f.noMirrors
 	o.NoLoadBalancer = f.noLB
 	o.NoSamples = f.noSamples
 	o.Registry, o.LoadBalancer, o.Samples = f.registry, f.lb, f.samples

@@ -398,7 +398,7 @@ func newRegistryServeCommand(g *globals) *cli.Command {
 // newAgentCommand is the hidden command the agent process runs.
 func newAgentCommand(g *globals) *cli.Command {
 	var s agent.Spec
-	var listen cli.StringSlice
+	var listen, mirrors cli.StringSlice
 	return &cli.Command{
 		Name:   "agent",
 		Usage:  "run the background agent (started by `devcluster up`)",
@@ -412,9 +412,20 @@ func newAgentCommand(g *globals) *cli.Command {
 			&cli.StringFlag{Name: "lb-address", Destination: &s.LB.Address},
 			&cli.StringFlag{Name: "context", Destination: &s.LB.Context},
 			&cli.StringFlag{Name: "kubeconfig", Destination: &s.LB.Kubeconfig},
+			&cli.StringFlag{Name: "mirror-store", Destination: &s.Mirrors.Store},
+			&cli.DurationFlag{Name: "mirror-ttl", Destination: &s.Mirrors.TTL},
+			&cli.StringSliceFlag{Name: "mirror", Destination: &mirrors},
 		},
 		Action: func(c *cli.Context) error {
 			s.Listen = listen.Value()
+			for _, m := range mirrors.Value() {
+				mi, err := agent.ParseMirror(m)
+				if err != nil {
+					return err
+				}
+				s.Mirrors.Mirrors = append(s.Mirrors.Mirrors, mi)
+			}
+			s.Mirrors.Helper = selfExecutable()
 			s.Verbose = g.verbose
 			// The identity `up` compares to reuse this agent.
 			return agent.Run(c.Context, s, g.env.Stderr, agent.BuildVersion(Version, selfExecutable()), nil)
