@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/distribution/distribution/v3/registry/handlers"
 
 	"github.com/devcluster/devcluster/internal/lockfile"
+	"github.com/devcluster/devcluster/internal/proc"
 )
 
 // Mirror is one pull-through mirror: pulls of Upstream (a registry name as
@@ -60,7 +62,30 @@ const MirrorReleasePath = "/devcluster/v1/mirrors/release"
 const (
 	storeHolderFile = ".holder.json"
 	usageFile       = ".devcluster-usage.json"
+	// pruneIntentFile says a prune waits for the store (its PID inside):
+	// a server that let go of the store does not take it again meanwhile,
+	// or busy servers would hand it to each other and starve the prune.
+	pruneIntentFile = ".prune-pending"
 )
+
+// pruneIntentTTL bounds how long an intent keeps servers away from the
+// store even when its process lives on (a prune stuck elsewhere).
+const pruneIntentTTL = 2 * time.Minute
+
+// prunePending reports whether a live prune waits for the store.
+func prunePending(storeDir string) bool {
+	p := filepath.Join(storeDir, pruneIntentFile)
+	st, err := os.Stat(p)
+	if err != nil || time.Since(st.ModTime()) > pruneIntentTTL {
+		return false
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	return err == nil && pid > 0 && proc.Exists(pid)
+}
 
 // StoreHolder is what the process serving the store writes beside its lock.
 type StoreHolder struct {
@@ -115,6 +140,9 @@ func (m *mirrorSet) upstreamOf(r *http.Request) string {
 }
 
 type forwardedKey struct{}
+
+// errPrunePending: the store is free but a prune is about to take it.
+var errPrunePending = errors.New("a mirror prune waits for the store")
 
 func (m *mirrorSet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -176,18 +204,27 @@ func (m *mirrorSet) backend(ctx context.Context) (map[string]*handlers.App, stri
 			m.mu.Unlock()
 			return apps, "", nil
 		}
-		err := m.open(ctx)
+		var err error
+		if prunePending(m.opts.StoreDir) {
+			err = errPrunePending
+		} else {
+			err = m.open(ctx)
+		}
 		apps := m.apps
 		m.mu.Unlock()
 		if err == nil {
 			return apps, "", nil
 		}
 		var le *lockfile.LockedError
-		if !errors.As(err, &le) {
+		switch {
+		case errors.Is(err, errPrunePending):
+			le = &lockfile.LockedError{Holder: "a waiting mirror prune"}
+		case !errors.As(err, &le):
 			return nil, "", err
-		}
-		if h, herr := ReadStoreHolder(m.opts.StoreDir); herr == nil && h.PID == le.PID && h.Addr != "" && h.Addr != m.self {
-			return nil, h.Addr, nil
+		default:
+			if h, herr := ReadStoreHolder(m.opts.StoreDir); herr == nil && h.PID == le.PID && h.Addr != "" && h.Addr != m.self {
+				return nil, h.Addr, nil
+			}
 		}
 		// A prune holds it, or its holder has not said where it serves yet.
 		if !time.Now().Before(deadline) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -229,6 +230,13 @@ func PruneMirrors(ctx context.Context, storeDir string, o PruneOptions) (*PruneR
 // meanwhile), for up to wait.
 func takeStore(ctx context.Context, storeDir string, wait time.Duration) (*lockfile.Lock, error) {
 	deadline := time.Now().Add(wait)
+	// Keep the servers that let go from taking the store back meanwhile
+	// (removed once the lock is ours, which then keeps them waiting).
+	intent := filepath.Join(storeDir, pruneIntentFile)
+	if err := writeFileAtomic(intent, []byte(strconv.Itoa(os.Getpid()))); err != nil {
+		return nil, fmt.Errorf("the mirror store %s: %w", storeDir, err)
+	}
+	defer os.Remove(intent)
 	for {
 		AskRelease(ctx, storeDir)
 		step := min(time.Until(deadline), 2*time.Second)

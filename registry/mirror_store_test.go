@@ -122,8 +122,11 @@ func TestPruneBesideTwoBusyServers(t *testing.T) {
 	_, h1, _ := startMirror(t, store, up.srv.URL)
 	_, h2, _ := startMirror(t, store, up.srv.URL)
 	stop := make(chan struct{})
-	errs := make(chan error, 2)
-	for _, h := range []string{h1, h2} {
+	// Several pullers per server: between a release and the prune's next
+	// try there is always a request that would take the store back.
+	hosts := []string{h1, h2, h1, h2, h1, h2, h1, h2}
+	errs := make(chan error, len(hosts))
+	for _, h := range hosts {
 		go func(h string) {
 			for {
 				select {
@@ -146,7 +149,7 @@ func TestPruneBesideTwoBusyServers(t *testing.T) {
 		}
 	}
 	close(stop)
-	for i := 0; i < 2; i++ {
+	for range hosts {
 		if err := <-errs; err != nil {
 			t.Errorf("a pull during the prunes: %v", err)
 		}
