@@ -16,7 +16,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
-const BOOLEAN_INPUTS = ['registry', 'load-balancer', 'samples', 'install-only'];
+const BOOLEAN_INPUTS = ['registry', 'load-balancer', 'samples', 'install-only', 'dashboard'];
 
 // A problem with the inputs: the message and exit code 2, as devcluster's
 // own usage errors.
@@ -157,6 +157,51 @@ function upArgs(env, diagnosticsDir) {
   return args;
 }
 
+// dashboardArgs is the `devcluster dashboard` command line of the cluster
+// up brought up: the URL as JSON, never the sign-in token (no --token), and
+// no browser.
+function dashboardArgs(globals, identity) {
+  return [...globals, 'dashboard', ...identity, '--url', '--output', 'json'];
+}
+
+// hostURL is a URL as devcluster writes them, http(s)://host[:port], in
+// printable ASCII without blanks, with no credentials, path, query or
+// fragment; anything else is not a URL to pass on.
+function hostURL(v) {
+  if (typeof v !== 'string' || !/^https?:\/\/[!-~]+$/.test(v)) {
+    return false;
+  }
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && u.username === '' && u.password === '' &&
+      u.pathname === '/' && u.search === '' && u.hash === '';
+  } catch {
+    return false;
+  }
+}
+
+// hostURLs is the host-urls output: one JSON object on one line, each
+// LoadBalancer Service that has host URLs as "namespace/name" with its
+// URLs in port order, so that a workflow reads one with
+// fromJSON(...)['devcluster-samples/web'][0]. It is {} when there are
+// none, so fromJSON never fails. dropped counts the values left out.
+function hostURLs(res) {
+  const out = {};
+  let dropped = 0;
+  for (const lb of Array.isArray(res.loadBalancers) ? res.loadBalancers : []) {
+    if (!lb || typeof lb.namespace !== 'string' || typeof lb.name !== 'string') {
+      continue;
+    }
+    const given = Array.isArray(lb.urls) && lb.urls.length > 0 ? lb.urls : (lb.url ? [lb.url] : []);
+    const urls = given.filter(hostURL);
+    dropped += given.length - urls.length;
+    if (urls.length > 0) {
+      out[lb.namespace + '/' + lb.name] = urls;
+    }
+  }
+  return { json: JSON.stringify(out), dropped };
+}
+
 // clusterID names a cluster's record: the same global and identity flags
 // are the same cluster.
 function clusterID(globals, identity) {
@@ -245,6 +290,21 @@ function log(msg) {
   process.stderr.write(msg + '\n');
 }
 
+// result parses the JSON a devcluster command printed; what it printed
+// otherwise is not repeated in the log.
+function result(what, stdout) {
+  try {
+    const v = JSON.parse(stdout);
+    if (v !== null && typeof v === 'object') {
+      return v;
+    }
+  } catch {
+    // reported below
+  }
+  log(`devcluster ${what} printed no JSON result`);
+  return null;
+}
+
 // GitHub's workflow commands: a value in them is escaped so it cannot end
 // the command.
 function annotate(kind, msg) {
@@ -259,21 +319,50 @@ function modeUp(env) {
   const diagnosticsDir = path.join(stateDir(env), 'diagnostics', id);
   const args = upArgs(env, diagnosticsDir);
   const installOnly = args.includes('--install-only');
+  const dashboard = bool(env, 'dashboard') === 'true';
+  if (dashboard && installOnly) {
+    throw new InputError('input dashboard: install-only creates no cluster to install the dashboard into');
+  }
   if (!installOnly) {
     // Recorded before up runs: a failed up can leave a cluster behind.
     writeRecord(env, { id, globals, identity, diagnosticsDir });
   }
   const r = run(env, args, { capture: true });
+  let code = r.code;
   let res = {};
   if (r.code === 0) {
-    try {
-      res = JSON.parse(r.stdout);
-    } catch (e) {
-      log(`devcluster up printed no JSON result: ${e.message}`);
+    res = result('up', r.stdout);
+    if (res === null) {
       return 1;
     }
   } else if (r.error) {
     log(r.error);
+  }
+  let dashboardURL = '';
+  if (dashboard && code === 0) {
+    // Standard output is captured and only its url read: the token is not
+    // asked for, and would go nowhere if it came.
+    const d = run(env, dashboardArgs(globals, identity), { capture: true, timeoutMs: 15 * 60 * 1000 });
+    if (d.code !== 0) {
+      if (d.error) {
+        log(d.error);
+      }
+      code = d.code;
+    } else {
+      const dres = result('dashboard', d.stdout);
+      if (dres === null) {
+        code = 1;
+      } else if (hostURL(dres.url)) {
+        dashboardURL = dres.url;
+      } else {
+        annotate('warning', 'devcluster dashboard printed no http(s) URL; the dashboard-url output is empty');
+        code = 1;
+      }
+    }
+  }
+  const lbs = hostURLs(res);
+  if (lbs.dropped > 0) {
+    annotate('warning', `${lbs.dropped} host URL(s) of LoadBalancer Services are not http(s) URLs and are left out of host-urls`);
   }
   const cluster = res.cluster || {};
   setOutputs(env, {
@@ -281,9 +370,11 @@ function modeUp(env) {
     registry: (res.registry || {}).host || '',
     'node-ip': cluster.ip || '',
     'cluster-name': cluster.name || '',
+    'host-urls': lbs.json,
+    'dashboard-url': dashboardURL,
     'diagnostics-dir': installOnly ? '' : diagnosticsDir,
   });
-  return r.code;
+  return code;
 }
 
 // artifactName is unique to the job, its matrix entry and the attempt, and
@@ -421,7 +512,7 @@ function main(argv, env) {
   }
 }
 
-module.exports = { main, upArgs, setOutputs, artifactName, targets, clusterID, InputError };
+module.exports = { main, upArgs, dashboardArgs, hostURLs, setOutputs, artifactName, targets, clusterID, InputError };
 
 if (require.main === module) {
   process.exitCode = main(process.argv.slice(2), process.env);

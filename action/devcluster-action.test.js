@@ -6,11 +6,26 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { main, upArgs, setOutputs, artifactName } = require('./devcluster-action.js');
+const { main, upArgs, hostURLs, setOutputs, artifactName } = require('./devcluster-action.js');
+
+// A sample of `devcluster up -o json` in localhost mode: a Service with two
+// TCP ports, one whose UDP port is not forwarded, and one still pending.
+const SAMPLE_UP = {
+  cluster: { name: 'ci', provider: 'minikube', state: 'Running', ip: '192.168.49.2', kubeContext: 'ci', nodes: 1 },
+  kubernetes: { context: 'ci', server: 'https://192.168.49.2:8443', ready: true, detail: '1 nodes Ready' },
+  registry: { host: 'localhost:5001' },
+  loadBalancers: [
+    { namespace: 'devcluster-samples', name: 'web', ip: '127.0.0.1', state: 'assigned', url: 'http://127.0.0.1:8080', urls: ['http://127.0.0.1:8080', 'https://127.0.0.1:8443'] },
+    { namespace: 'apps', name: 'dns', ip: '127.0.0.1', state: 'assigned', url: 'http://127.0.0.1:9053', urls: ['http://127.0.0.1:9053'], notForwarded: ['53/UDP'] },
+    { namespace: 'apps', name: 'queue', state: 'pending' },
+  ],
+  actions: ['created', 'agent started'],
+  changed: true,
+};
 
 // fakeDevcluster is an executable that logs its arguments (one JSON array
 // a line) and answers as devcluster would; FAKE_FAIL names the commands
-// that fail.
+// that fail, FAKE_UP replaces up's JSON and FAKE_DASHBOARD dashboard's.
 function fixture(t) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'devcluster-action-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -23,10 +38,14 @@ function fixture(t) {
 const fs = require('fs');
 const args = process.argv.slice(2);
 fs.appendFileSync(process.env.FAKE_LOG, JSON.stringify(args) + '\\n');
-const cmd = args.find((a) => ['up', 'down', 'diagnose'].includes(a));
+const cmd = args.find((a) => ['up', 'down', 'diagnose', 'dashboard'].includes(a));
 if ((process.env.FAKE_FAIL || '').split(',').includes(cmd)) { process.stderr.write(cmd + ' failed\\n'); process.exit(6); }
 if (cmd === 'up') {
-  process.stdout.write(JSON.stringify({ cluster: { name: 'ci', kubeContext: process.env.FAKE_CONTEXT || 'ci', ip: '192.168.49.2' }, registry: { host: 'localhost:5001' } }));
+  process.stdout.write(process.env.FAKE_UP || JSON.stringify({ cluster: { name: 'ci', kubeContext: process.env.FAKE_CONTEXT || 'ci', ip: '192.168.49.2' }, registry: { host: 'localhost:5001' } }));
+}
+if (cmd === 'dashboard') {
+  process.stdout.write(process.env.FAKE_DASHBOARD || JSON.stringify({ context: 'ci', namespace: 'devcluster-dashboard', version: 'v0.45.0', url: 'http://127.0.0.1:41321',
+    serviceAccount: 'devcluster-dashboard/headlamp-admin', expiresAt: '2026-12-02T03:00:00Z', changed: true }));
 }
 if (cmd === 'diagnose') {
   const d = args[args.indexOf('--dir') + 1];
@@ -47,19 +66,25 @@ if (cmd === 'diagnose') {
   };
   fs.writeFileSync(env.GITHUB_OUTPUT, '');
   const calls = () => (fs.existsSync(env.FAKE_LOG) ? fs.readFileSync(env.FAKE_LOG, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
-  const quiet = (fn) => {
-    const w = process.stdout.write;
-    const e = process.stderr.write;
-    process.stdout.write = () => true;
-    process.stderr.write = () => true;
-    try {
-      return fn();
-    } finally {
-      process.stdout.write = w;
-      process.stderr.write = e;
-    }
+  return { dir, ws, temp, env, calls, run: (mode, extra = {}) => captured(() => main([mode], { ...env, ...extra })).result };
+}
+
+// captured runs fn and returns its result with what it wrote to standard
+// output and standard error (the job's log).
+function captured(fn) {
+  let said = '';
+  const w = process.stdout.write;
+  const e = process.stderr.write;
+  process.stdout.write = process.stderr.write = (s) => {
+    said += s;
+    return true;
   };
-  return { dir, ws, temp, env, calls, run: (mode, extra = {}) => quiet(() => main([mode], { ...env, ...extra })) };
+  try {
+    return { result: fn(), said };
+  } finally {
+    process.stdout.write = w;
+    process.stderr.write = e;
+  }
 }
 
 // parseOutputs reads GITHUB_OUTPUT as the runner does: name=value lines and
@@ -161,9 +186,11 @@ test('outputs: random delimiters, no value can add an output', (t) => {
   assert.equal(out['node-ip'], '192.168.49.2');
   assert.equal(out['cluster-name'], 'ci');
   assert.ok(out['diagnostics-dir'].startsWith(path.join(f.temp, 'devcluster-action', 'diagnostics') + path.sep));
+  assert.equal(out['host-urls'], '{}');
+  assert.equal(out['dashboard-url'], '');
   const delimiters = [...text.matchAll(/<<(ghadelimiter_[0-9a-f-]{36})\n/g)].map((m) => m[1]);
-  assert.equal(delimiters.length, 5);
-  assert.equal(new Set(delimiters).size, 5, 'a delimiter was used twice');
+  assert.equal(delimiters.length, 7);
+  assert.equal(new Set(delimiters).size, 7, 'a delimiter was used twice');
   // Written as the runner reads them, whatever else is in the file.
   fs.writeFileSync(f.env.GITHUB_OUTPUT, 'before=1\n');
   setOutputs(f.env, { a: 'x', b: '' });
@@ -240,22 +267,18 @@ test('artifact names: unique to job, matrix entry and attempt, without refused c
 
 test('bad input: exit 2 with the input named, devcluster not run', (t) => {
   const f = fixture(t);
-  let said = '';
-  const w = process.stdout.write;
-  process.stdout.write = (s) => {
-    said += s;
-    return true;
-  };
-  try {
+  const { said } = captured(() => {
     assert.equal(main(['up'], { ...f.env, INPUT_REGISTRY: 'yes' }), 2);
     assert.equal(main(['up'], { ...f.env, INPUT_REGISTRY_PORT: '70000' }), 2);
     assert.equal(main(['up'], { ...f.env, INPUT_CONFIG: 'missing.yaml' }), 2);
-  } finally {
-    process.stdout.write = w;
-  }
+    assert.equal(main(['up'], { ...f.env, INPUT_DASHBOARD: 'yes' }), 2);
+    assert.equal(main(['up'], { ...f.env, INPUT_DASHBOARD: 'true', INPUT_INSTALL_ONLY: 'true' }), 2);
+  });
   assert.match(said, /::error::input registry: "yes" is not true or false/);
   assert.match(said, /::error::input registry-port/);
   assert.match(said, /::error::input config: missing.yaml does not exist/);
+  assert.match(said, /::error::input dashboard: "yes" is not true or false/);
+  assert.match(said, /::error::input dashboard: install-only creates no cluster/);
   assert.equal(f.calls().length, 0);
 });
 
@@ -270,4 +293,112 @@ test('prepare: state outside the workspace, cache keys shared by jobs', (t) => {
   assert.ok(out['mirrors-key'].startsWith(out['mirrors-restore-key']));
   assert.equal(out['mirrors-restore-key'], 'devcluster-mirrors-linux-x64-');
   assert.ok(fs.existsSync(path.join(out['state-dir'], 'devcluster-action.js')), 'the post step has no copy to run');
+});
+
+test('host-urls: the LoadBalancer Services of up -o json, one JSON line for fromJSON', (t) => {
+  const f = fixture(t);
+  assert.equal(f.run('up', { FAKE_UP: JSON.stringify(SAMPLE_UP) }), 0);
+  const out = parseOutputs(f.env.GITHUB_OUTPUT);
+  assert.ok(!out['host-urls'].includes('\n'));
+  // As a workflow reads it: fromJSON(...)['devcluster-samples/web'][0].
+  assert.deepEqual(JSON.parse(out['host-urls']), {
+    'devcluster-samples/web': ['http://127.0.0.1:8080', 'https://127.0.0.1:8443'],
+    'apps/dns': ['http://127.0.0.1:9053'],
+  });
+  assert.equal(JSON.parse(out['host-urls'])['devcluster-samples/web'][0], 'http://127.0.0.1:8080');
+  assert.equal(out['node-ip'], '192.168.49.2');
+  assert.equal(out['dashboard-url'], '', 'no dashboard asked for');
+  assert.equal(f.calls().length, 1);
+  // Only url, as an older result has it; no loadBalancers at all.
+  assert.deepEqual(JSON.parse(hostURLs({ loadBalancers: [{ namespace: 'a', name: 'b', url: 'http://10.0.0.2:80' }] }).json), { 'a/b': ['http://10.0.0.2:80'] });
+  assert.equal(hostURLs({ cluster: {} }).json, '{}');
+  // Only scheme://host:port, as devcluster writes them.
+  const odd = ['http://user:secret@127.0.0.1:8080', 'http://127.0.0.1:8080/x', 'http://127.0.0.1:8080?a=b', 'ftp://127.0.0.1:21', 'http://127.0.0.1 :80', 'javascript:alert(1)'];
+  assert.deepEqual(hostURLs({ loadBalancers: [{ namespace: 'a', name: 'b', urls: [...odd, 'https://[::1]:8443/'] }] }),
+    { json: '{"a/b":["https://[::1]:8443/"]}', dropped: odd.length });
+});
+
+test('host-urls is {} when up fails or installs only, so fromJSON never fails', (t) => {
+  const f = fixture(t);
+  assert.equal(f.run('up', { FAKE_FAIL: 'up' }), 6);
+  assert.equal(parseOutputs(f.env.GITHUB_OUTPUT)['host-urls'], '{}');
+  fs.writeFileSync(f.env.GITHUB_OUTPUT, '');
+  assert.equal(f.run('up', { INPUT_INSTALL_ONLY: 'true' }), 0);
+  assert.equal(parseOutputs(f.env.GITHUB_OUTPUT)['host-urls'], '{}');
+});
+
+test('a URL with a newline cannot add an output or a line', (t) => {
+  const f = fixture(t);
+  const evil = structuredClone(SAMPLE_UP);
+  evil.loadBalancers[0].urls = ['http://127.0.0.1:8080\nregistry=evil.example:5000', 'http://127.0.0.1:8081'];
+  evil.loadBalancers[1].url = 'http://127.0.0.1:9053\r\ndashboard-url<<EOF';
+  evil.loadBalancers[1].urls = [];
+  const { result, said } = captured(() => main(['up'], {
+    ...f.env,
+    INPUT_DASHBOARD: 'true',
+    FAKE_UP: JSON.stringify(evil),
+    FAKE_DASHBOARD: JSON.stringify({ url: 'http://127.0.0.1:41321\nregistry=evil.example:5000' }),
+  }));
+  assert.equal(result, 1, 'a dashboard that gives no URL fails the step');
+  const out = parseOutputs(f.env.GITHUB_OUTPUT);
+  assert.equal(out.registry, 'localhost:5001');
+  assert.deepEqual(JSON.parse(out['host-urls']), { 'devcluster-samples/web': ['http://127.0.0.1:8081'] });
+  assert.equal(out['dashboard-url'], '');
+  assert.deepEqual(Object.keys(out).sort(), ['cluster-name', 'dashboard-url', 'diagnostics-dir', 'host-urls', 'kube-context', 'node-ip', 'registry']);
+  assert.ok(!fs.readFileSync(f.env.GITHUB_OUTPUT, 'utf8').includes('evil'), 'a value that is not a URL reached the output file');
+  // Warnings, each one line, that repeat none of the values.
+  const warnings = said.split('\n').filter(Boolean);
+  assert.equal(warnings.length, 2);
+  for (const l of warnings) {
+    assert.match(l, /^::warning::/);
+    assert.ok(!l.includes('evil') && !l.includes('EOF'), l);
+  }
+});
+
+test('dashboard: run after up only when asked, its URL an output, its token nowhere', (t) => {
+  const f = fixture(t);
+  assert.equal(f.run('up', { INPUT_DASHBOARD: 'false', INPUT_NAME: 'ci' }), 0);
+  assert.equal(f.calls().length, 1, 'dashboard ran without being asked');
+  assert.equal(parseOutputs(f.env.GITHUB_OUTPUT)['dashboard-url'], '');
+  fs.writeFileSync(f.env.GITHUB_OUTPUT, '');
+
+  // A devcluster that prints the token all the same: it goes nowhere.
+  const token = 'eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2Vu.c2lnbmF0dXJl';
+  const dash = JSON.stringify({ context: 'ci', namespace: 'devcluster-dashboard', url: 'http://127.0.0.1:41321', token, changed: true });
+  const { result, said } = captured(() => main(['up'], { ...f.env, INPUT_DASHBOARD: 'true', INPUT_NAME: 'ci', FAKE_DASHBOARD: dash }));
+  assert.equal(result, 0);
+  const [up, dashboard] = f.calls().slice(1);
+  assert.equal(up[0], 'up');
+  assert.deepEqual(dashboard, ['dashboard', '--name', 'ci', '--url', '--output', 'json']);
+  assert.ok(!dashboard.includes('--token'));
+  const out = parseOutputs(f.env.GITHUB_OUTPUT);
+  assert.equal(out['dashboard-url'], 'http://127.0.0.1:41321');
+  assert.ok(!fs.readFileSync(f.env.GITHUB_OUTPUT, 'utf8').includes('c2VjcmV0LXRva2Vu'), 'the token reached an output');
+  assert.ok(!said.includes('c2VjcmV0LXRva2Vu'), 'the token reached the log');
+  for (const dir of [f.ws, f.temp]) {
+    for (const name of fs.readdirSync(dir, { recursive: true })) {
+      const p = path.join(dir, name);
+      if (fs.statSync(p).isFile()) {
+        assert.ok(!fs.readFileSync(p, 'utf8').includes('c2VjcmV0LXRva2Vu'), `the token reached ${p}`);
+      }
+    }
+  }
+});
+
+test('dashboard: not after a failed up; a failed dashboard fails the step with up\'s outputs set', (t) => {
+  const f = fixture(t);
+  assert.equal(f.run('up', { INPUT_DASHBOARD: 'true', FAKE_FAIL: 'up' }), 6);
+  assert.deepEqual(f.calls().map((c) => c[0]), ['up']);
+  fs.writeFileSync(f.env.GITHUB_OUTPUT, '');
+  assert.equal(f.run('up', { INPUT_DASHBOARD: 'true', FAKE_FAIL: 'dashboard', FAKE_UP: JSON.stringify(SAMPLE_UP) }), 6);
+  const out = parseOutputs(f.env.GITHUB_OUTPUT);
+  assert.equal(out['kube-context'], 'ci');
+  assert.equal(JSON.parse(out['host-urls'])['apps/dns'][0], 'http://127.0.0.1:9053');
+  assert.equal(out['dashboard-url'], '');
+  fs.writeFileSync(f.env.GITHUB_OUTPUT, '');
+  assert.equal(f.run('up', { INPUT_DASHBOARD: 'true', FAKE_DASHBOARD: 'Dashboard: not JSON' }), 1);
+  assert.equal(parseOutputs(f.env.GITHUB_OUTPUT)['dashboard-url'], '');
+  // Recorded all the same: the post step deletes the cluster.
+  assert.equal(f.run('post'), 0);
+  assert.ok(f.calls().some((c) => c.includes('down')));
 });

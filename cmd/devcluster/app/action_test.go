@@ -67,12 +67,12 @@ func TestGitHubAction(t *testing.T) {
 	}
 	for _, in := range []string{"config", "provider", "name", "context", "cpus", "memory", "driver", "container-runtime", "kubernetes-version",
 		"start-args", "registry", "registry-port", "load-balancer", "samples", "manifests", "wait", "install-only",
-		"minikube-version", "kind-version", "cache", "command", "job-status"} {
+		"minikube-version", "kind-version", "cache", "command", "job-status", "dashboard"} {
 		if _, ok := a.Inputs[in]; !ok {
 			t.Errorf("no input %q", in)
 		}
 	}
-	for _, out := range []string{"kube-context", "registry", "node-ip", "cluster-name", "diagnostics-dir"} {
+	for _, out := range []string{"kube-context", "registry", "node-ip", "cluster-name", "host-urls", "dashboard-url", "diagnostics-dir"} {
 		if o, ok := a.Outputs[out]; !ok || !strings.Contains(o.Value, "steps.up.outputs."+out) {
 			t.Errorf("output %q = %+v", out, o)
 		}
@@ -157,7 +157,8 @@ func checkPinnedComments(t *testing.T, name string, b []byte) {
 }
 
 // The up command line the Action's script builds from every input exists
-// with those flags in devcluster, and so do the diagnose and down ones.
+// with those flags in devcluster, and so do the dashboard, diagnose and
+// down ones.
 func TestGitHubActionCommandLinesExist(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -179,7 +180,7 @@ const off = { ...env, INPUT_REGISTRY: 'false', INPUT_LOAD_BALANCER: 'false', INP
 const only = { ...env, INPUT_INSTALL_ONLY: 'true' };
 const t = a.targets(env)[0];
 console.log(JSON.stringify([a.upArgs(env, '/d'), a.upArgs(off, '/d'), a.upArgs(only, '/d'),
-  [...t.globals, 'diagnose', ...t.identity, '--dir', '/d'], [...t.globals, 'down', ...t.identity]]));`
+  a.dashboardArgs(t.globals, t.identity), [...t.globals, 'diagnose', ...t.identity, '--dir', '/d'], [...t.globals, 'down', ...t.identity]]));`
 	out, err := exec.Command(node, "-e", script, filepath.Join(repoRoot, "action", "devcluster-action.js"), ws).Output()
 	if err != nil {
 		t.Fatalf("node: %v", err)
