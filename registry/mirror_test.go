@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -294,5 +295,44 @@ func TestMirrorServesBesideAnUpstreamThatHangs(t *testing.T) {
 	}
 	if log, _ := up.take(); len(log) != 1 {
 		t.Errorf("the hung upstream was asked %v, want once (then skipped while it is down)", log)
+	}
+}
+
+// A request for a registry this server does not mirror (a hosts.toml left
+// on a node after its mirror was turned off) is a 404, never the local
+// repository of the same name; the local registry's own names (its port)
+// and requests without ns are served from what was pushed here.
+func TestUnmirroredNameIsNotServedFromTheLocalRegistry(t *testing.T) {
+	img, _ := random.Image(512, 1)
+	up := startUpstream(t, img)
+	_, host, _ := startMirror(t, t.TempDir(), up.srv.URL)
+	local, _ := random.Image(512, 1)
+	if err := remote.Write(mustRef(t, host+"/acme/api:1.2"), local); err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(host)
+	for _, tc := range []struct {
+		ns   string
+		want int
+	}{
+		{"", http.StatusOK},
+		{"localhost:" + port, http.StatusOK},
+		{"192.168.49.1:" + port, http.StatusOK},
+		{"ghcr.io", http.StatusNotFound},
+		{"registry.example.com:5000", http.StatusNotFound},
+	} {
+		req, _ := http.NewRequest(http.MethodHead, "http://"+host+"/v2/acme/api/manifests/1.2", nil)
+		if tc.ns != "" {
+			req.URL.RawQuery = MirrorQuery + "=" + tc.ns
+		}
+		req.Header.Set("Accept", "application/vnd.docker.distribution.manifest.v2+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("ns=%q: HTTP %d, want %d", tc.ns, resp.StatusCode, tc.want)
+		}
 	}
 }

@@ -166,11 +166,14 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		mux.HandleFunc(MirrorReleasePath, s.handleRelease)
 	}
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.mirrors.upstreamOf(r) != "" {
+		switch {
+		case s.mirrors.upstreamOf(r) != "":
 			s.mirrors.ServeHTTP(w, r)
-			return
+		case !s.servesName(r):
+			notMirrored(w, r.URL.Query().Get(MirrorQuery))
+		default:
+			local.ServeHTTP(w, r)
 		}
-		local.ServeHTTP(w, r)
 	}))
 	ok = true
 	return s, nil
@@ -295,6 +298,40 @@ func httpSecret(dataDir string) (string, error) {
 }
 
 // loopbackAddr is the first bound loopback address ("" when none).
+// servesName reports whether a request is for the local registry: it names
+// no registry (ns, which containerd adds when it asks a mirror), or one
+// with the local registry's port (localhost:5001, the cluster address). A
+// request for another registry (a hosts.toml left from a mirror since
+// turned off, or one this server does not mirror) must not be answered
+// from what was pushed here under the same repository name.
+func (s *Server) servesName(r *http.Request) bool {
+	ns := r.URL.Query().Get(MirrorQuery)
+	if ns == "" {
+		return true
+	}
+	_, port, err := net.SplitHostPort(ns)
+	if err != nil {
+		return false
+	}
+	for _, a := range s.Addrs() {
+		if _, p, err := net.SplitHostPort(a); err == nil && p == port {
+			return true
+		}
+	}
+	return false
+}
+
+// notMirrored answers a request for a registry this server does not
+// mirror as the registry API does for an unknown name, so containerd goes
+// on to the registry itself.
+func notMirrored(w http.ResponseWriter, ns string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusNotFound)
+	b, _ := json.Marshal(map[string]any{"errors": []map[string]string{{"code": "NAME_UNKNOWN",
+		"message": "devcluster does not mirror " + ns + "; pull from it directly"}}})
+	_, _ = w.Write(b)
+}
+
 func (s *Server) loopbackAddr() string {
 	for _, a := range s.Addrs() {
 		if h, _, err := net.SplitHostPort(a); err == nil && net.ParseIP(h) != nil && net.ParseIP(h).IsLoopback() {
