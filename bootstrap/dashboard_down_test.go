@@ -2,13 +2,20 @@ package bootstrap
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/testutil"
@@ -110,4 +117,31 @@ func create(ctx context.Context, k *kube.Clients, obj any) error {
 		_, err = k.Kube.CoreV1().Services(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
 	}
 	return err
+}
+
+// A namespace-scoped user may not list Services in every namespace: down
+// says the forwards are left and still removes the rest.
+func TestDownOnExistingWithoutClusterWideServiceList(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deps.Provider = existing.New("staging", existing.WithKubeconfig(testutil.Kubeconfig(t, "staging")))
+	ctx := context.Background()
+	k, _ := f.deps.Kube("staging")
+	k.Kube.(*fake.Clientset).PrependReactor("list", "services", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.GetNamespace() == "" {
+			return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "services"}, "", errors.New("cluster scope"))
+		}
+		return false, nil, nil
+	})
+	if err := create(ctx, k, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: manifests.DashboardNamespace, Labels: map[string]string{kube.ManagedByLabel: kube.ManagedBy}}}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := f.cfg(func(file *config.File) { file.Provider, file.Context = "existing", "staging" })
+	down, err := Down(ctx, f.deps, cfg, DownOptions{})
+	if err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	if !slices.Contains(down.Removed, "namespace "+manifests.DashboardNamespace) || len(down.Left) != 1 || !strings.Contains(down.Left[0], "forbidden") {
+		t.Errorf("removed %q, left %q", down.Removed, down.Left)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -216,7 +217,12 @@ func removeOwn(ctx context.Context, s *downState) (string, error) {
 	for _, w := range withdrawn {
 		s.removed = append(s.removed, "the forward of Service "+w)
 	}
-	if err != nil {
+	switch {
+	case apierrors.IsForbidden(err):
+		// Listing Services in every namespace needs more than a
+		// namespace-scoped user has: the rest of down still runs.
+		s.left = append(s.left, "the forwards `devcluster service` asked for (listing Services in every namespace is forbidden to this context; remove the "+loadbalancer.ForwardAnnotation+" annotation yourself)")
+	case err != nil:
 		return "", problem.New(problem.Failed, "withdrawing the forwards `devcluster service` asked for", err, "check the context's permissions")
 	}
 	removed, left, err := kube.RemoveOwn(ctx, c.Kube, []string{manifests.SampleNamespace, manifests.DashboardNamespace})
