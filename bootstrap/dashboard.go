@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"regexp"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/kube"
+	"github.com/devcluster/devcluster/loadbalancer"
 	"github.com/devcluster/devcluster/manifests"
 )
 
@@ -109,6 +112,12 @@ func dashboardOn(ctx context.Context, r Reporter, h *hostAccess, cfg *config.Con
 		return nil, err
 	}
 	res.URL = svc.URLs[0]
+	if !onLoopback(res.URL) {
+		// Anyone who may edit the Service could point the annotation
+		// elsewhere; the token is cluster-admin's.
+		return nil, problem.New(problem.Failed, "", fmt.Errorf("the dashboard's Service gives %s as its URL, which is not this host's loopback", res.URL),
+			fmt.Sprintf("remove the annotation %s from Service %s/%s and run `devcluster dashboard` again", loadbalancer.HostURLAnnotation, manifests.DashboardNamespace, manifests.DashboardName))
+	}
 	r.Progress("minting a sign-in token for " + res.ServiceAccount)
 	secs := int64(o.TokenTTL / time.Second)
 	tr, err := h.clients.Kube.CoreV1().ServiceAccounts(manifests.DashboardNamespace).CreateToken(ctx, manifests.DashboardAdmin,
@@ -167,4 +176,18 @@ func installDashboard(ctx context.Context, r Reporter, c *kube.Clients, image st
 		}
 	}
 	return changed, nil
+}
+
+// onLoopback reports whether u's host is this host's loopback.
+func onLoopback(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	h := p.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

@@ -191,3 +191,17 @@ func TestDashboardOptions(t *testing.T) {
 		t.Errorf("no agent on provider existing: %v (fix %q)", err, problem.FixOf(err))
 	}
 }
+
+// The dashboard sends the user, with a cluster-admin token, only to this
+// host's loopback: the URL comes from an annotation anyone who may edit the
+// Service can set.
+func TestDashboardURLMustBeLoopback(t *testing.T) {
+	for u, want := range map[string]bool{
+		"http://127.0.0.1:41000": true, "http://localhost:8080": true, "https://[::1]:8443": true, "http://127.0.0.2:80": true,
+		"http://192.168.49.2:8080": false, "https://evil.example.com": false, "http://127.0.0.1.example.com:80": false, "::": false,
+	} {
+		if got := onLoopback(u); got != want {
+			t.Errorf("onLoopback(%q) = %v, want %v", u, got, want)
+		}
+	}
+}

@@ -239,6 +239,12 @@ func serviceOn(ctx context.Context, r Reporter, h *hostAccess, cfg *config.Confi
 			return nil, problem.New(problem.Failed, "waiting for the URL of Service "+what, err, "")
 		}
 	}
+	if o.Port != "" {
+		// Against the Service as it is now: it may have changed meanwhile.
+		if pick, err = pickPort(svc, o.Port); err != nil {
+			return nil, err
+		}
+	}
 	res.Type = string(orClusterIP(svc.Spec.Type))
 	i := 0
 	for pi, p := range svc.Spec.Ports {
@@ -253,6 +259,12 @@ func serviceOn(ctx context.Context, r Reporter, h *hostAccess, cfg *config.Confi
 			sp.Detail = "not forwarded: port-forwarding carries TCP only"
 		}
 		res.Ports = append(res.Ports, sp)
+	}
+	if len(res.URLs) == 0 {
+		// Changed while devcluster waited: the port asked for is no
+		// longer TCP, or no TCP port is left.
+		return nil, problem.New(problem.Failed, "", fmt.Errorf("Service %s has no TCP port to reach any more (%s): it changed while devcluster waited", what, describePorts(svc.Spec.Ports)),
+			"run the command again")
 	}
 	return res, nil
 }
