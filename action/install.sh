@@ -97,20 +97,22 @@ install_release() {
   fetch "$RELEASE_BASE/$tag/$archive" "$tmp/$archive" || fail "downloading $archive of devcluster $tag failed"
   got="$(sha256 "$tmp/$archive")"
   [ "$got" = "$want" ] || fail "refusing $archive of devcluster $tag: its sha256 is $got, but checksums.txt says $want; nothing was installed"
-  mkdir "$tmp/x"
+  # The function runs on the left of ||, where set -e does not apply:
+  # every step checks itself.
+  mkdir "$tmp/x" || fail "could not unpack $archive"
   if [ "$os" = windows ]; then
     if command -v unzip >/dev/null; then
-      unzip -q "$tmp/$archive" "devcluster$exe" -d "$tmp/x"
+      unzip -q "$tmp/$archive" "devcluster$exe" -d "$tmp/x" || fail "could not unpack $archive"
     else
       # PowerShell reads the paths from its environment, not from this line.
       # shellcheck disable=SC2016
-      ARCHIVE="$tmp/$archive" DEST="$tmp/x" powershell -NoProfile -Command 'Expand-Archive -LiteralPath $env:ARCHIVE -DestinationPath $env:DEST'
+      ARCHIVE="$tmp/$archive" DEST="$tmp/x" powershell -NoProfile -Command 'Expand-Archive -LiteralPath $env:ARCHIVE -DestinationPath $env:DEST' || fail "could not unpack $archive"
     fi
   else
-    tar -xzf "$tmp/$archive" -C "$tmp/x" "devcluster$exe"
+    tar -xzf "$tmp/$archive" -C "$tmp/x" "devcluster$exe" || fail "could not unpack $archive"
   fi
-  mv -f "$tmp/x/devcluster$exe" "$bin/devcluster$exe"
-  chmod 0755 "$bin/devcluster$exe"
+  mv -f "$tmp/x/devcluster$exe" "$bin/devcluster$exe" || fail "could not install devcluster into $bin"
+  chmod 0755 "$bin/devcluster$exe" || fail "could not install devcluster into $bin"
   echo "devcluster $tag installed from its release (sha256 $got checked against checksums.txt)"
 }
 

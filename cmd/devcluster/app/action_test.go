@@ -264,6 +264,10 @@ func releaseFixture(t *testing.T, tag string, sums func(archive, sum string) str
 		name string
 		data []byte
 	}{{"LICENSE", []byte("license\n")}, {"devcluster", body}} {
+		if f.name == "devcluster" && strings.HasSuffix(tag, "-empty") {
+			// A release whose archive lacks the binary.
+			continue
+		}
 		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o755, Size: int64(len(f.data))}); err != nil {
 			t.Fatal(err)
 		}
@@ -301,6 +305,9 @@ func releaseFixture(t *testing.T, tag string, sums func(archive, sum string) str
 func TestGitHubActionInstall(t *testing.T) {
 	for _, tool := range []string{"bash", "curl", "tar", "awk", "od"} {
 		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is not installed", tool)
+			}
 			t.Skipf("%s is not installed", tool)
 		}
 	}
@@ -324,12 +331,17 @@ func TestGitHubActionInstall(t *testing.T) {
 			sums: func(a, _ string) string { return strings.Repeat("ab", 32) + "  " + a + "\n" }, want: "refusing devcluster_1.2.3_"},
 		{name: "no checksum line refused", ref: "v1.2.3", code: 1,
 			sums: func(string, string) string { return "" }, want: "has no line for devcluster_1.2.3_"},
+		{name: "an archive without devcluster refused", ref: "v1.2.3-empty", sums: good, code: 1, want: "could not unpack devcluster_1.2.3-empty_"},
 		{name: "no release: built", ref: "v9.9.9", sums: good, built: true, want: "has no release"},
 		{name: "a branch: built", ref: "main", sums: good, built: true, want: "built from the action's source"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			base := releaseFixture(t, "v1.2.3", tc.sums)
+			release := "v1.2.3"
+			if strings.HasSuffix(tc.ref, "-empty") {
+				release = tc.ref
+			}
+			base := releaseFixture(t, release, tc.sums)
 			fakeBin := filepath.Join(dir, "fakebin")
 			if err := os.MkdirAll(fakeBin, 0o755); err != nil {
 				t.Fatal(err)
@@ -449,6 +461,9 @@ func TestScriptsPassShellcheck(t *testing.T) {
 func TestGitHubActionInstallsAnotherMinikube(t *testing.T) {
 	for _, tool := range []string{"bash", "curl", "od"} {
 		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is not installed", tool)
+			}
 			t.Skipf("%s is not installed", tool)
 		}
 	}
