@@ -405,3 +405,20 @@ func TestForwarderReplaysARefusedConnection(t *testing.T) {
 		t.Fatalf("the refusing pod read %q", d.read)
 	}
 }
+
+// Only a message saying the kubelet could not reach the pod's port makes
+// a connection safe to send to another pod; an error after the pod read
+// the request (a reset, a copy error) must not replay it.
+func TestConnectFailedOnlyForRefusals(t *testing.T) {
+	for msg, want := range map[string]bool{
+		`an error occurred forwarding 8080 -> 8080: error forwarding port 8080 to pod 1f2e, uid : failed to execute portforward in network namespace "/var/run/netns/cni-1": failed to connect to localhost:8080 inside namespace "1f2e", IPv4: dial tcp4 127.0.0.1:8080: connect: connection refused IPv6 dial tcp6: address localhost: no suitable address`: true,
+		"dial tcp 127.0.0.1:8080: connect: Connection refused": true,
+		"error copying from remote stream to local connection: readfrom tcp4 127.0.0.1:38512->127.0.0.1:8080: write tcp4: broken pipe": false,
+		"read: connection reset by peer": false,
+		"": false,
+	} {
+		if got := connectFailed(msg); got != want {
+			t.Errorf("connectFailed(%q) = %v, want %v", msg, got, want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -304,16 +305,23 @@ func (t *Tunnels) streams(c *tunnel, target PodTarget, local net.Conn) error {
 	_ = errStream.Close()
 	defer c.conn.RemoveStreams(errStream)
 	defer c.conn.RemoveStreams(data)
-	errc := make(chan error, 1)
+	type streamErr struct {
+		err error
+		// refused: the kubelet could not connect to the pod's port, so
+		// the pod read nothing and the connection may go to another.
+		refused bool
+	}
+	errc := make(chan streamErr, 1)
 	go func() {
 		msg, err := io.ReadAll(io.LimitReader(errStream, 64<<10))
 		switch {
 		case err != nil:
-			errc <- fmt.Errorf("reading the error stream of %s/%s: %w", target.Namespace, target.Pod, err)
+			errc <- streamErr{err: fmt.Errorf("reading the error stream of %s/%s: %w", target.Namespace, target.Pod, err)}
 		case len(msg) > 0:
-			errc <- fmt.Errorf("forwarding to %s/%s port %d: %s", target.Namespace, target.Pod, target.Port, ui.Clean(string(msg)))
+			errc <- streamErr{err: fmt.Errorf("forwarding to %s/%s port %d: %s", target.Namespace, target.Pod, target.Port, ui.Clean(string(msg))),
+				refused: connectFailed(string(msg))}
 		default:
-			errc <- nil
+			errc <- streamErr{}
 		}
 	}()
 	remoteDone, localDone := make(chan struct{}), make(chan struct{})
@@ -339,16 +347,28 @@ func (t *Tunnels) streams(c *tunnel, target PodTarget, local net.Conn) error {
 	} else {
 		_ = local.Close()
 	}
-	var err error
+	var se streamErr
 	select {
-	case err = <-errc:
+	case se = <-errc:
 	case <-time.After(5 * time.Second):
 	}
 	<-localDone
-	if err != nil && answered == 0 {
-		err = fmt.Errorf("%w: %v", ErrRefused, err)
+	// The data stream is reset: its copy ends, and answered is final.
+	<-remoteDone
+	if se.err != nil && se.refused && answered == 0 {
+		return fmt.Errorf("%w: %v", ErrRefused, se.err)
 	}
-	return err
+	return se.err
+}
+
+// connectFailed reports whether the kubelet's error-stream message says it
+// could not connect to the pod's port (nothing reached the pod), as the
+// container runtimes word it: "failed to connect to localhost:8080 inside
+// namespace …", "connect: connection refused". Any other error may come
+// after the pod read the request, which must then not be sent again.
+func connectFailed(msg string) bool {
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "failed to connect to") || strings.Contains(m, "connection refused")
 }
 
 // copyBufSize is the copy buffer of a forwarded connection: larger than
