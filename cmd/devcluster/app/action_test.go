@@ -298,12 +298,12 @@ func releaseFixture(t *testing.T, tag string, sums func(archive, sum string) str
 	return s.URL
 }
 
-// The Action's install step: the release of a tag, checked against
-// checksums.txt; a mismatch or a missing line is refused with nothing
-// installed and no fallback; no release, or a ref that is not a tag,
-// builds from source into the private GOBIN.
-func TestGitHubActionInstall(t *testing.T) {
-	for _, tool := range []string{"bash", "curl", "tar", "awk", "od"} {
+// needInstallScriptTools stops a test of install.sh where the tools it
+// runs are missing: a failure under CI=true, a skip elsewhere; and on
+// Windows, whose branch of the script runs on GitHub's runners.
+func needInstallScriptTools(t *testing.T, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
 			if os.Getenv("CI") == "true" {
 				t.Fatalf("%s is not installed", tool)
@@ -314,6 +314,14 @@ func TestGitHubActionInstall(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("the script's Windows branch runs on GitHub's runners")
 	}
+}
+
+// The Action's install step: the release of a tag, checked against
+// checksums.txt; a mismatch or a missing line is refused with nothing
+// installed and no fallback; no release, or a ref that is not a tag,
+// builds from source into the private GOBIN.
+func TestGitHubActionInstall(t *testing.T) {
+	needInstallScriptTools(t, "bash", "curl", "tar", "awk", "od")
 	script, err := filepath.Abs(filepath.Join(repoRoot, "action", "install.sh"))
 	if err != nil {
 		t.Fatal(err)
@@ -459,17 +467,7 @@ func TestScriptsPassShellcheck(t *testing.T) {
 // sha256 published beside it, into the tools directory under the name
 // devcluster's own installer uses; a mismatch is refused.
 func TestGitHubActionInstallsAnotherMinikube(t *testing.T) {
-	for _, tool := range []string{"bash", "curl", "od"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s is not installed", tool)
-			}
-			t.Skipf("%s is not installed", tool)
-		}
-	}
-	if runtime.GOOS == "windows" {
-		t.Skip("the script's Windows branch runs on GitHub's runners")
-	}
+	needInstallScriptTools(t, "bash", "curl", "od")
 	script, _ := filepath.Abs(filepath.Join(repoRoot, "action", "install.sh"))
 	binary := []byte("#!/bin/sh\necho minikube v1.37.0\n")
 	asset := "minikube-" + runtime.GOOS + "-" + runtime.GOARCH
