@@ -412,10 +412,10 @@ func TestForwarderReplaysARefusedConnection(t *testing.T) {
 func TestConnectFailedOnlyForRefusals(t *testing.T) {
 	for msg, want := range map[string]bool{
 		`an error occurred forwarding 8080 -> 8080: error forwarding port 8080 to pod 1f2e, uid : failed to execute portforward in network namespace "/var/run/netns/cni-1": failed to connect to localhost:8080 inside namespace "1f2e", IPv4: dial tcp4 127.0.0.1:8080: connect: connection refused IPv6 dial tcp6: address localhost: no suitable address`: true,
-		"dial tcp 127.0.0.1:8080: connect: Connection refused": true,
+		"dial tcp 127.0.0.1:8080: connect: Connection refused":                                                                         true,
 		"error copying from remote stream to local connection: readfrom tcp4 127.0.0.1:38512->127.0.0.1:8080: write tcp4: broken pipe": false,
 		"read: connection reset by peer": false,
-		"": false,
+		"":                               false,
 	} {
 		if got := connectFailed(msg); got != want {
 			t.Errorf("connectFailed(%q) = %v, want %v", msg, got, want)
