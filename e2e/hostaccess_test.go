@@ -84,7 +84,7 @@ func agentMode(t *testing.T, u *user, args ...string) agent.Status {
 // URL; down frees the port.
 func TestLBAddressAutoByProbe(t *testing.T) {
 	if nodeNet == nil {
-		t.Skip("needs the node network namespace (root)")
+		missing(t, "needs the node network namespace (root and iproute2)")
 	}
 	ctx := context.Background()
 	u := newUser(t)
