@@ -4,6 +4,7 @@ package harness
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -30,6 +31,12 @@ func CreateNodeNetwork(name, hostCIDR, nodeCIDR string) (*NodeNetwork, error) {
 		return nil, fmt.Errorf("iproute2 (ip) is not installed: %w", err)
 	}
 	n := &NodeNetwork{Name: name, veth: shortName(name), HostIP: strings.SplitN(hostCIDR, "/", 2)[0], NodeIP: strings.SplitN(nodeCIDR, "/", 2)[0]}
+	if dev := interfaceWith(n.HostIP); dev != "" {
+		// Left by a run that was killed: the node would reach that
+		// interface instead of this run's, and every test would fail
+		// far from the cause.
+		return nil, fmt.Errorf("%s is already on interface %s (a network namespace left by an earlier run? `ip netns list`, then `ip netns del` it)", n.HostIP, dev)
+	}
 	steps := [][]string{
 		{"netns", "add", name},
 		{"link", "add", n.veth + "h", "type", "veth", "peer", "name", n.veth + "n"},
@@ -47,6 +54,23 @@ func CreateNodeNetwork(name, hostCIDR, nodeCIDR string) (*NodeNetwork, error) {
 		}
 	}
 	return n, nil
+}
+
+// interfaceWith names the host interface that has ip, or "".
+func interfaceWith(ip string) string {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return ""
+	}
+	for _, i := range ifs {
+		addrs, _ := i.Addrs()
+		for _, a := range addrs {
+			if p, ok := a.(*net.IPNet); ok && p.IP.String() == ip {
+				return i.Name
+			}
+		}
+	}
+	return ""
 }
 
 // Exec runs a command inside the namespace (network only, so cgroups and
