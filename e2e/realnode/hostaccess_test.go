@@ -120,6 +120,12 @@ func hostAccessScenarios(t *testing.T, extra []string) {
 	if r := dc("down"); r.code != 0 {
 		t.Fatalf("down: exit %d", r.code)
 	}
+	// down unregisters the node; the tier's later tests need it back.
+	defer func() {
+		if err := env.node.Reregister(context.Background(), env.cp); err != nil {
+			t.Error(err)
+		}
+	}()
 	for _, u := range []string{url, remapped} {
 		if u == "" {
 			continue
