@@ -120,8 +120,10 @@ func hostAccessScenarios(t *testing.T, extra []string) {
 	if r := dc("down"); r.code != 0 {
 		t.Fatalf("down: exit %d", r.code)
 	}
-	// down unregisters the node; the tier's later tests need it back.
+	// down unregisters the node and deletes the namespaces (the control
+	// plane finishes that later); the tier's later tests need both done.
 	defer func() {
+		waitNoTasks(t)
 		if err := env.node.Reregister(context.Background(), env.cp); err != nil {
 			t.Error(err)
 		}
