@@ -297,7 +297,6 @@ func httpSecret(dataDir string) (string, error) {
 	return secret, nil
 }
 
-// loopbackAddr is the first bound loopback address ("" when none).
 // servesName reports whether a request is for the local registry: it names
 // no registry (ns, which containerd adds when it asks a mirror), or one
 // with the local registry's port (localhost:5001, the cluster address). A
@@ -332,6 +331,7 @@ func notMirrored(w http.ResponseWriter, ns string) {
 	_, _ = w.Write(b)
 }
 
+// loopbackAddr is the first bound loopback address ("" when none).
 func (s *Server) loopbackAddr() string {
 	for _, a := range s.Addrs() {
 		if h, _, err := net.SplitHostPort(a); err == nil && net.ParseIP(h) != nil && net.ParseIP(h).IsLoopback() {

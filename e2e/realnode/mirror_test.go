@@ -72,6 +72,15 @@ func startHub(t testing.TB) *hub {
 }
 
 func (h *hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// containerd names the image's registry with ?ns= on every host of a
+	// hosts.toml that is not that registry, its server included. The hub
+	// stands in for docker.io, which ignores the parameter; the registry
+	// it runs on answers 404 for a name it does not mirror, so drop it.
+	q := r.URL.Query()
+	if q.Has(registry.MirrorQuery) {
+		q.Del(registry.MirrorQuery)
+		r.URL.RawQuery = q.Encode()
+	}
 	cw := &countingWriter{ResponseWriter: w}
 	h.handler.ServeHTTP(cw, r)
 	if r.Method == http.MethodGet && (strings.Contains(r.URL.Path, "/manifests/") || strings.Contains(r.URL.Path, "/blobs/")) {
