@@ -42,7 +42,7 @@ func TestCIExamplePipeline(t *testing.T) {
 	// The trap's down deletes the cluster, and with it (the stand-in's
 	// emulation) the node's registration: the tests after this one get a
 	// node that registers again.
-	t.Cleanup(func() { restartNode(t) })
+	t.Cleanup(func() { reviveNode(t) })
 	src := filepath.Join(root, "examples", "ci")
 	app := filepath.Join(env.home, "ci-app")
 	_ = os.RemoveAll(app)
@@ -211,21 +211,4 @@ func mustRead(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// nodeStarts numbers the node's directories, one a start.
-var nodeStarts = 1
-
-// restartNode stops the real node and starts it again, so that its kubelet
-// registers with the control plane again after a `down` deleted its Node.
-func restartNode(t *testing.T) {
-	t.Helper()
-	env.node.Stop()
-	nodeStarts++
-	n, err := harness.StartRealNode(context.Background(), env.cp, env.netw, env.nodeBins,
-		filepath.Join(env.work, "node-"+strconv.Itoa(nodeStarts)), nodeName, env.pauseRef)
-	if err != nil {
-		t.Fatalf("starting the node again: %v", err)
-	}
-	env.node = n
 }

@@ -122,12 +122,7 @@ func hostAccessScenarios(t *testing.T, extra []string) {
 	}
 	// down unregisters the node and deletes the namespaces (the control
 	// plane finishes that later); the tier's later tests need both done.
-	defer func() {
-		waitNoTasks(t)
-		if err := env.node.Reregister(context.Background(), env.cp); err != nil {
-			t.Error(err)
-		}
-	}()
+	defer reviveNode(t)
 	for _, u := range []string{url, remapped} {
 		if u == "" {
 			continue

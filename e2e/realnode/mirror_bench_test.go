@@ -31,10 +31,7 @@ func BenchmarkMirrorPull(b *testing.B) {
 	}
 	b.Cleanup(func() {
 		devclusterEnv(b, nil, "down")
-		waitNoTasks(b)
-		if err := env.node.Reregister(context.Background(), env.cp); err != nil {
-			b.Error(err)
-		}
+		reviveNode(b)
 	})
 	if _, err := registry.PushImage(context.Background(), img, "127.0.0.1:"+env.port, "bench/big:1"); err != nil {
 		b.Fatal(err)

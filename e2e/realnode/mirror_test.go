@@ -245,10 +245,7 @@ func TestMirrorOnRealNode(t *testing.T) {
 		// The tier's later tests find the node as it was: registered,
 		// without these images.
 		devcluster(t, "down")
-		waitNoTasks(t)
-		if err := env.node.Reregister(context.Background(), env.cp); err != nil {
-			t.Error(err)
-		}
+		reviveNode(t)
 		removeNodeImage(t, ref)
 		removeNodeImage(t, "docker.io/library/e2e-hello:2")
 	})
@@ -275,10 +272,7 @@ func TestMirrorOnRealNode(t *testing.T) {
 	if r := devclusterEnv(t, []string{mirrorsOnEnv}, "down"); r.code != 0 {
 		t.Fatalf("down: exit %d", r.code)
 	}
-	waitNoTasks(t)
-	if err := env.node.Reregister(context.Background(), env.cp); err != nil {
-		t.Fatal(err)
-	}
+	reviveNode(t)
 	h.stop()
 	removeNodeImage(t, ref)
 	if r := devclusterEnv(t, []string{mirrorsOnEnv}, "up", "--manifest", dir); r.code != 0 {
@@ -316,6 +310,19 @@ func TestMirrorOnRealNode(t *testing.T) {
 	}
 	if gets, _, ips := h.take(); gets == 0 || !ips[nodeIP] {
 		t.Errorf("the fallback pull: %d downloads from %v; want them from the node %s", gets, ips, nodeIP)
+	}
+}
+
+// reviveNode readies the node for the tier's next test after a down: the
+// stand-in's delete unregisters the node and deletes the workloads'
+// namespaces, so it waits until those are gone and no container runs,
+// then restarts kubelet and kube-proxy (containerd and its images stay)
+// and waits until the node is Ready again.
+func reviveNode(t testing.TB) {
+	t.Helper()
+	waitNoTasks(t)
+	if err := env.node.Reregister(context.Background(), env.cp); err != nil {
+		t.Error(err)
 	}
 }
 

@@ -70,10 +70,7 @@ var env struct {
 	home      string
 	port      string
 	nginxBase string
-	// What restartNode needs to start the node again.
-	nodeBins *harness.NodeBinaries
-	pauseRef string
-	work     string
+	pauseRef  string
 }
 
 func TestMain(m *testing.M) { os.Exit(run(m)) }
@@ -168,14 +165,13 @@ func run(m *testing.M) int {
 		logf("seeding the pause image: %v", err)
 		return 1
 	}
-	env.nodeBins, env.pauseRef, env.work = nodeBins, hostIP+":"+env.port+"/e2e/pause:v1", work
+	env.pauseRef = hostIP + ":" + env.port + "/e2e/pause:v1"
 	env.node, err = harness.StartRealNode(ctx, env.cp, env.netw, nodeBins, filepath.Join(work, "node"), nodeName, env.pauseRef)
 	if err != nil {
 		logf("real node: %v\n%s", err, env.cp.Logs(30))
 		return 1
 	}
-	// The node restartNode started last.
-	defer func() { env.node.Stop() }()
+	defer env.node.Stop()
 	logf("control plane and real node started in %s", time.Since(start).Round(time.Millisecond))
 	code := m.Run()
 	harness.KillAgents(env.home)
