@@ -35,9 +35,12 @@ const (
 	node = "node"
 	// stopped: the same container, stopped.
 	stopped = "stopped"
+	// recreated: the container removed and run again (a cluster deleted
+	// and created again), which must get its address back.
+	recreated = "recreated"
 )
 
-var states = []string{noDaemon, empty, network, node, stopped}
+var states = []string{noDaemon, empty, network, node, stopped, recreated}
 
 // clusterName is the kind cluster of the node-shaped container; the
 // recorded command lines use it too.
@@ -51,6 +54,7 @@ var (
 		"--label", "io.x-k8s.kind.cluster=" + clusterName, "--label", "io.x-k8s.kind.role=control-plane",
 		"--net", "kind", "--publish=127.0.0.1:40443:6443/TCP", nodeImage}
 	stopNode = []string{"stop", "-t", "1", clusterName + "-control-plane"}
+	rmNode   = []string{"rm", "-f", clusterName + "-control-plane"}
 )
 
 func setupOf(state string) [][]string {
@@ -61,6 +65,8 @@ func setupOf(state string) [][]string {
 		return [][]string{createNetwork, runNode}
 	case stopped:
 		return [][]string{createNetwork, runNode, stopNode}
+	case recreated:
+		return [][]string{createNetwork, runNode, rmNode, runNode}
 	}
 	return nil
 }

@@ -92,7 +92,6 @@ type Network struct {
 type state struct {
 	Containers map[string]*Container `json:"containers"`
 	Networks   map[string]*Network   `json:"networks"`
-	Next       int                   `json:"next"`
 }
 
 type invocation struct {
@@ -350,6 +349,28 @@ func matches(c *Container, filters []string) bool {
 		}
 	}
 	return true
+}
+
+// freeAddress is the lowest address after the gateway that no running or
+// paused container on the network holds: the engine gives an address back
+// when its container stops or goes, and hands it out again.
+func (s *invocation) freeAddress(network, gw string) string {
+	for n := 1; ; n++ {
+		if ip := nthHost(gw, n); ip == "" || !s.holds(network, ip) {
+			return ip
+		}
+	}
+}
+
+// holds reports whether a running or paused container on the network has
+// the address ip.
+func (s *invocation) holds(network, ip string) bool {
+	for _, c := range s.st.Containers {
+		if c.Network == network && c.IP == ip && (c.State == "running" || c.State == "paused") {
+			return true
+		}
+	}
+	return false
 }
 
 // inspectData is a container as `docker inspect` shows it.
@@ -611,8 +632,7 @@ func (s *invocation) run(args []string) int {
 		c.Network = n
 	}
 	if nw := s.st.Networks[c.Network]; nw != nil {
-		s.st.Next++
-		c.IP = nthHost(nw.Gateway, s.st.Next)
+		c.IP = s.freeAddress(c.Network, nw.Gateway)
 	} else if c.Network != "" {
 		// docker run creates the container, then fails to start it:
 		// the container stays, created.
@@ -750,6 +770,13 @@ func (s *invocation) setState(verb string, args []string) int {
 		case (verb == "pause" || verb == "kill") && c.State != "running":
 			fmt.Fprintf(s.env.Stderr, "Error response from daemon: Container %s is not running\n", c.ID)
 			return 1
+		}
+		if next == "running" && c.State != "running" && c.State != "paused" && c.Network != "" {
+			// Its address went back to the network when it stopped: it
+			// takes it again unless another container holds it now.
+			if nw := s.st.Networks[c.Network]; nw != nil && s.holds(c.Network, c.IP) {
+				c.IP = s.freeAddress(c.Network, nw.Gateway)
+			}
 		}
 		c.State = next
 		fmt.Fprintln(s.env.Stdout, n)

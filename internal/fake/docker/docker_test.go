@@ -139,6 +139,22 @@ func TestAnswersAsTheRealEngine(t *testing.T) {
 	check([]string{"stop", "-t", "1", "dc-control-plane"}, 0, "dc-control-plane\n", "")
 	check([]string{"inspect", "-f", ip, "dc-control-plane"}, 0, ",\n", "")
 	check([]string{"kill", "dc-control-plane"}, 1, "", "is not running")
+	// The stopped container gave its address back: a new container
+	// takes it; the old one started again gets the next free one. A
+	// container removed and run again gets the lowest free address (kind
+	// deletes a cluster and creates it again: the node keeps its IP).
+	if _, e, c := d.run("", "run", "--detach", "--name", "other", "--net", "kind", "kindest/node:v1.37.2"); c != 0 {
+		t.Fatalf("run: %s", e)
+	}
+	check([]string{"inspect", "-f", ip, "other"}, 0, "10.213.18.2,\n", "")
+	check([]string{"start", "dc-control-plane"}, 0, "dc-control-plane\n", "")
+	check([]string{"inspect", "-f", ip, "dc-control-plane"}, 0, "10.213.18.3,\n", "")
+	check([]string{"rm", "-f", "other"}, 0, "other\n", "")
+	check([]string{"rm", "-f", "dc-control-plane"}, 0, "dc-control-plane\n", "")
+	if _, e, c := d.run("", "run", "--detach", "--name", "dc-control-plane", "--net", "kind", "kindest/node:v1.37.2"); c != 0 {
+		t.Fatalf("run: %s", e)
+	}
+	check([]string{"inspect", "-f", ip, "dc-control-plane"}, 0, "10.213.18.2,\n", "")
 }
 
 // DOCKER_HOST naming a socket nobody listens on is a daemon that is down.
