@@ -125,7 +125,7 @@ func (v *configProblems) err() error {
 		subject = v.src.Path
 	}
 	return problem.New(problem.Config, "", &problem.List{Subject: subject, Problems: byLine(v.problems)},
-		"correct the values above; `devcluster up --help` and the README's config reference list the accepted forms")
+		"correct the values above; `devcluster up --help` and the configuration reference (docs/configuration.md) list the accepted forms")
 }
 
 // applyFlags puts the values the flags give over the file's and returns

@@ -1,8 +1,13 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/devcluster/devcluster/internal/problem"
 )
 
 // Complete checks each part of the configuration on its own (the flags,
@@ -101,5 +106,24 @@ func TestCompleteNamesFlagsAndProviderDefaults(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("Complete with --wait soon --cpus 4 --lb: %v; want %q", err, w)
 		}
+	}
+}
+
+// The fix of a configuration error names the page that documents every
+// field, and that page exists.
+func TestCompleteFixNamesTheConfigurationPage(t *testing.T) {
+	port := 70000
+	_, err := Complete(nil, Overrides{RegistryPort: &port})
+	fix := problem.FixOf(err)
+	page := regexp.MustCompile(`docs/[a-z-]+\.md`).FindString(fix)
+	if page == "" {
+		t.Fatalf("fix %q names no page of docs/", fix)
+	}
+	b, err := os.ReadFile(filepath.Join("..", page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "registry:\n  enabled: true") {
+		t.Errorf("%s does not document the fields", page)
 	}
 }
