@@ -3,13 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/devcluster/devcluster/internal/problem"
 )
@@ -49,53 +46,6 @@ type Overrides struct {
 	Home string
 }
 
-// completePortMappings fills the defaults of portMappings and checks them.
-func completePortMappings(in []PortMappingFile, add func(string, error)) []PortMapping {
-	var out []PortMapping
-	seen := map[string]int{}
-	for i, m := range in {
-		field := fmt.Sprintf("portMappings[%d]", i)
-		pm := PortMapping{ContainerPort: m.ContainerPort, HostPort: m.HostPort, ListenAddress: m.ListenAddress, Protocol: strings.ToUpper(m.Protocol)}
-		if pm.HostPort == 0 {
-			pm.HostPort = pm.ContainerPort
-		}
-		if pm.ListenAddress == "" {
-			pm.ListenAddress = "127.0.0.1"
-		}
-		if pm.Protocol == "" {
-			pm.Protocol = "TCP"
-		}
-		ok := true
-		if m.ContainerPort < 1 || m.ContainerPort > 65535 {
-			add(field+".containerPort", fmt.Errorf("invalid port %d: use 1-65535", m.ContainerPort))
-			ok = false
-		}
-		if m.HostPort < 0 || m.HostPort > 65535 {
-			add(field+".hostPort", fmt.Errorf("invalid port %d: use 1-65535, or leave it out for containerPort", m.HostPort))
-			ok = false
-		}
-		if net.ParseIP(pm.ListenAddress) == nil {
-			add(field+".listenAddress", fmt.Errorf("invalid address %q: use an IP address of this host", m.ListenAddress))
-			ok = false
-		}
-		if !slices.Contains([]string{"TCP", "UDP", "SCTP"}, pm.Protocol) {
-			add(field+".protocol", fmt.Errorf("invalid protocol %q: use TCP, UDP or SCTP", m.Protocol))
-			ok = false
-		}
-		if !ok {
-			continue
-		}
-		key := fmt.Sprintf("%s/%d/%s", pm.ListenAddress, pm.HostPort, pm.Protocol)
-		if j, dup := seen[key]; dup {
-			add(field+".hostPort", fmt.Errorf("%s is mapped twice (also portMappings[%d])", pm, j))
-			continue
-		}
-		seen[key] = i
-		out = append(out, pm)
-	}
-	return out
-}
-
 // Complete merges overrides into the file (flags win), fills defaults, and
 // validates the result, reporting every problem at once. src may be nil when
 // no file is used.
@@ -104,6 +54,83 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		src = &Source{File: File{APIVersion: APIVersion, Kind: KindCluster}}
 	}
 	f := src.File
+	v := &configProblems{src: src, fromFlag: applyFlags(&f, o)}
+	// What did not decode comes with the values' problems: one list.
+	v.problems = append(v.problems, src.problems...)
+	v.problems = append(v.problems, emptyFlags(o)...)
+	v.problems = append(v.problems, applySwitches(&f, o)...)
+	handSet := handSetFields(&f)
+	providerDefaults(&f)
+	SetDefaults(&f)
+
+	add := v.add
+	c := &Config{
+		Name:     f.Name,
+		Provider: f.Provider,
+		Context:  f.Context,
+		Driver:   f.Driver,
+	}
+	if err := ValidName(f.Name); err != nil {
+		add("name", err)
+	}
+	checkProviderSettings(&f, handSet, add)
+	completeNodes(c, &f, add)
+	completeMachine(c, &f, add)
+	completeRuntime(c, &f, add)
+	c.Registry = completeRegistry(f.Registry, o, add)
+	c.LoadBalancer = completeLoadBalancer(f.LoadBalancer, add)
+	c.Workloads = completeWorkloads(f.Workloads, o, add)
+	c.Install = completeInstall(f.Install, add)
+	c.Dashboard = completeDashboard(f.Dashboard, add)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// configProblems collects the problems of one configuration, each named where
+// its value came from: the flag that set it, else its line in the file,
+// else the field.
+type configProblems struct {
+	src *Source
+	// fromFlag are the fields a flag set (applyFlags).
+	fromFlag map[string]bool
+	problems []string
+}
+
+// add reports field's value as wrong for err. A field that did not decode
+// is not reported again: its decoding problem is.
+func (v *configProblems) add(field string, err error) {
+	where := field
+	switch {
+	case v.fromFlag[strings.SplitN(field, "[", 2)[0]] && flagNames[strings.SplitN(field, "[", 2)[0]] != "":
+		where = flagNames[strings.SplitN(field, "[", 2)[0]]
+	case v.src.notDecoded(field):
+		// Its decoding problem is reported; its default or zero
+		// value says nothing.
+		return
+	case v.src.lineOf(field) > 0:
+		where = fmt.Sprintf("line %d: %s", v.src.lineOf(field), field)
+	}
+	v.problems = append(v.problems, where+": "+err.Error())
+}
+
+// err is every problem as one configuration error, in line order, or nil.
+func (v *configProblems) err() error {
+	if len(v.problems) == 0 {
+		return nil
+	}
+	subject := "configuration"
+	if v.src.Path != "" {
+		subject = v.src.Path
+	}
+	return problem.New(problem.Config, "", &problem.List{Subject: subject, Problems: byLine(v.problems)},
+		"correct the values above; `devcluster up --help` and the configuration reference (docs/configuration.md) list the accepted forms")
+}
+
+// applyFlags puts the values the flags give over the file's and returns
+// the fields they set.
+func applyFlags(f *File, o Overrides) map[string]bool {
 	fromFlag := map[string]bool{}
 	set := func(field string, dst *string, v *string) {
 		if v != nil {
@@ -133,11 +160,13 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		f.Registry.Port = *o.RegistryPort
 		fromFlag["registry.port"] = true
 	}
-	// A flag given with an empty value is a mistake (an unset shell
-	// variable), not a request for the default.
+	return fromFlag
+}
+
+// emptyFlags are the problems of flags given with an empty value: a
+// mistake (an unset shell variable), not a request for the default.
+func emptyFlags(o Overrides) []string {
 	var problems []string
-	// What did not decode comes with the values' problems: one list.
-	problems = append(problems, src.problems...)
 	for _, field := range []string{"name", "provider", "context", "cpus", "memory", "driver", "containerRuntime", "kubernetesVersion", "wait", "loadBalancer.address"} {
 		if v := map[string]*string{"name": o.Name, "provider": o.Provider, "context": o.Context, "cpus": o.CPUs, "memory": o.Memory, "driver": o.Driver,
 			"containerRuntime": o.ContainerRuntime, "kubernetesVersion": o.KubernetesVersion, "wait": o.Wait, "loadBalancer.address": o.LBAddress}[field]; v != nil && strings.TrimSpace(*v) == "" {
@@ -152,6 +181,14 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 			problems = append(problems, "--manifest: the path is empty")
 		}
 	}
+	return problems
+}
+
+// applySwitches applies the flags that turn a part on or off (--registry,
+// --no-registry, --no-mirrors, ...) and returns the problems of a part
+// turned both on and off.
+func applySwitches(f *File, o Overrides) []string {
+	var problems []string
 	on := true
 	for _, t := range []struct {
 		on, off bool
@@ -183,13 +220,22 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 		off := false
 		f.Workloads.Samples = &off
 	}
-	// Cluster settings set by hand, before defaults fill them in: not
-	// every provider can honour them.
-	handSet := map[string]bool{
+	return problems
+}
+
+// handSetFields are the cluster settings set by hand, before defaults fill
+// them in: not every provider can honour them.
+func handSetFields(f *File) map[string]bool {
+	return map[string]bool{
 		"cpus": f.CPUs != "", "memory": f.Memory != "", "driver": f.Driver != "",
 		"containerRuntime": f.ContainerRuntime != "", "kubernetesVersion": f.KubernetesVersion != "",
 		"insecureRegistries": len(f.InsecureRegistries) > 0, "extraStartArgs": len(f.ExtraStartArgs) > 0,
 	}
+}
+
+// providerDefaults fills the defaults that depend on the provider, before
+// SetDefaults fills the others.
+func providerDefaults(f *File) {
 	if f.Provider == ProviderExisting {
 		// A real cluster usually cannot reach this host, and has its own
 		// LoadBalancer implementation.
@@ -201,32 +247,11 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 			f.LoadBalancer.Enabled = &off
 		}
 	}
-	SetDefaults(&f)
+}
 
-	add := func(field string, err error) {
-		where := field
-		switch {
-		case fromFlag[strings.SplitN(field, "[", 2)[0]] && flagNames[strings.SplitN(field, "[", 2)[0]] != "":
-			where = flagNames[strings.SplitN(field, "[", 2)[0]]
-		case src.notDecoded(field):
-			// Its decoding problem is reported; its default or zero
-			// value says nothing.
-			return
-		case src.lineOf(field) > 0:
-			where = fmt.Sprintf("line %d: %s", src.lineOf(field), field)
-		}
-		problems = append(problems, where+": "+err.Error())
-	}
-
-	c := &Config{
-		Name:     f.Name,
-		Provider: f.Provider,
-		Context:  f.Context,
-		Driver:   f.Driver,
-	}
-	if err := ValidName(f.Name); err != nil {
-		add("name", err)
-	}
+// checkProviderSettings checks the provider's name and the settings it
+// needs or cannot honour; handSet are the cluster settings set by hand.
+func checkProviderSettings(f *File, handSet map[string]bool, add func(string, error)) {
 	// refuse names each hand-set field of fields, in that order.
 	refuse := func(why string, fields ...string) {
 		for _, field := range fields {
@@ -268,156 +293,6 @@ func Complete(src *Source, o Overrides) (*Config, error) {
 	default:
 		add("provider", fmt.Errorf("unknown provider %q; supported: %s, %s, %s", f.Provider, DefaultProvider, ProviderKind, ProviderExisting))
 	}
-	if f.Workers != 0 && f.Provider != ProviderKind {
-		add("workers", fmt.Errorf("only for provider kind"))
-	}
-	if f.Workers < 0 || f.Workers > 20 {
-		add("workers", fmt.Errorf("invalid number of workers %d: use 0-20", f.Workers))
-	}
-	c.Workers = f.Workers
-	if len(f.PortMappings) > 0 && f.Provider != ProviderKind {
-		add("portMappings", errors.New("only for provider kind (minikube: `minikube service` or the LoadBalancer IP; existing: the cluster's own)"))
-	}
-	c.PortMappings = completePortMappings(f.PortMappings, add)
-	if f.Driver != "" && !slices.Contains(Drivers, f.Driver) {
-		add("driver", fmt.Errorf("unknown driver %q; minikube drivers are %s", f.Driver, strings.Join(Drivers, ", ")))
-	}
-	kic := f.Driver == "" || kicDrivers[f.Driver]
-
-	if cpus, err := ParseCPUs(f.CPUs); err != nil {
-		add("cpus", err)
-	} else {
-		switch {
-		case cpus.Special == "" && cpus.Count < MinCPUs:
-			add("cpus", fmt.Errorf("requested cpu count %d is less than the minimum allowed of %d", cpus.Count, MinCPUs))
-		case cpus.Special == "no-limit" && !kic:
-			add("cpus", fmt.Errorf("the %q driver does not support cpus: no-limit (docker and podman only)", f.Driver))
-		}
-		c.CPUs = cpus
-	}
-	if mem, err := ParseMemory(f.Memory); err != nil {
-		add("memory", err)
-	} else {
-		switch {
-		case mem.Special == "" && mem.MB < MinMemoryMB:
-			add("memory", fmt.Errorf("requested memory allocation %dMiB is less than the usable minimum of %dMB", mem.MB, MinMemoryMB))
-		case mem.Special == "no-limit" && !kic:
-			add("memory", fmt.Errorf("the %q driver does not support memory: no-limit (docker and podman only)", f.Driver))
-		}
-		c.Memory = mem
-	}
-	if !slices.Contains(Runtimes, f.ContainerRuntime) {
-		add("containerRuntime", fmt.Errorf("invalid container runtime %q; valid runtimes are containerd, docker, cri-o", f.ContainerRuntime))
-	}
-	c.ContainerRuntime = NormalizeRuntime(f.ContainerRuntime)
-	if v, err := NormalizeKubernetesVersion(f.KubernetesVersion); err != nil {
-		add("kubernetesVersion", err)
-	} else {
-		c.KubernetesVersion = v
-	}
-	for i, r := range f.InsecureRegistries {
-		if err := ValidInsecureRegistry(r); err != nil {
-			add(fmt.Sprintf("insecureRegistries[%d]", i), err)
-		}
-	}
-	c.InsecureRegistries = slices.Clone(f.InsecureRegistries)
-	for i, a := range f.ExtraStartArgs {
-		if err := checkExtraArg(a); err != nil {
-			add(fmt.Sprintf("extraStartArgs[%d]", i), err)
-		}
-	}
-	c.ExtraStartArgs = slices.Clone(f.ExtraStartArgs)
-	if d, err := time.ParseDuration(f.Wait); err != nil || d <= 0 {
-		add("wait", fmt.Errorf("invalid duration %q: use a positive duration such as 90s or 5m", f.Wait))
-	} else {
-		c.Wait = d
-	}
-
-	c.Registry = Registry{Enabled: *f.Registry.Enabled, Port: f.Registry.Port, DataDir: f.Registry.DataDir}
-	switch d := f.Registry.DataDir; {
-	case (d == "~" || strings.HasPrefix(d, "~/")) && o.Home != "":
-		c.Registry.DataDir = filepath.Join(o.Home, strings.TrimPrefix(d, "~"))
-	case d != "" && !filepath.IsAbs(d) && o.BaseDir != "":
-		// Relative to the file, like manifests.
-		c.Registry.DataDir = filepath.Join(o.BaseDir, d)
-	}
-	if p := f.Registry.Port; p < 1 || p > 65535 {
-		add("registry.port", fmt.Errorf("invalid port %d: use 1-65535", p))
-	}
-	if a := f.Registry.ClusterAddress; a != "auto" {
-		if err := ValidHost(a); err != nil {
-			add("registry.clusterAddress", fmt.Errorf("%w; or auto", err))
-		} else {
-			c.Registry.ClusterAddress = a
-		}
-	}
-	for i, a := range f.Registry.ListenAddresses {
-		if net.ParseIP(a) == nil {
-			add(fmt.Sprintf("registry.listenAddresses[%d]", i), fmt.Errorf("invalid address %q: use an IP address of this host (no port)", a))
-		}
-	}
-	c.Registry.Listen = slices.Clone(f.Registry.ListenAddresses)
-	c.Registry.Mirrors, c.Registry.MirrorTTL = completeMirrors(f.Registry, add)
-	if !c.Registry.Enabled {
-		// The agent's registry serves them.
-		c.Registry.Mirrors = nil
-	}
-	c.LoadBalancer = LoadBalancer{Enabled: *f.LoadBalancer.Enabled, IP: f.LoadBalancer.IP, Address: f.LoadBalancer.Address}
-	if a := f.LoadBalancer.IP; a != "" && net.ParseIP(a) == nil {
-		add("loadBalancer.ip", fmt.Errorf("invalid IP %q", a))
-	}
-	if a := f.LoadBalancer.Address; strings.TrimSpace(a) != "" && !slices.Contains(LBAddresses, a) {
-		add("loadBalancer.address", fmt.Errorf("unknown address %q; use %s", a, strings.Join(LBAddresses, ", ")))
-	}
-	if f.LoadBalancer.Address == LBAddressLocalhost && f.LoadBalancer.IP != "" {
-		add("loadBalancer.ip", errors.New("only with loadBalancer.address node or auto: in localhost mode the Services get 127.0.0.1"))
-	}
-	c.Workloads = Workloads{Samples: *f.Workloads.Samples, SampleBase: f.Workloads.SampleBase}
-	if err := validSampleBase(f.Workloads.SampleBase, o.BaseDir); err != nil {
-		add("workloads.sampleBase", err)
-	}
-	for i, m := range f.Workloads.Manifests {
-		if m == "" {
-			add(fmt.Sprintf("workloads.manifests[%d]", i), fmt.Errorf("empty path"))
-			continue
-		}
-		if !filepath.IsAbs(m) && o.BaseDir != "" {
-			m = filepath.Join(o.BaseDir, m)
-		}
-		c.Workloads.Manifests = append(c.Workloads.Manifests, m)
-	}
-	for _, m := range o.Manifests {
-		if m != "" {
-			c.Workloads.Manifests = append(c.Workloads.Manifests, m)
-		}
-	}
-	if d, err := time.ParseDuration(f.Workloads.Timeout); err != nil || d <= 0 {
-		add("workloads.timeout", fmt.Errorf("invalid duration %q: use a positive duration such as 5m", f.Workloads.Timeout))
-	} else {
-		c.Workloads.Timeout = d
-	}
-
-	c.Install = Install{MinikubeURL: f.Install.MinikubeURL, KindURL: f.Install.KindURL}
-	for _, u := range []struct{ field, url string }{{"install.minikubeURL", f.Install.MinikubeURL}, {"install.kindURL", f.Install.KindURL}} {
-		if err := ValidDownloadURL(u.url); u.url != "" && err != nil {
-			add(u.field, err)
-		}
-	}
-
-	c.Dashboard = Dashboard{Image: f.Dashboard.Image}
-	if err := validImage(f.Dashboard.Image); f.Dashboard.Image != "" && err != nil {
-		add("dashboard.image", err)
-	}
-
-	if len(problems) > 0 {
-		subject := "configuration"
-		if src.Path != "" {
-			subject = src.Path
-		}
-		return nil, problem.New(problem.Config, "", &problem.List{Subject: subject, Problems: byLine(problems)},
-			"correct the values above; `devcluster up --help` and the README's config reference list the accepted forms")
-	}
-	return c, nil
 }
 
 // notDecoded reports whether field, or a field it belongs to, did not
@@ -471,10 +346,10 @@ var flagNames = map[string]string{
 	"registry.port": "--registry-port", "loadBalancer.address": "--lb-address",
 }
 
-// SetDefaults fills every unset field of f with its documented default.
 // fullVersion is a Kubernetes version with its patch number.
 var fullVersion = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+$`)
 
+// SetDefaults fills every unset field of f with its documented default.
 func SetDefaults(f *File) {
 	if f.APIVersion == "" {
 		f.APIVersion = APIVersion

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
+
+	"github.com/devcluster/devcluster/internal/testutil"
 )
 
 // compiledSchema is Schema, compiled by a JSON Schema validator.
@@ -178,12 +179,11 @@ func jsonType(v any) string {
 	return "?"
 }
 
-// yamlBlock is a fenced YAML block of a Markdown file.
-var yamlBlock = regexp.MustCompile("(?s)```yaml\n(.*?)```")
-
 // Every devcluster.yaml the repository shows — the example files and the
-// README's blocks — is valid for the schema and loads as written.
-func TestExamplesAndREADMEFollowTheSchemaAndLoad(t *testing.T) {
+// blocks of README.md and docs/ — is valid for the schema and loads as
+// written. The README's minimal file and the configuration page's full one
+// must be among them, so moving a page does not leave its blocks unchecked.
+func TestExamplesAndDocsFollowTheSchemaAndLoad(t *testing.T) {
 	s := compiledSchema(t)
 	type doc struct {
 		name string
@@ -199,21 +199,20 @@ func TestExamplesAndREADMEFollowTheSchemaAndLoad(t *testing.T) {
 		}
 		docs = append(docs, doc{f, f, b})
 	}
-	readme, err := os.ReadFile("../README.md")
+	blocks, err := testutil.DocBlocks("..", "yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks := 0
-	for _, m := range yamlBlock.FindAllSubmatch(readme, -1) {
-		if !bytes.Contains(m[1], []byte("apiVersion: "+APIVersion)) {
+	pages := map[string]int{}
+	for _, b := range blocks {
+		if !strings.Contains(b.Text(), "apiVersion: "+APIVersion) {
 			continue
 		}
-		blocks++
-		line := bytes.Count(readme[:bytes.Index(readme, m[0])], []byte("\n")) + 2
-		docs = append(docs, doc{"README.md block at line " + itoa(line), "../README.md", m[1]})
+		pages[b.Page]++
+		docs = append(docs, doc{b.Where() + " block", filepath.Join("..", b.Page), []byte(b.Text())})
 	}
-	if len(files) < 2 || blocks < 1 {
-		t.Fatalf("found %d example files and %d README blocks", len(files), blocks)
+	if len(files) < 2 || pages["README.md"] < 1 || pages["docs/configuration.md"] < 1 {
+		t.Fatalf("found %d example files and devcluster.yaml blocks %v; want README.md's and docs/configuration.md's", len(files), pages)
 	}
 	for _, d := range docs {
 		if err := validate(s, d.data); err != nil {

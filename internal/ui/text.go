@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"unicode"
@@ -222,4 +223,51 @@ func newToken() string {
 // with "::".
 func JSONSafe(b []byte) []byte {
 	return bytes.ReplaceAll(b, []byte("##["), []byte(`##\u005b`))
+}
+
+// emitLocked writes lines to w, laid out for the CI system: on Buildkite
+// no line may read as a group header; on GitHub Actions a message of more
+// than one line, or a line the runner could act on, is wrapped in
+// ::stop-commands::TOKEN … ::TOKEN:: with a fresh random token, so that
+// nothing in it runs as a workflow command (add-mask, error, endgroup,
+// stop-commands, ...).
+func (p *Printer) emitLocked(w io.Writer, lines []string) {
+	p.emitShielded(w, lines, len(lines) > 1)
+}
+
+// Text writes a command's result for people (a table on standard output)
+// to w. Its cells hold text from the cluster, so every line is cleaned
+// (Clean) and laid out as the printer's own lines are; on GitHub Actions
+// only a line the runner could act on calls for a ::stop-commands:: block,
+// so a plain table stays as it is.
+func (p *Printer) Text(w io.Writer, s string) {
+	if s == "" {
+		return
+	}
+	lines := strings.Split(Clean(strings.TrimSuffix(s, "\n")), "\n")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.emitShielded(w, lines, false)
+}
+
+func (p *Printer) emitShielded(w io.Writer, lines []string, shield bool) {
+	var b strings.Builder
+	for _, l := range lines {
+		switch p.ci {
+		case GitHub:
+			shield = shield || githubParsable(l)
+		case Buildkite:
+			if buildkiteHeader(l) {
+				l = " " + l
+			}
+		}
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	if p.ci == GitHub && shield {
+		tok := newToken()
+		fmt.Fprintf(w, "::stop-commands::%s\n%s::%s::\n", tok, b.String(), tok)
+		return
+	}
+	io.WriteString(w, b.String())
 }

@@ -6,81 +6,24 @@
 // Printer is given may come from outside devcluster (log lines, events,
 // messages from the cluster, a command's output): it cleans it and lays it
 // out so that no CI system reads it as markup (see text.go).
+//
+// The files by job: ui.go the Printer and its steps; style.go the
+// colour and spinner detection and the colours; ci.go the CI systems and
+// their detection; spinner.go the spinner; ask.go the yes/no question;
+// errorblock.go the error block; text.go the cleaning and layout of text
+// from outside; markdown.go Markdown for job summaries.
 package ui
 
 import (
-	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/term"
 )
-
-// Env looks up an environment variable (os.LookupEnv in production).
-type Env func(key string) (string, bool)
-
-// ciVariables mark a CI job. Buildkite runs jobs in a PTY, so a terminal
-// alone does not mean a person is watching.
-var ciVariables = []string{"BUILDKITE", "GITHUB_ACTIONS", "GITLAB_CI", "CI"}
-
-// IsCI reports whether env describes a CI job.
-func IsCI(env Env) bool {
-	for _, k := range ciVariables {
-		if v, ok := env(k); ok && truthy(v) {
-			return true
-		}
-	}
-	return false
-}
-
-func truthy(v string) bool {
-	v = strings.ToLower(strings.TrimSpace(v))
-	return v != "" && v != "0" && v != "false" && v != "no"
-}
-
-// Style is how output is rendered.
-type Style struct {
-	// Spinner animates the current step in place.
-	Spinner bool
-	// Color adds ANSI colours.
-	Color bool
-}
-
-// Detect decides the Style for a stream from the environment and whether the
-// stream is a terminal:
-//   - FORCE_COLOR (non-empty, not 0/false) turns colour on even when piped;
-//   - NO_COLOR (non-empty) or TERM=dumb turn colour and the spinner off;
-//   - the spinner needs a terminal and no CI variable.
-func Detect(env Env, isTerminal bool) Style {
-	dumb := false
-	if t, ok := env("TERM"); ok && t == "dumb" {
-		dumb = true
-	}
-	noColor := false
-	if v, ok := env("NO_COLOR"); ok && v != "" {
-		noColor = true
-	}
-	s := Style{
-		Spinner: isTerminal && !dumb && !noColor && !IsCI(env),
-		Color:   isTerminal && !dumb && !noColor,
-	}
-	if v, ok := env("FORCE_COLOR"); ok && truthy(v) && !noColor {
-		s.Color = true
-	}
-	return s
-}
-
-// IsTerminal reports whether w is a terminal.
-func IsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
 
 // Level is how much the Printer shows.
 type Level int
@@ -176,22 +119,6 @@ func NewPrinter(w io.Writer, o Options) *Printer {
 		return 100
 	}
 	return p
-}
-
-const (
-	green  = "\x1b[32m"
-	red    = "\x1b[31m"
-	yellow = "\x1b[33m"
-	dim    = "\x1b[2m"
-	reset  = "\x1b[0m"
-	clear  = "\r\x1b[2K"
-)
-
-func (p *Printer) paint(color, s string) string {
-	if !p.style.Color {
-		return s
-	}
-	return color + s + reset
 }
 
 // Start begins a step; a step still open is ended as successful first.
@@ -407,196 +334,9 @@ func (p *Printer) line(min Level, mark, color string, lines []string) {
 	p.emitLocked(p.out, out)
 }
 
-// emitLocked writes lines to w, laid out for the CI system: on Buildkite
-// no line may read as a group header; on GitHub Actions a message of more
-// than one line, or a line the runner could act on, is wrapped in
-// ::stop-commands::TOKEN … ::TOKEN:: with a fresh random token, so that
-// nothing in it runs as a workflow command (add-mask, error, endgroup,
-// stop-commands, ...).
-func (p *Printer) emitLocked(w io.Writer, lines []string) {
-	p.emitShielded(w, lines, len(lines) > 1)
-}
-
-// Text writes a command's result for people (a table on standard output)
-// to w. Its cells hold text from the cluster, so every line is cleaned
-// (Clean) and laid out as the printer's own lines are; on GitHub Actions
-// only a line the runner could act on calls for a ::stop-commands:: block,
-// so a plain table stays as it is.
-func (p *Printer) Text(w io.Writer, s string) {
-	if s == "" {
-		return
-	}
-	lines := strings.Split(Clean(strings.TrimSuffix(s, "\n")), "\n")
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.emitShielded(w, lines, false)
-}
-
-func (p *Printer) emitShielded(w io.Writer, lines []string, shield bool) {
-	var b strings.Builder
-	for _, l := range lines {
-		switch p.ci {
-		case GitHub:
-			shield = shield || githubParsable(l)
-		case Buildkite:
-			if buildkiteHeader(l) {
-				l = " " + l
-			}
-		}
-		b.WriteString(l)
-		b.WriteByte('\n')
-	}
-	if p.ci == GitHub && shield {
-		tok := newToken()
-		fmt.Fprintf(w, "::stop-commands::%s\n%s::%s::\n", tok, b.String(), tok)
-		return
-	}
-	io.WriteString(w, b.String())
-}
-
-var frames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
-
-func (p *Printer) spin(stop, done chan struct{}) {
-	defer close(done)
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-			p.mu.Lock()
-			p.frame++
-			p.drawLocked()
-			p.mu.Unlock()
-		}
-	}
-}
-
-// drawLocked redraws the spinner line, cut to the terminal width so it
-// never wraps.
-func (p *Printer) drawLocked() {
-	if !p.active || !p.style.Spinner || p.level < Normal || p.asking {
-		return
-	}
-	s := frames[p.frame%len(frames)] + " " + p.title
-	if p.detail != "" {
-		s += " — " + p.detail
-	}
-	s += " (" + short(p.now().Sub(p.stepStart)) + ")"
-	if w := p.width() - 1; utf8.RuneCountInString(s) > w && w > 10 {
-		r := []rune(s)
-		s = string(r[:w-1]) + "…"
-	}
-	fmt.Fprint(p.w, clear+s)
-}
-
-// Live reports whether progress is drawn in place (a spinner on a
-// terminal) rather than appended as lines.
-func (p *Printer) Live() bool { return p.style.Spinner && p.level >= Normal }
-
-// Ask puts a yes/no question to the person at the terminal, with the
-// spinner held, and reads the answer from in: y/yes or n/no, an empty
-// answer is def. It gives up when ctx ends.
-func (p *Printer) Ask(ctx context.Context, in io.Reader, question string, def bool) (bool, error) {
-	p.mu.Lock()
-	p.asking = true
-	hint := "[y/N]"
-	if def {
-		hint = "[Y/n]"
-	}
-	prefix := ""
-	if p.style.Spinner {
-		prefix = clear
-	}
-	fmt.Fprintf(p.w, "%s%s %s ", prefix, question, hint)
-	p.mu.Unlock()
-	defer func() {
-		p.mu.Lock()
-		p.asking = false
-		p.drawLocked()
-		p.mu.Unlock()
-	}()
-	type answer struct {
-		s   string
-		err error
-	}
-	got := make(chan answer, 1)
-	go func() {
-		s, err := bufio.NewReader(in).ReadString('\n')
-		got <- answer{s, err}
-	}()
-	select {
-	case <-ctx.Done():
-		fmt.Fprintln(p.w)
-		return false, ctx.Err()
-	case a := <-got:
-		switch strings.ToLower(strings.TrimSpace(a.s)) {
-		case "":
-			if a.err != nil && a.err != io.EOF {
-				return false, a.err
-			}
-			if a.err == io.EOF {
-				fmt.Fprintln(p.w)
-				return false, nil
-			}
-			return def, nil
-		case "y", "yes":
-			return true, nil
-		default:
-			return false, nil
-		}
-	}
-}
-
 // Close ends an open step as failed and stops the spinner.
 func (p *Printer) Close() {
 	p.End(false, "")
-}
-
-// ErrorBlock prints an error the way devcluster shows every failure: the
-// error first, then the cause's details, then what to do.
-//
-// The message's further lines are indented by two spaces, the details by
-// four. On GitHub Actions the block is one ::stop-commands:: block after the
-// ::error annotation.
-func (p *Printer) ErrorBlock(msg, details, fix string) {
-	msgLines, detailLines, fixLines := cleanLines(msg), cleanLines(details), cleanLines(fix)
-	if len(msgLines) == 0 {
-		msgLines = []string{""}
-	}
-	first := msgLines[0]
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.streamLocked() // GitLab: a step held back comes first
-	switch p.ci {
-	case Buildkite:
-		fmt.Fprintf(p.w, "+++ :x: %s\n", first)
-	case GitHub:
-		body := strings.Join(msgLines, "\n")
-		if len(fixLines) > 0 {
-			body += "\nTo fix: " + strings.Join(fixLines, "\n")
-		}
-		fmt.Fprintf(p.w, "::error title=%s::%s\n", githubProperty("devcluster: "+first), githubData(body))
-	}
-	block := []string{p.paint(red, "✗ Error:") + " " + first}
-	block = appendIndented(block, "  ", msgLines[1:])
-	block = appendIndented(block, "    ", detailLines)
-	if len(fixLines) > 0 {
-		block = append(block, "  "+p.paint(yellow, "To fix:")+" "+fixLines[0])
-		block = appendIndented(block, "          ", fixLines[1:])
-	}
-	p.emitLocked(p.w, block)
-}
-
-func appendIndented(dst []string, indent string, lines []string) []string {
-	for _, l := range lines {
-		if l != "" {
-			l = indent + l
-		}
-		dst = append(dst, l)
-	}
-	return dst
 }
 
 func short(d time.Duration) string {

@@ -3,7 +3,6 @@ package app
 import (
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -11,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/devcluster/devcluster/config"
+	"github.com/devcluster/devcluster/internal/testutil"
 )
 
 // The CI examples parse, and every devcluster command they run exists with
@@ -172,28 +172,27 @@ func TestCIExampleAppIsComplete(t *testing.T) {
 	}
 }
 
-// Every devcluster.yaml block of the README loads as pasted.
-func TestREADMEConfigBlocksLoad(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+// Every devcluster.yaml block of README.md and docs/ loads as pasted.
+func TestDocsConfigBlocksLoad(t *testing.T) {
+	blocks, err := testutil.DocBlocks(repoRoot, "yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(b), -1)
-	n := 0
-	for _, m := range blocks {
-		if !strings.Contains(m[1], "kind: Cluster") {
+	pages := map[string]int{}
+	for _, b := range blocks {
+		if !strings.Contains(b.Text(), "kind: Cluster") {
 			continue
 		}
-		n++
-		src, err := config.Decode("README.md", []byte(m[1]))
+		pages[b.Page]++
+		src, err := config.Decode(b.Page, []byte(b.Text()))
 		if err == nil {
 			_, err = config.Complete(src, config.Overrides{BaseDir: t.TempDir()})
 		}
 		if err != nil {
-			t.Errorf("README block %d does not load as pasted: %v\n%s", n, err, m[1])
+			t.Errorf("%s: the block does not load as pasted: %v\n%s", b.Where(), err, b.Text())
 		}
 	}
-	if n == 0 {
-		t.Fatal("no devcluster.yaml block in README.md")
+	if pages["README.md"] == 0 || pages["docs/configuration.md"] == 0 {
+		t.Fatalf("devcluster.yaml blocks per page: %v; want README.md's and docs/configuration.md's", pages)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/devcluster/devcluster/internal/testutil"
 	"io"
 	"maps"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -149,7 +148,7 @@ func commandAt(a *cli.App, path []string) *cli.Command {
 
 // A short letter means one flag in every command, and the global flags'
 // letters and names mean nothing else anywhere: -n is --namespace, as in
-// kubectl. The README's table of short flags is this one.
+// kubectl. The table of short flags in docs/flags.md is this one.
 func TestShortFlagsHaveOneMeaning(t *testing.T) {
 	a := newApp(&globals{env: Env{}})
 	meaning := map[string]string{} // letter → long name
@@ -190,17 +189,19 @@ func TestShortFlagsHaveOneMeaning(t *testing.T) {
 			t.Errorf("-%s is --%s, want --%s", want[0], meaning[want[0]], want[1])
 		}
 	}
-	readme, err := os.ReadFile("../../../README.md")
+	pages, err := testutil.DocPages(repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
 	row := regexp.MustCompile("(?m)^\\| `-([a-z])` \\| `--([a-z-]+)` \\|")
 	documented := map[string]string{}
-	for _, m := range row.FindAllStringSubmatch(string(readme), -1) {
-		documented[m[1]] = m[2]
+	for _, p := range pages {
+		for _, m := range row.FindAllStringSubmatch(p.Text, -1) {
+			documented[m[1]] = m[2]
+		}
 	}
 	if !maps.Equal(documented, meaning) {
-		t.Errorf("the README's table of short flags is %v, the commands have %v", documented, meaning)
+		t.Errorf("the table of short flags in docs/flags.md is %v, the commands have %v", documented, meaning)
 	}
 }
 
