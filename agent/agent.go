@@ -29,6 +29,7 @@ import (
 	"github.com/devcluster/devcluster/internal/lockfile"
 	"github.com/devcluster/devcluster/internal/proc"
 	"github.com/devcluster/devcluster/internal/run"
+	"github.com/devcluster/devcluster/internal/text"
 	"github.com/devcluster/devcluster/registry"
 )
 
@@ -438,28 +439,16 @@ func sameSet(a, b []string) bool {
 	return slices.Equal(x, y)
 }
 
+// tail is the last n lines of the file at path, each indented, or the
+// error that kept it from being read.
 func tail(path string, n int) string {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err.Error()
 	}
-	lines := []string{}
-	start := 0
-	for i, c := range b {
-		if c == '\n' {
-			lines = append(lines, string(b[start:i]))
-			start = i + 1
-		}
+	var out strings.Builder
+	for _, l := range text.Tail(string(b), n) {
+		out.WriteString("    " + l + "\n")
 	}
-	if start < len(b) {
-		lines = append(lines, string(b[start:]))
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	out := ""
-	for _, l := range lines {
-		out += "    " + l + "\n"
-	}
-	return out
+	return out.String()
 }
