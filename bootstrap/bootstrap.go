@@ -395,10 +395,11 @@ func driftError(name string, diffs []provider.Difference) error {
 }
 
 func waitForKubernetes(ctx context.Context, s *upState) (string, error) {
-	c, err := s.deps.Kube(s.cluster.KubeContext)
+	// Readiness is the wait below: right after a start the API server
+	// may not answer yet.
+	c, err := connectCluster(ctx, s.deps, s.cluster.KubeContext, fromCluster, clientsOnly)
 	if err != nil {
-		return "", problem.New(problem.Failed, "connecting to the cluster", err,
-			fmt.Sprintf("check that your kubeconfig has the context %q (`kubectl config get-contexts`)", s.cluster.KubeContext))
+		return "", err
 	}
 	s.clients = c
 	msg, err := kube.WaitForCluster(ctx, c.Kube, kube.ClusterWait{

@@ -149,9 +149,9 @@ func installDashboard(ctx context.Context, r Reporter, c *kube.Clients, image st
 		}
 		objs = append(objs, o...)
 	}
-	applier, err := c.Applier()
+	applier, err := applierOf(c)
 	if err != nil {
-		return false, problem.New(problem.Failed, "connecting to the cluster", err, "")
+		return false, err
 	}
 	rewrite, err := kube.ReadImageRewrite(ctx, c.Kube)
 	if err != nil {

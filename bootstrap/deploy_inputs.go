@@ -101,9 +101,9 @@ func parseImageFlag(f string) (string, string, error) {
 // namespace (the flag's, else the context's, else default) goes into the
 // inputs.
 func connect(ctx context.Context, s *deployState) (string, error) {
-	c, err := s.deps.Kube(s.o.Context)
+	c, err := connectCluster(ctx, s.deps, s.o.Context, fromFlags, answering)
 	if err != nil {
-		return "", problem.New(problem.Usage, "connecting to the cluster", err, "check --context and --kubeconfig (`kubectl config get-contexts`)")
+		return "", err
 	}
 	s.clients = c
 	s.namespace = s.o.Namespace
@@ -118,9 +118,6 @@ func connect(ctx context.Context, s *deployState) (string, error) {
 	}
 	for _, cm := range s.in.configMaps {
 		cm.Namespace = s.namespace
-	}
-	if _, err := kube.ServerVersion(ctx, c.Kube, kube.VersionTimeout); err != nil {
-		return "", problem.New(problem.Failed, "connecting to the cluster", err, "check that the cluster runs and the context points at it")
 	}
 	return fmt.Sprintf("context %s, namespace %s", orDash(c.Context), s.namespace), nil
 }

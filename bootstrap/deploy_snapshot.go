@@ -95,9 +95,9 @@ func takeSnapshot(ctx context.Context, s *deployState) (string, error) {
 		snap.rewrite = rw
 	}
 	if len(s.in.manifests) > 0 {
-		applier, err := s.clients.Applier()
+		applier, err := applierOf(s.clients)
 		if err != nil {
-			return "", problem.New(problem.Failed, "connecting to the cluster", err, "")
+			return "", err
 		}
 		opts := kube.ApplyOptions{DefaultNamespace: s.namespace, ImageRewrite: rw, KeepConfigHash: true}
 		if snap.manifests, err = applier.Resolve(s.in.manifests, opts); err != nil {

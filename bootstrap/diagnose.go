@@ -121,7 +121,7 @@ func Diagnose(ctx context.Context, deps Deps, cfg *config.Config, o DiagnoseOpti
 		// Not the kubeconfig's current context: that may be any cluster.
 		err = errors.New("the cluster's kubeconfig context is not known")
 	} else {
-		clients, err = deps.Kube(kctx)
+		clients, err = loadClients(deps, kctx)
 	}
 	if err == nil {
 		if err = answers(ctx, clients.Kube); err != nil {

@@ -98,7 +98,7 @@ func readKubernetes(ctx context.Context, s *statusState) (string, error) {
 	if s.cluster.State != provider.Running {
 		return "skipped", nil
 	}
-	c, err := s.deps.Kube(s.cluster.KubeContext)
+	c, err := loadClients(s.deps, s.cluster.KubeContext)
 	if err != nil {
 		s.kubernetes = &KubeSummary{Context: s.cluster.KubeContext, Detail: err.Error()}
 		if s.cluster.Provider == existing.Name {

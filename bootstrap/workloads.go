@@ -71,9 +71,9 @@ func applyWorkloads(ctx context.Context, s *upState) (string, error) {
 		}
 		objs = append(objs, o...)
 	}
-	applier, err := s.clients.Applier()
+	applier, err := applierOf(s.clients)
 	if err != nil {
-		return "", problem.New(problem.Failed, "connecting to the cluster", err, "")
+		return "", err
 	}
 	rewrite, err := imageRewrite(ctx, s)
 	if err != nil {
