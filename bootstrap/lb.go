@@ -248,9 +248,9 @@ func AssignLoadBalancers(ctx context.Context, deps Deps, cfg *config.Config, o L
 		return nil, problem.New(problem.Config, "", fmt.Errorf("no IP for LoadBalancer Services: provider %s reports no node IP for cluster %q", p.Name(), cfg.Name),
 			"set loadBalancer.ip in devcluster.yaml to an IP that reaches the cluster's nodes")
 	}
-	clients, err := deps.Kube(have.KubeContext)
+	clients, err := connectCluster(ctx, deps, have.KubeContext, fromCluster, answering)
 	if err != nil {
-		return nil, problem.New(problem.Failed, "connecting to the cluster", err, "")
+		return nil, err
 	}
 	log := o.Log
 	if log == nil {
@@ -261,7 +261,7 @@ func AssignLoadBalancers(ctx context.Context, deps Deps, cfg *config.Config, o L
 		// `lb` holds the listeners itself, in the foreground.
 		tunnels, err := loadbalancer.NewTunnels(clients.Config)
 		if err != nil {
-			return nil, problem.New(problem.Failed, "connecting to the cluster", err, "")
+			return nil, problem.New(problem.Failed, connectWhat, err, "")
 		}
 		defer tunnels.Close()
 		ctl = loadbalancer.NewWithOptions(clients.Kube, loadbalancer.Options{Address: loadbalancer.AddressLocalhost, Assign: true, Tunnels: tunnels, Log: log})
