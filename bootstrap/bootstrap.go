@@ -408,12 +408,8 @@ func waitForKubernetes(ctx context.Context, s *upState) (string, error) {
 	summary := &KubeSummary{Context: c.Context, Server: run.RedactURL(c.Config.Host), Ready: err == nil, Detail: msg}
 	s.kubernetes = summary
 	if err != nil {
-		kind := problem.Failed
-		if errors.Is(err, kube.ErrTimeout) {
-			kind = problem.Timeout
-		}
-		return "", problem.New(kind, fmt.Sprintf("waiting for cluster %q to be ready", s.cfg.Name), err,
-			"raise `wait` (--wait) if the machine is slow, or look at `kubectl --context "+c.Context+" get nodes,pods -A`")
+		return "", waitProblem(fmt.Sprintf("waiting for cluster %q to be ready", s.cfg.Name), err,
+			"raise `wait` (--wait) if the machine is slow, or look at `"+kubectl(c.Context)+" get nodes,pods -A`")
 	}
 	if v, err := kube.ServerVersion(ctx, c.Kube, kube.VersionTimeout); err == nil {
 		summary.ServerVersion = v.GitVersion

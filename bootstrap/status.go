@@ -128,10 +128,7 @@ func readLoadBalancers(ctx context.Context, s *statusState) (string, error) {
 	if s.clients == nil {
 		return "skipped", nil
 	}
-	ip := s.cfg.LoadBalancer.IP
-	if ip == "" {
-		ip = s.cluster.IP
-	}
+	ip, _ := loadBalancerIP(ctx, s.deps.Provider, s.cfg, s.cluster, false)
 	pctx, cancel := context.WithTimeout(ctx, statusProbeTimeout)
 	defer cancel()
 	if lbs, _, err := listLoadBalancers(pctx, s.clients.Kube, ip, ""); err == nil {
