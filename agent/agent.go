@@ -439,15 +439,15 @@ func sameSet(a, b []string) bool {
 	return slices.Equal(x, y)
 }
 
-// tail is the last n lines of the file at path, each indented, or the
-// error that kept it from being read.
+// tail is the last n lines of the file at path (of its last 64 KiB),
+// each indented, or the error that kept it from being read.
 func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
+	lines, err := text.TailFile(path, n, 64<<10)
 	if err != nil {
 		return err.Error()
 	}
 	var out strings.Builder
-	for _, l := range text.Tail(string(b), n) {
+	for _, l := range lines {
 		out.WriteString("    " + l + "\n")
 	}
 	return out.String()

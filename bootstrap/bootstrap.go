@@ -25,6 +25,7 @@ import (
 	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
+	"github.com/devcluster/devcluster/internal/text"
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/loadbalancer"
 	"github.com/devcluster/devcluster/provider"
@@ -339,9 +340,9 @@ func ensureCluster(ctx context.Context, s *upState) (string, error) {
 	case existing.Name:
 		return fmt.Sprintf("using kubeconfig context %s (devcluster never creates, changes or deletes this cluster)", have.KubeContext), nil
 	case kind.Name:
-		return fmt.Sprintf("%s (%s, Kubernetes %s, %d node(s))", outcome, orDash(have.IP), orDash(have.KubernetesVersion), have.Nodes), nil
+		return fmt.Sprintf("%s (%s, Kubernetes %s, %d node(s))", outcome, text.OrDash(have.IP), text.OrDash(have.KubernetesVersion), have.Nodes), nil
 	}
-	return fmt.Sprintf("%s (%s, Kubernetes %s, %s)", outcome, orDash(have.IP), orDash(have.KubernetesVersion), Resources(have)), nil
+	return fmt.Sprintf("%s (%s, Kubernetes %s, %s)", outcome, text.OrDash(have.IP), text.OrDash(have.KubernetesVersion), Resources(have)), nil
 }
 
 // Resources renders a cluster's CPUs and memory ("2 CPUs, 4096 MB"):
@@ -415,11 +416,4 @@ func waitForKubernetes(ctx context.Context, s *upState) (string, error) {
 		summary.ServerVersion = v.GitVersion
 	}
 	return msg, nil
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

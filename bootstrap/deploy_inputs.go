@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/internal/text"
 	"github.com/devcluster/devcluster/kube"
 )
 
@@ -119,5 +120,5 @@ func connect(ctx context.Context, s *deployState) (string, error) {
 	for _, cm := range s.in.configMaps {
 		cm.Namespace = s.namespace
 	}
-	return fmt.Sprintf("context %s, namespace %s", orDash(c.Context), s.namespace), nil
+	return fmt.Sprintf("context %s, namespace %s", text.OrDash(c.Context), s.namespace), nil
 }

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/internal/text"
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/manifests"
 )
@@ -194,7 +195,7 @@ func takeSnapshot(ctx context.Context, s *deployState) (string, error) {
 	var revs []string
 	for _, w := range s.in.workloads {
 		if t := snap.templates[w]; t != nil {
-			revs = append(revs, fmt.Sprintf("%s revision %s", w, orDash(t.Revision)))
+			revs = append(revs, fmt.Sprintf("%s revision %s", w, text.OrDash(t.Revision)))
 		}
 	}
 	if len(snap.manifests) > 0 {

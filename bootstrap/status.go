@@ -12,6 +12,7 @@ import (
 	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
+	"github.com/devcluster/devcluster/internal/text"
 	"github.com/devcluster/devcluster/provider/existing"
 	"github.com/devcluster/devcluster/registry"
 
@@ -168,7 +169,7 @@ func StatusError(r *Result) error {
 	fix := "run `devcluster up` to start it"
 	switch {
 	case c.Provider == existing.Name && c.State == provider.Absent:
-		why = fmt.Errorf("the cluster of context %q: %s", c.KubeContext, orDash(c.Detail))
+		why = fmt.Errorf("the cluster of context %q: %s", c.KubeContext, text.OrDash(c.Detail))
 		fix = "check the context's name (--context, or `context:` in devcluster.yaml); `kubectl config get-contexts` lists the contexts of the kubeconfig (--kubeconfig, $KUBECONFIG or ~/.kube/config)"
 	case c.Provider == existing.Name:
 		why = fmt.Errorf("the cluster of context %q is %s", c.KubeContext, Describe(c))

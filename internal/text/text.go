@@ -1,10 +1,14 @@
 // Package text holds the small formatting helpers every layer shares: byte
-// counts in IEC units, the last lines of a log, and a dash for an empty
-// field. It prints nothing and imports only the standard library.
+// counts in IEC units, the last lines of a text or a log file, and a dash
+// for an empty field. It prints nothing and imports only the standard
+// library.
 package text
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 )
 
@@ -35,6 +39,40 @@ func Tail(s string, n int) []string {
 		lines = lines[len(lines)-n:]
 	}
 	return lines
+}
+
+// TailFile returns the last n lines of the file at path (see Tail), reading
+// at most max bytes from its end, so that a log of any size costs the same;
+// when the file is longer, the first line read, cut by the limit, is left
+// out.
+func TailFile(path string, n int, max int64) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	cut := info.Size() > max
+	if cut {
+		if _, err := f.Seek(info.Size()-max, io.SeekStart); err != nil {
+			return nil, err
+		}
+	}
+	b, err := io.ReadAll(io.LimitReader(f, max))
+	if err != nil {
+		return nil, err
+	}
+	if cut {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			return nil, nil // one line longer than max: none of it is whole
+		}
+		b = b[i+1:]
+	}
+	return Tail(string(b), n), nil
 }
 
 // OrDash is s, or "-" when s is empty: the placeholder of a table cell or a
