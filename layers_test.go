@@ -21,7 +21,7 @@ var layers = []struct {
 	prefixes []string
 }{
 	{-1, []string{"internal/proc"}},
-	{0, []string{"internal/run", "internal/ui", "internal/problem", "internal/paths", "internal/lockfile"}},
+	{0, []string{"internal/run", "internal/ui", "internal/problem", "internal/paths", "internal/lockfile", "internal/text", "internal/kubeconfig"}},
 	{1, []string{"config", "manifests", "internal/porthold", "internal/browser"}},
 	{2, []string{"provider", "kube", "registry", "image", "loadbalancer", "install"}},
 	{3, []string{"provider/minikube", "provider/existing", "provider/kind", "agent"}},

@@ -29,6 +29,7 @@ import (
 	"github.com/devcluster/devcluster/internal/lockfile"
 	"github.com/devcluster/devcluster/internal/proc"
 	"github.com/devcluster/devcluster/internal/run"
+	"github.com/devcluster/devcluster/internal/text"
 	"github.com/devcluster/devcluster/registry"
 )
 
@@ -438,28 +439,16 @@ func sameSet(a, b []string) bool {
 	return slices.Equal(x, y)
 }
 
+// tail is the last n lines of the file at path (of its last 64 KiB),
+// each indented, or the error that kept it from being read.
 func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
+	lines, err := text.TailFile(path, n, 64<<10)
 	if err != nil {
 		return err.Error()
 	}
-	lines := []string{}
-	start := 0
-	for i, c := range b {
-		if c == '\n' {
-			lines = append(lines, string(b[start:i]))
-			start = i + 1
-		}
-	}
-	if start < len(b) {
-		lines = append(lines, string(b[start:]))
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	out := ""
+	var out strings.Builder
 	for _, l := range lines {
-		out += "    " + l + "\n"
+		out.WriteString("    " + l + "\n")
 	}
-	return out
+	return out.String()
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
+	"github.com/devcluster/devcluster/internal/text"
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/loadbalancer"
 	"github.com/devcluster/devcluster/provider"
@@ -339,9 +340,9 @@ func ensureCluster(ctx context.Context, s *upState) (string, error) {
 	case existing.Name:
 		return fmt.Sprintf("using kubeconfig context %s (devcluster never creates, changes or deletes this cluster)", have.KubeContext), nil
 	case kind.Name:
-		return fmt.Sprintf("%s (%s, Kubernetes %s, %d node(s))", outcome, orDash(have.IP), orDash(have.KubernetesVersion), have.Nodes), nil
+		return fmt.Sprintf("%s (%s, Kubernetes %s, %d node(s))", outcome, text.OrDash(have.IP), text.OrDash(have.KubernetesVersion), have.Nodes), nil
 	}
-	return fmt.Sprintf("%s (%s, Kubernetes %s, %s)", outcome, orDash(have.IP), orDash(have.KubernetesVersion), Resources(have)), nil
+	return fmt.Sprintf("%s (%s, Kubernetes %s, %s)", outcome, text.OrDash(have.IP), text.OrDash(have.KubernetesVersion), Resources(have)), nil
 }
 
 // Resources renders a cluster's CPUs and memory ("2 CPUs, 4096 MB"):
@@ -395,10 +396,11 @@ func driftError(name string, diffs []provider.Difference) error {
 }
 
 func waitForKubernetes(ctx context.Context, s *upState) (string, error) {
-	c, err := s.deps.Kube(s.cluster.KubeContext)
+	// Readiness is the wait below: right after a start the API server
+	// may not answer yet.
+	c, err := connectCluster(ctx, s.deps, s.cluster.KubeContext, fromCluster, clientsOnly)
 	if err != nil {
-		return "", problem.New(problem.Failed, "connecting to the cluster", err,
-			fmt.Sprintf("check that your kubeconfig has the context %q (`kubectl config get-contexts`)", s.cluster.KubeContext))
+		return "", err
 	}
 	s.clients = c
 	msg, err := kube.WaitForCluster(ctx, c.Kube, kube.ClusterWait{
@@ -407,22 +409,11 @@ func waitForKubernetes(ctx context.Context, s *upState) (string, error) {
 	summary := &KubeSummary{Context: c.Context, Server: run.RedactURL(c.Config.Host), Ready: err == nil, Detail: msg}
 	s.kubernetes = summary
 	if err != nil {
-		kind := problem.Failed
-		if errors.Is(err, kube.ErrTimeout) {
-			kind = problem.Timeout
-		}
-		return "", problem.New(kind, fmt.Sprintf("waiting for cluster %q to be ready", s.cfg.Name), err,
-			"raise `wait` (--wait) if the machine is slow, or look at `kubectl --context "+c.Context+" get nodes,pods -A`")
+		return "", waitProblem(fmt.Sprintf("waiting for cluster %q to be ready", s.cfg.Name), err,
+			"raise `wait` (--wait) if the machine is slow, or look at `"+kubectl(c.Context)+" get nodes,pods -A`")
 	}
 	if v, err := kube.ServerVersion(ctx, c.Kube, kube.VersionTimeout); err == nil {
 		summary.ServerVersion = v.GitVersion
 	}
 	return msg, nil
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

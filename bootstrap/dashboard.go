@@ -100,12 +100,8 @@ func dashboardOn(ctx context.Context, r Reporter, h *hostAccess, cfg *config.Con
 	res.Changed = changed
 	w := kube.Workload{Kind: "Deployment", Namespace: manifests.DashboardNamespace, Name: manifests.DashboardName}
 	if _, err := kube.WaitForRollouts(ctx, h.clients.Kube, []kube.Workload{w}, o.Timeout, r.Progress); err != nil {
-		kind := problem.Failed
-		if errors.Is(err, kube.ErrTimeout) {
-			kind = problem.Timeout
-		}
-		return nil, problem.New(kind, "waiting for the dashboard to roll out", err,
-			fmt.Sprintf("see `kubectl --context %s -n %s describe pod -l app.kubernetes.io/name=headlamp`", h.clients.Context, w.Namespace))
+		return nil, waitProblem("waiting for the dashboard to roll out", err,
+			fmt.Sprintf("see `%s -n %s describe pod -l app.kubernetes.io/name=headlamp`", kubectl(h.clients.Context), w.Namespace))
 	}
 	svc, err := serviceOn(ctx, r, h, cfg, ServiceOptions{Name: manifests.DashboardName, Namespace: manifests.DashboardNamespace, Timeout: o.Timeout})
 	if err != nil {
@@ -149,9 +145,9 @@ func installDashboard(ctx context.Context, r Reporter, c *kube.Clients, image st
 		}
 		objs = append(objs, o...)
 	}
-	applier, err := c.Applier()
+	applier, err := applierOf(c)
 	if err != nil {
-		return false, problem.New(problem.Failed, "connecting to the cluster", err, "")
+		return false, err
 	}
 	rewrite, err := kube.ReadImageRewrite(ctx, c.Kube)
 	if err != nil {

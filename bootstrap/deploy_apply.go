@@ -49,9 +49,9 @@ func dryRun(ctx context.Context, s *deployState) (string, error) {
 		}
 	}
 	if len(s.plan.manifests) > 0 {
-		applier, err := s.clients.Applier()
+		applier, err := applierOf(s.clients)
 		if err != nil {
-			return "", problem.New(problem.Failed, "connecting to the cluster", err, "")
+			return "", err
 		}
 		_, err = applier.Apply(ctx, s.plan.manifests, s.applyOptions(true))
 		check("--manifest", err)

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/internal/text"
 	"github.com/devcluster/devcluster/kube"
 )
 
@@ -101,9 +102,9 @@ func parseImageFlag(f string) (string, string, error) {
 // namespace (the flag's, else the context's, else default) goes into the
 // inputs.
 func connect(ctx context.Context, s *deployState) (string, error) {
-	c, err := s.deps.Kube(s.o.Context)
+	c, err := connectCluster(ctx, s.deps, s.o.Context, fromFlags, answering)
 	if err != nil {
-		return "", problem.New(problem.Usage, "connecting to the cluster", err, "check --context and --kubeconfig (`kubectl config get-contexts`)")
+		return "", err
 	}
 	s.clients = c
 	s.namespace = s.o.Namespace
@@ -119,8 +120,5 @@ func connect(ctx context.Context, s *deployState) (string, error) {
 	for _, cm := range s.in.configMaps {
 		cm.Namespace = s.namespace
 	}
-	if _, err := kube.ServerVersion(ctx, c.Kube, kube.VersionTimeout); err != nil {
-		return "", problem.New(problem.Failed, "connecting to the cluster", err, "check that the cluster runs and the context points at it")
-	}
-	return fmt.Sprintf("context %s, namespace %s", orDash(c.Context), s.namespace), nil
+	return fmt.Sprintf("context %s, namespace %s", text.OrDash(c.Context), s.namespace), nil
 }

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/internal/text"
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/manifests"
 )
@@ -95,9 +96,9 @@ func takeSnapshot(ctx context.Context, s *deployState) (string, error) {
 		snap.rewrite = rw
 	}
 	if len(s.in.manifests) > 0 {
-		applier, err := s.clients.Applier()
+		applier, err := applierOf(s.clients)
 		if err != nil {
-			return "", problem.New(problem.Failed, "connecting to the cluster", err, "")
+			return "", err
 		}
 		opts := kube.ApplyOptions{DefaultNamespace: s.namespace, ImageRewrite: rw, KeepConfigHash: true}
 		if snap.manifests, err = applier.Resolve(s.in.manifests, opts); err != nil {
@@ -194,7 +195,7 @@ func takeSnapshot(ctx context.Context, s *deployState) (string, error) {
 	var revs []string
 	for _, w := range s.in.workloads {
 		if t := snap.templates[w]; t != nil {
-			revs = append(revs, fmt.Sprintf("%s revision %s", w, orDash(t.Revision)))
+			revs = append(revs, fmt.Sprintf("%s revision %s", w, text.OrDash(t.Revision)))
 		}
 	}
 	if len(snap.manifests) > 0 {

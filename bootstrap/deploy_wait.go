@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/kube"
 )
 
@@ -29,12 +28,7 @@ func waitRollouts(ctx context.Context, s *deployState) (string, error) {
 	if err == nil {
 		return fmt.Sprintf("%d rolled out", len(states)), nil
 	}
-	kind := problem.Failed
-	if errors.Is(err, kube.ErrTimeout) {
-		kind = problem.Timeout
-	}
 	var fe *kube.FailedError
-	fix := "look at `kubectl get pods` and the workloads' events"
 	if errors.As(err, &fe) {
 		f := &DeployFailure{Workload: fe.Workload.String(), Pod: fe.Failure.Pod, Container: fe.Failure.Container,
 			Reason: fe.Failure.Reason, Message: fe.Failure.Message, Events: fe.Events}
@@ -51,12 +45,10 @@ func waitRollouts(ctx context.Context, s *deployState) (string, error) {
 			}
 		}
 		s.failure = f
-		fix = fmt.Sprintf("see `kubectl -n %s describe pod %s`", fe.Workload.Namespace, f.Pod)
 	}
+	then := rollbackAdvice
 	if s.o.Rollback {
-		fix += "; " + rollbackPending
-	} else {
-		fix += "; " + rollbackAdvice
+		then = rollbackPending
 	}
-	return "", problem.New(kind, "rolling out", err, fix)
+	return "", rolloutProblem("rolling out", s.clients.Context, err, then)
 }

@@ -21,9 +21,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/devcluster/devcluster/config"
+	"github.com/devcluster/devcluster/internal/kubeconfig"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/manifests"
@@ -121,7 +121,7 @@ func Diagnose(ctx context.Context, deps Deps, cfg *config.Config, o DiagnoseOpti
 		// Not the kubeconfig's current context: that may be any cluster.
 		err = errors.New("the cluster's kubeconfig context is not known")
 	} else {
-		clients, err = deps.Kube(kctx)
+		clients, err = loadClients(deps, kctx)
 	}
 	if err == nil {
 		if err = answers(ctx, clients.Kube); err != nil {
@@ -336,9 +336,7 @@ func tailFile(path string, n int) ([]byte, error) {
 // kubeconfig writes the context's kubeconfig, redacted (see
 // redactedKubeconfig).
 func (d *diagnosis) kubeconfig(kctx string) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = d.deps.Kubeconfig
-	raw, err := rules.Load()
+	raw, err := kubeconfig.Rules(d.deps.Kubeconfig, nil).Load()
 	if err == nil {
 		var out []byte
 		if out, err = redactedKubeconfig(raw, kctx); err == nil {

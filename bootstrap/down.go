@@ -206,10 +206,9 @@ func deleteCluster(ctx context.Context, s *downState) (string, error) {
 // when they carry devcluster's managed-by label; the forwards `service`
 // asked for are withdrawn.
 func removeOwn(ctx context.Context, s *downState) (string, error) {
-	c, err := s.deps.Kube(s.cfg.Context)
+	c, err := connectCluster(ctx, s.deps, s.cfg.Context, fromCluster, answering)
 	if err != nil {
-		return "", problem.New(problem.Failed, "connecting to the cluster", err,
-			fmt.Sprintf("check that your kubeconfig has the context %q (`kubectl config get-contexts`)", s.cfg.Context))
+		return "", err
 	}
 	// The forwards `service` asked for first: the Services stay, the
 	// requests go (the agent that answered them stops below).

@@ -10,6 +10,7 @@ import (
 	"github.com/devcluster/devcluster/agent"
 	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/internal/text"
 	"github.com/devcluster/devcluster/registry"
 )
 
@@ -160,15 +161,5 @@ func gcProblem(err error, dir string) error {
 	return problem.New(problem.Failed, "garbage collection of "+dir, err, "")
 }
 
-// HumanBytes renders a byte count in binary units: 1.5 MiB.
-func HumanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
+// HumanBytes renders a byte count in binary units: 1.5 MiB (text.Bytes).
+func HumanBytes(n int64) string { return text.Bytes(n) }

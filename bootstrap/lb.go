@@ -19,6 +19,7 @@ import (
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/loadbalancer"
+	"github.com/devcluster/devcluster/provider"
 )
 
 // LBService is one Service of type LoadBalancer as `up` and `status`
@@ -200,6 +201,22 @@ func urlFor(ip string, p corev1.ServicePort) string {
 	return "tcp://" + hostPort
 }
 
+// loadBalancerIP is the IP devcluster gives LoadBalancer Services, chosen
+// the one way up, lb and status choose it: loadBalancer.ip when set, else
+// the node IP the provider reported with the cluster, else, with ask, the
+// provider's answer (what `minikube ip` prints, the kind node's address).
+// "" is no IP: a cluster devcluster did not create has no one node IP to
+// hand out. Status does not ask: it runs no provider command for it.
+func loadBalancerIP(ctx context.Context, p provider.Provider, cfg *config.Config, c *provider.Cluster, ask bool) (string, error) {
+	if cfg.LoadBalancer.IP != "" {
+		return cfg.LoadBalancer.IP, nil
+	}
+	if c.IP != "" || !ask {
+		return c.IP, nil
+	}
+	return p.IP(ctx, c.Name)
+}
+
 // LBOptions are the options of AssignLoadBalancers.
 type LBOptions struct {
 	// Watch keeps assigning as Services change, until ctx ends.
@@ -230,14 +247,9 @@ func AssignLoadBalancers(ctx context.Context, deps Deps, cfg *config.Config, o L
 	if err != nil {
 		return nil, err
 	}
-	ip := cfg.LoadBalancer.IP
-	if ip == "" {
-		ip = have.IP
-	}
-	if ip == "" && !localhost {
-		if ip, err = p.IP(ctx, cfg.Name); err != nil {
-			return nil, err
-		}
+	ip, err := loadBalancerIP(ctx, p, cfg, have, !localhost)
+	if err != nil {
+		return nil, err
 	}
 	if localhost {
 		ip = loadbalancer.LoopbackIP
@@ -248,9 +260,9 @@ func AssignLoadBalancers(ctx context.Context, deps Deps, cfg *config.Config, o L
 		return nil, problem.New(problem.Config, "", fmt.Errorf("no IP for LoadBalancer Services: provider %s reports no node IP for cluster %q", p.Name(), cfg.Name),
 			"set loadBalancer.ip in devcluster.yaml to an IP that reaches the cluster's nodes")
 	}
-	clients, err := deps.Kube(have.KubeContext)
+	clients, err := connectCluster(ctx, deps, have.KubeContext, fromCluster, answering)
 	if err != nil {
-		return nil, problem.New(problem.Failed, "connecting to the cluster", err, "")
+		return nil, err
 	}
 	log := o.Log
 	if log == nil {
@@ -261,7 +273,7 @@ func AssignLoadBalancers(ctx context.Context, deps Deps, cfg *config.Config, o L
 		// `lb` holds the listeners itself, in the foreground.
 		tunnels, err := loadbalancer.NewTunnels(clients.Config)
 		if err != nil {
-			return nil, problem.New(problem.Failed, "connecting to the cluster", err, "")
+			return nil, problem.New(problem.Failed, connectWhat, err, "")
 		}
 		defer tunnels.Close()
 		ctl = loadbalancer.NewWithOptions(clients.Kube, loadbalancer.Options{Address: loadbalancer.AddressLocalhost, Assign: true, Tunnels: tunnels, Log: log})

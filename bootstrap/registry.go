@@ -424,15 +424,9 @@ func loadBalancerSpec(ctx context.Context, s *upState) (agent.LBSpec, error) {
 	want := loadbalancer.Address(s.cfg.LoadBalancer.Address)
 	// The node IP from the profile is what `minikube ip` prints (it
 	// reads the same saved config); ask minikube only if it is missing.
-	ip := s.cfg.LoadBalancer.IP
-	if ip == "" {
-		ip = s.cluster.IP
-	}
-	if ip == "" && want != loadbalancer.AddressLocalhost {
-		var err error
-		if ip, err = s.deps.Provider.IP(ctx, s.cluster.Name); err != nil {
-			return lb, err
-		}
+	ip, err := loadBalancerIP(ctx, s.deps.Provider, s.cfg, s.cluster, want != loadbalancer.AddressLocalhost)
+	if err != nil {
+		return lb, err
 	}
 	platform := s.deps.Platform
 	platform.Driver, platform.Provider = s.cluster.Driver, s.cluster.Provider

@@ -81,9 +81,9 @@ func connectHostAccess(ctx context.Context, deps Deps, cfg *config.Config) (*hos
 	if err != nil {
 		return nil, err
 	}
-	clients, err := deps.Kube(have.KubeContext)
+	clients, err := connectCluster(ctx, deps, have.KubeContext, fromCluster, answering)
 	if err != nil {
-		return nil, problem.New(problem.Failed, "connecting to the cluster", err, "")
+		return nil, err
 	}
 	h := &hostAccess{cluster: have, clients: clients}
 	if deps.Agent != nil && deps.Dirs != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
+	"github.com/devcluster/devcluster/internal/text"
 	"github.com/devcluster/devcluster/provider/existing"
 	"github.com/devcluster/devcluster/registry"
 
@@ -98,7 +99,7 @@ func readKubernetes(ctx context.Context, s *statusState) (string, error) {
 	if s.cluster.State != provider.Running {
 		return "skipped", nil
 	}
-	c, err := s.deps.Kube(s.cluster.KubeContext)
+	c, err := loadClients(s.deps, s.cluster.KubeContext)
 	if err != nil {
 		s.kubernetes = &KubeSummary{Context: s.cluster.KubeContext, Detail: err.Error()}
 		if s.cluster.Provider == existing.Name {
@@ -128,10 +129,7 @@ func readLoadBalancers(ctx context.Context, s *statusState) (string, error) {
 	if s.clients == nil {
 		return "skipped", nil
 	}
-	ip := s.cfg.LoadBalancer.IP
-	if ip == "" {
-		ip = s.cluster.IP
-	}
+	ip, _ := loadBalancerIP(ctx, s.deps.Provider, s.cfg, s.cluster, false)
 	pctx, cancel := context.WithTimeout(ctx, statusProbeTimeout)
 	defer cancel()
 	if lbs, _, err := listLoadBalancers(pctx, s.clients.Kube, ip, ""); err == nil {
@@ -171,7 +169,7 @@ func StatusError(r *Result) error {
 	fix := "run `devcluster up` to start it"
 	switch {
 	case c.Provider == existing.Name && c.State == provider.Absent:
-		why = fmt.Errorf("the cluster of context %q: %s", c.KubeContext, orDash(c.Detail))
+		why = fmt.Errorf("the cluster of context %q: %s", c.KubeContext, text.OrDash(c.Detail))
 		fix = "check the context's name (--context, or `context:` in devcluster.yaml); `kubectl config get-contexts` lists the contexts of the kubeconfig (--kubeconfig, $KUBECONFIG or ~/.kube/config)"
 	case c.Provider == existing.Name:
 		why = fmt.Errorf("the cluster of context %q is %s", c.KubeContext, Describe(c))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/devcluster/devcluster/image"
 	"github.com/devcluster/devcluster/internal/problem"
@@ -71,9 +70,9 @@ func applyWorkloads(ctx context.Context, s *upState) (string, error) {
 		}
 		objs = append(objs, o...)
 	}
-	applier, err := s.clients.Applier()
+	applier, err := applierOf(s.clients)
 	if err != nil {
-		return "", problem.New(problem.Failed, "connecting to the cluster", err, "")
+		return "", err
 	}
 	rewrite, err := imageRewrite(ctx, s)
 	if err != nil {
@@ -116,23 +115,7 @@ func waitForWorkloads(ctx context.Context, s *upState) (string, error) {
 	states, err := kube.WaitForRollouts(ctx, s.clients.Kube, s.workloads, s.cfg.Workloads.Timeout, s.deps.Report.Progress)
 	s.rollouts = states
 	if err != nil {
-		var fe *kube.FailedError
-		fix := "look at `kubectl get pods -A` and the workloads' events"
-		if errors.As(err, &fe) {
-			fix = fmt.Sprintf("see `kubectl --context %s -n %s describe pod %s`", s.cluster.KubeContext, fe.Workload.Namespace, fe.Failure.Pod)
-			switch {
-			case strings.Contains(fe.Failure.Message, "server gave HTTP response to HTTPS client"):
-				fix += "; the node does not pull from the registry over plain HTTP: its /etc/containerd/certs.d/<registry>/hosts.toml is missing " +
-					"(`devcluster up` writes it for containerd; for docker and cri-o the cluster needs --insecure-registry, `devcluster up --recreate`)"
-			case strings.Contains(fe.Failure.Reason, "Image") || strings.Contains(fe.Failure.Message, "pull image"):
-				fix += "; check the image name and that it was pushed (`devcluster registry ls`)"
-			}
-		}
-		kind := problem.Failed
-		if errors.Is(err, kube.ErrTimeout) {
-			kind = problem.Timeout
-		}
-		return "", problem.New(kind, "waiting for workloads to roll out", err, fix)
+		return "", rolloutProblem("waiting for workloads to roll out", s.cluster.KubeContext, err, "")
 	}
 	ready := 0
 	for _, st := range states {

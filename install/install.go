@@ -20,6 +20,7 @@ import (
 
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
+	"github.com/devcluster/devcluster/internal/text"
 )
 
 // Defaults of an Installer.
@@ -250,7 +251,7 @@ func (i *Installer) attempt(ctx context.Context, r Release, src, shown, sum stri
 			"check the download base URL: it must serve <base>/"+r.Version+"/"+r.Asset(i.platform())+"; or install "+r.Tool+" yourself: "+r.Docs)
 	}
 	if resp.ContentLength > MaxSize {
-		return "", i.refuse(r, shown, fmt.Errorf("the server announces %s, more than any %s binary", size(resp.ContentLength), r.Tool))
+		return "", i.refuse(r, shown, fmt.Errorf("the server announces %s, more than any %s binary", text.Bytes(resp.ContentLength), r.Tool))
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/html" {
 		return "", i.refuse(r, shown, errors.New("the server sent a web page (text/html) instead of the binary (a proxy's login or error page?)"))
@@ -299,15 +300,15 @@ func (i *Installer) attempt(ctx context.Context, r Release, src, shown, sum stri
 	}
 	done := rep.p.Done
 	if resp.ContentLength >= 0 && done != resp.ContentLength {
-		return "", transient{fmt.Errorf("the download ended after %s of %s", size(done), size(resp.ContentLength))}
+		return "", transient{fmt.Errorf("the download ended after %s of %s", text.Bytes(done), text.Bytes(resp.ContentLength))}
 	}
 	if done >= MaxSize {
-		return "", i.refuse(r, shown, fmt.Errorf("the download is larger than %s, more than any %s binary", size(MaxSize), r.Tool))
+		return "", i.refuse(r, shown, fmt.Errorf("the download is larger than %s, more than any %s binary", text.Bytes(MaxSize), r.Tool))
 	}
 	rep.final()
 	if got := hex.EncodeToString(h.Sum(nil)); got != sum {
 		goos, goarch := i.platform()
-		return "", i.refuse(r, shown, fmt.Errorf("its sha256 is %s, but %s %s for %s/%s is pinned as %s (%s received)", got, r.Tool, r.Version, goos, goarch, sum, size(done)))
+		return "", i.refuse(r, shown, fmt.Errorf("its sha256 is %s, but %s %s for %s/%s is pinned as %s (%s received)", got, r.Tool, r.Version, goos, goarch, sum, text.Bytes(done)))
 	}
 	if err := tmp.Sync(); err != nil {
 		return "", problem.New(problem.Failed, "writing "+tmp.Name(), err, "free some disk space in "+i.Dir)
@@ -330,13 +331,13 @@ func (i *Installer) attempt(ctx context.Context, r Release, src, shown, sum stri
 // readFailed classifies an error while reading the body.
 func (i *Installer) readFailed(ctx context.Context, errStalled error, rep *reporter, err error) error {
 	if context.Cause(ctx) == errStalled {
-		return transient{fmt.Errorf("%w after %s", errStalled, size(rep.p.Done))}
+		return transient{fmt.Errorf("%w after %s", errStalled, text.Bytes(rep.p.Done))}
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		if rep.p.Total >= 0 {
-			return transient{fmt.Errorf("the download ended after %s of %s", size(rep.p.Done), size(rep.p.Total))}
+			return transient{fmt.Errorf("the download ended after %s of %s", text.Bytes(rep.p.Done), text.Bytes(rep.p.Total))}
 		}
-		return transient{fmt.Errorf("the download broke off after %s", size(rep.p.Done))}
+		return transient{fmt.Errorf("the download broke off after %s", text.Bytes(rep.p.Done))}
 	}
 	if ctx.Err() != nil {
 		return err
@@ -471,15 +472,4 @@ func clip(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
-}
-
-// size formats a byte count.
-func size(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

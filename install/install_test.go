@@ -335,7 +335,7 @@ func TestLinkedPins(t *testing.T) {
 
 func TestDescribeAndBar(t *testing.T) {
 	p := Progress{Attempt: 1, Done: 50 << 20, Total: 100 << 20, Elapsed: 5 * time.Second}
-	if got := Describe(p); got != "50.0 MB of 100.0 MB (50%), 10.0 MB/s" {
+	if got := Describe(p); got != "50.0 MiB of 100.0 MiB (50%), 10.0 MiB/s" {
 		t.Errorf("Describe: %q", got)
 	}
 	if got := Bar(p, 12); got != "[=====>    ]" {
@@ -344,7 +344,7 @@ func TestDescribeAndBar(t *testing.T) {
 	if got := Bar(Progress{Done: 10, Total: 10}, 6); got != "[====]" {
 		t.Errorf("full Bar: %q", got)
 	}
-	if got := Describe(Progress{Attempt: 2, Done: 2048, Total: -1}); got != "2.0 kB, attempt 2" {
+	if got := Describe(Progress{Attempt: 2, Done: 2048, Total: -1}); got != "2.0 KiB, attempt 2" {
 		t.Errorf("unknown total: %q", got)
 	}
 	if Bar(Progress{Done: 1, Total: -1}, 10) != "" {

@@ -4,18 +4,20 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/devcluster/devcluster/internal/text"
 )
 
-// Describe is a one-line account of a download's progress: "52.1 MB of
-// 130.2 MB (40%), 11.3 MB/s".
+// Describe is a one-line account of a download's progress: "52.1 MiB of
+// 130.2 MiB (40%), 11.3 MiB/s".
 func Describe(p Progress) string {
 	var b strings.Builder
-	b.WriteString(size(p.Done))
+	b.WriteString(text.Bytes(p.Done))
 	if p.Total > 0 {
-		fmt.Fprintf(&b, " of %s (%d%%)", size(p.Total), percent(p))
+		fmt.Fprintf(&b, " of %s (%d%%)", text.Bytes(p.Total), percent(p))
 	}
 	if rate := Rate(p); rate > 0 {
-		fmt.Fprintf(&b, ", %s/s", size(int64(rate)))
+		fmt.Fprintf(&b, ", %s/s", text.Bytes(int64(rate)))
 	}
 	if p.Attempt > 1 {
 		fmt.Fprintf(&b, ", attempt %d", p.Attempt)

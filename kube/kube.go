@@ -14,6 +14,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/devcluster/devcluster/internal/kubeconfig"
 )
 
 // Clients are the clients for one cluster.
@@ -65,8 +67,7 @@ type Loader func(context string) (*Clients, error)
 // ~/.kube/config, selecting the named context.
 func KubeconfigLoader(explicitPath string) Loader {
 	return func(context string) (*Clients, error) {
-		rules := clientcmd.NewDefaultClientConfigLoadingRules()
-		rules.ExplicitPath = explicitPath
+		rules := kubeconfig.Rules(explicitPath, nil)
 		overrides := &clientcmd.ConfigOverrides{CurrentContext: context}
 		cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 		cfg, err := cc.ClientConfig()

@@ -14,6 +14,7 @@ import (
 	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/internal/text"
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/provider"
 )
@@ -460,9 +461,5 @@ func printStatus(w io.Writer, r *bootstrap.Result) {
 	_ = tw.Flush()
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
+// orDash is the shared dash helper under the name this package's tables use.
+var orDash = text.OrDash
