@@ -3,6 +3,7 @@ package bootstrap
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -79,12 +80,16 @@ func newGCFixture(t *testing.T, running bool) *gcFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Its own transport, whose connections are closed after: the agent's
+	// shutdown would wait for them.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
 	for range 2 {
 		img, _ := random.Image(1024, 1)
-		if err := remote.Write(ref, img); err != nil {
+		if err := remote.Write(ref, img, remote.WithTransport(tr)); err != nil {
 			t.Fatal(err)
 		}
 	}
+	tr.CloseIdleConnections()
 	if !running {
 		f.agents.StopAll()
 	}
