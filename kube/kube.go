@@ -1,6 +1,9 @@
 // Package kube holds devcluster's Kubernetes client helpers: clients built
-// from kubeconfig by client-go's own loading rules, pure "is it ready?"
-// decisions, and the bounded wait loops that drive them.
+// from kubeconfig by client-go's own loading rules (or over injected typed
+// and dynamic clients and a REST mapper: client-go's fakes in tests),
+// manifests and their server-side apply, pure "is it ready?" decisions and
+// the bounded wait loops that drive them, a deploy's writes and their
+// undoing, and what a diagnostics bundle reads of the cluster.
 package kube
 
 import (
