@@ -20,6 +20,7 @@ import (
 
 	"github.com/devcluster/devcluster/agent"
 	"github.com/devcluster/devcluster/config"
+	fakeagent "github.com/devcluster/devcluster/internal/fake/agent"
 	fakeminikube "github.com/devcluster/devcluster/internal/fake/minikube"
 	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
@@ -58,7 +59,7 @@ func newFixture(t *testing.T) *fixture {
 		Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}}}
 	clientset := fake.NewClientset(node)
 	rec := &recorder{}
-	agents := &agent.InProcess{Clients: func(agent.LBSpec) (kubernetes.Interface, error) { return clientset, nil }}
+	agents := &fakeagent.InProcess{Clients: func(agent.LBSpec) (kubernetes.Interface, error) { return clientset, nil }}
 	t.Cleanup(agents.StopAll)
 	return &fixture{t: t, runner: r, rec: rec, port: testutil.Port(t), deps: Deps{
 		Agent: agents,

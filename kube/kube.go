@@ -1,9 +1,13 @@
 // Package kube holds devcluster's Kubernetes client helpers: clients built
-// from kubeconfig by client-go's own loading rules, pure "is it ready?"
-// decisions, and the bounded wait loops that drive them.
+// from kubeconfig by client-go's own loading rules (or over injected typed
+// and dynamic clients and a REST mapper: client-go's fakes in tests),
+// manifests and their server-side apply, pure "is it ready?" decisions and
+// the bounded wait loops that drive them, a deploy's writes and their
+// undoing, and what a diagnostics bundle reads of the cluster.
 package kube
 
 import (
+	"errors"
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -34,13 +38,26 @@ type Clients struct {
 	applier *Applier
 }
 
+// NewClients returns Clients over clients built elsewhere: the typed
+// client, the dynamic client and the REST mapper of Applier. Tests pass
+// client-go's fakes (k8s.io/client-go/kubernetes/fake,
+// k8s.io/client-go/dynamic/fake); a nil mapper resolves kinds through the
+// typed client's discovery, as production does through the cluster's.
+func NewClients(k kubernetes.Interface, dyn dynamic.Interface, mapper meta.RESTMapper, context string) *Clients {
+	return &Clients{Kube: k, Dynamic: dyn, Mapper: mapper, Context: context}
+}
+
 // Applier returns a server-side applier whose kinds are resolved through the
-// cluster's discovery (cached for the life of the Clients).
+// cluster's discovery (cached for the life of the Clients). Without Config,
+// the dynamic client must be given; the mapper is then discovery's of Kube.
 func (c *Clients) Applier() (*Applier, error) {
 	if c.applier != nil {
 		return c.applier, nil
 	}
 	if c.Dynamic == nil {
+		if c.Config == nil {
+			return nil, errors.New("no dynamic client: the clients have neither one nor a REST config to build it from")
+		}
 		dyn, err := dynamic.NewForConfig(c.Config)
 		if err != nil {
 			return nil, err
@@ -48,9 +65,18 @@ func (c *Clients) Applier() (*Applier, error) {
 		c.Dynamic = dyn
 	}
 	if c.Mapper == nil {
-		disc, err := discovery.NewDiscoveryClientForConfig(c.Config)
-		if err != nil {
-			return nil, err
+		var disc discovery.DiscoveryInterface
+		switch {
+		case c.Config != nil:
+			d, err := discovery.NewDiscoveryClientForConfig(c.Config)
+			if err != nil {
+				return nil, err
+			}
+			disc = d
+		case c.Kube != nil:
+			disc = c.Kube.Discovery()
+		default:
+			return nil, errors.New("no REST mapper: the clients have neither one nor a client whose discovery maps kinds")
 		}
 		c.Mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/devcluster/devcluster/agent"
 	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/config"
+	fakeagent "github.com/devcluster/devcluster/internal/fake/agent"
 	fakeminikube "github.com/devcluster/devcluster/internal/fake/minikube"
 	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/internal/run/runtest"
@@ -40,7 +41,7 @@ type harness struct {
 	runner         run.Runner
 	stdout, stderr bytes.Buffer
 	env            map[string]string
-	agents         *agent.InProcess
+	agents         *fakeagent.InProcess
 	port           int
 	clientset      kubernetes.Interface
 	// workDir is the working directory (default: dir).
@@ -58,7 +59,7 @@ func newHarness(t *testing.T) *harness {
 	dir := t.TempDir()
 	clientset := fake.NewClientset(&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "devcluster"},
 		Status: corev1.NodeStatus{Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}}})
-	agents := &agent.InProcess{Clients: func(agent.LBSpec) (kubernetes.Interface, error) { return clientset, nil }}
+	agents := &fakeagent.InProcess{Clients: func(agent.LBSpec) (kubernetes.Interface, error) { return clientset, nil }}
 	t.Cleanup(agents.StopAll)
 	h := &harness{t: t, dir: dir, env: map[string]string{"TERM": "xterm", "HOME": dir}, agents: agents, port: testutil.Port(t), clientset: clientset,
 		runner: &fakeminikube.Runner{Env: map[string]string{"MINIKUBE_HOME": dir, "KUBECONFIG": filepath.Join(dir, "kubeconfig")}}}

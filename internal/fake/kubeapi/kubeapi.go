@@ -321,11 +321,17 @@ func (s *Server) store(gvr schema.GroupVersionResource, ns string, cur, obj runt
 	}
 	if subresource == "status" {
 		status := next.Object["status"]
+		fields := next.GetManagedFields()
 		next = old.DeepCopy()
 		if status == nil {
 			delete(next.Object, "status")
 		} else {
 			next.Object["status"] = status
+		}
+		if managed {
+			// An apply of the status: the field manager's record of it,
+			// as the API server keeps it (who owns the ingress).
+			next.SetManagedFields(fields)
 		}
 	} else if subresource != "" {
 		return nil, fmt.Errorf("kubeapi: subresource %s is not supported", subresource)

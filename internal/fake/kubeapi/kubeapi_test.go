@@ -2,6 +2,7 @@ package kubeapi
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,5 +154,32 @@ func TestFieldSelectors(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("no event")
+	}
+}
+
+// An apply of the status subresource records its field manager as the
+// owner of the fields it set, and changes nothing but the status.
+func TestStatusApplyRecordsItsManager(t *testing.T) {
+	ctx := context.Background()
+	s := New(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "apps"},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Ports: []corev1.ServicePort{{Port: 80}}}})
+	svc, err := s.Clientset.CoreV1().Services("apps").ApplyStatus(ctx, corev1ac.Service("web", "apps").
+		WithStatus(corev1ac.ServiceStatus().WithLoadBalancer(corev1ac.LoadBalancerStatus().
+			WithIngress(corev1ac.LoadBalancerIngress().WithIP("10.0.0.1")))), metav1.ApplyOptions{FieldManager: "lb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(svc.Status.LoadBalancer.Ingress) != 1 || svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
+		t.Fatalf("after the status apply: %+v", svc)
+	}
+	var owner *metav1.ManagedFieldsEntry
+	for i, m := range svc.ManagedFields {
+		if m.Manager == "lb" {
+			owner = &svc.ManagedFields[i]
+		}
+	}
+	if owner == nil || owner.Subresource != "status" || owner.Operation != metav1.ManagedFieldsOperationApply ||
+		owner.FieldsV1 == nil || !strings.Contains(owner.FieldsV1.GetRawString(), `"f:ingress"`) {
+		t.Errorf("managed fields %+v", svc.ManagedFields)
 	}
 }
