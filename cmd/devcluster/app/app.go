@@ -317,58 +317,18 @@ func (g *globals) platform() loadbalancer.Platform {
 }
 
 // loadConfig reads --config, or devcluster.yaml in the working directory if
-// present, and completes it with the flag overrides.
+// present (config.Find), and completes it with the flag overrides.
 func (g *globals) loadConfig(ctx context.Context, o config.Overrides) (*config.Config, error) {
-	var src *config.Source
-	path := g.cfgPath
-	if path == "" {
-		def := filepath.Join(g.env.Dir, config.DefaultFile)
-		if _, err := os.Stat(def); err == nil {
-			path = def
-		}
-	} else if !filepath.IsAbs(path) && path != "-" {
-		path = filepath.Join(g.env.Dir, path)
+	src, base, err := config.Find(ctx, config.Where{Path: g.cfgPath, Dir: g.env.Dir, Stdin: g.env.Stdin})
+	if err != nil {
+		return nil, err
 	}
-	switch {
-	case path == "-":
-		data, err := config.ReadLimited(ctx, g.env.Stdin, "standard input")
-		if err != nil {
-			return nil, err
-		}
-		// A document that decoded with problems is validated too: Complete
-		// reports both (see config.Decode).
-		if src, err = config.Decode("stdin", data); src == nil {
-			return nil, err
-		}
-	case path != "":
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, problem.New(problem.Config, "reading config", err, "check the path given with --config")
-		}
-		data, err := config.ReadLimited(ctx, f, g.displayPath(path))
-		_ = f.Close()
-		if err != nil {
-			return nil, err
-		}
-		if src, err = config.Decode(path, data); src == nil {
-			return nil, err
-		}
-		src.Path = g.displayPath(path)
-		o.BaseDir = filepath.Dir(path)
-	}
-	if o.BaseDir == "" {
-		o.BaseDir = g.env.Dir
-	}
+	o.BaseDir = base
 	o.Home = paths.Home(paths.Env(g.env.LookupEnv))
 	return config.Complete(src, o)
 }
 
-func (g *globals) displayPath(p string) string {
-	if rel, err := filepath.Rel(g.env.Dir, p); err == nil && !strings.HasPrefix(rel, "..") {
-		return rel
-	}
-	return p
-}
+func (g *globals) displayPath(p string) string { return config.DisplayPath(g.env.Dir, p) }
 
 func newApp(g *globals) *cli.App {
 	onUsageError := func(_ *cli.Context, err error, _ bool) error {
