@@ -25,7 +25,6 @@ import (
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/internal/ui"
-	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/loadbalancer"
 	"github.com/devcluster/devcluster/provider"
 	"github.com/devcluster/devcluster/provider/existing"
@@ -58,7 +57,7 @@ type Env struct {
 	// Runner runs external commands (minikube).
 	Runner run.Runner
 	// Kube builds Kubernetes clients; nil means from kubeconfig.
-	Kube func(explicitPath string) kube.Loader
+	Kube func(explicitPath string) bootstrap.KubeLoader
 	// IsTerminal reports whether a stream is a terminal.
 	IsTerminal func(io.Writer) bool
 	// Agent manages background agents; nil means detached processes of
@@ -82,7 +81,7 @@ func System() Env {
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		LookupEnv: os.LookupEnv, Dir: dir,
 		Runner:     &run.Local{},
-		Kube:       kube.KubeconfigLoader,
+		Kube:       bootstrap.KubeconfigLoader,
 		IsTerminal: ui.IsTerminal,
 		Probe:      loadbalancer.ProbeNode,
 	}
@@ -115,7 +114,7 @@ func ExitCode(err error) int {
 // printed to env.Stderr once, before Run returns them.
 func Run(ctx context.Context, env Env, args []string) error {
 	if env.Kube == nil {
-		env.Kube = kube.KubeconfigLoader
+		env.Kube = bootstrap.KubeconfigLoader
 	}
 	if env.IsTerminal == nil {
 		env.IsTerminal = func(io.Writer) bool { return false }

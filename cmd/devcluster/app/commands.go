@@ -14,7 +14,6 @@ import (
 	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
-	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/provider"
 )
 
@@ -96,12 +95,10 @@ func newUpCommand(g *globals) *cli.Command {
 			if err != nil {
 				return err
 			}
-			p := g.printer()
-			defer p.Close()
 			deps := g.clusterDeps(cfg)
 			deps.Install = g.installFunc(cfg, mode)
-			res, err := bootstrap.Up(c.Context, deps, cfg, bootstrap.UpOptions{Recreate: f.recreate, InstallOnly: f.installOnly})
-			p.Close()
+			defer g.printer().Close()
+			res, err := g.aftermath(f.diagnostics).Up(c.Context, deps, cfg, bootstrap.UpOptions{Recreate: f.recreate, InstallOnly: f.installOnly})
 			if f.installOnly {
 				if err != nil {
 					return err
@@ -110,18 +107,6 @@ func newUpCommand(g *globals) *cli.Command {
 					fmt.Fprintf(w, "%s is installed; no cluster was created or started (--install-only).\n", cfg.Provider)
 				})
 			}
-			summary := upSummary(res, err, p.Steps())
-			g.publishSummary(c.Context, err == nil, summary)
-			var failing []kube.Workload
-			for _, w := range res.Workloads {
-				if !w.Ready {
-					failing = append(failing, w.Workload)
-				}
-			}
-			if len(failing) == 0 {
-				failing = nil
-			}
-			g.writeDiagnostics(c.Context, err, cfg, bootstrap.DiagnoseOptions{Dir: f.diagnostics, Workloads: failing, Summary: summary, Result: res})
 			if err != nil {
 				return err
 			}
