@@ -22,8 +22,8 @@ var layers = []struct {
 }{
 	{-1, []string{"internal/proc"}},
 	{0, []string{"internal/run", "internal/ui", "internal/problem", "internal/paths", "internal/lockfile"}},
-	{1, []string{"config", "manifests", "internal/porthold", "internal/browser"}},
-	{2, []string{"provider", "kube", "registry", "image", "loadbalancer", "install"}},
+	{1, []string{"config", "manifests", "image", "internal/porthold", "internal/browser"}},
+	{2, []string{"provider", "kube", "registry", "loadbalancer", "install"}},
 	{3, []string{"provider/minikube", "provider/existing", "provider/kind", "agent"}},
 	{4, []string{"bootstrap"}},
 	{5, []string{"cmd/devcluster/app"}},

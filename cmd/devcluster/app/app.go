@@ -12,7 +12,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 
@@ -252,41 +251,54 @@ func (g *globals) toolPath(flag, variable string) string {
 	return v
 }
 
-func (g *globals) deps() bootstrap.Deps {
-	bin := g.binary("minikube", g.minikube, "MINIKUBE_BINARY")
-	versionCache, _ := paths.VersionCache(paths.Env(g.env.LookupEnv))
+// common are the dependencies every command shares: everything but the
+// provider, which only the commands that address a cluster build (deps,
+// clusterDeps), and only the one they use.
+func (g *globals) common() bootstrap.Deps {
 	mgr := g.env.Agent
 	if mgr == nil {
 		mgr = &agent.Process{Executable: selfExecutable(), Release: Version}
 	}
 	kubecfg := g.kubeconfig()
 	return bootstrap.Deps{
-		Provider: minikube.New(g.env.Runner, minikube.WithBinary(bin), minikube.WithEnv(g.env.LookupEnv), minikube.WithVersionCache(versionCache),
-			minikube.WithKubeconfig(kubecfg)),
 		Kube:         g.env.Kube(kubecfg),
 		Report:       g.printer(),
 		Agent:        mgr,
 		Dirs:         func(name string) (paths.Dirs, error) { return paths.For(paths.Env(g.env.LookupEnv), name) },
 		LocalAddress: g.env.LocalAddress,
 		Kubeconfig:   kubecfg,
-		Platform:     g.platform(),
+		Platform:     bootstrap.HostPlatform(g.env.LookupEnv),
 		Probe:        g.env.Probe,
 	}
 }
 
-// clusterDeps are deps with the provider of cfg (minikube's when there is
-// no configuration: deploy's diagnostics).
+// deps are the common dependencies with minikube's provider.
+func (g *globals) deps() bootstrap.Deps {
+	d := g.common()
+	bin := g.binary("minikube", g.minikube, "MINIKUBE_BINARY")
+	versionCache, _ := paths.VersionCache(paths.Env(g.env.LookupEnv))
+	kubecfg := d.Kubeconfig
+	d.Provider = minikube.New(g.env.Runner, minikube.WithBinary(bin), minikube.WithEnv(g.env.LookupEnv), minikube.WithVersionCache(versionCache),
+		minikube.WithKubeconfig(kubecfg))
+	return d
+}
+
+// clusterDeps are the common dependencies with the provider of cfg
+// (minikube's when there is no configuration: deploy's diagnostics), and
+// no other provider built.
 func (g *globals) clusterDeps(cfg *config.Config) bootstrap.Deps {
-	d := g.deps()
 	if cfg == nil {
-		return d
+		return g.deps()
 	}
+	d := g.common()
 	switch cfg.Provider {
 	case config.ProviderExisting:
 		d.Provider = existing.New(cfg.Context, existing.WithKubeconfig(d.Kubeconfig), existing.WithEnv(g.env.LookupEnv))
 	case config.ProviderKind:
 		d.Provider = kind.New(g.env.Runner, kind.WithBinary(g.binary("kind", g.kind, "KIND_BINARY")), kind.WithEnv(g.env.LookupEnv),
 			kind.WithKubeconfig(d.Kubeconfig))
+	default:
+		d = g.deps()
 	}
 	return d
 }
@@ -298,21 +310,6 @@ func (g *globals) kubeconfig() string {
 		return g.kubecfg
 	}
 	return filepath.Join(g.env.Dir, g.kubecfg)
-}
-
-// platform describes the host for LoadBalancer reachability.
-func (g *globals) platform() loadbalancer.Platform {
-	p := loadbalancer.Platform{GOOS: runtime.GOOS}
-	if v, ok := g.env.LookupEnv("WSL_DISTRO_NAME"); ok && v != "" {
-		p.WSL = true
-	} else if b, err := os.ReadFile("/proc/version"); err == nil && strings.Contains(strings.ToLower(string(b)), "microsoft") {
-		p.WSL = true
-	}
-	p.DockerHost, _ = g.env.LookupEnv("DOCKER_HOST")
-	if strings.Contains(p.DockerHost, "/run/user/") || strings.Contains(p.DockerHost, "rootless") {
-		p.Rootless = true
-	}
-	return p
 }
 
 // loadConfig reads --config, or devcluster.yaml in the working directory if

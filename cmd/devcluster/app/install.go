@@ -43,27 +43,14 @@ func (g *globals) installer() (*install.Installer, error) {
 	return &install.Installer{Dir: dir, Getenv: g.env.LookupEnv}, nil
 }
 
-// binary is the executable to run for a tool: the flag or environment
-// variable when it names one that exists, else the tool on PATH ("" lets
-// the provider use its name), else the release devcluster installed, else
-// what was asked for (so the error names it).
+// binary is the executable to run for a tool: its flag or environment
+// variable, found as install.Executable says.
 func (g *globals) binary(tool, flag, variable string) string {
-	explicit := g.toolPath(flag, variable)
-	want := explicit
-	if want == "" {
-		want = tool
+	dir, err := paths.ToolsDir(paths.Env(g.env.LookupEnv))
+	if err != nil {
+		dir = ""
 	}
-	if _, err := run.Which(g.env.Runner, want); err == nil {
-		return explicit
-	}
-	if r, err := install.Lookup(tool); err == nil {
-		if inst, err := g.installer(); err == nil {
-			if p, ok := inst.Installed(r); ok {
-				return p
-			}
-		}
-	}
-	return explicit
+	return install.Executable(g.env.Runner, tool, g.toolPath(flag, variable), dir)
 }
 
 // installFunc is bootstrap's Deps.Install for `up`: it decides whether a
