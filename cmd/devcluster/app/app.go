@@ -7,21 +7,15 @@ package app
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-
-	"github.com/urfave/cli/v2"
 
 	"github.com/devcluster/devcluster/agent"
 	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/paths"
-	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/internal/ui"
 	"github.com/devcluster/devcluster/loadbalancer"
@@ -53,7 +47,7 @@ type Env struct {
 	LookupEnv ui.Env
 	// Dir is the working directory, where devcluster.yaml is looked for.
 	Dir string
-	// Runner runs external commands (minikube).
+	// Runner runs external commands (minikube, kind, docker).
 	Runner run.Runner
 	// Kube builds Kubernetes clients; nil means from kubeconfig.
 	Kube func(explicitPath string) bootstrap.KubeLoader
@@ -86,29 +80,6 @@ func System() Env {
 	}
 }
 
-// ExitCode maps an error returned by Run to the process exit code.
-func ExitCode(err error) int {
-	if err == nil {
-		return ExitOK
-	}
-	if errors.Is(err, context.Canceled) {
-		return ExitInterrupted
-	}
-	switch problem.KindOf(err) {
-	case problem.Usage, problem.Config:
-		return ExitUsage
-	case problem.NotRunning:
-		return ExitNotRunning
-	case problem.Drift:
-		return ExitDrift
-	case problem.Missing:
-		return ExitMissing
-	case problem.Timeout:
-		return ExitTimeout
-	}
-	return ExitFailed
-}
-
 // Run runs the command line args (args[0] is the program name). Errors are
 // printed to env.Stderr once, before Run returns them.
 func Run(ctx context.Context, env Env, args []string) error {
@@ -120,78 +91,6 @@ func Run(ctx context.Context, env Env, args []string) error {
 	}
 	g := &globals{env: env}
 	return g.run(ctx, newApp(g), args)
-}
-
-// errVersionShown ends a command line with --version once the version is
-// printed: no command runs.
-var errVersionShown = errors.New("version shown")
-
-// run runs the app made for g.
-func (g *globals) run(ctx context.Context, a *cli.App, args []string) error {
-	args, err := orderArgs(a, args)
-	if err == nil {
-		err = a.RunContext(ctx, args)
-	}
-	if errors.Is(err, errVersionShown) {
-		return nil
-	}
-	if err == nil && g.notFound != "" {
-		err = problem.New(problem.Usage, "", fmt.Errorf("unknown command %q", g.notFound), "run `devcluster --help` for the list of commands")
-	}
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, context.Canceled) {
-		// Ctrl-C or SIGTERM: say so, and nothing else — the advice of the
-		// step that was cut short does not apply — unless the command says
-		// what the interrupt left behind (deploy's writes).
-		msg, fix := interruptMessage(err)
-		g.printer().ErrorBlock(msg, "", fix)
-		return err
-	}
-	if problem.KindOf(err) == problem.Failed && isUsageError(err) {
-		err = problem.New(problem.Usage, "", err, "run `devcluster --help` or `devcluster <command> --help`")
-	}
-	g.printer().ErrorBlock(err.Error(), errorDetails(err), problem.FixOf(err))
-	return err
-}
-
-// interruptMessage is what an interrupted command says: "interrupted", or
-// the problem that tells what the interrupt left behind, with its advice.
-func interruptMessage(err error) (msg, fix string) {
-	if left := problem.LeftOf(err); left != nil {
-		return left.Error(), problem.FixOf(left)
-	}
-	return "interrupted", ""
-}
-
-// isUsageError recognises urfave/cli's own flag parsing errors.
-func isUsageError(err error) bool {
-	s := err.Error()
-	for _, p := range []string{"flag provided but not defined", "invalid value", "flag needs an argument", "Required flag", "Incorrect Usage"} {
-		if strings.Contains(s, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// errorDetails shows the failed command and the tail of its output.
-func errorDetails(err error) string {
-	var re *run.Error
-	if !errors.As(err, &re) || run.IsNotFound(err) {
-		return ""
-	}
-	out := re.Output()
-	if out == "" {
-		return ""
-	}
-	lines := strings.Split(out, "\n")
-	const keep = 25
-	if len(lines) > keep {
-		lines = append([]string{fmt.Sprintf("… (%d earlier lines)", len(lines)-keep)}, lines[len(lines)-keep:]...)
-	}
-	return "output of " + run.Quote(re.Argv) + ":\n" + strings.Join(lines, "\n")
 }
 
 // globals holds the global flags and the objects built from them.
@@ -211,6 +110,8 @@ type globals struct {
 	p           *ui.Printer
 }
 
+// printer is the printer of progress, warnings and errors on standard
+// error, made once from -q, -v, --ci and the terminal.
 func (g *globals) printer() *ui.Printer {
 	if g.p == nil {
 		level := ui.Normal
@@ -326,132 +227,4 @@ func (g *globals) loadConfig(ctx context.Context, o config.Overrides) (*config.C
 
 func (g *globals) displayPath(p string) string { return config.DisplayPath(g.env.Dir, p) }
 
-func newApp(g *globals) *cli.App {
-	onUsageError := func(_ *cli.Context, err error, _ bool) error {
-		return problem.New(problem.Usage, "", err, "run `devcluster --help` or `devcluster <command> --help`")
-	}
-	a := &cli.App{
-		Name:  "devcluster",
-		Usage: "a working local Kubernetes cluster in one command",
-		Description: "devcluster starts a minikube cluster with the CPUs, memory, driver and Kubernetes version you ask for,\n" +
-			"checks that an existing cluster still matches them, and waits until it is ready.\n" +
-			"Settings come from devcluster.yaml in the working directory (or --config) and flags.\n" +
-			"Flags go before or after the command and its arguments (the global ones too); -- ends them.\n\n" +
-			"Exit codes: 0 ok, 1 failed, 2 usage or config error, 3 cluster not running,\n" +
-			"4 cluster differs from the configuration, 5 prerequisite missing, 6 timed out, 130 interrupted.",
-		Version:                g.versionString(),
-		HideVersion:            true,
-		Reader:                 g.env.Stdin,
-		Writer:                 g.env.Stdout,
-		ErrWriter:              g.env.Stderr,
-		UseShortOptionHandling: true,
-		// Never exit inside the app: Run returns the error and main decides.
-		ExitErrHandler: func(*cli.Context, error) {},
-		CommandNotFound: func(_ *cli.Context, name string) {
-			g.notFound = name
-		},
-		OnUsageError: onUsageError,
-		Flags:        globalFlags(g),
-		Before: func(*cli.Context) error {
-			if _, err := ui.DetectCI(g.env.LookupEnv, g.ci); err != nil {
-				return problem.New(problem.Usage, "", fmt.Errorf("--ci: %w", err), "")
-			}
-			if g.showVersion {
-				fmt.Fprintln(g.env.Stdout, buildInfo().line())
-				return errVersionShown
-			}
-			return nil
-		},
-		Commands: []*cli.Command{
-			newUpCommand(g),
-			newDownCommand(g),
-			newStopCommand(g),
-			newStatusCommand(g),
-			newListCommand(g),
-			newDeployCommand(g),
-			newDiagnoseCommand(g),
-			newRegistryCommand(g),
-			newMirrorCommand(g),
-			newLBCommand(g),
-			newConfigCommand(g),
-			newServiceCommand(g),
-			newDashboardCommand(g),
-			newVersionCommand(g),
-			newCompletionCommand(g),
-			newAgentCommand(g),
-		},
-	}
-	a.Commands = append(a.Commands, newCompleteCommand(g, func() *cli.App { return a }))
-	hideBoolDefaults(a.Flags)
-	globalHelp := globalFlagsHelp(a.Flags)
-	walkCommands(a.Commands, nil, func(_ []string, c *cli.Command) {
-		c.OnUsageError = onUsageError
-		hideBoolDefaults(c.Flags)
-		c.CustomHelpTemplate = cli.CommandHelpTemplate
-		if len(c.Subcommands) > 0 {
-			c.CustomHelpTemplate = cli.SubcommandHelpTemplate
-		}
-		c.CustomHelpTemplate += globalHelp
-	})
-	return a
-}
-
-// globalFlags are accepted before or after every command (see
-// commandLine).
-func globalFlags(g *globals) []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "config", Aliases: []string{"f"}, Usage: "read settings from `FILE` (- for standard input)", DefaultText: "./devcluster.yaml if present", Destination: &g.cfgPath},
-		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only warnings and errors", Destination: &g.quiet},
-		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print every progress line", Destination: &g.verbose},
-		&cli.StringFlag{Name: "minikube", Usage: "the minikube executable `PATH`", DefaultText: "$MINIKUBE_BINARY, else minikube on PATH, else the release devcluster installed", Destination: &g.minikube},
-		&cli.StringFlag{Name: "kind", Usage: "the kind executable `PATH`", DefaultText: "$KIND_BINARY, else kind on PATH, else the release devcluster installed", Destination: &g.kind},
-		&cli.StringFlag{Name: "kubeconfig", Usage: "kubeconfig `FILE`", DefaultText: "$KUBECONFIG, else ~/.kube/config", Destination: &g.kubecfg},
-		&cli.BoolFlag{Name: "version", Usage: "print devcluster's version and exit (`devcluster version` says more)", Destination: &g.showVersion},
-		&cli.StringFlag{Name: "ci", Value: "auto", Usage: "log conventions of the CI `SYSTEM`: auto (from $DEVCLUSTER_CI, else detected from BUILDKITE, GITHUB_ACTIONS, GITLAB_CI, CI), buildkite, github, gitlab, generic or none", Destination: &g.ci},
-	}
-}
-
-// hideBoolDefaults drops urfave/cli's "(default: false)" from boolean
-// flags: a switch is off unless given.
-func hideBoolDefaults(flags []cli.Flag) {
-	for _, f := range flags {
-		if b, ok := f.(*cli.BoolFlag); ok {
-			b.DisableDefaultText = true
-		}
-	}
-}
-
-// globalFlagsHelp is the end of every command's help: the global flags,
-// which it accepts too.
-func globalFlagsHelp(flags []cli.Flag) string {
-	var b strings.Builder
-	b.WriteString("\nGLOBAL OPTIONS (before or after the command):")
-	for _, f := range flags {
-		b.WriteString("\n   " + f.String())
-	}
-	b.WriteString("\n")
-	// A template constant, so that nothing in the text is read as template
-	// syntax.
-	return "{{" + strconv.Quote(b.String()) + "}}"
-}
-
-// nameFlag is --name, shared by every command that addresses a cluster.
-// Its letter is minikube's -p (--profile): -n is the namespace, as in
-// kubectl.
-func nameFlag(dst *string) cli.Flag {
-	return &cli.StringFlag{Name: "name", Aliases: []string{"p"}, Usage: "cluster `NAME`: the minikube profile or kind cluster",
-		DefaultText: "name in devcluster.yaml, else devcluster", Destination: dst}
-}
-
 var _ provider.Provider = (*minikube.Minikube)(nil)
-
-// noArgs refuses positional arguments to a command that takes none (a
-// mistyped flag value would otherwise be ignored silently).
-func noArgs(c *cli.Context) error {
-	if c.NArg() == 0 {
-		return nil
-	}
-	name := strings.TrimPrefix(c.Command.HelpName, "devcluster ")
-	return problem.New(problem.Usage, "", fmt.Errorf("%s takes no arguments, got %q", name, c.Args().Slice()),
-		"flags start with --, for example --name=dev; run `devcluster "+name+" --help`")
-}

@@ -11,7 +11,6 @@ import (
 	"github.com/urfave/cli/v2"
 	"gopkg.in/yaml.v3"
 
-	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/ui"
 )
@@ -135,16 +134,4 @@ func needsQuotes(s string) bool {
 		}
 	}
 	return false
-}
-
-// aftermath publishes a command's CI summary and writes the diagnostics
-// bundle of a failure into dir (--diagnostics-dir).
-func (g *globals) aftermath(dir string) bootstrap.Aftermath {
-	p := g.printer()
-	ci, err := ui.DetectCI(g.env.LookupEnv, g.ci)
-	if err != nil {
-		ci = ui.NoCI // the flag's value is refused in Before
-	}
-	return bootstrap.Aftermath{CI: ci, LookupEnv: g.env.LookupEnv, Runner: g.env.Runner, Dir: g.env.Dir, DiagnosticsDir: dir,
-		Steps: p.Steps, EndSteps: p.Close}
 }
