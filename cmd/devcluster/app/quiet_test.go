@@ -113,6 +113,7 @@ func TestDependenciesArePerCommand(t *testing.T) {
 		{[]string{"status", "--provider", "kind"}, []string{"kind"}, []string{"minikube"}},
 		{[]string{"status", "--provider", "existing", "--context", "staging"}, nil, []string{"minikube", "kind"}},
 		{[]string{"status"}, []string{"minikube"}, []string{"kind"}},
+		{[]string{"list"}, nil, []string{"minikube", "kind"}},
 	} {
 		l.names = nil
 		h.run(tc.args...)

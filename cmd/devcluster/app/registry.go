@@ -107,7 +107,11 @@ func newRegistryGCCommand(g *globals, name *string) *cli.Command {
 				return err
 			}
 			if g.verbose {
-				o.Log = g.env.Stderr
+				// Distribution's lines go through the printer, as
+				// registry serve's do.
+				log := &logLines{p: g.printer()}
+				defer log.flush()
+				o.Log = log
 			}
 			defer g.printer().Close()
 			res, err := bootstrap.CollectGarbage(c.Context, g.clusterDeps(cfg), cfg, o)
