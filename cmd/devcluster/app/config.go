@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"gopkg.in/yaml.v3"
 
+	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/install"
 	"github.com/devcluster/devcluster/internal/paths"
@@ -57,7 +58,7 @@ func newConfigViewCommand(g *globals) *cli.Command {
 				dst  *string
 				def  string
 			}{{"minikube", &f.Install.MinikubeURL, install.Minikube.BaseURL}, {"kind", &f.Install.KindURL, install.Kind.BaseURL}} {
-				base, err := g.downloadBase(cfg, u.tool)
+				base, err := bootstrap.DownloadBase(g.env.LookupEnv, cfg, u.tool)
 				if err != nil {
 					return err
 				}

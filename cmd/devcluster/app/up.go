@@ -78,16 +78,16 @@ func newUpCommand(g *globals) *cli.Command {
 			if err := noArgs(c); err != nil {
 				return err
 			}
-			mode := installAsk
+			mode := bootstrap.InstallAsk
 			switch {
 			case f.install && f.noInstall:
 				return problem.New(problem.Usage, "", fmt.Errorf("--install and --no-install contradict each other"), "give one of them")
 			case f.installOnly && f.noInstall:
 				return problem.New(problem.Usage, "", fmt.Errorf("--install-only and --no-install contradict each other"), "give one of them")
 			case f.install || f.installOnly:
-				mode = installAlways
+				mode = bootstrap.InstallAlways
 			case f.noInstall:
-				mode = installNever
+				mode = bootstrap.InstallNever
 			}
 			cfg, err := g.loadConfig(c.Context, f.overrides(c, g.env.Dir))
 			if err != nil {
