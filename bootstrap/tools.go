@@ -1,6 +1,7 @@
 package bootstrap
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/install"
+	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
 )
@@ -127,4 +129,29 @@ func DownloadBase(lookupEnv func(string) (string, bool), cfg *config.Config, too
 		return cfg.Install.MinikubeURL, nil
 	}
 	return cfg.Install.KindURL, nil
+}
+
+// EffectiveFile is cfg as `config view` shows it: every setting with the
+// value `up` would use, the registry's data directory and the release
+// URLs included (a mirror's credentials redacted).
+func EffectiveFile(lookupEnv func(string) (string, bool), dirs func(name string) (paths.Dirs, error), cfg *config.Config) (config.File, error) {
+	f := cfg.Effective()
+	if f.Registry.DataDir == "" {
+		if d, err := dirs(cfg.Name); err == nil {
+			f.Registry.DataDir = d.RegistryData()
+		}
+	}
+	for _, u := range []struct {
+		tool string
+		dst  *string
+		def  string
+	}{{"minikube", &f.Install.MinikubeURL, install.Minikube.BaseURL}, {"kind", &f.Install.KindURL, install.Kind.BaseURL}} {
+		base, err := DownloadBase(lookupEnv, cfg, u.tool)
+		if err != nil {
+			return config.File{}, err
+		}
+		// A mirror's credentials stay out of the output.
+		*u.dst = run.RedactURL(cmp.Or(base, u.def))
+	}
+	return f, nil
 }

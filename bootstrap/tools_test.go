@@ -9,6 +9,7 @@ import (
 
 	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/install"
+	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
 )
 
@@ -80,5 +81,23 @@ func TestDownloadBase(t *testing.T) {
 	if _, err := DownloadBase(envOf(map[string]string{"DEVCLUSTER_MINIKUBE_URL": "ftp://nope"}), cfg, "minikube"); problem.KindOf(err) != problem.Config ||
 		!strings.Contains(err.Error(), "DEVCLUSTER_MINIKUBE_URL") {
 		t.Errorf("a bad URL in the variable: %v", err)
+	}
+}
+
+// config view shows the registry's data directory and the release URLs up
+// would use, a mirror's password never.
+func TestEffectiveFile(t *testing.T) {
+	cfg := &config.Config{Name: "dev", Provider: "kind", Install: config.Install{KindURL: "https://user:secret@mirror.example/kind"}}
+	dirs := func(name string) (paths.Dirs, error) { return paths.Dirs{Data: "/data/" + name}, nil }
+	f, err := EffectiveFile(envOf(nil), dirs, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Registry.DataDir != "/data/dev/registry" || f.Install.MinikubeURL != install.Minikube.BaseURL ||
+		strings.Contains(f.Install.KindURL, "secret") || !strings.Contains(f.Install.KindURL, "mirror.example/kind") {
+		t.Errorf("data dir %q, URLs %q %q", f.Registry.DataDir, f.Install.MinikubeURL, f.Install.KindURL)
+	}
+	if _, err := EffectiveFile(envOf(map[string]string{"DEVCLUSTER_KIND_URL": "not a url"}), dirs, cfg); problem.KindOf(err) != problem.Config {
+		t.Errorf("a bad URL variable: %v", err)
 	}
 }
