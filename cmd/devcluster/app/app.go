@@ -1,7 +1,9 @@
 // Package app is devcluster's command line: urfave/cli wiring that turns
-// flags into options, calls the bootstrap library, renders its results and
-// maps errors to exit codes. It is the only package that imports urfave/cli;
-// everything it touches comes in through Env, so tests drive it with
+// flags into options, calls one bootstrap function per command, renders its
+// result and maps errors to exit codes. It is the only package that imports
+// urfave/cli, and it reaches Kubernetes and the registry only through
+// bootstrap (layers_test.go checks both). Each command has its own file;
+// everything a command touches comes in through Env, so tests drive it with
 // injected streams, environment, command runner and Kubernetes clients.
 package app
 
