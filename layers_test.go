@@ -22,8 +22,8 @@ var layers = []struct {
 }{
 	{-1, []string{"internal/proc"}},
 	{0, []string{"internal/run", "internal/ui", "internal/problem", "internal/paths", "internal/lockfile", "internal/text", "internal/kubeconfig"}},
-	{1, []string{"config", "manifests", "internal/porthold", "internal/browser"}},
-	{2, []string{"provider", "kube", "registry", "image", "loadbalancer", "install"}},
+	{1, []string{"config", "manifests", "image", "internal/porthold", "internal/browser"}},
+	{2, []string{"provider", "kube", "registry", "loadbalancer", "install"}},
 	{3, []string{"provider/minikube", "provider/existing", "provider/kind", "agent"}},
 	{4, []string{"bootstrap"}},
 	{5, []string{"cmd/devcluster/app"}},
@@ -92,6 +92,9 @@ func violations(pkgs []pkg) []string {
 				continue
 			}
 			dep := strings.TrimPrefix(imp, module+"/")
+			if v := thinCLI(rel, dep); v != "" {
+				out = append(out, v)
+			}
 			if isTestHelper(dep) {
 				out = append(out, fmt.Sprintf("%s imports the test fake %s", rel, dep))
 				continue
@@ -111,9 +114,28 @@ func violations(pkgs []pkg) []string {
 	return out
 }
 
+// cliOnly are the parts the command line reaches only through bootstrap:
+// it parses flags, calls one bootstrap function and prints the result, so
+// Kubernetes clients and the registry are bootstrap's to drive.
+var cliOnly = []string{"kube", "registry"}
+
+// thinCLI reports a package of cmd/ that imports one of cliOnly (its tests
+// may, to build their stand-ins).
+func thinCLI(rel, dep string) string {
+	if !strings.HasPrefix(rel, "cmd/") {
+		return ""
+	}
+	for _, p := range cliOnly {
+		if dep == p || strings.HasPrefix(dep, p+"/") {
+			return fmt.Sprintf("%s imports %s: the command line reaches it through bootstrap", rel, dep)
+		}
+	}
+	return ""
+}
+
 // TestLayering enforces the architecture, in the manner of
 // go-containerregistry's depcheck tests: os/exec only in internal/run,
-// urfave/cli only in cmd/, imports only downwards (nothing below bootstrap
+// urfave/cli only in cmd/, neither kube nor registry in cmd/, imports only downwards (nothing below bootstrap
 // imports it), and the test fakes only in tests.
 func TestLayering(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
@@ -135,6 +157,8 @@ func TestLayeringRulesCatchViolations(t *testing.T) {
 		{ImportPath: module + "/config", Imports: []string{module + "/provider"}},
 		{ImportPath: module + "/bootstrap", Imports: []string{module + "/internal/fake/minikube"}},
 		{ImportPath: module + "/newpkg", Imports: []string{module + "/config"}},
+		{ImportPath: module + "/cmd/devcluster/app", Imports: []string{module + "/kube"}},
+		{ImportPath: module + "/cmd/devcluster/app", Imports: []string{module + "/registry"}},
 	}
 	got := violations(bad)
 	if len(got) != len(bad) {
@@ -143,6 +167,8 @@ func TestLayeringRulesCatchViolations(t *testing.T) {
 	good := []pkg{
 		{ImportPath: module + "/bootstrap", Imports: []string{module + "/agent", module + "/config", module + "/internal/run"}},
 		{ImportPath: module + "/e2e", Imports: []string{"os/exec", module + "/internal/fake/minikube", module + "/bootstrap"}},
+		{ImportPath: module + "/cmd/devcluster/app", Imports: []string{module + "/bootstrap", module + "/config", module + "/image"}},
+		{ImportPath: module + "/bootstrap", Imports: []string{module + "/kube", module + "/registry"}},
 	}
 	if v := violations(good); len(v) != 0 {
 		t.Errorf("false positives: %q", v)

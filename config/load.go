@@ -2,11 +2,9 @@ package config
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -45,53 +43,6 @@ func (s *Source) Line(field string) int {
 		return 0
 	}
 	return s.lines[field]
-}
-
-// MaxFileSize bounds a configuration file (a devcluster.yaml is a few
-// hundred bytes; /dev/zero or a mistaken binary must not fill memory).
-const MaxFileSize = 1 << 20
-
-// Load reads and strictly decodes a configuration file. A missing file is an
-// error; callers that treat the default file as optional check first.
-func Load(path string) (*Source, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, problem.New(problem.Config, "reading config", err,
-			"check the path given with --config")
-	}
-	defer f.Close()
-	data, err := ReadLimited(context.Background(), f, path)
-	if err != nil {
-		return nil, err
-	}
-	return Decode(path, data)
-}
-
-// ReadLimited reads a configuration from r: at most MaxFileSize bytes, and
-// it gives up as soon as ctx is done (a pipe that never closes, Ctrl-C).
-func ReadLimited(ctx context.Context, r io.Reader, name string) ([]byte, error) {
-	type result struct {
-		b   []byte
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		b, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
-		done <- result{b, err}
-	}()
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case res := <-done:
-		if res.err != nil {
-			return nil, problem.New(problem.Config, "reading config "+name, res.err, "check the path given with --config")
-		}
-		if len(res.b) > MaxFileSize {
-			return nil, problem.New(problem.Config, "", fmt.Errorf("%s: larger than %d KiB; a devcluster configuration is a small YAML file", name, MaxFileSize>>10),
-				"check the path given with --config")
-		}
-		return res.b, nil
-	}
 }
 
 // Decode strictly decodes one configuration document. Every problem found

@@ -6,18 +6,15 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/devcluster/devcluster/image"
 )
 
 // Repository is one repository and its tags.
@@ -80,61 +77,6 @@ func answers(ctx context.Context, host string) error {
 	return nil
 }
 
-// Source is an image to push: a docker-archive tarball (`docker save`), an
-// OCI image layout directory, or an index from such a layout.
-type Source struct {
-	Image v1.Image
-	Index v1.ImageIndex
-	// Desc describes where it came from, for messages.
-	Desc string
-}
-
-// ErrUnknownSource means the path is neither a tarball nor an OCI layout.
-var ErrUnknownSource = errors.New("not a docker-archive tarball or an OCI image layout")
-
-// OpenSource opens path as a docker-archive tarball or an OCI layout
-// directory. A layout with one image pushes that image; with several, the
-// whole index.
-func OpenSource(path string) (*Source, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", path, err)
-	}
-	if fi.IsDir() {
-		if _, err := os.Stat(filepath.Join(path, "index.json")); err != nil {
-			return nil, fmt.Errorf("%s: %w (no index.json)", path, ErrUnknownSource)
-		}
-		idx, err := layout.ImageIndexFromPath(path)
-		if err != nil {
-			return nil, fmt.Errorf("reading OCI layout %s: %w", path, err)
-		}
-		m, err := idx.IndexManifest()
-		if err != nil {
-			return nil, fmt.Errorf("reading OCI layout %s: %w", path, err)
-		}
-		if len(m.Manifests) == 1 && m.Manifests[0].MediaType.IsImage() {
-			img, err := idx.Image(m.Manifests[0].Digest)
-			if err != nil {
-				return nil, fmt.Errorf("reading OCI layout %s: %w", path, err)
-			}
-			return &Source{Image: img, Desc: "OCI layout " + path}, nil
-		}
-		if len(m.Manifests) == 1 && m.Manifests[0].MediaType.IsIndex() {
-			inner, err := idx.ImageIndex(m.Manifests[0].Digest)
-			if err != nil {
-				return nil, fmt.Errorf("reading OCI layout %s: %w", path, err)
-			}
-			return &Source{Index: inner, Desc: "OCI layout " + path}, nil
-		}
-		return &Source{Index: idx, Desc: "OCI layout " + path}, nil
-	}
-	img, err := tarball.ImageFromPath(path, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w (%v)", path, ErrUnknownSource, err)
-	}
-	return &Source{Image: img, Desc: "tarball " + path}, nil
-}
-
 // PushResult says what was pushed.
 type PushResult struct {
 	Reference string `json:"reference"`
@@ -145,7 +87,7 @@ type PushResult struct {
 // latest). Blobs the registry already has are not uploaded again.
 // progress, when non-nil, receives byte counts as the upload goes, and is
 // closed when Push returns.
-func Push(ctx context.Context, src *Source, host, target string, progress chan<- v1.Update) (*PushResult, error) {
+func Push(ctx context.Context, src *image.Source, host, target string, progress chan<- v1.Update) (*PushResult, error) {
 	// go-containerregistry closes the channel once it is handed over.
 	handed := false
 	defer func() {
@@ -192,7 +134,7 @@ func Push(ctx context.Context, src *Source, host, target string, progress chan<-
 
 // PushImage pushes img to host/repo:tag and returns the reference.
 func PushImage(ctx context.Context, img v1.Image, host, repoTag string) (*PushResult, error) {
-	return Push(ctx, &Source{Image: img, Desc: "image"}, host, repoTag, nil)
+	return Push(ctx, &image.Source{Image: img, Desc: "image"}, host, repoTag, nil)
 }
 
 // Has reports whether the registry at host already holds repoTag
@@ -204,56 +146,4 @@ func Has(ctx context.Context, host, repoTag string, digest v1.Hash) bool {
 	}
 	desc, err := remote.Head(ref, remote.WithContext(ctx))
 	return err == nil && desc.Digest == digest
-}
-
-// ClusterPlatform is the platform a local cluster runs: Linux nodes of the
-// host's architecture (kind's and minikube's nodes are containers or VMs
-// of the host's architecture).
-func ClusterPlatform() v1.Platform { return v1.Platform{OS: "linux", Architecture: runtime.GOARCH} }
-
-// ForPlatform narrows the source to what a cluster of platform p pulls:
-// of an index, the one image for p (variant and OS version only when p
-// names them); an image must be p's, or say no platform. An index with no
-// image for p, or an image of another platform, is an error naming what
-// the source holds.
-func (s *Source) ForPlatform(p v1.Platform) (*Source, error) {
-	if s.Index == nil {
-		if s.Image == nil {
-			return nil, errors.New("empty source")
-		}
-		cfg, err := s.Image.ConfigFile()
-		if err != nil {
-			return nil, fmt.Errorf("reading the configuration of %s: %w", s.Desc, err)
-		}
-		if cfg.OS == "" && cfg.Architecture == "" {
-			return s, nil
-		}
-		have := v1.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant, OSVersion: cfg.OSVersion}
-		if !have.Satisfies(p) {
-			return nil, fmt.Errorf("%s is a %s image; the cluster runs %s", s.Desc, have, p)
-		}
-		return s, nil
-	}
-	m, err := s.Index.IndexManifest()
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", s.Desc, err)
-	}
-	var have []string
-	for _, d := range m.Manifests {
-		if d.Platform == nil || !d.MediaType.IsImage() {
-			continue
-		}
-		if d.Platform.Satisfies(p) {
-			img, err := s.Index.Image(d.Digest)
-			if err != nil {
-				return nil, fmt.Errorf("reading the %s image of %s: %w", p, s.Desc, err)
-			}
-			return &Source{Image: img, Desc: fmt.Sprintf("%s (%s)", s.Desc, d.Platform)}, nil
-		}
-		have = append(have, d.Platform.String())
-	}
-	if len(have) == 0 {
-		return nil, fmt.Errorf("%s has no image that names its platform", s.Desc)
-	}
-	return nil, fmt.Errorf("%s has no %s image (it has %s)", s.Desc, p, strings.Join(have, ", "))
 }

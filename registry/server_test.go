@@ -24,6 +24,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/devcluster/devcluster/image"
 )
 
 // start runs a server on a free loopback port until the test ends.
@@ -69,7 +71,7 @@ func TestPushPullListAndRestart(t *testing.T) {
 	if err := tarball.WriteToFile(tarPath, ref, img); err != nil {
 		t.Fatal(err)
 	}
-	src, err := OpenSource(tarPath)
+	src, err := image.OpenSource(tarPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +127,7 @@ func TestPushOCILayoutIndex(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	src, err := OpenSource(dir)
+	src, err := image.OpenSource(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,13 +176,13 @@ func TestRepushUploadsOnlyChangedLayers(t *testing.T) {
 	host := strings.TrimPrefix(srv.URL, "http://")
 
 	base, _ := random.Image(1<<20, 3)
-	if _, err := Push(context.Background(), &Source{Image: base, Desc: "base"}, host, "app:v1", nil); err != nil {
+	if _, err := Push(context.Background(), &image.Source{Image: base, Desc: "base"}, host, "app:v1", nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := counter.take(); n < 3<<20 {
 		t.Fatalf("first push uploaded %d bytes, want at least 3 MiB", n)
 	}
-	if _, err := Push(context.Background(), &Source{Image: base, Desc: "base"}, host, "app:v2", nil); err != nil {
+	if _, err := Push(context.Background(), &image.Source{Image: base, Desc: "base"}, host, "app:v2", nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := counter.take(); n > 64<<10 {
@@ -191,7 +193,7 @@ func TestRepushUploadsOnlyChangedLayers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Push(context.Background(), &Source{Image: changed, Desc: "changed"}, host, "app:v3", nil); err != nil {
+	if _, err := Push(context.Background(), &image.Source{Image: changed, Desc: "changed"}, host, "app:v3", nil); err != nil {
 		t.Fatal(err)
 	}
 	size, _ := extra.Size()
@@ -257,12 +259,12 @@ func TestHealth(t *testing.T) {
 
 func TestBadSource(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := OpenSource(dir); err == nil || !strings.Contains(err.Error(), "no index.json") {
+	if _, err := image.OpenSource(dir); err == nil || !strings.Contains(err.Error(), "no index.json") {
 		t.Errorf("empty dir: %v", err)
 	}
 	f := filepath.Join(dir, "x.tar")
 	_ = os.WriteFile(f, []byte("not a tarball"), 0o600)
-	if _, err := OpenSource(f); err == nil || !strings.Contains(err.Error(), "not a docker-archive tarball") {
+	if _, err := image.OpenSource(f); err == nil || !strings.Contains(err.Error(), "not a docker-archive tarball") {
 		t.Errorf("junk file: %v", err)
 	}
 }

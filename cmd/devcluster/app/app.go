@@ -1,31 +1,25 @@
 // Package app is devcluster's command line: urfave/cli wiring that turns
-// flags into options, calls the bootstrap library, renders its results and
-// maps errors to exit codes. It is the only package that imports urfave/cli;
-// everything it touches comes in through Env, so tests drive it with
+// flags into options, calls one bootstrap function per command, renders its
+// result and maps errors to exit codes. It is the only package that imports
+// urfave/cli, and it reaches Kubernetes and the registry only through
+// bootstrap (layers_test.go checks both). Each command has its own file;
+// everything a command touches comes in through Env, so tests drive it with
 // injected streams, environment, command runner and Kubernetes clients.
 package app
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
-	"strconv"
 	"strings"
-
-	"github.com/urfave/cli/v2"
 
 	"github.com/devcluster/devcluster/agent"
 	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/paths"
-	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/internal/ui"
-	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/loadbalancer"
 	"github.com/devcluster/devcluster/provider"
 	"github.com/devcluster/devcluster/provider/existing"
@@ -55,10 +49,10 @@ type Env struct {
 	LookupEnv ui.Env
 	// Dir is the working directory, where devcluster.yaml is looked for.
 	Dir string
-	// Runner runs external commands (minikube).
+	// Runner runs external commands (minikube, kind, docker).
 	Runner run.Runner
 	// Kube builds Kubernetes clients; nil means from kubeconfig.
-	Kube func(explicitPath string) kube.Loader
+	Kube func(explicitPath string) bootstrap.KubeLoader
 	// IsTerminal reports whether a stream is a terminal.
 	IsTerminal func(io.Writer) bool
 	// Agent manages background agents; nil means detached processes of
@@ -82,118 +76,23 @@ func System() Env {
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		LookupEnv: os.LookupEnv, Dir: dir,
 		Runner:     &run.Local{},
-		Kube:       kube.KubeconfigLoader,
+		Kube:       bootstrap.KubeconfigLoader,
 		IsTerminal: ui.IsTerminal,
 		Probe:      loadbalancer.ProbeNode,
 	}
-}
-
-// ExitCode maps an error returned by Run to the process exit code.
-func ExitCode(err error) int {
-	if err == nil {
-		return ExitOK
-	}
-	if errors.Is(err, context.Canceled) {
-		return ExitInterrupted
-	}
-	switch problem.KindOf(err) {
-	case problem.Usage, problem.Config:
-		return ExitUsage
-	case problem.NotRunning:
-		return ExitNotRunning
-	case problem.Drift:
-		return ExitDrift
-	case problem.Missing:
-		return ExitMissing
-	case problem.Timeout:
-		return ExitTimeout
-	}
-	return ExitFailed
 }
 
 // Run runs the command line args (args[0] is the program name). Errors are
 // printed to env.Stderr once, before Run returns them.
 func Run(ctx context.Context, env Env, args []string) error {
 	if env.Kube == nil {
-		env.Kube = kube.KubeconfigLoader
+		env.Kube = bootstrap.KubeconfigLoader
 	}
 	if env.IsTerminal == nil {
 		env.IsTerminal = func(io.Writer) bool { return false }
 	}
 	g := &globals{env: env}
 	return g.run(ctx, newApp(g), args)
-}
-
-// errVersionShown ends a command line with --version once the version is
-// printed: no command runs.
-var errVersionShown = errors.New("version shown")
-
-// run runs the app made for g.
-func (g *globals) run(ctx context.Context, a *cli.App, args []string) error {
-	args, err := orderArgs(a, args)
-	if err == nil {
-		err = a.RunContext(ctx, args)
-	}
-	if errors.Is(err, errVersionShown) {
-		return nil
-	}
-	if err == nil && g.notFound != "" {
-		err = problem.New(problem.Usage, "", fmt.Errorf("unknown command %q", g.notFound), "run `devcluster --help` for the list of commands")
-	}
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, context.Canceled) {
-		// Ctrl-C or SIGTERM: say so, and nothing else — the advice of the
-		// step that was cut short does not apply — unless the command says
-		// what the interrupt left behind (deploy's writes).
-		msg, fix := interruptMessage(err)
-		g.printer().ErrorBlock(msg, "", fix)
-		return err
-	}
-	if problem.KindOf(err) == problem.Failed && isUsageError(err) {
-		err = problem.New(problem.Usage, "", err, "run `devcluster --help` or `devcluster <command> --help`")
-	}
-	g.printer().ErrorBlock(err.Error(), errorDetails(err), problem.FixOf(err))
-	return err
-}
-
-// interruptMessage is what an interrupted command says: "interrupted", or
-// the problem that tells what the interrupt left behind, with its advice.
-func interruptMessage(err error) (msg, fix string) {
-	if left := problem.LeftOf(err); left != nil {
-		return left.Error(), problem.FixOf(left)
-	}
-	return "interrupted", ""
-}
-
-// isUsageError recognises urfave/cli's own flag parsing errors.
-func isUsageError(err error) bool {
-	s := err.Error()
-	for _, p := range []string{"flag provided but not defined", "invalid value", "flag needs an argument", "Required flag", "Incorrect Usage"} {
-		if strings.Contains(s, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// errorDetails shows the failed command and the tail of its output.
-func errorDetails(err error) string {
-	var re *run.Error
-	if !errors.As(err, &re) || run.IsNotFound(err) {
-		return ""
-	}
-	out := re.Output()
-	if out == "" {
-		return ""
-	}
-	lines := strings.Split(out, "\n")
-	const keep = 25
-	if len(lines) > keep {
-		lines = append([]string{fmt.Sprintf("… (%d earlier lines)", len(lines)-keep)}, lines[len(lines)-keep:]...)
-	}
-	return "output of " + run.Quote(re.Argv) + ":\n" + strings.Join(lines, "\n")
 }
 
 // globals holds the global flags and the objects built from them.
@@ -213,6 +112,8 @@ type globals struct {
 	p           *ui.Printer
 }
 
+// printer is the printer of progress, warnings and errors on standard
+// error, made once from -q, -v, --ci and the terminal.
 func (g *globals) printer() *ui.Printer {
 	if g.p == nil {
 		level := ui.Normal
@@ -253,41 +154,54 @@ func (g *globals) toolPath(flag, variable string) string {
 	return v
 }
 
-func (g *globals) deps() bootstrap.Deps {
-	bin := g.binary("minikube", g.minikube, "MINIKUBE_BINARY")
-	versionCache, _ := paths.VersionCache(paths.Env(g.env.LookupEnv))
+// common are the dependencies every command shares: everything but the
+// provider, which only the commands that address a cluster build (deps,
+// clusterDeps), and only the one they use.
+func (g *globals) common() bootstrap.Deps {
 	mgr := g.env.Agent
 	if mgr == nil {
 		mgr = &agent.Process{Executable: selfExecutable(), Release: Version}
 	}
 	kubecfg := g.kubeconfig()
 	return bootstrap.Deps{
-		Provider: minikube.New(g.env.Runner, minikube.WithBinary(bin), minikube.WithEnv(g.env.LookupEnv), minikube.WithVersionCache(versionCache),
-			minikube.WithKubeconfig(kubecfg)),
 		Kube:         g.env.Kube(kubecfg),
 		Report:       g.printer(),
 		Agent:        mgr,
 		Dirs:         func(name string) (paths.Dirs, error) { return paths.For(paths.Env(g.env.LookupEnv), name) },
 		LocalAddress: g.env.LocalAddress,
 		Kubeconfig:   kubecfg,
-		Platform:     g.platform(),
+		Platform:     bootstrap.HostPlatform(g.env.LookupEnv),
 		Probe:        g.env.Probe,
 	}
 }
 
-// clusterDeps are deps with the provider of cfg (minikube's when there is
-// no configuration: deploy's diagnostics).
+// deps are the common dependencies with minikube's provider.
+func (g *globals) deps() bootstrap.Deps {
+	d := g.common()
+	bin := g.binary("minikube", g.minikube, "MINIKUBE_BINARY")
+	versionCache, _ := paths.VersionCache(paths.Env(g.env.LookupEnv))
+	kubecfg := d.Kubeconfig
+	d.Provider = minikube.New(g.env.Runner, minikube.WithBinary(bin), minikube.WithEnv(g.env.LookupEnv), minikube.WithVersionCache(versionCache),
+		minikube.WithKubeconfig(kubecfg))
+	return d
+}
+
+// clusterDeps are the common dependencies with the provider of cfg
+// (minikube's when there is no configuration: deploy's diagnostics), and
+// no other provider built.
 func (g *globals) clusterDeps(cfg *config.Config) bootstrap.Deps {
-	d := g.deps()
 	if cfg == nil {
-		return d
+		return g.deps()
 	}
+	d := g.common()
 	switch cfg.Provider {
 	case config.ProviderExisting:
 		d.Provider = existing.New(cfg.Context, existing.WithKubeconfig(d.Kubeconfig), existing.WithEnv(g.env.LookupEnv))
 	case config.ProviderKind:
 		d.Provider = kind.New(g.env.Runner, kind.WithBinary(g.binary("kind", g.kind, "KIND_BINARY")), kind.WithEnv(g.env.LookupEnv),
 			kind.WithKubeconfig(d.Kubeconfig))
+	default:
+		d = g.deps()
 	}
 	return d
 }
@@ -301,201 +215,18 @@ func (g *globals) kubeconfig() string {
 	return filepath.Join(g.env.Dir, g.kubecfg)
 }
 
-// platform describes the host for LoadBalancer reachability.
-func (g *globals) platform() loadbalancer.Platform {
-	p := loadbalancer.Platform{GOOS: runtime.GOOS}
-	if v, ok := g.env.LookupEnv("WSL_DISTRO_NAME"); ok && v != "" {
-		p.WSL = true
-	} else if b, err := os.ReadFile("/proc/version"); err == nil && strings.Contains(strings.ToLower(string(b)), "microsoft") {
-		p.WSL = true
-	}
-	p.DockerHost, _ = g.env.LookupEnv("DOCKER_HOST")
-	if strings.Contains(p.DockerHost, "/run/user/") || strings.Contains(p.DockerHost, "rootless") {
-		p.Rootless = true
-	}
-	return p
-}
-
 // loadConfig reads --config, or devcluster.yaml in the working directory if
-// present, and completes it with the flag overrides.
+// present (config.Find), and completes it with the flag overrides.
 func (g *globals) loadConfig(ctx context.Context, o config.Overrides) (*config.Config, error) {
-	var src *config.Source
-	path := g.cfgPath
-	if path == "" {
-		def := filepath.Join(g.env.Dir, config.DefaultFile)
-		if _, err := os.Stat(def); err == nil {
-			path = def
-		}
-	} else if !filepath.IsAbs(path) && path != "-" {
-		path = filepath.Join(g.env.Dir, path)
+	src, base, err := config.Find(ctx, config.Where{Path: g.cfgPath, Dir: g.env.Dir, Stdin: g.env.Stdin})
+	if err != nil {
+		return nil, err
 	}
-	switch {
-	case path == "-":
-		data, err := config.ReadLimited(ctx, g.env.Stdin, "standard input")
-		if err != nil {
-			return nil, err
-		}
-		// A document that decoded with problems is validated too: Complete
-		// reports both (see config.Decode).
-		if src, err = config.Decode("stdin", data); src == nil {
-			return nil, err
-		}
-	case path != "":
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, problem.New(problem.Config, "reading config", err, "check the path given with --config")
-		}
-		data, err := config.ReadLimited(ctx, f, g.displayPath(path))
-		_ = f.Close()
-		if err != nil {
-			return nil, err
-		}
-		if src, err = config.Decode(path, data); src == nil {
-			return nil, err
-		}
-		src.Path = g.displayPath(path)
-		o.BaseDir = filepath.Dir(path)
-	}
-	if o.BaseDir == "" {
-		o.BaseDir = g.env.Dir
-	}
+	o.BaseDir = base
 	o.Home = paths.Home(paths.Env(g.env.LookupEnv))
 	return config.Complete(src, o)
 }
 
-func (g *globals) displayPath(p string) string {
-	if rel, err := filepath.Rel(g.env.Dir, p); err == nil && !strings.HasPrefix(rel, "..") {
-		return rel
-	}
-	return p
-}
-
-func newApp(g *globals) *cli.App {
-	onUsageError := func(_ *cli.Context, err error, _ bool) error {
-		return problem.New(problem.Usage, "", err, "run `devcluster --help` or `devcluster <command> --help`")
-	}
-	a := &cli.App{
-		Name:  "devcluster",
-		Usage: "a working local Kubernetes cluster in one command",
-		Description: "devcluster starts a minikube cluster with the CPUs, memory, driver and Kubernetes version you ask for,\n" +
-			"checks that an existing cluster still matches them, and waits until it is ready.\n" +
-			"Settings come from devcluster.yaml in the working directory (or --config) and flags.\n" +
-			"Flags go before or after the command and its arguments (the global ones too); -- ends them.\n\n" +
-			"Exit codes: 0 ok, 1 failed, 2 usage or config error, 3 cluster not running,\n" +
-			"4 cluster differs from the configuration, 5 prerequisite missing, 6 timed out, 130 interrupted.",
-		Version:                g.versionString(),
-		HideVersion:            true,
-		Reader:                 g.env.Stdin,
-		Writer:                 g.env.Stdout,
-		ErrWriter:              g.env.Stderr,
-		UseShortOptionHandling: true,
-		// Never exit inside the app: Run returns the error and main decides.
-		ExitErrHandler: func(*cli.Context, error) {},
-		CommandNotFound: func(_ *cli.Context, name string) {
-			g.notFound = name
-		},
-		OnUsageError: onUsageError,
-		Flags:        globalFlags(g),
-		Before: func(*cli.Context) error {
-			if _, err := ui.DetectCI(g.env.LookupEnv, g.ci); err != nil {
-				return problem.New(problem.Usage, "", fmt.Errorf("--ci: %w", err), "")
-			}
-			if g.showVersion {
-				fmt.Fprintln(g.env.Stdout, buildInfo().line())
-				return errVersionShown
-			}
-			return nil
-		},
-		Commands: []*cli.Command{
-			newUpCommand(g),
-			newDownCommand(g),
-			newStopCommand(g),
-			newStatusCommand(g),
-			newListCommand(g),
-			newDeployCommand(g),
-			newDiagnoseCommand(g),
-			newRegistryCommand(g),
-			newMirrorCommand(g),
-			newLBCommand(g),
-			newConfigCommand(g),
-			newServiceCommand(g),
-			newDashboardCommand(g),
-			newVersionCommand(g),
-			newCompletionCommand(g),
-			newAgentCommand(g),
-		},
-	}
-	a.Commands = append(a.Commands, newCompleteCommand(g, func() *cli.App { return a }))
-	hideBoolDefaults(a.Flags)
-	globalHelp := globalFlagsHelp(a.Flags)
-	walkCommands(a.Commands, nil, func(_ []string, c *cli.Command) {
-		c.OnUsageError = onUsageError
-		hideBoolDefaults(c.Flags)
-		c.CustomHelpTemplate = cli.CommandHelpTemplate
-		if len(c.Subcommands) > 0 {
-			c.CustomHelpTemplate = cli.SubcommandHelpTemplate
-		}
-		c.CustomHelpTemplate += globalHelp
-	})
-	return a
-}
-
-// globalFlags are accepted before or after every command (see
-// commandLine).
-func globalFlags(g *globals) []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "config", Aliases: []string{"f"}, Usage: "read settings from `FILE` (- for standard input)", DefaultText: "./devcluster.yaml if present", Destination: &g.cfgPath},
-		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only warnings and errors", Destination: &g.quiet},
-		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print every progress line", Destination: &g.verbose},
-		&cli.StringFlag{Name: "minikube", Usage: "the minikube executable `PATH`", DefaultText: "$MINIKUBE_BINARY, else minikube on PATH, else the release devcluster installed", Destination: &g.minikube},
-		&cli.StringFlag{Name: "kind", Usage: "the kind executable `PATH`", DefaultText: "$KIND_BINARY, else kind on PATH, else the release devcluster installed", Destination: &g.kind},
-		&cli.StringFlag{Name: "kubeconfig", Usage: "kubeconfig `FILE`", DefaultText: "$KUBECONFIG, else ~/.kube/config", Destination: &g.kubecfg},
-		&cli.BoolFlag{Name: "version", Usage: "print devcluster's version and exit (`devcluster version` says more)", Destination: &g.showVersion},
-		&cli.StringFlag{Name: "ci", Value: "auto", Usage: "log conventions of the CI `SYSTEM`: auto (from $DEVCLUSTER_CI, else detected from BUILDKITE, GITHUB_ACTIONS, GITLAB_CI, CI), buildkite, github, gitlab, generic or none", Destination: &g.ci},
-	}
-}
-
-// hideBoolDefaults drops urfave/cli's "(default: false)" from boolean
-// flags: a switch is off unless given.
-func hideBoolDefaults(flags []cli.Flag) {
-	for _, f := range flags {
-		if b, ok := f.(*cli.BoolFlag); ok {
-			b.DisableDefaultText = true
-		}
-	}
-}
-
-// globalFlagsHelp is the end of every command's help: the global flags,
-// which it accepts too.
-func globalFlagsHelp(flags []cli.Flag) string {
-	var b strings.Builder
-	b.WriteString("\nGLOBAL OPTIONS (before or after the command):")
-	for _, f := range flags {
-		b.WriteString("\n   " + f.String())
-	}
-	b.WriteString("\n")
-	// A template constant, so that nothing in the text is read as template
-	// syntax.
-	return "{{" + strconv.Quote(b.String()) + "}}"
-}
-
-// nameFlag is --name, shared by every command that addresses a cluster.
-// Its letter is minikube's -p (--profile): -n is the namespace, as in
-// kubectl.
-func nameFlag(dst *string) cli.Flag {
-	return &cli.StringFlag{Name: "name", Aliases: []string{"p"}, Usage: "cluster `NAME`: the minikube profile or kind cluster",
-		DefaultText: "name in devcluster.yaml, else devcluster", Destination: dst}
-}
+func (g *globals) displayPath(p string) string { return config.DisplayPath(g.env.Dir, p) }
 
 var _ provider.Provider = (*minikube.Minikube)(nil)
-
-// noArgs refuses positional arguments to a command that takes none (a
-// mistyped flag value would otherwise be ignored silently).
-func noArgs(c *cli.Context) error {
-	if c.NArg() == 0 {
-		return nil
-	}
-	name := strings.TrimPrefix(c.Command.HelpName, "devcluster ")
-	return problem.New(problem.Usage, "", fmt.Errorf("%s takes no arguments, got %q", name, c.Args().Slice()),
-		"flags start with --, for example --name=dev; run `devcluster "+name+" --help`")
-}

@@ -12,11 +12,9 @@ import (
 	"github.com/urfave/cli/v2"
 	"gopkg.in/yaml.v3"
 
+	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/config"
-	"github.com/devcluster/devcluster/install"
-	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
-	"github.com/devcluster/devcluster/internal/run"
 )
 
 func newConfigCommand(g *globals) *cli.Command {
@@ -46,23 +44,9 @@ func newConfigViewCommand(g *globals) *cli.Command {
 			if err != nil {
 				return err
 			}
-			f := cfg.Effective()
-			if f.Registry.DataDir == "" {
-				if d, err := paths.For(paths.Env(g.env.LookupEnv), cfg.Name); err == nil {
-					f.Registry.DataDir = d.RegistryData()
-				}
-			}
-			for _, u := range []struct {
-				tool string
-				dst  *string
-				def  string
-			}{{"minikube", &f.Install.MinikubeURL, install.Minikube.BaseURL}, {"kind", &f.Install.KindURL, install.Kind.BaseURL}} {
-				base, err := g.downloadBase(cfg, u.tool)
-				if err != nil {
-					return err
-				}
-				// A mirror's credentials stay out of the output.
-				*u.dst = run.RedactURL(cmpOr(base, u.def))
+			f, err := bootstrap.EffectiveFile(g.env.LookupEnv, g.common().Dirs, cfg)
+			if err != nil {
+				return err
 			}
 			if output == outJSON {
 				return writeData(g.env.Stdout, output, f)

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/internal/problem"
-	"github.com/devcluster/devcluster/kube"
 )
 
 func newDeployCommand(g *globals) *cli.Command {
@@ -95,27 +93,8 @@ func newDeployCommand(g *globals) *cli.Command {
 			if len(bad) > 0 {
 				return problem.New(problem.Usage, "", &problem.List{Subject: "deploy", Problems: bad}, "run `devcluster deploy --help`")
 			}
-			p := g.printer()
-			defer p.Close()
-			diagnosed := false
-			diagnose := func(ctx context.Context, res *bootstrap.DeployResult, err error) {
-				var ws []kube.Workload
-				for _, w := range res.Workloads {
-					ws = append(ws, w.Workload)
-				}
-				g.writeDiagnostics(ctx, err, nil, bootstrap.DiagnoseOptions{Dir: diagnostics, Context: res.Context, Workloads: ws,
-					Summary: deploySummary(res, err, p.Steps()), Result: res})
-				diagnosed = true
-			}
-			// Collected before a rollback, while the failing pods exist.
-			o.OnFailure = diagnose
-			res, err := bootstrap.Deploy(c.Context, g.deps(), o)
-			p.Close()
-			summary := deploySummary(res, err, p.Steps())
-			g.publishSummary(c.Context, err == nil, summary)
-			if res != nil && err != nil && !diagnosed {
-				diagnose(c.Context, res, err)
-			}
+			defer g.printer().Close()
+			res, err := g.aftermath(diagnostics).Deploy(c.Context, g.deps(), o)
 			if isData(output) && res != nil && (err == nil || res.Failure != nil || res.Rollback != nil || len(res.Written) > 0) {
 				if werr := writeData(g.env.Stdout, output, res); werr != nil {
 					return werr

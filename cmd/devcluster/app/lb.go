@@ -35,7 +35,7 @@ func newLBCommand(g *globals) *cli.Command {
 				Watch: watch,
 				Log:   func(f string, a ...any) { p.Info(fmt.Sprintf(f, a...)) },
 				Watching: func(ip string) {
-					fmt.Fprintf(g.env.Stderr, "Assigning %s to LoadBalancer Services in %q; Ctrl-C stops.\n", ip, cfg.Name)
+					p.Info(fmt.Sprintf("Assigning %s to LoadBalancer Services in %q; Ctrl-C stops.", ip, cfg.Name))
 				},
 			})
 			if err != nil || watch {

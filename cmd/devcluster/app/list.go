@@ -33,8 +33,7 @@ func newListCommand(g *globals) *cli.Command {
 			if err != nil {
 				return problem.New(problem.Failed, "locating devcluster's state directory", err, "set HOME or XDG_STATE_HOME")
 			}
-			d := g.deps()
-			list, err := bootstrap.List(c.Context, bootstrap.ListDeps{Root: root.State, Agent: d.Agent, Provider: func(rec bootstrap.ClusterRecord) provider.Provider {
+			list, err := bootstrap.List(c.Context, bootstrap.ListDeps{Root: root.State, Agent: g.common().Agent, Provider: func(rec bootstrap.ClusterRecord) provider.Provider {
 				// The context is what provider existing reads; the others
 				// name their own.
 				return g.clusterDeps(&config.Config{Name: rec.Name, Provider: rec.Provider, Context: rec.KubeContext}).Provider

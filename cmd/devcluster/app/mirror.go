@@ -8,15 +8,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/urfave/cli/v2"
 
-	"github.com/devcluster/devcluster/agent"
 	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/config"
 	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
-	"github.com/devcluster/devcluster/registry"
 )
 
 // mirrorStore is the per-user mirror store.
@@ -56,19 +53,19 @@ func newMirrorLsCommand(g *globals) *cli.Command {
 			if err != nil {
 				return err
 			}
-			ups, err := registry.ListMirrors(store)
+			ups, err := bootstrap.ListMirrors(store)
 			if err != nil {
-				return problem.New(problem.Failed, "reading the mirror store", err, "")
+				return err
 			}
 			return g.output(output, struct {
-				Store     string                    `json:"store"`
-				Upstreams []registry.MirrorUpstream `json:"upstreams"`
+				Store     string                     `json:"store"`
+				Upstreams []bootstrap.MirrorUpstream `json:"upstreams"`
 			}{store, ups}, func(w io.Writer) { printMirrors(w, store, ups, time.Now()) })
 		},
 	}
 }
 
-func printMirrors(w io.Writer, store string, ups []registry.MirrorUpstream, now time.Time) {
+func printMirrors(w io.Writer, store string, ups []bootstrap.MirrorUpstream, now time.Time) {
 	n := 0
 	for _, u := range ups {
 		n += len(u.Repositories)
@@ -125,7 +122,7 @@ func newMirrorPruneCommand(g *globals) *cli.Command {
 			if err := checkOutput(output); err != nil {
 				return err
 			}
-			o := registry.PruneOptions{All: all, DryRun: dryRun, LockWait: time.Minute}
+			o := bootstrap.PruneMirrorsOptions{All: all, DryRun: dryRun}
 			switch {
 			case all && olderThan != "":
 				return problem.New(problem.Usage, "", errors.New("--all and --older-than exclude each other"), "give one of them")
@@ -142,16 +139,16 @@ func newMirrorPruneCommand(g *globals) *cli.Command {
 			if err != nil {
 				return err
 			}
-			res, err := registry.PruneMirrors(c.Context, store, o)
+			res, err := bootstrap.PruneMirrors(c.Context, store, o)
 			if err != nil {
-				return problem.New(problem.Failed, "pruning the mirror store", err, "another prune may be running; try again")
+				return err
 			}
 			return g.output(output, res, func(w io.Writer) { printPrune(w, res) })
 		},
 	}
 }
 
-func printPrune(w io.Writer, res *registry.PruneResult) {
+func printPrune(w io.Writer, res *bootstrap.PruneResult) {
 	verb := "Deleted"
 	if res.DryRun {
 		verb = "Would delete"
@@ -179,18 +176,7 @@ func newMirrorCredentialHelperCommand(g *globals) *cli.Command {
 			if c.Args().First() != "get" {
 				return problem.New(problem.Usage, "", errors.New("only get is supported"), "")
 			}
-			var ms []registry.Mirror
-			for _, s := range mirrors.Value() {
-				m, err := agent.ParseMirror(s)
-				if err != nil {
-					return problem.New(problem.Usage, "", err, "")
-				}
-				ms = append(ms, m)
-			}
-			if err := registry.CredentialHelper(g.env.Stdin, g.env.Stdout, ms, authn.DefaultKeychain); err != nil {
-				return problem.New(problem.Failed, "reading the upstream's credentials", err, "check `docker login` and the credential helper of your Docker configuration")
-			}
-			return nil
+			return bootstrap.MirrorCredentials(g.env.Stdin, g.env.Stdout, mirrors.Value())
 		},
 	}
 }

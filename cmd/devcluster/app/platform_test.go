@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/registry"
 )
@@ -60,7 +61,7 @@ func platformImage(t *testing.T, p v1.Platform) v1.Image {
 func TestPushOfAMultiPlatformImage(t *testing.T) {
 	h := newHarness(t)
 	addr := servedRegistry(t)
-	cluster := registry.ClusterPlatform()
+	cluster := bootstrap.ClusterPlatform()
 	other := v1.Platform{OS: "linux", Architecture: "arm64"}
 	if cluster.Architecture == "arm64" {
 		other = v1.Platform{OS: "linux", Architecture: "amd64"}
@@ -157,7 +158,7 @@ func TestDockerSaveWithoutPlatformOnAnOlderEngine(t *testing.T) {
 	if code := h.run("registry", "push", "--address", addr, "app:dev", "app:dev"); code != 0 {
 		t.Fatalf("push from an older engine: exit %d\n%s", code, h.stderr.String())
 	}
-	if len(calls) != 2 || !strings.HasPrefix(calls[0], "save --platform "+registry.ClusterPlatform().String()+" -o ") || !strings.HasPrefix(calls[1], "save -o ") {
+	if len(calls) != 2 || !strings.HasPrefix(calls[0], "save --platform "+bootstrap.ClusterPlatform().String()+" -o ") || !strings.HasPrefix(calls[1], "save -o ") {
 		t.Errorf("docker calls: %q", calls)
 	}
 }

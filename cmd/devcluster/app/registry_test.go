@@ -197,7 +197,7 @@ func TestPushOfAMissingPathIsNoSuchFile(t *testing.T) {
 	for _, src := range []string{"nginx:1.27", "library/nginx", "ghcr.io/org/app:v1"} {
 		docker = nil
 		code := h.run("registry", "push", src, "app:dev")
-		if code != ExitFailed || len(docker) != 1 || !strings.HasPrefix(docker[0], "save --platform "+registry.ClusterPlatform().String()+" -o ") || !strings.Contains(h.stderr.String(), "from the Docker engine") {
+		if code != ExitFailed || len(docker) != 1 || !strings.HasPrefix(docker[0], "save --platform "+bootstrap.ClusterPlatform().String()+" -o ") || !strings.Contains(h.stderr.String(), "from the Docker engine") {
 			t.Errorf("push %s: exit %d, docker %q\n%s", src, code, docker, h.stderr.String())
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -12,11 +11,7 @@ import (
 
 	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/config"
-	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
-	"github.com/devcluster/devcluster/internal/text"
-	"github.com/devcluster/devcluster/kube"
-	"github.com/devcluster/devcluster/provider"
 )
 
 // upFlags are the flags of `up`.
@@ -37,9 +32,10 @@ func newUpCommand(g *globals) *cli.Command {
 	return &cli.Command{
 		Name:  "up",
 		Usage: "create or start the cluster and wait until it is ready (safe to re-run)",
-		Description: "up creates the minikube cluster if it does not exist, starts it if it is stopped, unpauses it if it is\n" +
-			"paused, and then waits until the API server answers, every node is Ready and the kube-system pods run.\n" +
-			"A cluster that already runs with the requested settings is left alone, so a re-run takes about a second.\n\n" +
+		Description: "up creates the cluster (a minikube profile unless --provider says otherwise) if it does not exist,\n" +
+			"starts it if it is stopped, unpauses it if it is paused, and then waits until the API server answers,\n" +
+			"every node is Ready and the kube-system pods run. A cluster that already runs with the requested settings\n" +
+			"is left alone, so a re-run takes about a second.\n\n" +
 			"minikube ignores changed CPUs, memory and insecure registries on an existing cluster; up compares them\n" +
 			"itself and stops with the list of differences (exit code 4). --recreate deletes and recreates the cluster.\n\n" +
 			"With --provider kind the cluster is a kind cluster (kind cannot change one: every difference is drift).\n" +
@@ -82,27 +78,25 @@ func newUpCommand(g *globals) *cli.Command {
 			if err := noArgs(c); err != nil {
 				return err
 			}
-			mode := installAsk
+			mode := bootstrap.InstallAsk
 			switch {
 			case f.install && f.noInstall:
 				return problem.New(problem.Usage, "", fmt.Errorf("--install and --no-install contradict each other"), "give one of them")
 			case f.installOnly && f.noInstall:
 				return problem.New(problem.Usage, "", fmt.Errorf("--install-only and --no-install contradict each other"), "give one of them")
 			case f.install || f.installOnly:
-				mode = installAlways
+				mode = bootstrap.InstallAlways
 			case f.noInstall:
-				mode = installNever
+				mode = bootstrap.InstallNever
 			}
 			cfg, err := g.loadConfig(c.Context, f.overrides(c, g.env.Dir))
 			if err != nil {
 				return err
 			}
-			p := g.printer()
-			defer p.Close()
 			deps := g.clusterDeps(cfg)
 			deps.Install = g.installFunc(cfg, mode)
-			res, err := bootstrap.Up(c.Context, deps, cfg, bootstrap.UpOptions{Recreate: f.recreate, InstallOnly: f.installOnly})
-			p.Close()
+			defer g.printer().Close()
+			res, err := g.aftermath(f.diagnostics).Up(c.Context, deps, cfg, bootstrap.UpOptions{Recreate: f.recreate, InstallOnly: f.installOnly})
 			if f.installOnly {
 				if err != nil {
 					return err
@@ -111,18 +105,6 @@ func newUpCommand(g *globals) *cli.Command {
 					fmt.Fprintf(w, "%s is installed; no cluster was created or started (--install-only).\n", cfg.Provider)
 				})
 			}
-			summary := upSummary(res, err, p.Steps())
-			g.publishSummary(c.Context, err == nil, summary)
-			var failing []kube.Workload
-			for _, w := range res.Workloads {
-				if !w.Ready {
-					failing = append(failing, w.Workload)
-				}
-			}
-			if len(failing) == 0 {
-				failing = nil
-			}
-			g.writeDiagnostics(c.Context, err, cfg, bootstrap.DiagnoseOptions{Dir: f.diagnostics, Workloads: failing, Summary: summary, Result: res})
 			if err != nil {
 				return err
 			}
@@ -256,210 +238,3 @@ func printLoadBalancers(w io.Writer, lbs []bootstrap.LBService) {
 	}
 	_ = tw.Flush()
 }
-
-func newDownCommand(g *globals) *cli.Command {
-	var name, output string
-	var purge bool
-	return &cli.Command{
-		Name:  "down",
-		Usage: "stop the registry agent and delete the cluster",
-		Description: "down stops the cluster's background agent and deletes the minikube cluster and its kubeconfig context.\n" +
-			"Deleting a cluster that does not exist succeeds. The registry's images are kept (they survive down and\n" +
-			"up --recreate) unless --purge is given.\n\n" +
-			"On a cluster devcluster did not create (provider existing) the cluster stays: down removes only the\n" +
-			"objects devcluster put there and labelled as its own (kube-public/local-registry-hosting, the samples'\n" +
-			"namespace).",
-		Flags: []cli.Flag{nameFlag(&name), providerFlag(), contextFlag(), outputFlag(&output),
-			&cli.BoolFlag{Name: "purge", Usage: "also delete the registry's data and the agent's state", Destination: &purge}},
-		Action: func(c *cli.Context) error {
-			cfg, err := g.clusterCommand(c, output, name, true)
-			if err != nil {
-				return err
-			}
-			defer g.printer().Close()
-			home := paths.Home(paths.Env(g.env.LookupEnv))
-			res, err := bootstrap.Down(c.Context, g.clusterDeps(cfg), cfg, bootstrap.DownOptions{Purge: purge, Protect: []string{g.env.Dir, home}})
-			if err != nil {
-				return err
-			}
-			if isData(output) {
-				return writeData(g.env.Stdout, output, res)
-			}
-			switch {
-			case cfg.Provider == config.ProviderExisting:
-				fmt.Fprintf(g.env.Stdout, "The cluster of context %q is left as it is.\n", cfg.Context)
-				if len(res.Removed) > 0 {
-					fmt.Fprintf(g.env.Stdout, "Removed devcluster's %s.\n", strings.Join(res.Removed, ", "))
-				}
-				for _, l := range res.Left {
-					fmt.Fprintf(g.env.Stdout, "Left %s.\n", l)
-				}
-			case res.Deleted:
-				fmt.Fprintf(g.env.Stdout, "Cluster %q deleted.\n", cfg.Name)
-			default:
-				fmt.Fprintf(g.env.Stdout, "Cluster %q does not exist; nothing to delete.\n", cfg.Name)
-			}
-			switch {
-			case res.KeptReason != "":
-				fmt.Fprintf(g.env.Stdout, "Registry data kept in %s: %s\n", res.Kept, res.KeptReason)
-			case res.Kept != "":
-				fmt.Fprintf(g.env.Stdout, "Registry data kept in %s (devcluster down --purge deletes it).\n", res.Kept)
-			}
-			return nil
-		},
-	}
-}
-
-// clusterCommand is the common start of a command that addresses a
-// cluster and takes no arguments: it checks -o and the arguments, then
-// loads the cluster's configuration (see clusterConfig for
-// clusterContext).
-func (g *globals) clusterCommand(c *cli.Context, output, name string, clusterContext bool) (*config.Config, error) {
-	if err := resultCommand(c, output); err != nil {
-		return nil, err
-	}
-	return g.clusterConfig(c, name, clusterContext)
-}
-
-// resultCommand is the common start of a command that takes no arguments
-// and prints a result: it checks -o and the arguments.
-func resultCommand(c *cli.Context, output string) error {
-	if err := checkOutput(output); err != nil {
-		return err
-	}
-	return noArgs(c)
-}
-
-// clusterConfig loads the configuration for commands that only address a
-// cluster: the name is --name, else the config file's, else the default.
-// --provider is the provider; --context is the context of provider
-// existing when clusterContext (diagnose's --context is the context to
-// read, the cluster's only with provider existing).
-func (g *globals) clusterConfig(c *cli.Context, flag string, clusterContext bool) (*config.Config, error) {
-	o := config.Overrides{}
-	if c.IsSet("name") {
-		o.Name = &flag
-	}
-	for _, f := range []struct {
-		name string
-		dst  **string
-	}{{"provider", &o.Provider}, {"context", &o.Context}} {
-		if f.name == "context" && !clusterContext {
-			continue
-		}
-		if c.IsSet(f.name) {
-			v := c.String(f.name)
-			*f.dst = &v
-		}
-	}
-	return g.loadConfig(c.Context, o)
-}
-
-// providerFlag and contextFlag choose the cluster's provider.
-func providerFlag() cli.Flag {
-	return &cli.StringFlag{Name: "provider", Usage: "`PROVIDER` of the cluster: minikube, kind, or existing (a kubeconfig context devcluster did not create)",
-		DefaultText: fromFile("provider", "minikube")}
-}
-
-func contextFlag() cli.Flag {
-	return &cli.StringFlag{Name: "context", Usage: "kubeconfig `CONTEXT` of an existing cluster (provider existing)", DefaultText: fromFile("context", "")}
-}
-
-// fromFile is the default text of a flag that overrides a setting of
-// devcluster.yaml: the setting, else the built-in default (if any).
-func fromFile(setting, builtin string) string {
-	if builtin == "" {
-		return setting + " in devcluster.yaml"
-	}
-	return setting + " in devcluster.yaml, else " + builtin
-}
-
-func newStatusCommand(g *globals) *cli.Command {
-	var name, output string
-	return &cli.Command{
-		Name:  "status",
-		Usage: "show the cluster's state (exit code 3 when it is not running)",
-		Description: "status reads the cluster's state without changing anything: provider state, node IP, Kubernetes\n" +
-			"version, CPUs and memory, and whether the API server answers. -o json prints the same as a JSON object.",
-		Flags: []cli.Flag{nameFlag(&name), providerFlag(), contextFlag(), outputFlag(&output)},
-		Action: func(c *cli.Context) error {
-			cfg, err := g.clusterCommand(c, output, name, true)
-			if err != nil {
-				return err
-			}
-			res, err := bootstrap.Status(c.Context, g.clusterDeps(cfg), cfg)
-			if err != nil {
-				return err
-			}
-			if isData(output) {
-				if err := writeData(g.env.Stdout, output, res); err != nil {
-					return err
-				}
-			} else {
-				g.printText(func(w io.Writer) { printStatus(w, res) })
-			}
-			return bootstrap.StatusError(res)
-		},
-	}
-}
-
-func printStatus(w io.Writer, r *bootstrap.Result) {
-	c := r.Cluster
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "CLUSTER\t%s\n", c.Name)
-	fmt.Fprintf(tw, "PROVIDER\t%s\n", strings.TrimSpace(c.Provider+" "+c.ProviderVersion))
-	fmt.Fprintf(tw, "STATE\t%s\n", bootstrap.Describe(c))
-	if c.Foreign != "" {
-		fmt.Fprintf(tw, "ORIGIN\tnot created by devcluster (%s): up and down refuse it; use --provider existing --context %s\n", c.Foreign, c.KubeContext)
-	}
-	switch {
-	case c.Provider == config.ProviderExisting:
-		// Nothing of the cluster is devcluster's: what Kubernetes says
-		// is below.
-		if r.Kubernetes != nil && r.Kubernetes.ServerVersion != "" {
-			fmt.Fprintf(tw, "KUBERNETES\t%s\n", r.Kubernetes.ServerVersion)
-		}
-	case c.Provider == config.ProviderKind && c.State != provider.Absent:
-		fmt.Fprintf(tw, "IP\t%s\n", orDash(c.IP))
-		fmt.Fprintf(tw, "KUBERNETES\t%s\n", orDash(c.KubernetesVersion))
-		fmt.Fprintf(tw, "NODES\t%s\n", strings.Join(c.NodeNames, ", "))
-		if len(c.PortMappings) > 0 {
-			fmt.Fprintf(tw, "PORTS\t%s\n", config.JoinPortMappings(c.PortMappings))
-		}
-	case c.State != provider.Absent && c.State != provider.Invalid:
-		fmt.Fprintf(tw, "IP\t%s\n", orDash(c.IP))
-		fmt.Fprintf(tw, "KUBERNETES\t%s\n", orDash(c.KubernetesVersion))
-		fmt.Fprintf(tw, "RESOURCES\t%s, driver %s, runtime %s\n", bootstrap.Resources(c), orDash(c.Driver), orDash(c.ContainerRuntime))
-		if len(c.InsecureRegistries) > 0 {
-			fmt.Fprintf(tw, "INSECURE REGISTRIES\t%s\n", strings.Join(c.InsecureRegistries, ", "))
-		}
-	}
-	if reg := r.Registry; reg != nil {
-		state := "agent not running"
-		if reg.Agent != nil && reg.Agent.Running {
-			state = fmt.Sprintf("running (pid %d) on %s", reg.Agent.PID, strings.Join(reg.Agent.Listen, ", "))
-		} else if reg.Agent != nil && reg.Agent.Detail != "" {
-			state = "agent " + reg.Agent.Detail
-		}
-		fmt.Fprintf(tw, "REGISTRY\t%s\n", state)
-		fmt.Fprintf(tw, "REGISTRY HOSTS\tpush %s, cluster pulls from %s\n", reg.Host, orDash(reg.ClusterHost))
-		repos := "-"
-		if reg.Repositories != nil {
-			repos = strconv.Itoa(*reg.Repositories)
-		}
-		fmt.Fprintf(tw, "REGISTRY DATA\t%s (%s, %s repositories)\n", reg.DataDir, bootstrap.HumanBytes(reg.SizeBytes), repos)
-	}
-	if k := r.Kubernetes; k != nil {
-		defer printLoadBalancers(w, r.LoadBalancers)
-		api := "not ready: " + k.Detail
-		if k.Ready {
-			api = "ready: " + k.Detail
-		}
-		fmt.Fprintf(tw, "CONTEXT\t%s (%s)\n", k.Context, orDash(k.Server))
-		fmt.Fprintf(tw, "API\t%s\n", api)
-	}
-	_ = tw.Flush()
-}
-
-// orDash is the shared dash helper under the name this package's tables use.
-var orDash = text.OrDash

@@ -1,4 +1,4 @@
-package app
+package bootstrap
 
 import (
 	"errors"
@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/devcluster/devcluster/bootstrap"
 	"github.com/devcluster/devcluster/internal/testutil"
 	"github.com/devcluster/devcluster/internal/ui"
 	"github.com/devcluster/devcluster/kube"
@@ -75,10 +74,10 @@ func checkNoMarkup(t *testing.T, md string) {
 // becomes Markdown or HTML.
 func TestDeploySummaryFencesUntrustedText(t *testing.T) {
 	t.Parallel()
-	r := &bootstrap.DeployResult{Context: "ci`ctx", Namespace: "apps",
-		Workloads: []bootstrap.DeployedWorkload{{Workload: kube.Workload{Kind: "Deployment", Namespace: "apps", Name: "web"},
+	r := &DeployResult{Context: "ci`ctx", Namespace: "apps",
+		Workloads: []DeployedWorkload{{Workload: kube.Workload{Kind: "Deployment", Namespace: "apps", Name: "web"},
 			Revision: "3", Images: []string{"app:v2"}, Message: "waiting | <img src=x onerror=alert(1)> *bold* `code`"}},
-		Failure: &bootstrap.DeployFailure{Workload: "Deployment apps/web", Pod: "web-1", Container: "app",
+		Failure: &DeployFailure{Workload: "Deployment apps/web", Pod: "web-1", Container: "app",
 			Reason: "CrashLoopBackOff <b>", Message: "back-off | [a link](https://example.invalid)",
 			Events: []string{"BackOff: </details><script>alert(1)</script>"}, Logs: hostileLog}}
 	steps := []ui.StepRecord{{Title: "Waiting for rollouts | <img src=x>", OK: false, Result: "failed ```", Duration: time.Second}}
@@ -113,7 +112,7 @@ func TestDeploySummaryFencesUntrustedText(t *testing.T) {
 // up's summary fences its error the same way.
 func TestUpSummaryFencesTheError(t *testing.T) {
 	t.Parallel()
-	r := &bootstrap.Result{Cluster: &provider.Cluster{Name: "dev", Provider: "minikube", State: "Running"},
+	r := &Result{Cluster: &provider.Cluster{Name: "dev", Provider: "minikube", State: "Running"},
 		Workloads: []kube.WorkloadState{{Workload: kube.Workload{Kind: "Deployment", Namespace: "apps", Name: "web"}, Message: "a | b <img src=x>"}}}
 	err := errors.New("waiting for workloads: pod web-1: CrashLoopBackOff\n  last log lines of web-1/app:\n    " + strings.Join(hostileLog, "\n    ") +
 		"\n" + strings.Join(hostileLog, "\n"))

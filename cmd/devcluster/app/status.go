@@ -1,0 +1,106 @@
+package app
+
+import (
+	"fmt"
+	"github.com/devcluster/devcluster/internal/text"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/devcluster/devcluster/bootstrap"
+	"github.com/devcluster/devcluster/config"
+	"github.com/devcluster/devcluster/provider"
+)
+
+func newStatusCommand(g *globals) *cli.Command {
+	var name, output string
+	return &cli.Command{
+		Name:  "status",
+		Usage: "show the cluster's state (exit code 3 when it is not running)",
+		Description: "status reads the cluster's state without changing anything: provider state, node IP, Kubernetes\n" +
+			"version, CPUs and memory, and whether the API server answers. -o json prints the same as a JSON object.",
+		Flags: []cli.Flag{nameFlag(&name), providerFlag(), contextFlag(), outputFlag(&output)},
+		Action: func(c *cli.Context) error {
+			cfg, err := g.clusterCommand(c, output, name, true)
+			if err != nil {
+				return err
+			}
+			res, err := bootstrap.Status(c.Context, g.clusterDeps(cfg), cfg)
+			if err != nil {
+				return err
+			}
+			if isData(output) {
+				if err := writeData(g.env.Stdout, output, res); err != nil {
+					return err
+				}
+			} else {
+				g.printText(func(w io.Writer) { printStatus(w, res) })
+			}
+			return bootstrap.StatusError(res)
+		},
+	}
+}
+
+func printStatus(w io.Writer, r *bootstrap.Result) {
+	c := r.Cluster
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "CLUSTER\t%s\n", c.Name)
+	fmt.Fprintf(tw, "PROVIDER\t%s\n", strings.TrimSpace(c.Provider+" "+c.ProviderVersion))
+	fmt.Fprintf(tw, "STATE\t%s\n", bootstrap.Describe(c))
+	if c.Foreign != "" {
+		fmt.Fprintf(tw, "ORIGIN\tnot created by devcluster (%s): up and down refuse it; use --provider existing --context %s\n", c.Foreign, c.KubeContext)
+	}
+	switch {
+	case c.Provider == config.ProviderExisting:
+		// Nothing of the cluster is devcluster's: what Kubernetes says
+		// is below.
+		if r.Kubernetes != nil && r.Kubernetes.ServerVersion != "" {
+			fmt.Fprintf(tw, "KUBERNETES\t%s\n", r.Kubernetes.ServerVersion)
+		}
+	case c.Provider == config.ProviderKind && c.State != provider.Absent:
+		fmt.Fprintf(tw, "IP\t%s\n", orDash(c.IP))
+		fmt.Fprintf(tw, "KUBERNETES\t%s\n", orDash(c.KubernetesVersion))
+		fmt.Fprintf(tw, "NODES\t%s\n", strings.Join(c.NodeNames, ", "))
+		if len(c.PortMappings) > 0 {
+			fmt.Fprintf(tw, "PORTS\t%s\n", config.JoinPortMappings(c.PortMappings))
+		}
+	case c.State != provider.Absent && c.State != provider.Invalid:
+		fmt.Fprintf(tw, "IP\t%s\n", orDash(c.IP))
+		fmt.Fprintf(tw, "KUBERNETES\t%s\n", orDash(c.KubernetesVersion))
+		fmt.Fprintf(tw, "RESOURCES\t%s, driver %s, runtime %s\n", bootstrap.Resources(c), orDash(c.Driver), orDash(c.ContainerRuntime))
+		if len(c.InsecureRegistries) > 0 {
+			fmt.Fprintf(tw, "INSECURE REGISTRIES\t%s\n", strings.Join(c.InsecureRegistries, ", "))
+		}
+	}
+	if reg := r.Registry; reg != nil {
+		state := "agent not running"
+		if reg.Agent != nil && reg.Agent.Running {
+			state = fmt.Sprintf("running (pid %d) on %s", reg.Agent.PID, strings.Join(reg.Agent.Listen, ", "))
+		} else if reg.Agent != nil && reg.Agent.Detail != "" {
+			state = "agent " + reg.Agent.Detail
+		}
+		fmt.Fprintf(tw, "REGISTRY\t%s\n", state)
+		fmt.Fprintf(tw, "REGISTRY HOSTS\tpush %s, cluster pulls from %s\n", reg.Host, orDash(reg.ClusterHost))
+		repos := "-"
+		if reg.Repositories != nil {
+			repos = strconv.Itoa(*reg.Repositories)
+		}
+		fmt.Fprintf(tw, "REGISTRY DATA\t%s (%s, %s repositories)\n", reg.DataDir, bootstrap.HumanBytes(reg.SizeBytes), repos)
+	}
+	if k := r.Kubernetes; k != nil {
+		defer printLoadBalancers(w, r.LoadBalancers)
+		api := "not ready: " + k.Detail
+		if k.Ready {
+			api = "ready: " + k.Detail
+		}
+		fmt.Fprintf(tw, "CONTEXT\t%s (%s)\n", k.Context, orDash(k.Server))
+		fmt.Fprintf(tw, "API\t%s\n", api)
+	}
+	_ = tw.Flush()
+}
+
+// orDash is the shared dash helper under the name this package's tables use.
+var orDash = text.OrDash
