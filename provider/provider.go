@@ -1,6 +1,6 @@
 // Package provider defines how devcluster talks to the tool that owns the
-// cluster's machine (minikube today; kind and an existing kubeconfig context
-// later). Implementations live in sub-packages and run their binaries only
+// cluster's machine: minikube, kind, or none for an existing kubeconfig
+// context. Implementations live in sub-packages and run their binaries only
 // through an injected run.Runner.
 package provider
 
