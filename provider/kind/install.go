@@ -13,11 +13,14 @@ import (
 // InstallHint says how to get kind.
 const InstallHint = "install kind: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
 
-// DockerHint says how to get Docker.
-const DockerHint = "install Docker and start it: https://docs.docker.com/get-docker/"
+// MinVersion is the oldest kind devcluster drives: the node images of
+// kind v0.27.0 and later read containerd's registry configuration from
+// /etc/containerd/certs.d, where devcluster writes its hosts.toml files,
+// without a containerd config patch.
+const MinVersion = "v0.27.0"
 
-// EnsureInstalled implements provider.Provider: `kind version`, then
-// whether Docker answers (kind needs it, and it is the user's to install).
+// EnsureInstalled implements provider.Provider: `kind version`, at least
+// MinVersion, then whether Docker answers (kind needs it, and it is the user's to install).
 func (k *Kind) EnsureInstalled(ctx context.Context) (string, error) {
 	res, err := k.kind(ctx, nil, "version")
 	if err != nil {
@@ -30,6 +33,11 @@ func (k *Kind) EnsureInstalled(ctx context.Context) (string, error) {
 	if version == "" {
 		return "", problem.New(problem.Failed, "checking the kind version",
 			fmt.Errorf("unexpected output of `kind version`: %q", strings.TrimSpace(string(res.Stdout))), "")
+	}
+	if provider.CompareVersions(version, MinVersion) < 0 {
+		return "", problem.New(problem.Missing, "kind is too old",
+			fmt.Errorf("found %s, devcluster needs %s or newer", version, MinVersion),
+			"upgrade kind: https://kind.sigs.k8s.io/docs/user/quick-start/#installation")
 	}
 	if err := k.checkDocker(ctx); err != nil {
 		return "", err
@@ -51,17 +59,7 @@ func (k *Kind) CheckPrerequisites(ctx context.Context, _ provider.Spec) error {
 // checkDocker says whether Docker answers (kind needs it, and it is the
 // user's to install).
 func (k *Kind) checkDocker(ctx context.Context) error {
-	if _, err := k.dockerRun(ctx, "version", "--format", "{{.Server.Version}}"); err != nil {
-		switch {
-		case run.IsNotFound(err):
-			return problem.New(problem.Missing, "Docker is not installed",
-				fmt.Errorf("kind runs its nodes as Docker containers: %w", &provider.ToolMissing{Tool: "docker", Binary: k.docker}), DockerHint)
-		default:
-			return problem.New(problem.Missing, "Docker is installed but not running", err,
-				"start Docker (`sudo systemctl start docker`, or open Docker Desktop) and run `devcluster up` again")
-		}
-	}
-	return nil
+	return provider.EngineOf(k.docker).Check(ctx, k.runner, "kind runs its nodes as Docker containers", "")
 }
 
 // ParseVersion reads "kind v0.33.0 go1.26.8 linux/amd64" (or the -q form

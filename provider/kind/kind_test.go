@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/devcluster/devcluster/config"
+	"github.com/devcluster/devcluster/install"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run/runtest"
 	"github.com/devcluster/devcluster/provider"
@@ -204,6 +205,20 @@ func TestEnsureInstalledNamesWhatIsMissing(t *testing.T) {
 		substr string
 	}{
 		{"no kind", func(argv []string) runtest.Reply { return runtest.Reply{NotFound: argv[0] == "kind"} }, problem.Missing, "kind is not installed"},
+		// Too old is minikube's problem of the same name: exit code 5,
+		// before Docker is asked.
+		{"too old", func(argv []string) runtest.Reply {
+			if argv[0] == "docker" {
+				return runtest.Reply{NotFound: true}
+			}
+			return runtest.Reply{Stdout: "kind v0.26.0 go1.23.4 linux/amd64\n"}
+		}, problem.Missing, "kind is too old: found v0.26.0, devcluster needs v0.27.0 or newer"},
+		{"oldest supported, no docker", func(argv []string) runtest.Reply {
+			if argv[0] == "docker" {
+				return runtest.Reply{NotFound: true}
+			}
+			return runtest.Reply{Stdout: "0.27.0\n"}
+		}, problem.Missing, "Docker is not installed"},
 		{"no docker", func(argv []string) runtest.Reply {
 			if argv[0] == "docker" {
 				return runtest.Reply{NotFound: true}
@@ -384,5 +399,13 @@ func TestPortMappingsAreCreatedRecordedAndCompared(t *testing.T) {
 	want.PortMappings = nil
 	if d := k.Diff(want, c); len(d) != 1 || d[0].Desired != "none" {
 		t.Errorf("Diff without mappings = %v", d)
+	}
+}
+
+// The release `up --install` downloads is one EnsureInstalled accepts.
+func TestPinnedReleaseIsSupported(t *testing.T) {
+	t.Parallel()
+	if provider.CompareVersions(install.Kind.Version, MinVersion) < 0 {
+		t.Errorf("install pins kind %s, older than MinVersion %s", install.Kind.Version, MinVersion)
 	}
 }

@@ -98,7 +98,7 @@ func versionDiff(want, have string) (provider.Difference, bool) {
 		return provider.Difference{}, false
 	}
 	d := provider.Difference{Field: "kubernetesVersion", Existing: orNone(have), Desired: want}
-	if compareVersions(want, have) > 0 {
+	if provider.CompareVersions(want, have) > 0 {
 		d.Note = "minikube can upgrade in place: minikube start -p <name> --kubernetes-version=" + want
 	} else {
 		d.Note = "minikube cannot downgrade an existing cluster"

@@ -7,6 +7,7 @@ import (
 
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
+	"github.com/devcluster/devcluster/provider"
 )
 
 // Exit codes of minikube that devcluster branches on
@@ -62,8 +63,7 @@ func startError(what, name string, res run.Result, err error) error {
 		return problem.New(problem.Missing, fmt.Sprintf("minikube refuses to run the %s driver as root", driverIn(msg)), fmt.Errorf("DRV_AS_ROOT: %s (%w)", strings.TrimSpace(msg), err),
 			"run devcluster as a non-root user in the docker group, or — knowing that minikube then runs as root — pass --start-arg=--force")
 	case "PROVIDER_DOCKER_NOT_RUNNING", "DRV_DOCKER_NOT_RUNNING":
-		return problem.New(problem.Missing, "Docker is installed but not running", fmt.Errorf("%s: %s (%w)", reason, strings.TrimSpace(msg), err),
-			"start Docker (`sudo systemctl start docker`, or open Docker Desktop) and run `devcluster up` again")
+		return provider.Docker.NotRunning(fmt.Errorf("%s: %s (%w)", reason, strings.TrimSpace(msg), err))
 	case "K8S_FAIL_CONNECT", "INET_LOOKUP_HOST":
 		// Both name any failed lookup; only the version check's is
 		// devcluster's configuration to mend.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/devcluster/devcluster/internal/problem"
@@ -24,7 +23,7 @@ const InstallHint = "install minikube (https://minikube.sigs.k8s.io/docs/start/)
 // or the version remembered for this very executable.
 func (m *Minikube) EnsureInstalled(ctx context.Context) (string, error) {
 	cached, entry := m.cachedVersion()
-	if cached != "" && compareVersions(cached, MinVersion) >= 0 {
+	if cached != "" && provider.CompareVersions(cached, MinVersion) >= 0 {
 		m.version = cached
 		return cached, nil
 	}
@@ -42,7 +41,7 @@ func (m *Minikube) EnsureInstalled(ctx context.Context) (string, error) {
 		return "", problem.New(problem.Failed, "checking the minikube version",
 			fmt.Errorf("unexpected output of `minikube version -o json`: %q", strings.TrimSpace(string(res.Stdout))), "")
 	}
-	if compareVersions(v.MinikubeVersion, MinVersion) < 0 {
+	if provider.CompareVersions(v.MinikubeVersion, MinVersion) < 0 {
 		return "", problem.New(problem.Missing, "minikube is too old",
 			fmt.Errorf("found %s, devcluster needs %s or newer", v.MinikubeVersion, MinVersion),
 			"upgrade minikube: https://minikube.sigs.k8s.io/docs/start/")
@@ -106,51 +105,5 @@ func (m *Minikube) CheckPrerequisites(ctx context.Context, want provider.Spec) e
 // checkEngine runs `<engine> version`, which fails when the engine's
 // daemon (or machine) does not answer.
 func (m *Minikube) checkEngine(ctx context.Context, engine string) error {
-	_, err := m.runner.Run(ctx, run.Cmd{Name: engine, Args: []string{"version"}})
-	switch {
-	case err == nil:
-		return nil
-	case run.IsNotFound(err):
-		return problem.New(problem.Missing, engine+" is not installed", fmt.Errorf("the %s driver needs %q on PATH", engine, engine), DriverHint)
-	}
-	return problem.New(problem.Missing, engine+" is installed but not running", err,
-		"start it (`sudo systemctl start "+engine+"`, Docker Desktop, or `podman machine start`) and run `devcluster up` again")
-}
-
-// compareVersions compares dotted versions with an optional "v" prefix,
-// numerically component by component; pre-release suffixes are ignored.
-func compareVersions(a, b string) int {
-	pa, pb := versionParts(a), versionParts(b)
-	for i := 0; i < max(len(pa), len(pb)); i++ {
-		var x, y int
-		if i < len(pa) {
-			x = pa[i]
-		}
-		if i < len(pb) {
-			y = pb[i]
-		}
-		if x != y {
-			if x < y {
-				return -1
-			}
-			return 1
-		}
-	}
-	return 0
-}
-
-func versionParts(v string) []int {
-	v = strings.TrimPrefix(v, "v")
-	if i := strings.IndexAny(v, "-+"); i >= 0 {
-		v = v[:i]
-	}
-	var out []int
-	for _, p := range strings.Split(v, ".") {
-		n, err := strconv.Atoi(p)
-		if err != nil {
-			break
-		}
-		out = append(out, n)
-	}
-	return out
+	return provider.EngineOf(engine).Check(ctx, m.runner, fmt.Sprintf("the %s driver needs %q on PATH", engine, engine), DriverHint)
 }
