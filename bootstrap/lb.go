@@ -72,9 +72,7 @@ func checkLoadBalancers(ctx context.Context, s *upState) (string, error) {
 		}
 	}
 	s.lbs = svcs
-	platform := s.deps.Platform
-	platform.Driver, platform.Provider = s.cluster.Driver, s.cluster.Provider
-	if ok, why := loadbalancer.Reachability(platform); !ok && mode != loadbalancer.AddressLocalhost {
+	if ok, why := loadbalancer.Reachability(platformOf(s.deps, s.cluster)); !ok && mode != loadbalancer.AddressLocalhost {
 		s.deps.Report.Warn("LoadBalancer IPs are not reachable from this host: " + why + "; or set loadBalancer.address: localhost (--lb-address localhost)")
 	}
 	for _, l := range svcs {
@@ -235,7 +233,7 @@ func AssignLoadBalancers(ctx context.Context, deps Deps, cfg *config.Config, o L
 		ip = have.IP
 	}
 	if ip == "" && !localhost {
-		if ip, err = p.IP(ctx, cfg.Name); err != nil {
+		if ip, err = nodeIP(ctx, p, cfg.Name); err != nil {
 			return nil, err
 		}
 	}

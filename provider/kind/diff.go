@@ -9,7 +9,7 @@ import (
 	"github.com/devcluster/devcluster/provider"
 )
 
-// Diff implements provider.Provider: the recorded configuration against
+// Diff implements provider.Comparer: the recorded configuration against
 // the one asked for, whether the cluster runs or not. A cluster without a
 // record was not created by devcluster, and its settings cannot be known.
 func (k *Kind) Diff(want provider.Spec, have *provider.Cluster) []provider.Difference {

@@ -115,6 +115,10 @@ func (k *Kind) dockerRun(ctx context.Context, args ...string) (run.Result, error
 }
 
 var (
-	_ provider.Installable = (*Kind)(nil)
-	_ provider.Stoppable   = (*Kind)(nil)
+	_ provider.Installable  = (*Kind)(nil)
+	_ provider.Stoppable    = (*Kind)(nil)
+	_ provider.Resumable    = (*Kind)(nil)
+	_ provider.Comparer     = (*Kind)(nil)
+	_ provider.NodeAccess   = (*Kind)(nil)
+	_ provider.LogCollector = (*Kind)(nil)
 )

@@ -72,7 +72,7 @@ func errorOutput(err error) string {
 	return err.Error()
 }
 
-// Start implements provider.Provider: kind has no command for it, so the
+// Start implements provider.Resumable: kind has no command for it, so the
 // node containers are started with docker.
 func (k *Kind) Start(ctx context.Context, name string, p provider.Progress) error {
 	return k.nodesDo(ctx, name, p, "start")
@@ -85,7 +85,7 @@ func (k *Kind) Stop(ctx context.Context, name string, p provider.Progress) error
 	return k.nodesDo(ctx, name, p, "stop")
 }
 
-// Unpause implements provider.Provider with `docker unpause`.
+// Unpause implements provider.Resumable with `docker unpause`.
 func (k *Kind) Unpause(ctx context.Context, name string, p provider.Progress) error {
 	return k.nodesDo(ctx, name, p, "unpause")
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/devcluster/devcluster/internal/run"
 )
 
-// RunOnNode implements provider.Provider with `docker exec NODE argv…`
+// RunOnNode implements provider.NodeAccess with `docker exec NODE argv…`
 // (no shell: the words are passed as they are).
 func (k *Kind) RunOnNode(ctx context.Context, name, node string, argv ...string) ([]byte, error) {
 	if node == "" || node == name {
@@ -22,7 +22,7 @@ func (k *Kind) RunOnNode(ctx context.Context, name, node string, argv ...string)
 	return res.Stdout, nil
 }
 
-// CopyToNode implements provider.Provider with `docker exec -i NODE cp
+// CopyToNode implements provider.NodeAccess with `docker exec -i NODE cp
 // /dev/stdin DST`, as kind writes files on its nodes.
 func (k *Kind) CopyToNode(ctx context.Context, name, node, src, dst string) error {
 	if node == "" || node == name {
@@ -39,7 +39,7 @@ func (k *Kind) CopyToNode(ctx context.Context, name, node, src, dst string) erro
 	return nil
 }
 
-// Logs implements provider.Provider: the control-plane node's container
+// Logs implements provider.LogCollector: the control-plane node's container
 // log into file.
 func (k *Kind) Logs(ctx context.Context, name, file string) error {
 	res, err := k.dockerRun(ctx, "logs", controlPlane(name))

@@ -200,7 +200,7 @@ func firstFile(archive []byte) ([]byte, error) {
 	}
 }
 
-// IP implements provider.Provider: the control-plane node's IP on the kind
+// IP implements provider.Networked: the control-plane node's IP on the kind
 // network, from one `docker inspect` of that node.
 func (k *Kind) IP(ctx context.Context, name string) (string, error) {
 	states, ip, err := k.inspectNodes(ctx, controlPlane(name))

@@ -20,7 +20,7 @@ func canonicalDriver(d string) string {
 	return d
 }
 
-// Diff implements provider.Provider. It reports the settings that minikube
+// Diff implements provider.Comparer. It reports the settings that minikube
 // would not apply when starting the existing profile again.
 func (m *Minikube) Diff(want provider.Spec, have *provider.Cluster) []provider.Difference {
 	var out []provider.Difference

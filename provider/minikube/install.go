@@ -53,8 +53,12 @@ func (m *Minikube) EnsureInstalled(ctx context.Context) (string, error) {
 }
 
 var (
-	_ provider.Installable = (*Minikube)(nil)
-	_ provider.Stoppable   = (*Minikube)(nil)
+	_ provider.Installable  = (*Minikube)(nil)
+	_ provider.Stoppable    = (*Minikube)(nil)
+	_ provider.Resumable    = (*Minikube)(nil)
+	_ provider.Comparer     = (*Minikube)(nil)
+	_ provider.NodeAccess   = (*Minikube)(nil)
+	_ provider.LogCollector = (*Minikube)(nil)
 )
 
 // Tool implements provider.Installable.

@@ -47,7 +47,7 @@ func (m *Minikube) Create(ctx context.Context, want provider.Spec, p provider.Pr
 	return nil
 }
 
-// Start implements provider.Provider: a plain `start -p NAME` resumes a
+// Start implements provider.Resumable: a plain `start -p NAME` resumes a
 // stopped profile with its saved settings.
 func (m *Minikube) Start(ctx context.Context, name string, p provider.Progress) error {
 	res, err := m.run(ctx, p, "start", "-p", name, "--interactive=false", "--output=json")
@@ -67,7 +67,7 @@ func (m *Minikube) Stop(ctx context.Context, name string, p provider.Progress) e
 	return nil
 }
 
-// Unpause implements provider.Provider.
+// Unpause implements provider.Resumable.
 func (m *Minikube) Unpause(ctx context.Context, name string, p provider.Progress) error {
 	if _, err := m.run(ctx, p, "unpause", "-p", name); err != nil {
 		return problem.New(problem.Failed, fmt.Sprintf("unpausing minikube cluster %q", name), err,

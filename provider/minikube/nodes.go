@@ -9,7 +9,7 @@ import (
 	"github.com/devcluster/devcluster/internal/run"
 )
 
-// RunOnNode implements provider.Provider with `minikube ssh`, which runs
+// RunOnNode implements provider.NodeAccess with `minikube ssh`, which runs
 // one command line through the node's shell as the docker user: every word
 // is quoted with run.ShellQuote and the line is prefixed with sudo. Output
 // lines of minikube's native ssh client end in CRLF; they are returned with
@@ -28,7 +28,7 @@ func (m *Minikube) RunOnNode(ctx context.Context, name, node string, argv ...str
 	return bytes.ReplaceAll(res.Stdout, []byte("\r\n"), []byte("\n")), nil
 }
 
-// CopyToNode implements provider.Provider with `minikube cp SRC
+// CopyToNode implements provider.NodeAccess with `minikube cp SRC
 // [NODE:]DST` (scp as root for VM drivers, `docker cp` for the docker and
 // podman drivers, which needs DST's directory to exist).
 func (m *Minikube) CopyToNode(ctx context.Context, name, node, src, dst string) error {
@@ -43,7 +43,7 @@ func (m *Minikube) CopyToNode(ctx context.Context, name, node, src, dst string) 
 	return nil
 }
 
-// Logs implements provider.Provider with `minikube logs --file`.
+// Logs implements provider.LogCollector with `minikube logs --file`.
 func (m *Minikube) Logs(ctx context.Context, name, file string) error {
 	if _, err := m.run(ctx, nil, "logs", "-p", name, "--file", file); err != nil {
 		return fmt.Errorf("minikube logs: %w", err)

@@ -119,7 +119,7 @@ func stateOf(nodes []status) (provider.State, string, bool) {
 	return provider.Running, "", kubeconfigOK
 }
 
-// IP returns `minikube ip -p NAME`.
+// IP implements provider.Networked with `minikube ip -p NAME`.
 func (m *Minikube) IP(ctx context.Context, name string) (string, error) {
 	res, err := m.run(ctx, nil, "ip", "-p", name)
 	switch {

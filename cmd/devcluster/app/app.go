@@ -27,10 +27,7 @@ import (
 	"github.com/devcluster/devcluster/internal/ui"
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/loadbalancer"
-	"github.com/devcluster/devcluster/provider"
-	"github.com/devcluster/devcluster/provider/existing"
-	"github.com/devcluster/devcluster/provider/kind"
-	"github.com/devcluster/devcluster/provider/minikube"
+	"github.com/devcluster/devcluster/provider/providers"
 )
 
 // Exit codes (documented in the README).
@@ -254,16 +251,36 @@ func (g *globals) toolPath(flag, variable string) string {
 }
 
 func (g *globals) deps() bootstrap.Deps {
-	bin := g.binary("minikube", g.minikube, "MINIKUBE_BINARY")
+	return g.depsFor(config.DefaultProvider, "")
+}
+
+// providerOptions are what the providers are built with: the tools at
+// their flags, else their variables, else on PATH, else where devcluster
+// installed them.
+func (g *globals) providerOptions(kubecfg, kubeContext string) providers.Options {
 	versionCache, _ := paths.VersionCache(paths.Env(g.env.LookupEnv))
+	tools := map[string][2]string{"minikube": {g.minikube, "MINIKUBE_BINARY"}, "kind": {g.kind, "KIND_BINARY"}}
+	return providers.Options{Runner: g.env.Runner, Env: g.env.LookupEnv, Kubeconfig: kubecfg, Context: kubeContext, VersionCache: versionCache,
+		Binary: func(tool string) string { return g.binary(tool, tools[tool][0], tools[tool][1]) }}
+}
+
+// depsFor are the dependencies of a command on a cluster of the named
+// provider (kubeContext: provider existing's).
+func (g *globals) depsFor(providerName, kubeContext string) bootstrap.Deps {
 	mgr := g.env.Agent
 	if mgr == nil {
 		mgr = &agent.Process{Executable: selfExecutable(), Release: Version}
 	}
 	kubecfg := g.kubeconfig()
+	opts := g.providerOptions(kubecfg, kubeContext)
+	p, err := providers.New(providerName, opts)
+	if err != nil {
+		// A completed configuration names only the registry's
+		// providers; a command without one works with the default's.
+		p, _ = providers.New(config.DefaultProvider, opts)
+	}
 	return bootstrap.Deps{
-		Provider: minikube.New(g.env.Runner, minikube.WithBinary(bin), minikube.WithEnv(g.env.LookupEnv), minikube.WithVersionCache(versionCache),
-			minikube.WithKubeconfig(kubecfg)),
+		Provider:     p,
 		Kube:         g.env.Kube(kubecfg),
 		Report:       g.printer(),
 		Agent:        mgr,
@@ -278,18 +295,10 @@ func (g *globals) deps() bootstrap.Deps {
 // clusterDeps are deps with the provider of cfg (minikube's when there is
 // no configuration: deploy's diagnostics).
 func (g *globals) clusterDeps(cfg *config.Config) bootstrap.Deps {
-	d := g.deps()
 	if cfg == nil {
-		return d
+		return g.deps()
 	}
-	switch cfg.Provider {
-	case config.ProviderExisting:
-		d.Provider = existing.New(cfg.Context, existing.WithKubeconfig(d.Kubeconfig), existing.WithEnv(g.env.LookupEnv))
-	case config.ProviderKind:
-		d.Provider = kind.New(g.env.Runner, kind.WithBinary(g.binary("kind", g.kind, "KIND_BINARY")), kind.WithEnv(g.env.LookupEnv),
-			kind.WithKubeconfig(d.Kubeconfig))
-	}
-	return d
+	return g.depsFor(cfg.Provider, cfg.Context)
 }
 
 // kubeconfig is --kubeconfig as an absolute path (relative to the working
@@ -486,8 +495,6 @@ func nameFlag(dst *string) cli.Flag {
 	return &cli.StringFlag{Name: "name", Aliases: []string{"p"}, Usage: "cluster `NAME`: the minikube profile or kind cluster",
 		DefaultText: "name in devcluster.yaml, else devcluster", Destination: dst}
 }
-
-var _ provider.Provider = (*minikube.Minikube)(nil)
 
 // noArgs refuses positional arguments to a command that takes none (a
 // mistyped flag value would otherwise be ignored silently).

@@ -15,7 +15,7 @@ import (
 	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/kube"
-	"github.com/devcluster/devcluster/provider"
+	"github.com/devcluster/devcluster/provider/providers"
 )
 
 // upFlags are the flags of `up`.
@@ -201,7 +201,7 @@ func printUpSummary(w io.Writer, r *bootstrap.Result) {
 	fmt.Fprintf(w, "Cluster %q %s.\n", c.Name, verb)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	version := c.KubernetesVersion
-	if c.Provider == config.ProviderExisting {
+	if !config.OwnedProvider(c.Provider) {
 		fmt.Fprintf(tw, "  Provider\texisting (context %s; never created, changed or deleted by devcluster)\n", c.KubeContext)
 		if r.Kubernetes != nil {
 			version = r.Kubernetes.ServerVersion
@@ -285,7 +285,7 @@ func newDownCommand(g *globals) *cli.Command {
 				return writeData(g.env.Stdout, output, res)
 			}
 			switch {
-			case cfg.Provider == config.ProviderExisting:
+			case !config.OwnedProvider(cfg.Provider):
 				fmt.Fprintf(g.env.Stdout, "The cluster of context %q is left as it is.\n", cfg.Context)
 				if len(res.Removed) > 0 {
 					fmt.Fprintf(g.env.Stdout, "Removed devcluster's %s.\n", strings.Join(res.Removed, ", "))
@@ -357,7 +357,7 @@ func (g *globals) clusterConfig(c *cli.Context, flag string, clusterContext bool
 // providerFlag and contextFlag choose the cluster's provider.
 func providerFlag() cli.Flag {
 	return &cli.StringFlag{Name: "provider", Usage: "`PROVIDER` of the cluster: minikube, kind, or existing (a kubeconfig context devcluster did not create)",
-		DefaultText: fromFile("provider", "minikube")}
+		DefaultText: fromFile("provider", config.DefaultProvider)}
 }
 
 func contextFlag() cli.Flag {
@@ -411,27 +411,12 @@ func printStatus(w io.Writer, r *bootstrap.Result) {
 	if c.Foreign != "" {
 		fmt.Fprintf(tw, "ORIGIN\tnot created by devcluster (%s): up and down refuse it; use --provider existing --context %s\n", c.Foreign, c.KubeContext)
 	}
-	switch {
-	case c.Provider == config.ProviderExisting:
-		// Nothing of the cluster is devcluster's: what Kubernetes says
-		// is below.
-		if r.Kubernetes != nil && r.Kubernetes.ServerVersion != "" {
-			fmt.Fprintf(tw, "KUBERNETES\t%s\n", r.Kubernetes.ServerVersion)
-		}
-	case c.Provider == config.ProviderKind && c.State != provider.Absent:
-		fmt.Fprintf(tw, "IP\t%s\n", orDash(c.IP))
-		fmt.Fprintf(tw, "KUBERNETES\t%s\n", orDash(c.KubernetesVersion))
-		fmt.Fprintf(tw, "NODES\t%s\n", strings.Join(c.NodeNames, ", "))
-		if len(c.PortMappings) > 0 {
-			fmt.Fprintf(tw, "PORTS\t%s\n", config.JoinPortMappings(c.PortMappings))
-		}
-	case c.State != provider.Absent && c.State != provider.Invalid:
-		fmt.Fprintf(tw, "IP\t%s\n", orDash(c.IP))
-		fmt.Fprintf(tw, "KUBERNETES\t%s\n", orDash(c.KubernetesVersion))
-		fmt.Fprintf(tw, "RESOURCES\t%s, driver %s, runtime %s\n", bootstrap.Resources(c), orDash(c.Driver), orDash(c.ContainerRuntime))
-		if len(c.InsecureRegistries) > 0 {
-			fmt.Fprintf(tw, "INSECURE REGISTRIES\t%s\n", strings.Join(c.InsecureRegistries, ", "))
-		}
+	serverVersion := ""
+	if r.Kubernetes != nil {
+		serverVersion = r.Kubernetes.ServerVersion
+	}
+	for _, row := range providers.Rows(c, serverVersion) {
+		fmt.Fprintf(tw, "%s\t%s\n", row.Key, row.Value)
 	}
 	if reg := r.Registry; reg != nil {
 		state := "agent not running"

@@ -169,10 +169,7 @@ func (g *globals) downloadBase(cfg *config.Config, tool string) (string, error) 
 	if cfg == nil {
 		return "", nil
 	}
-	if tool == "minikube" {
-		return cfg.Install.MinikubeURL, nil
-	}
-	return cfg.Install.KindURL, nil
+	return map[string]string{"minikube": cfg.Install.MinikubeURL, "kind": cfg.Install.KindURL}[tool], nil
 }
 
 // inCI reports a CI job, where installing needs no question.
