@@ -357,7 +357,7 @@ func diff(p provider.Provider, want provider.Spec, have *provider.Cluster) []pro
 // cluster devcluster created is recreated; one it did not create is the
 // business of whoever runs it.
 func rebuildAdvice(c *provider.Cluster) string {
-	if !config.OwnedProvider(c.Provider) {
+	if config.ExternalProvider(c.Provider) {
 		return fmt.Sprintf("check the cluster of context %s (`kubectl --context %s get nodes`, `kubectl config view`); devcluster does not create or repair a cluster it did not create",
 			c.KubeContext, c.KubeContext)
 	}

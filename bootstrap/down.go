@@ -141,7 +141,7 @@ func Down(ctx context.Context, deps Deps, cfg *config.Config, opts DownOptions) 
 	// The cluster goes first: when down refuses (a cluster devcluster did
 	// not create) or fails, nothing else has changed and the agent still
 	// serves the cluster.
-	if !config.OwnedProvider(cfg.Provider) {
+	if config.ExternalProvider(cfg.Provider) {
 		steps = append(steps, step[downState]{title: "Removing what devcluster put into the cluster", run: removeOwn})
 	} else {
 		steps = append(steps, step[downState]{title: fmt.Sprintf("Deleting cluster %q", cfg.Name), run: deleteCluster})

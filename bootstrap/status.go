@@ -169,10 +169,10 @@ func StatusError(r *Result) error {
 	why := fmt.Errorf("cluster %q is %s", c.Name, Describe(c))
 	fix := "run `devcluster up` to start it"
 	switch {
-	case !config.OwnedProvider(c.Provider) && c.State == provider.Absent:
+	case config.ExternalProvider(c.Provider) && c.State == provider.Absent:
 		why = fmt.Errorf("the cluster of context %q: %s", c.KubeContext, orDash(c.Detail))
 		fix = "check the context's name (--context, or `context:` in devcluster.yaml); `kubectl config get-contexts` lists the contexts of the kubeconfig (--kubeconfig, $KUBECONFIG or ~/.kube/config)"
-	case !config.OwnedProvider(c.Provider):
+	case config.ExternalProvider(c.Provider):
 		why = fmt.Errorf("the cluster of context %q is %s", c.KubeContext, Describe(c))
 		fix = rebuildAdvice(c)
 	case c.State == provider.Absent:

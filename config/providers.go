@@ -63,12 +63,12 @@ func LookupProvider(name string) (ProviderInfo, bool) {
 	return providers[i], true
 }
 
-// OwnedProvider reports whether devcluster creates, changes and deletes
-// the clusters of the provider called name (ProviderInfo.Owned); an
-// unknown name is not.
-func OwnedProvider(name string) bool {
-	p, _ := LookupProvider(name)
-	return p.Owned
+// ExternalProvider reports whether the provider called name uses a
+// cluster devcluster does not own (ProviderInfo.Owned false: existing);
+// an unknown name does not.
+func ExternalProvider(name string) bool {
+	p, ok := LookupProvider(name)
+	return ok && !p.Owned
 }
 
 // ProviderNames are the providers' names, the default first.

@@ -24,9 +24,9 @@ func TestProviderRegistry(t *testing.T) {
 	if _, ok := LookupProvider("Minikube"); ok {
 		t.Error("provider names are case-sensitive, as the schema's enum is")
 	}
-	for name, want := range map[string]bool{"minikube": true, "kind": true, "existing": false, "k3d": false, "": false} {
-		if got := OwnedProvider(name); got != want {
-			t.Errorf("OwnedProvider(%q) = %v, want %v", name, got, want)
+	for name, want := range map[string]bool{"minikube": false, "kind": false, "existing": true, "k3d": false, "": false} {
+		if got := ExternalProvider(name); got != want {
+			t.Errorf("ExternalProvider(%q) = %v, want %v", name, got, want)
 		}
 	}
 	if err := unknownProvider("k3d"); !strings.Contains(err.Error(), `unknown provider "k3d"; supported: minikube, kind, existing`) {

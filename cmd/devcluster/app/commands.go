@@ -201,7 +201,7 @@ func printUpSummary(w io.Writer, r *bootstrap.Result) {
 	fmt.Fprintf(w, "Cluster %q %s.\n", c.Name, verb)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	version := c.KubernetesVersion
-	if !config.OwnedProvider(c.Provider) {
+	if config.ExternalProvider(c.Provider) {
 		fmt.Fprintf(tw, "  Provider\texisting (context %s; never created, changed or deleted by devcluster)\n", c.KubeContext)
 		if r.Kubernetes != nil {
 			version = r.Kubernetes.ServerVersion
@@ -285,7 +285,7 @@ func newDownCommand(g *globals) *cli.Command {
 				return writeData(g.env.Stdout, output, res)
 			}
 			switch {
-			case !config.OwnedProvider(cfg.Provider):
+			case config.ExternalProvider(cfg.Provider):
 				fmt.Fprintf(g.env.Stdout, "The cluster of context %q is left as it is.\n", cfg.Context)
 				if len(res.Removed) > 0 {
 					fmt.Fprintf(g.env.Stdout, "Removed devcluster's %s.\n", strings.Join(res.Removed, ", "))

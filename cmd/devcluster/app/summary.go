@@ -257,7 +257,7 @@ func newDiagnoseCommand(g *globals) *cli.Command {
 			if len(bad) > 0 {
 				return problem.New(problem.Usage, "", &problem.List{Subject: "diagnose", Problems: bad}, "run `devcluster diagnose --help`")
 			}
-			cfg, err := g.clusterConfig(c, name, !config.OwnedProvider(cmpOr(c.String("provider"), config.DefaultProvider)))
+			cfg, err := g.clusterConfig(c, name, config.ExternalProvider(c.String("provider")))
 			if err != nil {
 				return err
 			}
