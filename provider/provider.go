@@ -170,7 +170,7 @@ type Installable interface {
 // Provider is what every provider does: it names itself, says whether
 // devcluster owns its clusters, checks that it can work, and reads,
 // creates and deletes a cluster and its kubeconfig context. What only some
-// providers can do is in the optional interfaces below (Resumable,
+// providers can do is in this package's optional interfaces (Resumable,
 // Stoppable, Comparer, NodeAccess, LogCollector, Networked, Describer,
 // Installable), which callers discover by type assertion, as ctlptl does
 // with its providers: a provider implements only what it really does.
