@@ -66,23 +66,30 @@ type Cluster struct {
 	// nodes reach the registry, when the provider knows it (kind: the kind
 	// network's gateway); else it is derived from the node IP.
 	HostAddress string `json:"hostAddress,omitempty"`
-	// NodeImage is the node image a kind cluster was created with (""
-	// for kind's default).
-	NodeImage string `json:"nodeImage,omitempty"`
-	// Workers is the number of worker nodes a kind cluster was created
-	// with.
-	Workers int `json:"workers,omitempty"`
-	// PortMappings are the host ports a kind cluster was created to
-	// forward to its control-plane node.
-	PortMappings []config.PortMapping `json:"portMappings,omitempty"`
-	// Recorded says the provider knows the settings the cluster was
-	// created with (kind: devcluster's record on the node).
-	Recorded bool `json:"-"`
+	// Record is what the provider recorded of the settings the cluster
+	// was created with, where it keeps such a record (kind: devcluster's
+	// record on the node, which its Diff compares); nil when there is
+	// none. Its fields are part of the cluster's JSON.
+	*Record
 	// Foreign says why the cluster is not devcluster's, where the
 	// provider can tell (kind: a cluster without devcluster's record on
 	// its node was created by someone else); devcluster then neither
 	// changes nor deletes it. "" for a cluster of devcluster's own.
 	Foreign string `json:"foreign,omitempty"`
+}
+
+// Record is the settings a cluster was created with, as its provider
+// recorded them (kind, which cannot change a cluster after creation).
+// Empty fields are a record that could not be read (the cluster is then
+// Invalid).
+type Record struct {
+	// NodeImage is the node image ("" for kind's default).
+	NodeImage string `json:"nodeImage,omitempty"`
+	// Workers is the number of worker nodes.
+	Workers int `json:"workers,omitempty"`
+	// PortMappings are the host ports forwarded to the control-plane
+	// node.
+	PortMappings []config.PortMapping `json:"portMappings,omitempty"`
 }
 
 // Difference is one setting in which an existing cluster differs from the

@@ -44,7 +44,7 @@ func (k *Kind) Rows(c *provider.Cluster, _ string) []provider.Row {
 	}
 	rows := []provider.Row{{Key: "IP", Value: orDash(c.IP)}, {Key: "KUBERNETES", Value: orDash(c.KubernetesVersion)},
 		{Key: "NODES", Value: strings.Join(c.NodeNames, ", ")}}
-	if len(c.PortMappings) > 0 {
+	if c.Record != nil && len(c.PortMappings) > 0 {
 		rows = append(rows, provider.Row{Key: "PORTS", Value: config.JoinPortMappings(c.PortMappings)})
 	}
 	return rows

@@ -13,7 +13,7 @@ import (
 // the one asked for, whether the cluster runs or not. A cluster without a
 // record was not created by devcluster, and its settings cannot be known.
 func (k *Kind) Diff(want provider.Spec, have *provider.Cluster) []provider.Difference {
-	if !have.Recorded {
+	if have.Record == nil {
 		if have.State == provider.Absent {
 			return nil
 		}

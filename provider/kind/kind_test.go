@@ -53,7 +53,7 @@ func TestGetReadsTheClusterAndItsRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.State != provider.Running || c.IP != "172.18.0.2" || c.HostAddress != "172.18.0.1" || c.Workers != 1 ||
-		c.NodeImage != DefaultNodeImage || c.KubernetesVersion != "v1.37.0" || !c.Recorded || c.KubeContext != "kind-dev" ||
+		c.NodeImage != DefaultNodeImage || c.KubernetesVersion != "v1.37.0" || c.Record == nil || c.KubeContext != "kind-dev" ||
 		!slices.Equal(c.NodeNames, []string{"dev-control-plane", "dev-worker"}) {
 		t.Errorf("Get = %+v", c)
 	}
@@ -82,7 +82,7 @@ func TestClusterWithoutRecordIsNotOurs(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := k.Diff(provider.Spec{Name: "dev"}, c)
-	if c.Recorded || !strings.Contains(c.Foreign, "has no "+recordPath) || len(d) != 1 || !strings.Contains(d[0].String(), "provider existing with context kind-dev") {
+	if c.Record != nil || !strings.Contains(c.Foreign, "has no "+recordPath) || len(d) != 1 || !strings.Contains(d[0].String(), "provider existing with context kind-dev") {
 		t.Errorf("Get = %+v, Diff = %v", c, d)
 	}
 }
@@ -110,7 +110,7 @@ func TestStoppedClusterIsCompared(t *testing.T) {
 	spec := provider.Spec{Name: "dev"}
 	k := New(&runtest.Fake{Handler: stopped(string(GenerateConfig(spec)))}, WithEnv(func(string) (string, bool) { return "", false }))
 	c, err := k.Get(context.Background(), "dev")
-	if err != nil || c.State != provider.Stopped || !c.Recorded || c.Foreign != "" {
+	if err != nil || c.State != provider.Stopped || c.Record == nil || c.Foreign != "" {
 		t.Fatalf("Get = %+v, %v", c, err)
 	}
 	if d := k.Diff(provider.Spec{Name: "dev", Workers: 1}, c); len(d) != 1 || d[0].Field != "workers" {

@@ -79,17 +79,14 @@ func (k *Kind) Get(ctx context.Context, name string) (*provider.Cluster, error) 
 	case errors.Is(err, errNoRecord):
 		c.Foreign = fmt.Sprintf("%s has no %s: the cluster was created by plain kind or another tool", controlPlane(name), recordPath)
 	case errors.Is(err, errBadRecord):
-		c.Recorded = true
+		c.Record = &provider.Record{}
 		c.State, c.Detail = provider.Invalid, err.Error()
 	case err != nil:
 		return nil, problem.New(problem.Failed, fmt.Sprintf("reading devcluster's record on node %s", controlPlane(name)), err,
 			"check that `docker cp "+controlPlane(name)+":"+recordPath+" -` works")
 	default:
-		c.NodeImage = rec.version()
+		c.Record = &provider.Record{NodeImage: rec.version(), Workers: rec.workers(), PortMappings: rec.portMappings()}
 		c.KubernetesVersion = versionOf(c.NodeImage)
-		c.Workers = rec.workers()
-		c.PortMappings = rec.portMappings()
-		c.Recorded = true
 	}
 	if c.State == provider.Running {
 		if gw, err := k.HostAddress(ctx, name); err == nil {
