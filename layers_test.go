@@ -5,7 +5,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -25,7 +31,7 @@ var layers = []struct {
 	{1, []string{"config", "manifests", "image", "internal/porthold", "internal/browser"}},
 	{2, []string{"provider", "kube", "registry", "loadbalancer", "install"}},
 	{3, []string{"provider/minikube", "provider/existing", "provider/kind", "agent"}},
-	{4, []string{"bootstrap"}},
+	{4, []string{"bootstrap", "provider/providers"}},
 	{5, []string{"cmd/devcluster/app"}},
 	{6, []string{"cmd/devcluster"}},
 }
@@ -172,5 +178,119 @@ func TestLayeringRulesCatchViolations(t *testing.T) {
 	}
 	if v := violations(good); len(v) != 0 {
 		t.Errorf("false positives: %q", v)
+	}
+}
+
+// providerNames are the providers' names as literals, and providerConsts
+// the constants of config's registry that hold them.
+var (
+	providerNames  = map[string]bool{"minikube": true, "kind": true, "existing": true}
+	providerConsts = map[string]bool{"ProviderMinikube": true, "ProviderKind": true, "ProviderExisting": true, "DefaultProvider": true}
+)
+
+// namesProvider reports whether e is a provider's name: a literal, one of
+// config's constants (config.ProviderKind, or ProviderKind inside
+// config), or a provider package's Name (kind.Name).
+func namesProvider(e ast.Expr) bool {
+	switch e := ast.Unparen(e).(type) {
+	case *ast.BasicLit:
+		v, err := strconv.Unquote(e.Value)
+		return e.Kind == token.STRING && err == nil && providerNames[v]
+	case *ast.Ident:
+		return providerConsts[e.Name]
+	case *ast.SelectorExpr:
+		x, ok := e.X.(*ast.Ident)
+		return ok && ((x.Name == "config" && providerConsts[e.Sel.Name]) || (providerNames[x.Name] && e.Sel.Name == "Name"))
+	}
+	return false
+}
+
+// providerComparisons lists where src compares a provider's name: an ==
+// or != with a name on either side, or a switch case that is a name.
+func providerComparisons(fset *token.FileSet, f *ast.File) []string {
+	var out []string
+	report := func(n ast.Node, what string) {
+		out = append(out, fmt.Sprintf("%s: %s", fset.Position(n.Pos()), what))
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.BinaryExpr:
+			if (n.Op == token.EQL || n.Op == token.NEQ) && (namesProvider(n.X) || namesProvider(n.Y)) {
+				report(n, "compares a provider's name")
+			}
+		case *ast.CaseClause:
+			for _, e := range n.List {
+				if namesProvider(e) {
+					report(e, "switches on a provider's name")
+				}
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// TestNoProviderNameOutsideProvider keeps what providers differ in with
+// the providers: outside provider/ no product file compares a provider's
+// name; code asks the provider what it can do (its optional interfaces)
+// or config's registry for its facts (config.LookupProvider). The
+// registry's own table is the one place that names them.
+func TestNoProviderNameOutsideProvider(t *testing.T) {
+	var found []string
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel := filepath.ToSlash(path)
+		if d.IsDir() {
+			if rel == "provider" || rel == "e2e" || rel == "tools" || isTestHelper(rel) || strings.HasPrefix(d.Name(), ".") && rel != "." {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(rel, ".go") || strings.HasSuffix(rel, "_test.go") || rel == "config/providers.go" {
+			return nil
+		}
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		found = append(found, providerComparisons(fset, f)...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range found {
+		t.Errorf("%s: ask the provider (an optional interface of provider.Provider) or config.LookupProvider instead", v)
+	}
+}
+
+// The check finds each kind of comparison, and not a field named kind.
+func TestProviderComparisonsCatchViolations(t *testing.T) {
+	src := `package p
+func f(c, cfg, s cluster) {
+	if c.Provider == "kind" {}
+	if "existing" != cfg.Provider {}
+	if cfg.Provider == config.ProviderExisting {}
+	if s.cluster.Provider == existing.Name {}
+	switch c.Provider {
+	case config.DefaultProvider, "minikube":
+	}
+	if p == ProviderKind {}
+	// Not a provider's name:
+	if key == "apiVersion" || c.Name == "dev" {}
+	_ = map[string]int{"kind": 1}
+	_ = []string{config.ProviderKind}
+}`
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "p.go", src, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := providerComparisons(fset, f)
+	if len(got) != 7 {
+		t.Errorf("found %d comparisons, want 7:\n%s", len(got), strings.Join(got, "\n"))
 	}
 }

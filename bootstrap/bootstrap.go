@@ -17,7 +17,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/devcluster/devcluster/agent"
@@ -29,8 +28,6 @@ import (
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/loadbalancer"
 	"github.com/devcluster/devcluster/provider"
-	"github.com/devcluster/devcluster/provider/existing"
-	"github.com/devcluster/devcluster/provider/kind"
 )
 
 // Reporter receives progress. ui.Printer implements it; tests record it.
@@ -226,7 +223,7 @@ func checkProvider(ctx context.Context, s *upState) (string, error) {
 	if err == nil || !errors.As(err, &missing) || !installable || missing.Tool != inst.Tool() || s.deps.Install == nil {
 		return v, err
 	}
-	if err := inst.CheckPrerequisites(ctx, clusterSpec(s.cfg)); err != nil {
+	if err := inst.CheckPrerequisites(ctx, clusterSpec(p, s.cfg)); err != nil {
 		return "", err
 	}
 	path, ierr := s.deps.Install(ctx, inst.Tool(), err)
@@ -246,7 +243,8 @@ func checkProvider(ctx context.Context, s *upState) (string, error) {
 // one that devcluster did not create at all. A cluster that already runs as
 // configured is read once and left alone.
 func ensureCluster(ctx context.Context, s *upState) (string, error) {
-	p, spec := s.deps.Provider, clusterSpec(s.cfg)
+	p := s.deps.Provider
+	spec := clusterSpec(p, s.cfg)
 	have, err := p.Get(ctx, spec.Name)
 	if err != nil {
 		return "", err
@@ -255,9 +253,9 @@ func ensureCluster(ctx context.Context, s *upState) (string, error) {
 	changed, resumed := true, false
 	switch {
 	case have.Foreign != "" && s.recreate:
-		return "", foreignError(have, "not recreating")
+		return "", foreignError(p, have, "not recreating")
 	case have.Foreign != "":
-		return "", foreignError(have, "not using")
+		return "", foreignError(p, have, "not using")
 	case have.State == provider.Absent:
 		if err := p.Create(ctx, spec, s.deps.Report.Progress); err != nil {
 			return "", err
@@ -278,21 +276,26 @@ func ensureCluster(ctx context.Context, s *upState) (string, error) {
 		return "", problem.New(problem.Drift, fmt.Sprintf("cluster %q cannot be used", spec.Name),
 			errors.New(have.Detail), rebuildAdvice(have))
 	default:
-		if diffs := p.Diff(spec, have); len(diffs) > 0 {
+		if diffs := diff(p, spec, have); len(diffs) > 0 {
 			return "", driftError(spec.Name, diffs)
+		}
+		resume, canResume := p.(provider.Resumable)
+		if !canResume && have.State != provider.Running {
+			return "", problem.New(problem.NotRunning, fmt.Sprintf("cluster %q is %s", spec.Name, have.State),
+				fmt.Errorf("provider %s does not start clusters", p.Name()), rebuildAdvice(have))
 		}
 		switch have.State {
 		case provider.Stopped, provider.Degraded:
 			if have.Detail != "" {
 				s.deps.Report.Progress(string(have.State) + ": " + have.Detail)
 			}
-			if err := p.Start(ctx, spec.Name, s.deps.Report.Progress); err != nil {
+			if err := resume.Start(ctx, spec.Name, s.deps.Report.Progress); err != nil {
 				return "", err
 			}
 			s.did("started")
 			outcome, resumed = "started", true
 		case provider.Paused:
-			if err := p.Unpause(ctx, spec.Name, s.deps.Report.Progress); err != nil {
+			if err := resume.Unpause(ctx, spec.Name, s.deps.Report.Progress); err != nil {
 				return "", err
 			}
 			s.did("unpaused")
@@ -311,9 +314,9 @@ func ensureCluster(ctx context.Context, s *upState) (string, error) {
 		// Compared again now that it runs: a provider may know more of
 		// a running cluster than of a stopped one.
 		if have.Foreign != "" {
-			return "", foreignError(have, "not using")
+			return "", foreignError(p, have, "not using")
 		}
-		if diffs := p.Diff(spec, have); len(diffs) > 0 {
+		if diffs := diff(p, spec, have); len(diffs) > 0 {
 			return "", driftError(spec.Name, diffs)
 		}
 	}
@@ -336,37 +339,26 @@ func ensureCluster(ctx context.Context, s *upState) (string, error) {
 			errors.New(detail), "see `devcluster diagnose`; "+rebuildAdvice(have))
 	}
 	s.cluster = have
-	switch have.Provider {
-	case existing.Name:
-		return fmt.Sprintf("using kubeconfig context %s (devcluster never creates, changes or deletes this cluster)", have.KubeContext), nil
-	case kind.Name:
-		return fmt.Sprintf("%s (%s, Kubernetes %s, %d node(s))", outcome, text.OrDash(have.IP), text.OrDash(have.KubernetesVersion), have.Nodes), nil
+	if d, ok := p.(provider.Describer); ok {
+		return d.Summary(outcome, have), nil
 	}
-	return fmt.Sprintf("%s (%s, Kubernetes %s, %s)", outcome, text.OrDash(have.IP), text.OrDash(have.KubernetesVersion), Resources(have)), nil
+	return fmt.Sprintf("%s (%s, Kubernetes %s)", outcome, text.OrDash(have.IP), text.OrDash(have.KubernetesVersion)), nil
 }
 
-// Resources renders a cluster's CPUs and memory ("2 CPUs, 4096 MB"):
-// minikube saves its no-limit as 0; "-" for a provider that sets neither
-// (kind, existing).
-func Resources(c *provider.Cluster) string {
-	if c.Provider == existing.Name || c.Provider == kind.Name {
-		return "-"
+// diff is the provider's drift check (provider.Comparer); a provider that
+// configures nothing of its clusters finds none.
+func diff(p provider.Provider, want provider.Spec, have *provider.Cluster) []provider.Difference {
+	if c, ok := p.(provider.Comparer); ok {
+		return c.Diff(want, have)
 	}
-	cpus, memory := "no CPU limit", "no memory limit"
-	if c.CPUs > 0 {
-		cpus = strconv.Itoa(c.CPUs) + " CPUs"
-	}
-	if c.MemoryMB > 0 {
-		memory = strconv.Itoa(c.MemoryMB) + " MB"
-	}
-	return cpus + ", " + memory
+	return nil
 }
 
 // rebuildAdvice is what to do about a cluster that cannot be used: a
 // cluster devcluster created is recreated; one it did not create is the
 // business of whoever runs it.
 func rebuildAdvice(c *provider.Cluster) string {
-	if c.Provider == existing.Name {
+	if config.ExternalProvider(c.Provider) {
 		return fmt.Sprintf("check the cluster of context %s (`kubectl --context %s get nodes`, `kubectl config view`); devcluster does not create or repair a cluster it did not create",
 			c.KubeContext, c.KubeContext)
 	}
@@ -376,10 +368,10 @@ func rebuildAdvice(c *provider.Cluster) string {
 // foreignError refuses to use, recreate or delete a cluster devcluster did
 // not create (provider.Cluster.Foreign), and says how to work with it as
 // it is.
-func foreignError(c *provider.Cluster, action string) error {
+func foreignError(p provider.Provider, c *provider.Cluster, action string) error {
 	remove := "the tool that created it can delete it"
-	if c.Provider == kind.Name {
-		remove = fmt.Sprintf("`kind delete cluster --name %s` deletes it", c.Name)
+	if d, ok := p.(provider.Describer); ok && d.Removal(c) != "" {
+		remove = d.Removal(c)
 	}
 	return problem.New(problem.Drift, fmt.Sprintf("%s %s cluster %q: it was not created by devcluster", action, c.Provider, c.Name), errors.New(c.Foreign),
 		fmt.Sprintf("to use it as it is, set `provider: existing` and `context: %s` in devcluster.yaml (or pass --provider existing --context %s); "+

@@ -24,9 +24,12 @@ import (
 	fakeminikube "github.com/devcluster/devcluster/internal/fake/minikube"
 	"github.com/devcluster/devcluster/internal/paths"
 	"github.com/devcluster/devcluster/internal/problem"
+	"github.com/devcluster/devcluster/internal/run/runtest"
 	"github.com/devcluster/devcluster/internal/testutil"
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/provider"
+	"github.com/devcluster/devcluster/provider/existing"
+	"github.com/devcluster/devcluster/provider/kind"
 	"github.com/devcluster/devcluster/provider/minikube"
 )
 
@@ -489,43 +492,39 @@ func TestUpRunsAndWiresTheRegistry(t *testing.T) {
 	}
 }
 
+// The registry's cluster address: the configured one, else the one the
+// provider's network rule gives (with the configured driver where the
+// cluster does not say), else none for a provider without one.
 func TestClusterAddressRules(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		driver, nodeIP, want string
-		wantErr              bool
-	}{
-		{"docker", "192.168.49.2", "192.168.49.1", false},
-		{"podman", "192.168.58.2", "192.168.58.1", false},
-		{"kvm2", "192.168.39.157", "192.168.39.1", false},
-		{"virtualbox", "192.168.59.100", "192.168.59.1", false},
-		{"qemu2", "10.0.2.15", "10.0.2.2", false},
-		{"qemu2", "192.168.105.4", "192.168.105.1", false},
-		{"none", "10.1.2.3", "127.0.0.1", false},
-		{"ssh", "10.1.2.3", "", true},
-		{"docker", "", "", true},
-	}
-	for _, tc := range cases {
-		got, err := hostAddressFor(tc.driver, tc.nodeIP)
-		if got != tc.want || (err != nil) != tc.wantErr {
-			t.Errorf("hostAddressFor(%q, %q) = %q, %v; want %q (error %v)", tc.driver, tc.nodeIP, got, err, tc.want, tc.wantErr)
-		}
-	}
+	mk := minikube.New(&runtest.Fake{})
 	for _, tc := range []struct {
-		driver string
-		extra  []string
-		want   string
+		name    string
+		p       provider.Provider
+		cfg     config.Config
+		c       provider.Cluster
+		want    string
+		wantErr string
 	}{
-		{"", nil, "192.168.49.1"},
-		{"docker", []string{"--subnet=192.168.100.0/24"}, "192.168.100.1"},
-		{"docker", []string{"--static-ip=192.168.200.10"}, "192.168.200.1"},
-		{"kvm2", nil, "192.168.39.1"},
-		{"hyperv", nil, ""},
+		{name: "configured", p: mk, cfg: config.Config{Registry: config.Registry{ClusterAddress: "10.9.8.7"}}, c: provider.Cluster{IP: "192.168.49.2"}, want: "10.9.8.7"},
+		{name: "minikube's rule", p: mk, c: provider.Cluster{Driver: "docker", IP: "192.168.58.2"}, want: "192.168.58.1"},
+		{name: "the configured driver", p: mk, cfg: config.Config{Driver: "none"}, c: provider.Cluster{IP: "10.1.2.3"}, want: "127.0.0.1"},
+		{name: "kind's gateway", p: kind.New(&runtest.Fake{}), c: provider.Cluster{IP: "172.18.0.2", HostAddress: "172.18.0.1"}, want: "172.18.0.1"},
+		{name: "no rule", p: existing.New("ctx"), c: provider.Cluster{}, wantErr: "provider existing does not know this host's address on the cluster's network: set registry.clusterAddress"},
 	} {
-		cfg := &config.Config{Driver: tc.driver, ExtraStartArgs: tc.extra}
-		if got := predictedClusterAddress(cfg); got != tc.want {
-			t.Errorf("predictedClusterAddress(%s %v) = %q, want %q", tc.driver, tc.extra, got, tc.want)
+		got, err := clusterAddress(tc.p, &tc.cfg, &tc.c)
+		if got != tc.want || (err == nil) != (tc.wantErr == "") || (err != nil && err.Error() != tc.wantErr) {
+			t.Errorf("%s: clusterAddress = %q, %v; want %q, %q", tc.name, got, err, tc.want, tc.wantErr)
 		}
+	}
+	// The insecure registry given at creation is where minikube will put
+	// this host; kind's containerd needs none.
+	cfg := &config.Config{Driver: "kvm2", ContainerRuntime: "docker", Registry: config.Registry{Enabled: true, Port: 5000}}
+	if got := clusterSpec(mk, cfg).InsecureRegistries; !slices.Equal(got, []string{"192.168.39.1:5000"}) {
+		t.Errorf("clusterSpec(minikube kvm2).InsecureRegistries = %q", got)
+	}
+	if got := clusterSpec(existing.New("ctx"), cfg).InsecureRegistries; len(got) != 0 {
+		t.Errorf("clusterSpec(existing).InsecureRegistries = %q, want none: there is no rule", got)
 	}
 }
 

@@ -233,9 +233,11 @@ func (d *diagnosis) yaml(name string, obj runtime.Object) {
 func (d *diagnosis) providerParts(ctx context.Context) {
 	p, c := d.deps.Provider, d.cluster
 	name := p.Name() + "-logs.txt"
-	if path, err := d.b.reserve(name); err != nil {
+	if logs, ok := p.(provider.LogCollector); !ok {
+		// The provider keeps no logs of its own.
+	} else if path, err := d.b.reserve(name); err != nil {
 		d.problem("%s: %v", name, err)
-	} else if err := p.Logs(ctx, c.Name, path); err != nil {
+	} else if err := logs.Logs(ctx, c.Name, path); err != nil {
 		d.problem("%s: %v", name, err)
 		_ = os.Remove(path)
 	} else if err := d.b.seal(path, redactLogText); err != nil {
@@ -243,11 +245,12 @@ func (d *diagnosis) providerParts(ctx context.Context) {
 	} else {
 		d.res.Files = append(d.res.Files, name)
 	}
-	if c.State != provider.Running || c.ContainerRuntime != "containerd" {
+	nodes, ok := p.(provider.NodeAccess)
+	if !ok || c.State != provider.Running || c.ContainerRuntime != "containerd" {
 		return
 	}
 	for _, node := range c.NodeNames {
-		out, err := p.RunOnNode(ctx, c.Name, node, "sh", "-c", "for f in /etc/containerd/certs.d/*/hosts.toml; do echo \"# $f\"; cat \"$f\"; done")
+		out, err := nodes.RunOnNode(ctx, c.Name, node, "sh", "-c", "for f in /etc/containerd/certs.d/*/hosts.toml; do echo \"# $f\"; cat \"$f\"; done")
 		if err != nil {
 			d.problem("hosts.toml on %s: %v", node, err)
 			continue

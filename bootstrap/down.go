@@ -141,7 +141,7 @@ func Down(ctx context.Context, deps Deps, cfg *config.Config, opts DownOptions) 
 	// The cluster goes first: when down refuses (a cluster devcluster did
 	// not create) or fails, nothing else has changed and the agent still
 	// serves the cluster.
-	if cfg.Provider == config.ProviderExisting {
+	if config.ExternalProvider(cfg.Provider) {
 		steps = append(steps, step[downState]{title: "Removing what devcluster put into the cluster", run: removeOwn})
 	} else {
 		steps = append(steps, step[downState]{title: fmt.Sprintf("Deleting cluster %q", cfg.Name), run: deleteCluster})
@@ -189,7 +189,7 @@ func deleteCluster(ctx context.Context, s *downState) (string, error) {
 	case have.State == provider.Absent:
 		return "not found, nothing to delete", nil
 	case have.Foreign != "":
-		return "", foreignError(have, "not deleting")
+		return "", foreignError(s.deps.Provider, have, "not deleting")
 	}
 	if err := s.deps.Provider.Delete(ctx, s.cfg.Name, s.deps.Report.Progress); err != nil {
 		return "", err

@@ -73,9 +73,7 @@ func checkLoadBalancers(ctx context.Context, s *upState) (string, error) {
 		}
 	}
 	s.lbs = svcs
-	platform := s.deps.Platform
-	platform.Driver, platform.Provider = s.cluster.Driver, s.cluster.Provider
-	if ok, why := loadbalancer.Reachability(platform); !ok && mode != loadbalancer.AddressLocalhost {
+	if ok, why := loadbalancer.Reachability(platformOf(s.deps, s.cluster)); !ok && mode != loadbalancer.AddressLocalhost {
 		s.deps.Report.Warn("LoadBalancer IPs are not reachable from this host: " + why + "; or set loadBalancer.address: localhost (--lb-address localhost)")
 	}
 	for _, l := range svcs {
@@ -214,7 +212,7 @@ func loadBalancerIP(ctx context.Context, p provider.Provider, cfg *config.Config
 	if c.IP != "" || !ask {
 		return c.IP, nil
 	}
-	return p.IP(ctx, c.Name)
+	return nodeIP(ctx, p, c.Name)
 }
 
 // LBOptions are the options of AssignLoadBalancers.

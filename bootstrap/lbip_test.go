@@ -23,6 +23,10 @@ func (p *ipProvider) IP(_ context.Context, name string) (string, error) {
 	return p.ip, p.err
 }
 
+// The rest of provider.Networked: the IP choice never calls them.
+func (p *ipProvider) Network(*provider.Cluster) provider.Network { panic("Network called") }
+func (p *ipProvider) PlannedHostAddress(provider.Spec) string    { panic("PlannedHostAddress called") }
+
 // up, lb and status choose the LoadBalancer IP one way: the configured IP,
 // else the cluster's node IP, else (when they may) the provider's answer.
 func TestLoadBalancerIP(t *testing.T) {

@@ -20,8 +20,6 @@ import (
 	"github.com/devcluster/devcluster/kube"
 	"github.com/devcluster/devcluster/loadbalancer"
 	"github.com/devcluster/devcluster/provider"
-	"github.com/devcluster/devcluster/provider/existing"
-	"github.com/devcluster/devcluster/provider/kind"
 	"github.com/devcluster/devcluster/registry"
 )
 
@@ -47,88 +45,64 @@ type RegistrySummary struct {
 }
 
 // clusterAddress decides the address nodes use to reach the host:
-// the configured one, or one derived from the node IP and driver.
-func clusterAddress(cfg *config.Config, c *provider.Cluster) (string, error) {
+// the configured one, or the provider's (provider.Networked) for the
+// cluster as it is, with the configured driver where the cluster does not
+// say.
+func clusterAddress(p provider.Provider, cfg *config.Config, c *provider.Cluster) (string, error) {
 	if cfg.Registry.ClusterAddress != "" {
 		return cfg.Registry.ClusterAddress, nil
 	}
-	if c.HostAddress != "" {
-		return c.HostAddress, nil
-	}
-	return hostAddressFor(driverOf(cfg, c), c.IP)
-}
-
-func driverOf(cfg *config.Config, c *provider.Cluster) string {
-	if c != nil && c.Driver != "" {
-		return c.Driver
-	}
-	return cfg.Driver
-}
-
-// hostAddressFor follows minikube's cluster.HostIP rules: the docker and
-// podman networks and the VM drivers' host-only networks put the host at the
-// node's /24 with last octet 1; qemu's user network reaches the host at
-// 10.0.2.2; the none driver runs on the host.
-func hostAddressFor(driver, nodeIP string) (string, error) {
-	switch driver {
-	case "none":
-		return "127.0.0.1", nil
-	case "qemu2", "qemu":
-		if strings.HasPrefix(nodeIP, "10.0.2.") {
-			return "10.0.2.2", nil
+	n, ok := p.(provider.Networked)
+	if !ok {
+		if c.HostAddress != "" {
+			return c.HostAddress, nil
 		}
-	case "ssh", "generic":
-		return "", errors.New("the ssh driver's host address cannot be derived: set registry.clusterAddress")
+		return "", fmt.Errorf("provider %s does not know this host's address on the cluster's network: set registry.clusterAddress", p.Name())
 	}
-	ip := net.ParseIP(nodeIP).To4()
-	if ip == nil {
-		return "", fmt.Errorf("cannot derive the host address from node IP %q: set registry.clusterAddress", nodeIP)
+	seen := *c
+	if seen.Driver == "" {
+		seen.Driver = cfg.Driver
 	}
-	return fmt.Sprintf("%d.%d.%d.1", ip[0], ip[1], ip[2]), nil
+	nw := n.Network(&seen)
+	return nw.HostAddress, nw.HostAddressErr
 }
 
-// predictedClusterAddress is the cluster address before the cluster exists,
-// for --insecure-registry at creation: minikube's default networks per
-// driver, or the subnet / static IP given in extraStartArgs.
-func predictedClusterAddress(cfg *config.Config) string {
-	if cfg.Registry.ClusterAddress != "" {
-		return cfg.Registry.ClusterAddress
+// nodeIP is the primary node's address as the provider tells it
+// (provider.Networked); "" for a provider without one node IP (existing).
+func nodeIP(ctx context.Context, p provider.Provider, name string) (string, error) {
+	if n, ok := p.(provider.Networked); ok {
+		return n.IP(ctx, name)
 	}
-	for _, a := range cfg.ExtraStartArgs {
-		for _, flag := range []string{"--static-ip=", "--subnet="} {
-			if v, ok := strings.CutPrefix(a, flag); ok {
-				if addr, err := hostAddressFor("docker", strings.SplitN(v, "/", 2)[0]); err == nil {
-					return addr
-				}
-			}
-		}
+	return "", nil
+}
+
+// platformOf is the host's platform with the cluster's network as its
+// provider tells it, for the LoadBalancer's reachability.
+func platformOf(deps Deps, c *provider.Cluster) loadbalancer.Platform {
+	platform := deps.Platform
+	platform.Provider, platform.External = c.Provider, !deps.Provider.OwnsClusters()
+	if n, ok := deps.Provider.(provider.Networked); ok {
+		nw := n.Network(c)
+		platform.Containers, platform.Nodes, platform.HostFix = nw.Containers, nw.What, nw.HostFix
 	}
-	switch cfg.Driver {
-	case "", "docker", "podman":
-		return "192.168.49.1"
-	case "kvm2", "kvm":
-		return "192.168.39.1"
-	case "virtualbox":
-		return "192.168.59.1"
-	case "qemu2", "qemu":
-		return "10.0.2.2"
-	case "none":
-		return "127.0.0.1"
-	}
-	return ""
+	return platform
 }
 
 // clusterSpec is what the provider creates the cluster from: the cluster
 // settings, plus — for the docker and cri-o runtimes — the registry's
-// cluster address as an insecure registry, which must be given at creation.
-// containerd is configured through hosts.toml on every up instead, so it
-// needs no flag (and no drift check).
-func clusterSpec(cfg *config.Config) provider.Spec {
+// cluster address as an insecure registry, which must be given at creation
+// (registry.clusterAddress, else where the provider will put this host:
+// provider.Networked). containerd is configured through hosts.toml on
+// every up instead, so it needs no flag (and no drift check).
+func clusterSpec(p provider.Provider, cfg *config.Config) provider.Spec {
 	spec := provider.SpecOf(cfg)
 	if !cfg.Registry.Enabled || cfg.ContainerRuntime == "containerd" {
 		return spec
 	}
-	addr := predictedClusterAddress(cfg)
+	addr := cfg.Registry.ClusterAddress
+	if n, ok := p.(provider.Networked); ok && addr == "" {
+		addr = n.PlannedHostAddress(spec)
+	}
 	if addr == "" {
 		return spec
 	}
@@ -211,7 +185,7 @@ func registryHostsFiles(server string, names ...string) []hostsFile {
 // where they differ: the directories with mkdir -p, then each file copied
 // with the provider (`minikube cp`, `docker cp`). No shell ever sees a
 // file's content or an unquoted name. It returns the nodes written.
-func ensureHostsTOML(ctx context.Context, p provider.Provider, c *provider.Cluster, files []hostsFile) ([]string, error) {
+func ensureHostsTOML(ctx context.Context, p provider.NodeAccess, c *provider.Cluster, files []hostsFile) ([]string, error) {
 	paths := make([]string, len(files))
 	dirs := make([]string, len(files))
 	var want strings.Builder
@@ -270,7 +244,7 @@ func startAgent(ctx context.Context, s *upState) (string, error) {
 	spec := agent.Spec{Name: s.cfg.Name, StateDir: dirs.State, Listen: []string{"127.0.0.1:0"}}
 	var addr string
 	if s.cfg.Registry.Enabled {
-		if addr, err = clusterAddress(s.cfg, s.cluster); err != nil {
+		if addr, err = clusterAddress(s.deps.Provider, s.cfg, s.cluster); err != nil {
 			return "", problem.New(problem.Config, "choosing the registry's cluster address", err, "set registry.clusterAddress in devcluster.yaml")
 		}
 		spec.DataDir = RegistryDataDir(s.cfg, dirs)
@@ -342,7 +316,8 @@ func cfgListensAll(listen []string, port string) bool {
 func wireRegistry(ctx context.Context, s *upState) (string, error) {
 	r := s.registry
 	var done []string
-	if s.cluster.Provider == existing.Name {
+	nodes, reachesNodes := s.deps.Provider.(provider.NodeAccess)
+	if !reachesNodes {
 		s.deps.Report.Warn(fmt.Sprintf("devcluster does not configure the nodes of a cluster it did not create: each node's runtime must pull from %s over plain HTTP "+
 			"(for containerd, a %s like the one devcluster writes on its own clusters)", r.ClusterHost, hostsTOMLPath(r.ClusterHost)))
 		if ups := mirroredUpstreams(s.cfg); len(ups) > 0 {
@@ -355,7 +330,7 @@ func wireRegistry(ctx context.Context, s *upState) (string, error) {
 		for _, m := range s.cfg.Registry.Mirrors {
 			files = append(files, hostsFile{m.Upstream, mirrorHostsTOML(m.Remote, r.ClusterHost)})
 		}
-		written, err := ensureHostsTOML(ctx, s.deps.Provider, s.cluster, files)
+		written, err := ensureHostsTOML(ctx, nodes, s.cluster, files)
 		if err != nil {
 			return "", err
 		}
@@ -373,11 +348,11 @@ func wireRegistry(ctx context.Context, s *upState) (string, error) {
 		s.deps.Report.Warn(fmt.Sprintf("the mirrors of %s are wired for containerd only; the %s runtime pulls from the upstreams directly",
 			strings.Join(ups, ", "), s.cluster.ContainerRuntime))
 	}
-	if s.cluster.Provider != existing.Name && s.cluster.ContainerRuntime != "containerd" && !slices.Contains(s.cluster.InsecureRegistries, r.ClusterHost) {
+	if s.deps.Provider.OwnsClusters() && s.cluster.ContainerRuntime != "containerd" && !slices.Contains(s.cluster.InsecureRegistries, r.ClusterHost) {
 		s.deps.Report.Warn(fmt.Sprintf("the %s runtime only pulls over plain HTTP from registries given at creation, and %s was not: "+
 			"run `devcluster up --recreate`", s.cluster.ContainerRuntime, r.ClusterHost))
 	}
-	if s.cluster.Provider == existing.Name {
+	if !s.deps.Provider.OwnsClusters() {
 		// Another tool's registry may be published there already.
 		owner, err := kube.RegistryHostingOwner(ctx, s.clients.Kube)
 		if err != nil {
@@ -428,9 +403,7 @@ func loadBalancerSpec(ctx context.Context, s *upState) (agent.LBSpec, error) {
 	if err != nil {
 		return lb, err
 	}
-	platform := s.deps.Platform
-	platform.Driver, platform.Provider = s.cluster.Driver, s.cluster.Provider
-	s.lbChoice = loadbalancer.ResolveAddress(ctx, want, platform, ip, probePorts(s), s.deps.Probe)
+	s.lbChoice = loadbalancer.ResolveAddress(ctx, want, platformOf(s.deps, s.cluster), ip, probePorts(s), s.deps.Probe)
 	if s.lbChoice.Address == loadbalancer.AddressLocalhost {
 		lb.Address = string(loadbalancer.AddressLocalhost)
 		return lb, nil
@@ -441,11 +414,11 @@ func loadBalancerSpec(ctx context.Context, s *upState) (agent.LBSpec, error) {
 
 // probePorts are the node's ports the probe dials: the API server's (the
 // kubeconfig's when it names the node IP, else the provider's default:
-// minikube 8443, kind 6443) and the kubelet's.
+// minikube 8443, kind 6443: provider.Network) and the kubelet's.
 func probePorts(s *upState) []int {
 	api := 8443
-	if s.cluster.Provider == kind.Name {
-		api = 6443
+	if n, ok := s.deps.Provider.(provider.Networked); ok && n.Network(s.cluster).APIServerPort > 0 {
+		api = n.Network(s.cluster).APIServerPort
 	}
 	if s.clients != nil && s.clients.Config != nil {
 		if u, err := url.Parse(s.clients.Config.Host); err == nil && u.Hostname() == s.cluster.IP {

@@ -118,7 +118,7 @@ func (h *hostAccess) needAgent(cfg *config.Config, what string) error {
 		return nil
 	}
 	fix := "run `devcluster up` (it starts the agent), then run this command again"
-	if cfg.Provider == config.ProviderExisting {
+	if config.ExternalProvider(cfg.Provider) {
 		fix = "provider existing runs the agent only when asked: set loadBalancer.enabled: true and loadBalancer.address: localhost in devcluster.yaml " +
 			"(or `devcluster up --lb-address localhost`), run `devcluster up`, then this command again"
 	}

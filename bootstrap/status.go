@@ -13,7 +13,6 @@ import (
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/internal/text"
-	"github.com/devcluster/devcluster/provider/existing"
 	"github.com/devcluster/devcluster/registry"
 
 	"github.com/devcluster/devcluster/kube"
@@ -81,7 +80,7 @@ func readCluster(ctx context.Context, s *statusState) (string, error) {
 	notInstalled(have, s.missing)
 	s.cluster = have
 	if have.State == provider.Running {
-		if ip, err := s.deps.Provider.IP(ctx, s.cfg.Name); err == nil && ip != "" {
+		if ip, err := nodeIP(ctx, s.deps.Provider, s.cfg.Name); err == nil && ip != "" {
 			have.IP = ip
 		}
 	}
@@ -102,7 +101,7 @@ func readKubernetes(ctx context.Context, s *statusState) (string, error) {
 	c, err := loadClients(s.deps, s.cluster.KubeContext)
 	if err != nil {
 		s.kubernetes = &KubeSummary{Context: s.cluster.KubeContext, Detail: err.Error()}
-		if s.cluster.Provider == existing.Name {
+		if !s.deps.Provider.OwnsClusters() {
 			// The context is all devcluster has of such a cluster.
 			s.cluster.State, s.cluster.Detail, s.cluster.KubeconfigOK = provider.Invalid, err.Error(), false
 		}
@@ -113,7 +112,7 @@ func readKubernetes(ctx context.Context, s *statusState) (string, error) {
 	defer cancel()
 	ready, msg := kube.CheckCluster(pctx, c.Kube)
 	sum := &KubeSummary{Context: c.Context, Server: run.RedactURL(c.Config.Host), Ready: ready, Detail: msg}
-	if !ready && s.cluster.Provider == existing.Name {
+	if !ready && !s.deps.Provider.OwnsClusters() {
 		// Only its API tells whether a cluster devcluster did not
 		// create runs.
 		s.cluster.State, s.cluster.Detail = provider.Degraded, msg
@@ -168,10 +167,10 @@ func StatusError(r *Result) error {
 	why := fmt.Errorf("cluster %q is %s", c.Name, Describe(c))
 	fix := "run `devcluster up` to start it"
 	switch {
-	case c.Provider == existing.Name && c.State == provider.Absent:
+	case config.ExternalProvider(c.Provider) && c.State == provider.Absent:
 		why = fmt.Errorf("the cluster of context %q: %s", c.KubeContext, text.OrDash(c.Detail))
 		fix = "check the context's name (--context, or `context:` in devcluster.yaml); `kubectl config get-contexts` lists the contexts of the kubeconfig (--kubeconfig, $KUBECONFIG or ~/.kube/config)"
-	case c.Provider == existing.Name:
+	case config.ExternalProvider(c.Provider):
 		why = fmt.Errorf("the cluster of context %q is %s", c.KubeContext, Describe(c))
 		fix = rebuildAdvice(c)
 	case c.State == provider.Absent:
@@ -203,7 +202,7 @@ func registryStatus(ctx context.Context, deps Deps, cfg *config.Config, c *provi
 	data := RegistryDataDir(cfg, dirs)
 	port := strconv.Itoa(cfg.Registry.Port)
 	sum := &RegistrySummary{Host: "localhost:" + port, DataDir: data, SizeBytes: registry.SizeOf(data)}
-	if addr, err := clusterAddress(cfg, c); err == nil && (c.IP != "" || cfg.Registry.ClusterAddress != "") {
+	if addr, err := clusterAddress(deps.Provider, cfg, c); err == nil && (c.IP != "" || cfg.Registry.ClusterAddress != "") {
 		sum.ClusterHost = net.JoinHostPort(addr, port)
 	}
 	st, err := deps.Agent.Status(ctx, dirs.State)

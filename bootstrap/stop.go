@@ -89,7 +89,7 @@ func stopCluster(ctx context.Context, s *stopState) (string, error) {
 	case s.missing != nil:
 		return "", problem.New(problem.Missing, "", errors.New(s.missing.Error()), "install "+s.missing.Tool+", or run `devcluster up`, which installs it")
 	case have.Foreign != "":
-		return "", foreignError(have, "not stopping")
+		return "", foreignError(s.deps.Provider, have, "not stopping")
 	case have.State == provider.Stopped:
 		return "stopped already", nil
 	}

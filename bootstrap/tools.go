@@ -125,10 +125,7 @@ func DownloadBase(lookupEnv func(string) (string, bool), cfg *config.Config, too
 	if cfg == nil {
 		return "", nil
 	}
-	if tool == "minikube" {
-		return cfg.Install.MinikubeURL, nil
-	}
-	return cfg.Install.KindURL, nil
+	return map[string]string{"minikube": cfg.Install.MinikubeURL, "kind": cfg.Install.KindURL}[tool], nil
 }
 
 // EffectiveFile is cfg as `config view` shows it: every setting with the

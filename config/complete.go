@@ -236,7 +236,7 @@ func handSetFields(f *File) map[string]bool {
 // providerDefaults fills the defaults that depend on the provider, before
 // SetDefaults fills the others.
 func providerDefaults(f *File) {
-	if f.Provider == ProviderExisting {
+	if p, ok := LookupProvider(f.Provider); ok && !p.Owned {
 		// A real cluster usually cannot reach this host, and has its own
 		// LoadBalancer implementation.
 		off := false
@@ -260,38 +260,10 @@ func checkProviderSettings(f *File, handSet map[string]bool, add func(string, er
 			}
 		}
 	}
-	switch f.Provider {
-	case DefaultProvider:
-		if f.Context != "" {
-			add("context", fmt.Errorf("only for provider existing: minikube names its context after the cluster (%q)", f.Name))
-		}
-	case ProviderExisting:
-		if f.Context == "" {
-			add("provider", errors.New("provider existing needs the kubeconfig context of the cluster: set context (--context); `kubectl config get-contexts` lists them"))
-		}
-		refuse("only for provider minikube: devcluster does not create or change an existing cluster",
-			"cpus", "memory", "driver", "containerRuntime", "kubernetesVersion", "insecureRegistries", "extraStartArgs")
-		if *f.Registry.Enabled && f.Registry.ClusterAddress == "auto" {
-			add("registry.enabled", errors.New("the registry needs registry.clusterAddress with provider existing: the address of this host that the cluster's nodes can reach"))
-		}
-		if *f.LoadBalancer.Enabled && f.LoadBalancer.IP == "" && f.LoadBalancer.Address != LBAddressLocalhost {
-			add("loadBalancer.enabled", errors.New("the LoadBalancer controller needs loadBalancer.ip with provider existing: the IP that reaches the cluster's nodes; "+
-				"or loadBalancer.address: localhost (--lb-address localhost) to reach the Services on 127.0.0.1 through the API server"))
-		}
-	case ProviderKind:
-		if f.Context != "" {
-			add("context", fmt.Errorf("only for provider existing: kind names its context kind-%s", f.Name))
-		}
-		refuse("only for provider minikube: kind has no such setting", "cpus", "memory", "driver")
-		if handSet["containerRuntime"] && f.ContainerRuntime != DefaultContainerRuntime {
-			add("containerRuntime", errors.New("kind nodes run containerd only"))
-		}
-		refuse("only for provider minikube: kind has no such setting", "insecureRegistries", "extraStartArgs")
-		if v, err := NormalizeKubernetesVersion(f.KubernetesVersion); err == nil && v != "" && !fullVersion.MatchString(v) {
-			add("kubernetesVersion", fmt.Errorf("kind needs a full version such as v1.37.0 (its node images are per patch release), not %q", f.KubernetesVersion))
-		}
-	default:
-		add("provider", fmt.Errorf("unknown provider %q; supported: %s, %s, %s", f.Provider, DefaultProvider, ProviderKind, ProviderExisting))
+	if info, known := LookupProvider(f.Provider); known {
+		info.check(providerCheck{f: f, handSet: handSet, add: add, refuse: refuse})
+	} else {
+		add("provider", unknownProvider(f.Provider))
 	}
 }
 

@@ -12,14 +12,15 @@ import (
 // completeNodes checks and completes the nodes' shape: kind's workers and
 // port mappings.
 func completeNodes(c *Config, f *File, add func(string, error)) {
-	if f.Workers != 0 && f.Provider != ProviderKind {
+	info, _ := LookupProvider(f.Provider)
+	if f.Workers != 0 && !info.Workers {
 		add("workers", fmt.Errorf("only for provider kind"))
 	}
 	if f.Workers < 0 || f.Workers > 20 {
 		add("workers", fmt.Errorf("invalid number of workers %d: use 0-20", f.Workers))
 	}
 	c.Workers = f.Workers
-	if len(f.PortMappings) > 0 && f.Provider != ProviderKind {
+	if len(f.PortMappings) > 0 && !info.PortMappings {
 		add("portMappings", errors.New("only for provider kind (minikube: `minikube service` or the LoadBalancer IP; existing: the cluster's own)"))
 	}
 	c.PortMappings = completePortMappings(f.PortMappings, add)

@@ -47,18 +47,8 @@ func (c *Config) Effective() File {
 	for _, m := range c.PortMappings {
 		out.PortMappings = append(out.PortMappings, PortMappingFile(m))
 	}
-	switch c.Provider {
-	case DefaultProvider:
-		out.CPUs = c.CPUs.String()
-		out.Memory = memoryText(c.Memory)
-		out.Driver = c.Driver
-		out.ContainerRuntime = runtimeText(c.ContainerRuntime)
-		out.KubernetesVersion = c.KubernetesVersion
-		out.InsecureRegistries = slices.Clone(c.InsecureRegistries)
-		out.ExtraStartArgs = slices.Clone(c.ExtraStartArgs)
-	case ProviderKind:
-		out.ContainerRuntime = runtimeText(c.ContainerRuntime)
-		out.KubernetesVersion = c.KubernetesVersion
+	if p, ok := LookupProvider(c.Provider); ok {
+		p.effective(c, &out)
 	}
 	return out
 }

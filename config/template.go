@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -18,25 +17,16 @@ func Template(provider, name, kubeContext, schemaURL string) (string, error) {
 	if err := ValidName(name); err != nil {
 		return "", err
 	}
-	var body string
-	switch provider {
-	case DefaultProvider, "":
-		if kubeContext != "" {
-			return "", fmt.Errorf("a context is only for provider existing: minikube names its context after the cluster (%q)", name)
-		}
-		body = minikubeTemplate
-	case ProviderKind:
-		if kubeContext != "" {
-			return "", fmt.Errorf("a context is only for provider existing: kind names its context kind-%s", name)
-		}
-		body = kindTemplate
-	case ProviderExisting:
-		if kubeContext == "" {
-			return "", errors.New("provider existing needs the kubeconfig context of the cluster: `kubectl config get-contexts` lists them")
-		}
-		body = strings.ReplaceAll(existingTemplate, "@CONTEXT@", quoteScalar(kubeContext))
-	default:
-		return "", fmt.Errorf("unknown provider %q; supported: %s, %s, %s", provider, DefaultProvider, ProviderKind, ProviderExisting)
+	if provider == "" {
+		provider = DefaultProvider
+	}
+	p, ok := LookupProvider(provider)
+	if !ok {
+		return "", unknownProvider(provider)
+	}
+	body, err := p.template(name, kubeContext)
+	if err != nil {
+		return "", err
 	}
 	head := "# yaml-language-server: $schema=" + schemaURL + "\n" + templateHead
 	return head + strings.ReplaceAll(body, "@NAME@", name), nil

@@ -221,12 +221,6 @@ func DefaultRemote(upstream string) string {
 const (
 	// DefaultName avoids taking over a user's existing "minikube" profile.
 	DefaultName = "devcluster"
-	// DefaultProvider creates the cluster for the developer.
-	DefaultProvider = "minikube"
-	// ProviderExisting is a cluster devcluster did not create.
-	ProviderExisting = "existing"
-	// ProviderKind creates the cluster with kind (Kubernetes in Docker).
-	ProviderKind = "kind"
 	// DefaultCPUs is minikube's own minimum and default.
 	DefaultCPUs = "2"
 	// DefaultMemory leaves room for sample workloads above the 1800 MB

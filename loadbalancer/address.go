@@ -64,8 +64,9 @@ type Choice struct {
 }
 
 // ResolveAddress turns loadBalancer.address into node or localhost. node
-// and localhost are taken as asked. auto is node for provider existing (a
-// real cluster's LoadBalancer Services are forwarded only when asked);
+// and localhost are taken as asked. auto is node for a cluster that is not
+// devcluster's (Platform.External: a real cluster's LoadBalancer Services
+// are forwarded only when asked);
 // elsewhere it is localhost when Reachability says the host cannot route
 // to the node, and otherwise when probe (nil: none) finds the node IP
 // silent on the API server's and the kubelet's ports; node when it answers.
@@ -74,8 +75,8 @@ func ResolveAddress(ctx context.Context, want Address, p Platform, nodeIP string
 	case AddressNode, AddressLocalhost:
 		return Choice{Address: want, Reason: "loadBalancer.address " + string(want)}
 	}
-	if p.Provider == "existing" {
-		return Choice{Address: AddressNode, Reason: "provider existing: localhost only when asked (loadBalancer.address: localhost)"}
+	if p.External {
+		return Choice{Address: AddressNode, Reason: "provider " + p.Provider + ": localhost only when asked (loadBalancer.address: localhost)"}
 	}
 	if ok, why := Reachability(p); !ok {
 		return Choice{Address: AddressLocalhost, Reason: strings.SplitN(why, ";", 2)[0]}

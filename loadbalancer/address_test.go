@@ -18,7 +18,7 @@ func TestResolveAddress(t *testing.T) {
 		probed = append(probed, ip)
 		return nil
 	}
-	linux := Platform{GOOS: "linux", Driver: "docker"}
+	linux := Platform{GOOS: "linux", Containers: true, Nodes: "the docker driver", HostFix: fix}
 	cases := []struct {
 		name  string
 		want  Address
@@ -27,19 +27,19 @@ func TestResolveAddress(t *testing.T) {
 		got   Address
 		why   string
 	}{
-		{"asked node", AddressNode, Platform{GOOS: "darwin", Driver: "docker"}, silent, AddressNode, "loadBalancer.address node"},
+		{"asked node", AddressNode, Platform{GOOS: "darwin", Containers: true, Nodes: "the docker driver", HostFix: fix}, silent, AddressNode, "loadBalancer.address node"},
 		{"asked localhost", AddressLocalhost, linux, answers, AddressLocalhost, "loadBalancer.address localhost"},
 		{"native linux, node answers", AddressAuto, linux, answers, AddressNode, "answers from this host"},
 		{"native linux, node silent", AddressAuto, linux, silent, AddressLocalhost, "did not answer"},
 		{"native linux, no probe", AddressAuto, linux, nil, AddressNode, "routes to the node"},
-		{"kvm2 VM", AddressAuto, Platform{GOOS: "linux", Driver: "kvm2"}, answers, AddressNode, "answers"},
-		{"Docker Desktop on macOS", AddressAuto, Platform{GOOS: "darwin", Driver: "docker"}, answers, AddressLocalhost, "Docker Desktop"},
-		{"Docker Desktop on Windows", AddressAuto, Platform{GOOS: "windows", Driver: "docker"}, answers, AddressLocalhost, "Docker Desktop"},
-		{"kind on macOS", AddressAuto, Platform{GOOS: "darwin", Provider: "kind"}, answers, AddressLocalhost, "kind on darwin"},
-		{"WSL2", AddressAuto, Platform{GOOS: "linux", Driver: "docker", WSL: true}, answers, AddressLocalhost, "WSL"},
-		{"rootless", AddressAuto, Platform{GOOS: "linux", Driver: "podman", Rootless: true}, answers, AddressLocalhost, "rootless"},
-		{"remote daemon", AddressAuto, Platform{GOOS: "linux", Driver: "docker", DockerHost: "ssh://builder"}, answers, AddressLocalhost, "remote"},
-		{"existing", AddressAuto, Platform{GOOS: "darwin", Provider: "existing"}, silent, AddressNode, "only when asked"},
+		{"kvm2 VM", AddressAuto, Platform{GOOS: "linux"}, answers, AddressNode, "answers"},
+		{"Docker Desktop on macOS", AddressAuto, Platform{GOOS: "darwin", Containers: true, Nodes: "the docker driver", HostFix: fix}, answers, AddressLocalhost, "Docker Desktop"},
+		{"Docker Desktop on Windows", AddressAuto, Platform{GOOS: "windows", Containers: true, Nodes: "the docker driver", HostFix: fix}, answers, AddressLocalhost, "Docker Desktop"},
+		{"kind on macOS", AddressAuto, Platform{GOOS: "darwin", Containers: true, Nodes: "kind", HostFix: fix}, answers, AddressLocalhost, "kind on darwin"},
+		{"WSL2", AddressAuto, Platform{GOOS: "linux", Containers: true, Nodes: "the docker driver", HostFix: fix, WSL: true}, answers, AddressLocalhost, "WSL"},
+		{"rootless", AddressAuto, Platform{GOOS: "linux", Containers: true, Nodes: "the podman driver", HostFix: fix, Rootless: true}, answers, AddressLocalhost, "rootless"},
+		{"remote daemon", AddressAuto, Platform{GOOS: "linux", Containers: true, Nodes: "the docker driver", HostFix: fix, DockerHost: "ssh://builder"}, answers, AddressLocalhost, "remote"},
+		{"existing", AddressAuto, Platform{GOOS: "darwin", Provider: "existing", External: true}, silent, AddressNode, "only when asked"},
 	}
 	for _, c := range cases {
 		got := ResolveAddress(context.Background(), c.want, c.p, "192.168.49.2", []int{8443, 10250}, c.probe)
@@ -49,7 +49,7 @@ func TestResolveAddress(t *testing.T) {
 	}
 	// The probe is asked about the node IP only, and only when the
 	// platform leaves the question open.
-	ResolveAddress(context.Background(), AddressAuto, Platform{GOOS: "darwin", Driver: "docker"}, "192.168.49.2", nil, record)
+	ResolveAddress(context.Background(), AddressAuto, Platform{GOOS: "darwin", Containers: true, Nodes: "the docker driver", HostFix: fix}, "192.168.49.2", nil, record)
 	ResolveAddress(context.Background(), AddressAuto, linux, "192.168.49.2", nil, record)
 	if len(probed) != 1 || probed[0] != "192.168.49.2" {
 		t.Fatalf("probed %v", probed)

@@ -8,6 +8,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+// fix is what a provider says works from a host that cannot route to its nodes.
+const fix = "`kubectl port-forward svc/<name> <port>`"
+
 const ip = "192.168.49.2"
 
 func svc(typ corev1.ServiceType, ports ...int32) *corev1.Service {
@@ -79,16 +82,16 @@ func TestReachability(t *testing.T) {
 		ok   bool
 		why  string
 	}{
-		{"docker on Linux", Platform{GOOS: "linux", Driver: "docker"}, true, ""},
-		{"kvm2 on Linux", Platform{GOOS: "linux", Driver: "kvm2"}, true, ""},
-		{"docker on macOS", Platform{GOOS: "darwin", Driver: "docker"}, false, "runs the node inside a VM"},
-		{"podman on Windows", Platform{GOOS: "windows", Driver: "podman"}, false, "windows"},
-		{"docker under WSL", Platform{GOOS: "linux", Driver: "docker", WSL: true}, false, "WSL"},
-		{"rootless docker", Platform{GOOS: "linux", Driver: "docker", Rootless: true}, false, "rootless"},
-		{"remote daemon", Platform{GOOS: "linux", Driver: "docker", DockerHost: "tcp://10.0.0.5:2376"}, false, "remote"},
-		{"vfkit on macOS", Platform{GOOS: "darwin", Driver: "vfkit"}, true, ""},
-		{"kind on Linux", Platform{GOOS: "linux", Provider: "kind"}, true, ""},
-		{"kind on Docker Desktop", Platform{GOOS: "darwin", Provider: "kind"}, false, "kind on darwin (Docker Desktop)"},
+		{"docker on Linux", Platform{GOOS: "linux", Containers: true, Nodes: "the docker driver", HostFix: fix}, true, ""},
+		{"kvm2 on Linux", Platform{GOOS: "linux"}, true, ""},
+		{"docker on macOS", Platform{GOOS: "darwin", Containers: true, Nodes: "the docker driver", HostFix: fix}, false, "runs the node inside a VM"},
+		{"podman on Windows", Platform{GOOS: "windows", Containers: true, Nodes: "the podman driver", HostFix: fix}, false, "windows"},
+		{"docker under WSL", Platform{GOOS: "linux", Containers: true, Nodes: "the docker driver", HostFix: fix, WSL: true}, false, "WSL"},
+		{"rootless docker", Platform{GOOS: "linux", Containers: true, Nodes: "the docker driver", HostFix: fix, Rootless: true}, false, "rootless"},
+		{"remote daemon", Platform{GOOS: "linux", Containers: true, Nodes: "the docker driver", HostFix: fix, DockerHost: "tcp://10.0.0.5:2376"}, false, "remote"},
+		{"vfkit on macOS", Platform{GOOS: "darwin"}, true, ""},
+		{"kind on Linux", Platform{GOOS: "linux", Containers: true, Nodes: "kind", HostFix: fix}, true, ""},
+		{"kind on Docker Desktop", Platform{GOOS: "darwin", Containers: true, Nodes: "kind", HostFix: fix}, false, "kind on darwin (Docker Desktop)"},
 	}
 	for _, tc := range cases {
 		ok, why := Reachability(tc.p)

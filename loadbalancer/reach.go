@@ -2,13 +2,24 @@ package loadbalancer
 
 import "strings"
 
-// Platform describes where devcluster runs, for Reachability.
+// Platform describes where devcluster runs and how the cluster's nodes
+// sit on this host's network (as their provider tells it), for
+// Reachability and ResolveAddress.
 type Platform struct {
-	GOOS   string
-	Driver string
-	// Provider is the cluster's provider ("kind" puts its nodes on a
-	// Docker network, like minikube's docker driver).
+	GOOS string
+	// Provider is the cluster's provider, for messages.
 	Provider string
+	// External says the cluster is not devcluster's (provider existing):
+	// its LoadBalancer Services are forwarded to this host only when asked.
+	External bool
+	// Containers says the nodes are containers on a Docker or Podman
+	// network of this host (kind, minikube's docker and podman drivers).
+	Containers bool
+	// Nodes names that network in messages: "the docker driver", "kind".
+	Nodes string
+	// HostFix is how to reach a Service from a host that cannot route to
+	// the nodes.
+	HostFix string
 	// WSL is true under Windows Subsystem for Linux.
 	WSL bool
 	// DockerHost is $DOCKER_HOST.
@@ -19,20 +30,13 @@ type Platform struct {
 
 // Reachability says whether the host can reach the node IP directly, and
 // if not, what works instead. It follows minikube's driver.NeedsPortForward:
-// the docker and podman drivers put the node on a network the host can route
-// to only on native, rootful Linux with a local daemon.
+// nodes in containers are on a network the host can route to only on
+// native, rootful Linux with a local daemon; nodes in VMs are reachable.
 func Reachability(p Platform) (bool, string) {
-	kic := p.Driver == "docker" || p.Driver == "podman" || p.Driver == "" || p.Provider == "kind"
-	if !kic {
+	if !p.Containers {
 		return true, ""
 	}
-	what, fix := "the "+p.Driver+" driver", "`minikube service <name> --url` or `kubectl port-forward svc/<name> <port>`"
-	if p.Driver == "" {
-		what = "the docker driver"
-	}
-	if p.Provider == "kind" {
-		what, fix = "kind", "`kubectl port-forward svc/<name> <port>`, or portMappings in devcluster.yaml (a NodePort forwarded to a host port; set at creation, so `up --recreate`)"
-	}
+	what, fix := p.Nodes, p.HostFix
 	why := ""
 	switch {
 	case p.GOOS == "darwin" || p.GOOS == "windows":

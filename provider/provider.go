@@ -1,12 +1,11 @@
 // Package provider defines how devcluster talks to the tool that owns the
-// cluster's machine (minikube today; kind and an existing kubeconfig context
-// later). Implementations live in sub-packages and run their binaries only
+// cluster's machine: minikube, kind, or none for an existing kubeconfig
+// context. Implementations live in sub-packages and run their binaries only
 // through an injected run.Runner.
 package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -67,23 +66,30 @@ type Cluster struct {
 	// nodes reach the registry, when the provider knows it (kind: the kind
 	// network's gateway); else it is derived from the node IP.
 	HostAddress string `json:"hostAddress,omitempty"`
-	// NodeImage is the node image a kind cluster was created with (""
-	// for kind's default).
-	NodeImage string `json:"nodeImage,omitempty"`
-	// Workers is the number of worker nodes a kind cluster was created
-	// with.
-	Workers int `json:"workers,omitempty"`
-	// PortMappings are the host ports a kind cluster was created to
-	// forward to its control-plane node.
-	PortMappings []config.PortMapping `json:"portMappings,omitempty"`
-	// Recorded says the provider knows the settings the cluster was
-	// created with (kind: devcluster's record on the node).
-	Recorded bool `json:"-"`
+	// Record is what the provider recorded of the settings the cluster
+	// was created with, where it keeps such a record (kind: devcluster's
+	// record on the node, which its Diff compares); nil when there is
+	// none. Its fields are part of the cluster's JSON.
+	*Record
 	// Foreign says why the cluster is not devcluster's, where the
 	// provider can tell (kind: a cluster without devcluster's record on
 	// its node was created by someone else); devcluster then neither
 	// changes nor deletes it. "" for a cluster of devcluster's own.
 	Foreign string `json:"foreign,omitempty"`
+}
+
+// Record is the settings a cluster was created with, as its provider
+// recorded them (kind, which cannot change a cluster after creation).
+// Empty fields are a record that could not be read (the cluster is then
+// Invalid).
+type Record struct {
+	// NodeImage is the node image ("" for kind's default).
+	NodeImage string `json:"nodeImage,omitempty"`
+	// Workers is the number of worker nodes.
+	Workers int `json:"workers,omitempty"`
+	// PortMappings are the host ports forwarded to the control-plane
+	// node.
+	PortMappings []config.PortMapping `json:"portMappings,omitempty"`
 }
 
 // Difference is one setting in which an existing cluster differs from the
@@ -140,11 +146,6 @@ func SpecOf(c *config.Config) Spec {
 // Progress receives human-readable progress lines from a long operation.
 type Progress func(line string)
 
-// ErrNoNodeAccess is what RunOnNode, CopyToNode and Logs return when the
-// provider cannot reach the cluster's nodes (a cluster devcluster did not
-// create).
-var ErrNoNodeAccess = errors.New("devcluster cannot reach this cluster's nodes")
-
 // ToolMissing is the cause of EnsureInstalled's problem when the provider's
 // executable is not there.
 type ToolMissing struct {
@@ -173,7 +174,13 @@ type Installable interface {
 	UseBinary(path string)
 }
 
-// Provider creates, inspects and deletes clusters.
+// Provider is what every provider does: it names itself, says whether
+// devcluster owns its clusters, checks that it can work, and reads,
+// creates and deletes a cluster and its kubeconfig context. What only some
+// providers can do is in this package's optional interfaces (Resumable,
+// Stoppable, Comparer, NodeAccess, LogCollector, Networked, Describer,
+// Installable), which callers discover by type assertion, as ctlptl does
+// with its providers: a provider implements only what it really does.
 type Provider interface {
 	// Name is the provider's config name, e.g. "minikube".
 	Name() string
@@ -183,8 +190,9 @@ type Provider interface {
 	// devcluster reads from a cluster it does not own, for a diagnostics
 	// bundle, stays with its own objects and the workloads it is given.
 	OwnsClusters() bool
-	// EnsureInstalled checks that the provider's tool is installed and
-	// recent enough, and returns its version.
+	// EnsureInstalled checks that the provider can work (its tool is
+	// installed and recent enough) and returns what it works with (the
+	// tool's version).
 	EnsureInstalled(ctx context.Context) (version string, err error)
 	// Get returns the cluster's current state; a missing cluster is
 	// returned with State Absent and no error. Get works without the
@@ -193,35 +201,106 @@ type Provider interface {
 	// exist but cannot be read without the tool, the error says so
 	// (problem.Missing).
 	Get(ctx context.Context, name string) (*Cluster, error)
-	// Diff lists the settings that differ between the requested
-	// configuration and an existing cluster and that the provider would not
-	// apply by starting it again.
-	Diff(want Spec, have *Cluster) []Difference
-	// Create creates and starts a new cluster.
+	// Create creates and starts a new cluster; a provider that does not
+	// own its clusters says why there is none to use.
 	Create(ctx context.Context, want Spec, p Progress) error
+	// Delete deletes the cluster; deleting an absent cluster is not an
+	// error. Callers first Get the cluster and never delete a Foreign one,
+	// nor one of a provider that does not own its clusters.
+	Delete(ctx context.Context, name string, p Progress) error
+	// RepairKubeconfig points the kubeconfig context at the running
+	// cluster, when Get found it missing or stale (KubeconfigOK false).
+	RepairKubeconfig(ctx context.Context, name string) error
+}
+
+// Resumable is a provider that starts what is stopped or paused.
+type Resumable interface {
 	// Start starts a stopped or degraded cluster with its saved settings.
 	Start(ctx context.Context, name string, p Progress) error
 	// Unpause resumes a paused cluster.
 	Unpause(ctx context.Context, name string, p Progress) error
-	// RepairKubeconfig points the kubeconfig context at the running cluster.
-	RepairKubeconfig(ctx context.Context, name string) error
+}
+
+// Comparer is a provider that configures its clusters, and so can tell
+// drift.
+type Comparer interface {
+	// Diff lists the settings that differ between the requested
+	// configuration and an existing cluster and that the provider would
+	// not apply by starting it again.
+	Diff(want Spec, have *Cluster) []Difference
+}
+
+// NodeAccess is a provider that reaches the cluster's nodes: devcluster
+// writes its registry configuration (hosts.toml) on them.
+type NodeAccess interface {
+	// RunOnNode runs argv on one node as root (`minikube ssh`, `docker
+	// exec`) and returns its standard output. Every word is quoted by the
+	// provider: no shell ever reads configuration text as code.
+	RunOnNode(ctx context.Context, name, node string, argv ...string) ([]byte, error)
+	// CopyToNode copies the local file src to the absolute path dst on
+	// one node (`minikube cp`, `docker cp`), owned by root, mode 0644.
+	// dst's directory must exist.
+	CopyToNode(ctx context.Context, name, node, src, dst string) error
+}
+
+// LogCollector is a provider with logs of its own about the cluster.
+type LogCollector interface {
+	// Logs writes the provider's own logs of the cluster to file
+	// (`minikube logs --file`), for a diagnostics bundle.
+	Logs(ctx context.Context, name, file string) error
+}
+
+// Networked is a provider that knows the network between this host and
+// the cluster's nodes: the node IP, where the nodes reach this host (the
+// registry's cluster address) and whether this host reaches the nodes
+// (LoadBalancer IPs).
+type Networked interface {
 	// IP returns the address of the cluster's primary node as the host
 	// reaches it (`minikube ip`).
 	IP(ctx context.Context, name string) (string, error)
-	// RunOnNode runs argv on one node as root (`minikube ssh`) and returns
-	// its standard output. Every word is quoted by the provider: no shell
-	// ever reads configuration text as code.
-	RunOnNode(ctx context.Context, name, node string, argv ...string) ([]byte, error)
-	// CopyToNode copies the local file src to the absolute path dst on one
-	// node (`minikube cp`), owned by root, mode 0644. dst's directory must
-	// exist.
-	CopyToNode(ctx context.Context, name, node, src, dst string) error
-	// Logs writes the provider's own logs of the cluster to file (`minikube
-	// logs --file`), for a diagnostics bundle.
-	Logs(ctx context.Context, name, file string) error
-	// Delete deletes the cluster; deleting an absent cluster is not an
-	// error. Callers first Get the cluster and never delete a Foreign one.
-	Delete(ctx context.Context, name string, p Progress) error
+	// Network describes the cluster's network as it is.
+	Network(c *Cluster) Network
+	// PlannedHostAddress is this host's address on the network a cluster
+	// created from want will have ("" when it cannot be told before),
+	// for the insecure registries given at creation.
+	PlannedHostAddress(want Spec) string
+}
+
+// Network is how this host and a cluster's nodes reach each other.
+type Network struct {
+	// Containers says the nodes are containers on a Docker or Podman
+	// network of this host (kind, minikube's docker and podman drivers),
+	// which the host routes to only on native, rootful Linux with a local
+	// daemon.
+	Containers bool
+	// What names that network in messages: "the docker driver", "kind".
+	What string
+	// HostFix is how to reach a Service from a host that cannot route to
+	// the nodes.
+	HostFix string
+	// APIServerPort is the API server's port on the node.
+	APIServerPort int
+	// HostAddress is this host's address on the nodes' network, where the
+	// nodes reach the registry; HostAddressErr says why it cannot be told.
+	HostAddress    string
+	HostAddressErr error
+}
+
+// Describer is a provider that tells about its clusters in its own terms.
+type Describer interface {
+	// Summary is up's account of a running cluster, given what up did to
+	// it (outcome: "created", "already running").
+	Summary(outcome string, c *Cluster) string
+	// Rows are status's lines about the cluster after its name, provider
+	// and state; serverVersion is what its API server says ("" unknown).
+	Rows(c *Cluster, serverVersion string) []Row
+	// Removal says how the owner of a Foreign cluster deletes it.
+	Removal(c *Cluster) string
+}
+
+// Row is one line of status about a cluster.
+type Row struct {
+	Key, Value string
 }
 
 // Stoppable is a provider that can stop a cluster and keep it (`devcluster

@@ -4,10 +4,13 @@
 // and ready (the orchestrator's wait step) and then runs only what is
 // turned on, and `down` removes only what devcluster itself put there.
 //
-// devcluster cannot reach the nodes of such a cluster, so it writes no
-// files on them (RunOnNode and CopyToNode return ErrNoNodeAccess): nodes
-// that pull from devcluster's registry must be told to trust it over plain
-// HTTP by whoever runs them.
+// Existing implements only the core of provider.Provider and
+// provider.Describer: devcluster cannot reach the nodes of such a cluster
+// (no provider.NodeAccess), so it writes no files on them, and nodes that
+// pull from devcluster's registry must be told to trust it over plain HTTP
+// by whoever runs them; it has no logs of its own (no LogCollector), no
+// node IP or network rule (no Networked), nothing it configures and could
+// find drifted (no Comparer), and nothing to start (no Resumable).
 package existing
 
 import (
@@ -115,10 +118,6 @@ func orDefault(files string) string {
 	return files
 }
 
-// Diff implements provider.Provider: nothing of the cluster is configured
-// by devcluster, so nothing can differ.
-func (e *Existing) Diff(provider.Spec, *provider.Cluster) []provider.Difference { return nil }
-
 func (e *Existing) refuse(what string) error {
 	return problem.New(problem.Usage, fmt.Sprintf("cannot %s the cluster of context %q", what, e.context),
 		errors.New("provider existing never creates, starts, changes or deletes a cluster"),
@@ -135,41 +134,33 @@ func (e *Existing) Create(context.Context, provider.Spec, provider.Progress) err
 	return e.refuse("create")
 }
 
-// Start implements provider.Provider by refusing.
-func (e *Existing) Start(context.Context, string, provider.Progress) error { return e.refuse("start") }
-
-// Unpause implements provider.Provider by refusing.
-func (e *Existing) Unpause(context.Context, string, provider.Progress) error {
-	return e.refuse("unpause")
-}
-
 // RepairKubeconfig implements provider.Provider: the kubeconfig is the
-// user's, and is left alone.
+// user's, and is left alone (Get never finds it stale: a context that is
+// not there is Absent, one that is broken Invalid).
 func (e *Existing) RepairKubeconfig(context.Context, string) error { return nil }
-
-// IP implements provider.Provider: there is no one node IP to report.
-func (e *Existing) IP(context.Context, string) (string, error) { return "", nil }
-
-// ErrNoNodeAccess is returned for commands on nodes devcluster cannot
-// reach.
-var ErrNoNodeAccess = provider.ErrNoNodeAccess
-
-// RunOnNode implements provider.Provider: nodes are out of reach.
-func (e *Existing) RunOnNode(context.Context, string, string, ...string) ([]byte, error) {
-	return nil, ErrNoNodeAccess
-}
-
-// CopyToNode implements provider.Provider: nodes are out of reach.
-func (e *Existing) CopyToNode(context.Context, string, string, string, string) error {
-	return ErrNoNodeAccess
-}
-
-// Logs implements provider.Provider: the cluster's logs are not devcluster's
-// to collect.
-func (e *Existing) Logs(context.Context, string, string) error { return ErrNoNodeAccess }
 
 // Delete implements provider.Provider by refusing: the cluster stays; down
 // removes only what devcluster put into it, without calling Delete.
 func (e *Existing) Delete(context.Context, string, provider.Progress) error {
 	return e.refuse("delete")
 }
+
+var _ provider.Describer = (*Existing)(nil)
+
+// Summary implements provider.Describer: the context, and that the
+// cluster is not devcluster's.
+func (e *Existing) Summary(_ string, c *provider.Cluster) string {
+	return fmt.Sprintf("using kubeconfig context %s (devcluster never creates, changes or deletes this cluster)", c.KubeContext)
+}
+
+// Rows implements provider.Describer: nothing of the cluster is
+// devcluster's, so only what its API server says.
+func (e *Existing) Rows(_ *provider.Cluster, serverVersion string) []provider.Row {
+	if serverVersion == "" {
+		return nil
+	}
+	return []provider.Row{{Key: "KUBERNETES", Value: serverVersion}}
+}
+
+// Removal implements provider.Describer: a context is never Foreign.
+func (e *Existing) Removal(*provider.Cluster) string { return "" }

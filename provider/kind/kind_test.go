@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/devcluster/devcluster/config"
+	"github.com/devcluster/devcluster/install"
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run/runtest"
 	"github.com/devcluster/devcluster/provider"
@@ -52,7 +53,7 @@ func TestGetReadsTheClusterAndItsRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.State != provider.Running || c.IP != "172.18.0.2" || c.HostAddress != "172.18.0.1" || c.Workers != 1 ||
-		c.NodeImage != DefaultNodeImage || c.KubernetesVersion != "v1.37.0" || !c.Recorded || c.KubeContext != "kind-dev" ||
+		c.NodeImage != DefaultNodeImage || c.KubernetesVersion != "v1.37.0" || c.Record == nil || c.KubeContext != "kind-dev" ||
 		!slices.Equal(c.NodeNames, []string{"dev-control-plane", "dev-worker"}) {
 		t.Errorf("Get = %+v", c)
 	}
@@ -81,7 +82,7 @@ func TestClusterWithoutRecordIsNotOurs(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := k.Diff(provider.Spec{Name: "dev"}, c)
-	if c.Recorded || !strings.Contains(c.Foreign, "has no "+recordPath) || len(d) != 1 || !strings.Contains(d[0].String(), "provider existing with context kind-dev") {
+	if c.Record != nil || !strings.Contains(c.Foreign, "has no "+recordPath) || len(d) != 1 || !strings.Contains(d[0].String(), "provider existing with context kind-dev") {
 		t.Errorf("Get = %+v, Diff = %v", c, d)
 	}
 }
@@ -109,7 +110,7 @@ func TestStoppedClusterIsCompared(t *testing.T) {
 	spec := provider.Spec{Name: "dev"}
 	k := New(&runtest.Fake{Handler: stopped(string(GenerateConfig(spec)))}, WithEnv(func(string) (string, bool) { return "", false }))
 	c, err := k.Get(context.Background(), "dev")
-	if err != nil || c.State != provider.Stopped || !c.Recorded || c.Foreign != "" {
+	if err != nil || c.State != provider.Stopped || c.Record == nil || c.Foreign != "" {
 		t.Fatalf("Get = %+v, %v", c, err)
 	}
 	if d := k.Diff(provider.Spec{Name: "dev", Workers: 1}, c); len(d) != 1 || d[0].Field != "workers" {
@@ -204,6 +205,20 @@ func TestEnsureInstalledNamesWhatIsMissing(t *testing.T) {
 		substr string
 	}{
 		{"no kind", func(argv []string) runtest.Reply { return runtest.Reply{NotFound: argv[0] == "kind"} }, problem.Missing, "kind is not installed"},
+		// Too old is minikube's problem of the same name: exit code 5,
+		// before Docker is asked.
+		{"too old", func(argv []string) runtest.Reply {
+			if argv[0] == "docker" {
+				return runtest.Reply{NotFound: true}
+			}
+			return runtest.Reply{Stdout: "kind v0.26.0 go1.23.4 linux/amd64\n"}
+		}, problem.Missing, "kind is too old: found v0.26.0, devcluster needs v0.27.0 or newer"},
+		{"oldest supported, no docker", func(argv []string) runtest.Reply {
+			if argv[0] == "docker" {
+				return runtest.Reply{NotFound: true}
+			}
+			return runtest.Reply{Stdout: "0.27.0\n"}
+		}, problem.Missing, "Docker is not installed"},
 		{"no docker", func(argv []string) runtest.Reply {
 			if argv[0] == "docker" {
 				return runtest.Reply{NotFound: true}
@@ -384,5 +399,13 @@ func TestPortMappingsAreCreatedRecordedAndCompared(t *testing.T) {
 	want.PortMappings = nil
 	if d := k.Diff(want, c); len(d) != 1 || d[0].Desired != "none" {
 		t.Errorf("Diff without mappings = %v", d)
+	}
+}
+
+// The release `up --install` downloads is one EnsureInstalled accepts.
+func TestPinnedReleaseIsSupported(t *testing.T) {
+	t.Parallel()
+	if provider.CompareVersions(install.Kind.Version, MinVersion) < 0 {
+		t.Errorf("install pins kind %s, older than MinVersion %s", install.Kind.Version, MinVersion)
 	}
 }

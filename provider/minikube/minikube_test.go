@@ -357,13 +357,13 @@ func TestCheckPrerequisites(t *testing.T) {
 		want           string
 	}{
 		{name: "docker answers", driver: "docker", docker: up},
-		{name: "docker absent", driver: "docker", docker: absent, podman: up, want: "docker is not installed"},
-		{name: "docker down", driver: "docker", docker: down, want: "docker is installed but not running"},
+		{name: "docker absent", driver: "docker", docker: absent, podman: up, want: "Docker is not installed"},
+		{name: "docker down", driver: "docker", docker: down, want: "Docker is installed but not running"},
 		{name: "podman", driver: "podman", docker: absent, podman: up},
 		{name: "auto: docker", docker: up, podman: absent},
 		{name: "auto: podman", docker: absent, podman: up},
 		{name: "auto: a VM driver", docker: absent, podman: absent, onPath: "qemu-system-x86_64"},
-		{name: "auto: docker down, nothing else", docker: down, podman: absent, want: "docker is installed but not running"},
+		{name: "auto: docker down, nothing else", docker: down, podman: absent, want: "Docker is installed but not running"},
 		{name: "auto: nothing", docker: absent, podman: absent, want: "minikube has no driver"},
 		{name: "other drivers are minikube's to check", driver: "kvm2", docker: absent, podman: absent},
 	} {

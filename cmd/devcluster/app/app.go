@@ -21,10 +21,7 @@ import (
 	"github.com/devcluster/devcluster/internal/run"
 	"github.com/devcluster/devcluster/internal/ui"
 	"github.com/devcluster/devcluster/loadbalancer"
-	"github.com/devcluster/devcluster/provider"
-	"github.com/devcluster/devcluster/provider/existing"
-	"github.com/devcluster/devcluster/provider/kind"
-	"github.com/devcluster/devcluster/provider/minikube"
+	"github.com/devcluster/devcluster/provider/providers"
 )
 
 // Exit codes (documented in the README).
@@ -175,35 +172,43 @@ func (g *globals) common() bootstrap.Deps {
 	}
 }
 
-// deps are the common dependencies with minikube's provider.
+// deps are the common dependencies with the default provider's (minikube).
 func (g *globals) deps() bootstrap.Deps {
-	d := g.common()
-	bin := g.binary("minikube", g.minikube, "MINIKUBE_BINARY")
+	return g.depsFor(config.DefaultProvider, "")
+}
+
+// providerOptions are what the providers are built with: the tools at
+// their flags, else their variables, else on PATH, else where devcluster
+// installed them.
+func (g *globals) providerOptions(kubecfg, kubeContext string) providers.Options {
 	versionCache, _ := paths.VersionCache(paths.Env(g.env.LookupEnv))
-	kubecfg := d.Kubeconfig
-	d.Provider = minikube.New(g.env.Runner, minikube.WithBinary(bin), minikube.WithEnv(g.env.LookupEnv), minikube.WithVersionCache(versionCache),
-		minikube.WithKubeconfig(kubecfg))
+	tools := map[string][2]string{"minikube": {g.minikube, "MINIKUBE_BINARY"}, "kind": {g.kind, "KIND_BINARY"}}
+	return providers.Options{Runner: g.env.Runner, Env: g.env.LookupEnv, Kubeconfig: kubecfg, Context: kubeContext, VersionCache: versionCache,
+		Binary: func(tool string) string { return g.binary(tool, tools[tool][0], tools[tool][1]) }}
+}
+
+// depsFor are the common dependencies with the named provider, and no
+// other provider built (kubeContext: provider existing's).
+func (g *globals) depsFor(providerName, kubeContext string) bootstrap.Deps {
+	d := g.common()
+	opts := g.providerOptions(d.Kubeconfig, kubeContext)
+	p, err := providers.New(providerName, opts)
+	if err != nil {
+		// A completed configuration names only the registry's
+		// providers; a command without one works with the default's.
+		p, _ = providers.New(config.DefaultProvider, opts)
+	}
+	d.Provider = p
 	return d
 }
 
 // clusterDeps are the common dependencies with the provider of cfg
-// (minikube's when there is no configuration: deploy's diagnostics), and
-// no other provider built.
+// (minikube's when there is no configuration: deploy's diagnostics).
 func (g *globals) clusterDeps(cfg *config.Config) bootstrap.Deps {
 	if cfg == nil {
 		return g.deps()
 	}
-	d := g.common()
-	switch cfg.Provider {
-	case config.ProviderExisting:
-		d.Provider = existing.New(cfg.Context, existing.WithKubeconfig(d.Kubeconfig), existing.WithEnv(g.env.LookupEnv))
-	case config.ProviderKind:
-		d.Provider = kind.New(g.env.Runner, kind.WithBinary(g.binary("kind", g.kind, "KIND_BINARY")), kind.WithEnv(g.env.LookupEnv),
-			kind.WithKubeconfig(d.Kubeconfig))
-	default:
-		d = g.deps()
-	}
-	return d
+	return g.depsFor(cfg.Provider, cfg.Context)
 }
 
 // kubeconfig is --kubeconfig as an absolute path (relative to the working
@@ -228,5 +233,3 @@ func (g *globals) loadConfig(ctx context.Context, o config.Overrides) (*config.C
 }
 
 func (g *globals) displayPath(p string) string { return config.DisplayPath(g.env.Dir, p) }
-
-var _ provider.Provider = (*minikube.Minikube)(nil)

@@ -56,7 +56,7 @@ func (g *globals) clusterConfig(c *cli.Context, flag string, clusterContext bool
 // providerFlag is --provider: the cluster's provider.
 func providerFlag() cli.Flag {
 	return &cli.StringFlag{Name: "provider", Usage: "`PROVIDER` of the cluster: minikube, kind, or existing (a kubeconfig context devcluster did not create)",
-		DefaultText: fromFile("provider", "minikube")}
+		DefaultText: fromFile("provider", config.DefaultProvider)}
 }
 
 // contextFlag is --context: the kubeconfig context of a cluster of provider

@@ -39,7 +39,7 @@ func flagChoices(name string) []string {
 	case "output":
 		return outputFormats
 	case "provider":
-		return []string{config.DefaultProvider, config.ProviderKind, config.ProviderExisting}
+		return config.ProviderNames()
 	case "ci":
 		return ui.CIChoices
 	}

@@ -48,7 +48,7 @@ func newDiagnoseCommand(g *globals) *cli.Command {
 			if err != nil {
 				return err
 			}
-			cfg, err := g.clusterConfig(c, name, c.String("provider") == config.ProviderExisting)
+			cfg, err := g.clusterConfig(c, name, config.ExternalProvider(c.String("provider")))
 			if err != nil {
 				return err
 			}

@@ -41,7 +41,7 @@ func newDownCommand(g *globals) *cli.Command {
 				return writeData(g.env.Stdout, output, res)
 			}
 			switch {
-			case cfg.Provider == config.ProviderExisting:
+			case config.ExternalProvider(cfg.Provider):
 				fmt.Fprintf(g.env.Stdout, "The cluster of context %q is left as it is.\n", cfg.Context)
 				if len(res.Removed) > 0 {
 					fmt.Fprintf(g.env.Stdout, "Removed devcluster's %s.\n", strings.Join(res.Removed, ", "))

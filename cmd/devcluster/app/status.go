@@ -11,8 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/devcluster/devcluster/bootstrap"
-	"github.com/devcluster/devcluster/config"
-	"github.com/devcluster/devcluster/provider"
+	"github.com/devcluster/devcluster/provider/providers"
 )
 
 func newStatusCommand(g *globals) *cli.Command {
@@ -53,27 +52,12 @@ func printStatus(w io.Writer, r *bootstrap.Result) {
 	if c.Foreign != "" {
 		fmt.Fprintf(tw, "ORIGIN\tnot created by devcluster (%s): up and down refuse it; use --provider existing --context %s\n", c.Foreign, c.KubeContext)
 	}
-	switch {
-	case c.Provider == config.ProviderExisting:
-		// Nothing of the cluster is devcluster's: what Kubernetes says
-		// is below.
-		if r.Kubernetes != nil && r.Kubernetes.ServerVersion != "" {
-			fmt.Fprintf(tw, "KUBERNETES\t%s\n", r.Kubernetes.ServerVersion)
-		}
-	case c.Provider == config.ProviderKind && c.State != provider.Absent:
-		fmt.Fprintf(tw, "IP\t%s\n", orDash(c.IP))
-		fmt.Fprintf(tw, "KUBERNETES\t%s\n", orDash(c.KubernetesVersion))
-		fmt.Fprintf(tw, "NODES\t%s\n", strings.Join(c.NodeNames, ", "))
-		if len(c.PortMappings) > 0 {
-			fmt.Fprintf(tw, "PORTS\t%s\n", config.JoinPortMappings(c.PortMappings))
-		}
-	case c.State != provider.Absent && c.State != provider.Invalid:
-		fmt.Fprintf(tw, "IP\t%s\n", orDash(c.IP))
-		fmt.Fprintf(tw, "KUBERNETES\t%s\n", orDash(c.KubernetesVersion))
-		fmt.Fprintf(tw, "RESOURCES\t%s, driver %s, runtime %s\n", bootstrap.Resources(c), orDash(c.Driver), orDash(c.ContainerRuntime))
-		if len(c.InsecureRegistries) > 0 {
-			fmt.Fprintf(tw, "INSECURE REGISTRIES\t%s\n", strings.Join(c.InsecureRegistries, ", "))
-		}
+	serverVersion := ""
+	if r.Kubernetes != nil {
+		serverVersion = r.Kubernetes.ServerVersion
+	}
+	for _, row := range providers.Rows(c, serverVersion) {
+		fmt.Fprintf(tw, "%s\t%s\n", row.Key, row.Value)
 	}
 	if reg := r.Registry; reg != nil {
 		state := "agent not running"

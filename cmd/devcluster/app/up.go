@@ -184,7 +184,7 @@ func printUpSummary(w io.Writer, r *bootstrap.Result) {
 	fmt.Fprintf(w, "Cluster %q %s.\n", c.Name, verb)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	version := c.KubernetesVersion
-	if c.Provider == config.ProviderExisting {
+	if config.ExternalProvider(c.Provider) {
 		fmt.Fprintf(tw, "  Provider\texisting (context %s; never created, changed or deleted by devcluster)\n", c.KubeContext)
 		if r.Kubernetes != nil {
 			version = r.Kubernetes.ServerVersion
