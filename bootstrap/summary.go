@@ -2,11 +2,11 @@ package bootstrap
 
 import (
 	"fmt"
-	"github.com/devcluster/devcluster/internal/text"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/devcluster/devcluster/internal/text"
 	"github.com/devcluster/devcluster/internal/ui"
 )
 

@@ -2,12 +2,13 @@ package provider
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/devcluster/devcluster/internal/kubeconfig"
 )
 
 // Kubeconfig is the kubeconfig devcluster reads and its providers write:
@@ -23,22 +24,7 @@ type Kubeconfig struct {
 
 // Rules are client-go's loading rules for the kubeconfig.
 func (k Kubeconfig) Rules() *clientcmd.ClientConfigLoadingRules {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = k.Path
-	env := k.Env
-	if env == nil {
-		env = os.LookupEnv
-	}
-	// NewDefaultClientConfigLoadingRules reads the process environment;
-	// the same rules over Env.
-	if v, ok := env("KUBECONFIG"); ok && v != "" {
-		rules.Precedence = filepath.SplitList(v)
-		rules.MigrationRules = nil
-	} else if home, ok := env("HOME"); ok && home != "" {
-		rules.Precedence = []string{filepath.Join(home, clientcmd.RecommendedHomeDir, clientcmd.RecommendedFileName)}
-		rules.MigrationRules = nil
-	}
-	return rules
+	return kubeconfig.Rules(k.Path, k.Env)
 }
 
 // Files names the kubeconfig file or files, for messages.

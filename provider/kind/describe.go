@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/devcluster/devcluster/config"
+	"github.com/devcluster/devcluster/internal/text"
 	"github.com/devcluster/devcluster/provider"
 )
 
@@ -33,7 +34,7 @@ func (k *Kind) PlannedHostAddress(provider.Spec) string { return "" }
 // Summary implements provider.Describer: the node IP, the Kubernetes
 // version and the number of nodes.
 func (k *Kind) Summary(outcome string, c *provider.Cluster) string {
-	return fmt.Sprintf("%s (%s, Kubernetes %s, %d node(s))", outcome, orDash(c.IP), orDash(c.KubernetesVersion), c.Nodes)
+	return fmt.Sprintf("%s (%s, Kubernetes %s, %d node(s))", outcome, text.OrDash(c.IP), text.OrDash(c.KubernetesVersion), c.Nodes)
 }
 
 // Rows implements provider.Describer: the control-plane node's IP, the
@@ -42,7 +43,7 @@ func (k *Kind) Rows(c *provider.Cluster, _ string) []provider.Row {
 	if c.State == provider.Absent {
 		return nil
 	}
-	rows := []provider.Row{{Key: "IP", Value: orDash(c.IP)}, {Key: "KUBERNETES", Value: orDash(c.KubernetesVersion)},
+	rows := []provider.Row{{Key: "IP", Value: text.OrDash(c.IP)}, {Key: "KUBERNETES", Value: text.OrDash(c.KubernetesVersion)},
 		{Key: "NODES", Value: strings.Join(c.NodeNames, ", ")}}
 	if c.Record != nil && len(c.PortMappings) > 0 {
 		rows = append(rows, provider.Row{Key: "PORTS", Value: config.JoinPortMappings(c.PortMappings)})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/devcluster/devcluster/internal/problem"
 	"github.com/devcluster/devcluster/internal/run"
+	"github.com/devcluster/devcluster/internal/text"
 	"github.com/devcluster/devcluster/provider"
 )
 
@@ -202,20 +203,13 @@ func firstFile(archive []byte) ([]byte, error) {
 func (k *Kind) IP(ctx context.Context, name string) (string, error) {
 	states, ip, err := k.inspectNodes(ctx, controlPlane(name))
 	if err != nil || states[controlPlane(name)] != "running" {
-		why := fmt.Errorf("its control-plane node is %s", orDash(states[controlPlane(name)]))
+		why := fmt.Errorf("its control-plane node is %s", text.OrDash(states[controlPlane(name)]))
 		if err != nil {
 			why = err
 		}
 		return "", problem.New(problem.NotRunning, fmt.Sprintf("reading the IP of kind cluster %q", name), why, "start it with `devcluster up`")
 	}
 	return ip, nil
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 // HostAddress is this host's address on the kind network (its gateway),

@@ -5,13 +5,14 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/devcluster/devcluster/internal/text"
 	"github.com/devcluster/devcluster/provider"
 )
 
 // Summary implements provider.Describer: the node IP, the Kubernetes
 // version and the node's limits.
 func (m *Minikube) Summary(outcome string, c *provider.Cluster) string {
-	return fmt.Sprintf("%s (%s, Kubernetes %s, %s)", outcome, orDash(c.IP), orDash(c.KubernetesVersion), Resources(c))
+	return fmt.Sprintf("%s (%s, Kubernetes %s, %s)", outcome, text.OrDash(c.IP), text.OrDash(c.KubernetesVersion), Resources(c))
 }
 
 // Rows implements provider.Describer: a cluster minikube has a valid
@@ -21,8 +22,8 @@ func (m *Minikube) Rows(c *provider.Cluster, _ string) []provider.Row {
 	if c.State == provider.Absent || c.State == provider.Invalid {
 		return nil
 	}
-	rows := []provider.Row{{Key: "IP", Value: orDash(c.IP)}, {Key: "KUBERNETES", Value: orDash(c.KubernetesVersion)},
-		{Key: "RESOURCES", Value: fmt.Sprintf("%s, driver %s, runtime %s", Resources(c), orDash(c.Driver), orDash(c.ContainerRuntime))}}
+	rows := []provider.Row{{Key: "IP", Value: text.OrDash(c.IP)}, {Key: "KUBERNETES", Value: text.OrDash(c.KubernetesVersion)},
+		{Key: "RESOURCES", Value: fmt.Sprintf("%s, driver %s, runtime %s", Resources(c), text.OrDash(c.Driver), text.OrDash(c.ContainerRuntime))}}
 	if len(c.InsecureRegistries) > 0 {
 		rows = append(rows, provider.Row{Key: "INSECURE REGISTRIES", Value: strings.Join(c.InsecureRegistries, ", ")})
 	}
@@ -44,11 +45,4 @@ func Resources(c *provider.Cluster) string {
 		memory = strconv.Itoa(c.MemoryMB) + " MB"
 	}
 	return cpus + ", " + memory
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

@@ -2,7 +2,6 @@ package app
 
 import (
 	"fmt"
-	"github.com/devcluster/devcluster/internal/text"
 	"io"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/devcluster/devcluster/bootstrap"
+	"github.com/devcluster/devcluster/internal/text"
 	"github.com/devcluster/devcluster/provider/providers"
 )
 
