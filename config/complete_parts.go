@@ -100,7 +100,7 @@ func completeInstall(in InstallFile, add func(string, error)) Install {
 			add(u.field, err)
 		}
 	}
-	return Install{MinikubeURL: in.MinikubeURL, KindURL: in.KindURL}
+	return Install(in)
 }
 
 // completeDashboard checks the dashboard's image.
@@ -108,5 +108,5 @@ func completeDashboard(d DashboardFile, add func(string, error)) Dashboard {
 	if err := validImage(d.Image); d.Image != "" && err != nil {
 		add("dashboard.image", err)
 	}
-	return Dashboard{Image: d.Image}
+	return Dashboard(d)
 }

@@ -28,9 +28,9 @@ func requests(api *kubeapi.Server) []string {
 		where := a.GetNamespace()
 		name := ""
 		switch a := a.(type) {
-		case k8stesting.GetAction:
-			name = a.GetName()
 		case k8stesting.PatchActionImpl:
+			name = a.GetName()
+		case k8stesting.GetAction:
 			name = a.GetName()
 		}
 		if where != "" {
