@@ -106,3 +106,28 @@ func TestLBOnceChecksTheAPIServerAnswers(t *testing.T) {
 		t.Fatalf("err = %v (fix %q), want the API server named as not answering", err, problem.FixOf(err))
 	}
 }
+
+// The dashboard needs the agent whatever the API server does: with neither,
+// the problem is the agent's (exit 3, "run devcluster up"), as before the
+// API server was asked first.
+func TestDashboardWithoutAgentOrAPIServerAsksForUp(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	cfg := f.cfg(nil)
+	if _, err := Up(ctx, f.deps, cfg, UpOptions{}); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	dirs, err := f.deps.Dirs(cfg.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.deps.Agent.Stop(ctx, dirs.State); err != nil {
+		t.Fatal(err)
+	}
+	f.deps.Kube = clientsOf(silentServer())
+	_, err = Dashboard(ctx, f.deps, cfg, DashboardOptions{})
+	if problem.KindOf(err) != problem.NotRunning || !strings.Contains(problem.FixOf(err), "devcluster up") {
+		t.Fatalf("err = %v (kind %v, fix %q), want the agent named as not running", err, problem.KindOf(err), problem.FixOf(err))
+	}
+}

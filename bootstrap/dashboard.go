@@ -66,11 +66,8 @@ func Dashboard(ctx context.Context, deps Deps, cfg *config.Config, o DashboardOp
 	if o.TokenTTL < MinDashboardTokenTTL {
 		return nil, problem.New(problem.Usage, "", fmt.Errorf("a token valid for %s: the TokenRequest API grants %s at least", o.TokenTTL, MinDashboardTokenTTL), "")
 	}
-	h, err := connectHostAccess(ctx, deps, cfg)
+	h, err := connectHostAccess(ctx, deps, cfg, "the dashboard")
 	if err != nil {
-		return nil, err
-	}
-	if err := h.needAgent(cfg, "the dashboard"); err != nil {
 		return nil, err
 	}
 	res, err := dashboardOn(ctx, deps.Report, h, cfg, o)

@@ -74,24 +74,31 @@ type hostAccess struct {
 	agent   *agent.Status // nil when the agent is not running
 }
 
-// connectHostAccess checks that the cluster runs and connects to it, and
-// reads whether its agent runs.
-func connectHostAccess(ctx context.Context, deps Deps, cfg *config.Config) (*hostAccess, error) {
+// connectHostAccess checks that the cluster runs, reads whether its agent
+// runs, and connects to the cluster. agentFor, when set, names what needs
+// the agent in every case (the dashboard): a missing agent is then the
+// problem reported, before the API server is asked (`devcluster up` starts
+// both).
+func connectHostAccess(ctx context.Context, deps Deps, cfg *config.Config, agentFor string) (*hostAccess, error) {
 	have, err := runningCluster(ctx, deps.Provider, cfg.Name)
 	if err != nil {
 		return nil, err
 	}
-	clients, err := connectCluster(ctx, deps, have.KubeContext, fromCluster, answering)
-	if err != nil {
-		return nil, err
-	}
-	h := &hostAccess{cluster: have, clients: clients}
+	h := &hostAccess{cluster: have}
 	if deps.Agent != nil && deps.Dirs != nil {
 		if dirs, err := deps.Dirs(cfg.Name); err == nil {
 			if st, err := deps.Agent.Status(ctx, dirs.State); err == nil && st.Running {
 				h.agent = st
 			}
 		}
+	}
+	if agentFor != "" {
+		if err := h.needAgent(cfg, agentFor); err != nil {
+			return nil, err
+		}
+	}
+	if h.clients, err = connectCluster(ctx, deps, have.KubeContext, fromCluster, answering); err != nil {
+		return nil, err
 	}
 	return h, nil
 }
@@ -143,7 +150,7 @@ func Service(ctx context.Context, deps Deps, cfg *config.Config, o ServiceOption
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultServiceTimeout
 	}
-	h, err := connectHostAccess(ctx, deps, cfg)
+	h, err := connectHostAccess(ctx, deps, cfg, "")
 	if err != nil {
 		return nil, err
 	}

@@ -114,7 +114,14 @@ func TestCompleteNamesFlagsAndProviderDefaults(t *testing.T) {
 func TestCompleteFixNamesTheConfigurationPage(t *testing.T) {
 	port := 70000
 	_, err := Complete(nil, Overrides{RegistryPort: &port})
-	fix := problem.FixOf(err)
+	checkFixNamesTheConfigurationPage(t, problem.FixOf(err))
+	// A file that does not decode gets the same page.
+	_, err = Decode("devcluster.yaml", []byte("apiVersion: ["))
+	checkFixNamesTheConfigurationPage(t, problem.FixOf(err))
+}
+
+func checkFixNamesTheConfigurationPage(t *testing.T, fix string) {
+	t.Helper()
 	page := regexp.MustCompile(`docs/[a-z-]+\.md`).FindString(fix)
 	if page == "" {
 		t.Fatalf("fix %q names no page of docs/", fix)

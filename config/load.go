@@ -63,7 +63,7 @@ func Decode(path string, data []byte) (*Source, error) {
 	}
 	fail := func(problems ...string) error {
 		return problem.New(problem.Config, "", &problem.List{Subject: name, Problems: problems},
-			"fix the file; every field is described in the README's config reference")
+			"fix the file; every field is described in the configuration reference (docs/configuration.md)")
 	}
 
 	var root yaml.Node
